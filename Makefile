@@ -1,0 +1,37 @@
+# synerise-async — every target creates the virtualenv it needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help demo test test-fast lint typecheck generate normalise pull check-generated bench bench-quick clean
+
+help:
+	@echo "make demo             run the ETL demo against the built-in fake Synerise"
+	@echo "make test             lint, type-check, drift-check and run the whole test suite"
+	@echo "make generate         regenerate synerise_async/api, models, types.py from openapi/"
+	@echo "make check-generated  fail if generated code differs from what openapi/ produces"
+	@echo "make pull             download the published spec documents (needs network)"
+	@echo "make bench            run the benchmarks and write BENCHMARKS.md"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check synerise_async codegen tests examples bench
+	$(VENV)/bin/ruff format --check synerise_async codegen tests examples bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+test: $(STAMP) lint typecheck check-generated
+	$(PY) -m pytest -W error::ResourceWarning -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -W error::ResourceWarning -q -m "not slow"
+
+clean:
+	rm -rf $(VENV) openapi/build .pytest_cache .mypy_cache .ruff_cache

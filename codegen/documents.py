@@ -1,0 +1,70 @@
+"""Loading spec documents: YAML 1.1 quirks switched off, duplicate keys refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CodegenError
+
+__all__ = ["Document", "load_document", "load_documents", "parse_document_bytes"]
+
+Document = dict[str, Any]
+
+
+class _SpecLoader(yaml.SafeLoader):
+    """A SafeLoader that keeps timestamps as strings and rejects duplicate mapping keys.
+
+    PyYAML would turn ``2024-01-01`` in an example into a ``date`` (not JSON-serialisable,
+    and not what the server sends) and silently keep the last of two equal keys.
+    """
+
+
+# Drop the implicit timestamp resolver: copy the table so plain SafeLoader is unaffected.
+_SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    result: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            mark = key_node.start_mark
+            raise CodegenError(
+                f"{mark.name}:{mark.line + 1}: duplicate key {key!r} in a mapping."
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+    return result
+
+
+_SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_document_bytes(data: bytes, name: str) -> Document:
+    """Parse one OpenAPI document (YAML or JSON, which is YAML) and check its shape."""
+    try:
+        loaded = yaml.load(data.decode("utf-8"), Loader=_SpecLoader)  # noqa: S506 - safe subclass
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CodegenError(f"{name}: not valid YAML/JSON: {exc}") from exc
+    if not isinstance(loaded, dict) or "openapi" not in loaded:
+        raise CodegenError(f"{name}: not an OpenAPI 3 document (no top-level 'openapi' key).")
+    return loaded
+
+
+def load_document(path: Path) -> Document:
+    """Load one document from disk."""
+    return parse_document_bytes(path.read_bytes(), str(path))
+
+
+def load_documents(directory: Path) -> dict[str, Document]:
+    """All ``*.yaml``/``*.yml``/``*.json`` documents of a directory, keyed by file name, sorted."""
+    files = sorted(
+        p for p in directory.iterdir() if p.is_file() and p.suffix in {".yaml", ".yml", ".json"}
+    )
+    return {path.name: load_document(path) for path in files}

@@ -1,0 +1,631 @@
+"""Authentication strategies and the token manager.
+
+A strategy knows how to obtain (and maybe refresh) a credential for one kind of API
+consumer; :class:`TokenManager` decides *when*: it reads ``exp`` from the JWT, refreshes
+early in a soft window without making callers wait, refreshes mandatorily in a hard
+window, and makes sure that however many requests need a token at once, one login or
+refresh call goes out and all of them wait on it.
+
+Login paths are those of Synerise's authorization reference
+(https://hub.synerise.com/api-reference/authorization) as recorded in
+``openapi/documents/authorization.yaml``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import attrs
+import jwt
+
+from ._errors import AuthenticationError, ConfigurationError, SyneriseError
+
+__all__ = [
+    "AnonymousProfileAuth",
+    "Auth",
+    "AuthTransport",
+    "BasicAuth",
+    "FileTokenCache",
+    "MemoryTokenCache",
+    "ProfileAuth",
+    "Token",
+    "TokenAuth",
+    "TokenCache",
+    "TokenManager",
+    "UserAuth",
+    "WorkspaceAuth",
+]
+
+logger = logging.getLogger("synerise_async.auth")
+
+DEFAULT_TOKEN_LIFETIME = 3600.0
+"""Used only when a token has no ``exp`` claim and the response no ``expiration``."""
+
+WORKSPACE_LOGIN_PATH = "/uauth/v2/auth/login/profile"
+PROFILE_LOGIN_PATH = "/sauth/v3/auth/login/client"
+PROFILE_ANONYMOUS_LOGIN_PATH = "/sauth/v3/auth/login/client/anonymous"
+PROFILE_REFRESH_PATH = "/sauth/v3/auth/refresh/client"
+USER_LOGIN_PATH = "/uauth/auth/login/user"
+USER_MFA_PATH = "/uauth/auth/login/user/mfa/verification"
+USER_SELECT_WORKSPACE_PATH = "/uauth/auth/login/user/profile/{workspace}"
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+@attrs.frozen(slots=True, repr=False)
+class Token:
+    """A bearer credential with its lifetime (Unix seconds). Its value is never printed."""
+
+    value: str
+    expires_at: float | None
+    """``None`` for credentials that never expire."""
+    issued_at: float
+
+    @property
+    def lifetime(self) -> float | None:
+        """Seconds between issue and expiry."""
+        return None if self.expires_at is None else max(0.0, self.expires_at - self.issued_at)
+
+    def remaining(self, now: float) -> float:
+        """Seconds of validity left at ``now`` (infinite for non-expiring credentials)."""
+        return float("inf") if self.expires_at is None else self.expires_at - now
+
+    def __repr__(self) -> str:
+        return f"Token(expires_at={self.expires_at!r}, issued_at={self.issued_at!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form for token caches."""
+        return {"value": self.value, "expires_at": self.expires_at, "issued_at": self.issued_at}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Token:
+        """The inverse of :meth:`to_json`."""
+        expires = data.get("expires_at")
+        return cls(
+            value=str(data["value"]),
+            expires_at=None if expires is None else float(expires),
+            issued_at=float(data["issued_at"]),
+        )
+
+
+def token_from_jwt(
+    value: str,
+    *,
+    now: float,
+    expiration_hint: Any = None,
+    verify_key: str | bytes | None = None,
+) -> Token:
+    """Build a :class:`Token` from a JWT, reading ``exp`` and ``iat``.
+
+    The signature is not checked unless ``verify_key`` (a PEM public key) is given, in
+    which case it must be a valid RS512 signature. Without ``exp`` the response's
+    ``expiration`` (epoch seconds) is used, then :data:`DEFAULT_TOKEN_LIFETIME`.
+    """
+    try:
+        if verify_key is not None:
+            claims = jwt.decode(
+                value,
+                verify_key,
+                algorithms=["RS512"],
+                options={"verify_aud": False, "verify_exp": False, "verify_iat": False},
+            )
+        else:
+            claims = jwt.decode(value, options={"verify_signature": False, "verify_exp": False})
+    except jwt.InvalidSignatureError as exc:
+        raise AuthenticationError(
+            "token signature does not verify against the configured public key",
+            status_code=401,
+            headers={},
+            body=None,
+            body_excerpt="",
+        ) from exc
+    except jwt.PyJWTError:
+        claims = {}
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float):
+        exp = expiration_hint if isinstance(expiration_hint, int | float) else None
+    iat = claims.get("iat")
+    issued = float(iat) if isinstance(iat, int | float) else now
+    expires = float(exp) if exp is not None else now + DEFAULT_TOKEN_LIFETIME
+    return Token(value=value, expires_at=expires, issued_at=min(issued, expires))
+
+
+# --------------------------------------------------------------------------- caches
+
+
+class TokenCache(Protocol):
+    """Where tokens are shared between clients or processes, keyed by credential identity.
+
+    Keys are hashes that never contain a secret; values are :class:`Token` objects.
+    """
+
+    async def get(self, key: str) -> Token | None: ...
+
+    async def set(self, key: str, token: Token) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class MemoryTokenCache:
+    """The default cache: a dict in this process, shareable between clients."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, Token] = {}
+
+    async def get(self, key: str) -> Token | None:
+        return self._tokens.get(key)
+
+    async def set(self, key: str, token: Token) -> None:
+        self._tokens[key] = token
+
+    async def delete(self, key: str) -> None:
+        self._tokens.pop(key, None)
+
+
+class FileTokenCache:
+    """A JSON file of tokens shared between processes, written atomically with mode 0600."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"FileTokenCache({str(self.path)!r})"
+
+    async def get(self, key: str) -> Token | None:
+        entry = (await asyncio.to_thread(self._read)).get(key)
+        return None if entry is None else Token.from_json(entry)
+
+    async def set(self, key: str, token: Token) -> None:
+        await asyncio.to_thread(self._update, key, token.to_json())
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._update, key, None)
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            logger.warning("ignoring unreadable token cache %s: %s", self.path, type(exc).__name__)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _update(self, key: str, entry: dict[str, Any] | None) -> None:
+        data = self._read()
+        if entry is None:
+            data.pop(key, None)
+        else:
+            data[key] = entry
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+class AuthTransport(Protocol):
+    """The unauthenticated calls a strategy may make (the client implements it).
+
+    These requests bypass the token manager, so a login never waits for itself.
+    """
+
+    async def auth_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        bearer: str | None = None,
+        api_version: str | None = None,
+    ) -> Any: ...
+
+
+def _secret_digest(*parts: str) -> str:
+    """A stable, non-reversible cache key for a credential."""
+    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    return digest[:32]
+
+
+def _require(value: str, name: str, strategy: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"{strategy} needs a non-empty {name}")
+    return value
+
+
+def _token_field(data: Any, what: str) -> str:
+    if isinstance(data, dict) and isinstance(data.get("token"), str) and data["token"]:
+        return str(data["token"])
+    raise SyneriseError(f"{what} response carried no token")
+
+
+class Auth:
+    """Base class of the authentication strategies.
+
+    Subclasses implement :meth:`login` and, where the API offers it, :meth:`refresh`.
+    """
+
+    scheme: ClassVar[str] = "Bearer"
+    reauthenticates: ClassVar[bool] = True
+    """False when a rejected credential cannot be replaced (a caller-supplied token)."""
+
+    def cache_key(self) -> str:
+        """The token-cache key of this credential (a hash, never the secret)."""
+        raise NotImplementedError
+
+    def static_header(self) -> str | None:
+        """The ``Authorization`` header for credentials that need no login (Basic)."""
+        return None
+
+    async def login(self, transport: AuthTransport, now: float) -> tuple[Any, str]:
+        """Authenticate from scratch; return the response body and the JWT."""
+        raise NotImplementedError
+
+    async def refresh(self, transport: AuthTransport, token: Token, now: float) -> tuple[Any, str] | None:
+        """Prolong a still-valid token; ``None`` when this strategy has no refresh call."""
+        return None
+
+
+@attrs.define(repr=False)
+class WorkspaceAuth(Auth):
+    """Workspace (business profile) API key, exchanged for a JWT at ``POST /uauth/v2/auth/login/profile``."""
+
+    api_key: str = attrs.field(repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        _require(self.api_key, "api_key", "WorkspaceAuth")
+
+    def __repr__(self) -> str:
+        return "WorkspaceAuth(api_key=***)"
+
+    def cache_key(self) -> str:
+        return "workspace:" + _secret_digest("workspace", self.api_key)
+
+    async def login(self, transport: AuthTransport, now: float) -> tuple[Any, str]:
+        data = await transport.auth_request(
+            "POST", WORKSPACE_LOGIN_PATH, json={"apiKey": self.api_key}, api_version="4.4"
+        )
+        return data, _token_field(data, "workspace login")
+
+
+@attrs.define(repr=False)
+class BasicAuth(Auth):
+    """HTTP Basic with ``base64(workspaceGuid:apiKey)``; never expires, no login call."""
+
+    workspace_guid: str
+    api_key: str = attrs.field(repr=False)
+    scheme: ClassVar[str] = "Basic"
+
+    def __attrs_post_init__(self) -> None:
+        _require(self.workspace_guid, "workspace_guid", "BasicAuth")
+        _require(self.api_key, "api_key", "BasicAuth")
+
+    def __repr__(self) -> str:
+        return f"BasicAuth(workspace_guid={self.workspace_guid!r}, api_key=***)"
+
+    def cache_key(self) -> str:
+        return "basic:" + _secret_digest("basic", self.workspace_guid, self.api_key)
+
+    def static_header(self) -> str:
+        raw = f"{self.workspace_guid}:{self.api_key}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+@attrs.define(repr=False)
+class TokenAuth(Auth):
+    """A JWT obtained elsewhere. It cannot be renewed: a 401 is final."""
+
+    token: str = attrs.field(repr=False)
+    reauthenticates: ClassVar[bool] = False
+
+    def __attrs_post_init__(self) -> None:
+        _require(self.token, "token", "TokenAuth")
+
+    def __repr__(self) -> str:
+        return "TokenAuth(token=***)"
+
+    def cache_key(self) -> str:
+        return "token:" + _secret_digest("token", self.token)
+
+    async def login(self, transport: AuthTransport, now: float) -> tuple[Any, str]:
+        return None, self.token
+
+
+class _ProfileRefreshMixin(Auth):
+    """Profile tokens are refreshed with ``POST /sauth/v3/auth/refresh/client`` while valid."""
+
+    api_key: str
+
+    async def refresh(self, transport: AuthTransport, token: Token, now: float) -> tuple[Any, str] | None:
+        data = await transport.auth_request(
+            "POST", PROFILE_REFRESH_PATH, json={"apiKey": self.api_key}, bearer=token.value
+        )
+        return data, _token_field(data, "profile token refresh")
+
+
+@attrs.define(repr=False)
+class ProfileAuth(_ProfileRefreshMixin):
+    """A profile (formerly "client") logging in at ``POST /sauth/v3/auth/login/client``.
+
+    Give the identifier the workspace uses (``email``, ``custom_id`` or ``uuid``) and,
+    for the ``SYNERISE`` identity provider, the ``password``; for external providers the
+    ``identity_provider_token``.
+    """
+
+    api_key: str = attrs.field(repr=False)
+    email: str | None = None
+    custom_id: str | None = None
+    uuid: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+    identity_provider: str = "SYNERISE"
+    identity_provider_token: str | None = attrs.field(default=None, repr=False)
+    device_id: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _require(self.api_key, "api_key", "ProfileAuth")
+        if not (self.email or self.custom_id or self.uuid):
+            raise ConfigurationError("ProfileAuth needs one of email, custom_id or uuid")
+
+    def __repr__(self) -> str:
+        who = self.email or self.custom_id or self.uuid
+        return f"ProfileAuth(identity={who!r}, identity_provider={self.identity_provider!r}, api_key=***)"
+
+    def cache_key(self) -> str:
+        who = self.email or self.custom_id or self.uuid or ""
+        return "profile:" + _secret_digest("profile", self.api_key, self.identity_provider, who)
+
+    async def login(self, transport: AuthTransport, now: float) -> tuple[Any, str]:
+        body: dict[str, Any] = {"apiKey": self.api_key, "identityProvider": self.identity_provider}
+        optional = {
+            "email": self.email,
+            "customId": self.custom_id,
+            "uuid": self.uuid,
+            "password": self.password,
+            "identityProviderToken": self.identity_provider_token,
+            "deviceId": self.device_id,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        data = await transport.auth_request("POST", PROFILE_LOGIN_PATH, json=body)
+        return data, _token_field(data, "profile login")
+
+
+@attrs.define(repr=False)
+class AnonymousProfileAuth(_ProfileRefreshMixin):
+    """An anonymous profile identified by its UUID (``POST /sauth/v3/auth/login/client/anonymous``)."""
+
+    api_key: str = attrs.field(repr=False)
+    uuid: str = ""
+    device_id: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _require(self.api_key, "api_key", "AnonymousProfileAuth")
+        _require(self.uuid, "uuid", "AnonymousProfileAuth")
+
+    def __repr__(self) -> str:
+        return f"AnonymousProfileAuth(uuid={self.uuid!r}, api_key=***)"
+
+    def cache_key(self) -> str:
+        return "anonymous:" + _secret_digest("anonymous", self.api_key, self.uuid)
+
+    async def login(self, transport: AuthTransport, now: float) -> tuple[Any, str]:
+        body: dict[str, Any] = {"apiKey": self.api_key, "uuid": self.uuid}
+        if self.device_id is not None:
+            body["deviceId"] = self.device_id
+        data = await transport.auth_request("POST", PROFILE_ANONYMOUS_LOGIN_PATH, json=body)
+        return data, _token_field(data, "anonymous profile login")
+
+
+MfaCodeProvider = Callable[[str], Awaitable[str]]
+"""Called with the MFA method (``TOTP_AUTHENTICATOR`` or ``EMAIL``); returns the code."""
+
+
+@attrs.define(repr=False)
+class UserAuth(Auth):
+    """A Synerise user: login, then MFA if the account needs it, then select a workspace.
+
+    ``mfa_code_provider`` is awaited with the MFA method when the login response lists
+    MFA methods; without it such an account cannot log in.
+    """
+
+    username: str
+    password: str = attrs.field(repr=False)
+    workspace: str = ""
+    """UUID (GUID) of the workspace to select."""
+    mfa_code_provider: MfaCodeProvider | None = None
+    device_id: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _require(self.username, "username", "UserAuth")
+        _require(self.password, "password", "UserAuth")
+        _require(self.workspace, "workspace", "UserAuth")
+
+    def __repr__(self) -> str:
+        return f"UserAuth(username={self.username!r}, workspace={self.workspace!r}, password=***)"
+
+    def cache_key(self) -> str:
+        return "user:" + _secret_digest("user", self.username, self.password, self.workspace)
+
+    async def login(self, transport: AuthTransport, now: float) -> tuple[Any, str]:
+        body: dict[str, Any] = {"username": self.username, "password": self.password}
+        if self.device_id is not None:
+            body["deviceId"] = self.device_id
+        data = await transport.auth_request("POST", USER_LOGIN_PATH, json=body)
+        token = _token_field(data, "user login")
+        methods = data.get("mfaMethods") if isinstance(data, dict) else None
+        if methods:
+            token = await self._verify_mfa(transport, token, [str(m) for m in methods])
+        path = USER_SELECT_WORKSPACE_PATH.format(workspace=self.workspace)
+        selected = await transport.auth_request("POST", path, bearer=token)
+        return selected, _token_field(selected, "workspace selection")
+
+    async def _verify_mfa(self, transport: AuthTransport, token: str, methods: list[str]) -> str:
+        if self.mfa_code_provider is None:
+            raise ConfigurationError(
+                f"the user account requires MFA ({', '.join(methods)}); pass mfa_code_provider"
+            )
+        method = "TOTP_AUTHENTICATOR" if "TOTP_AUTHENTICATOR" in methods else methods[0]
+        code = await self.mfa_code_provider(method)
+        body: dict[str, Any] = {"verificationCode": code}
+        if self.device_id is not None:
+            body["deviceId"] = self.device_id
+        data = await transport.auth_request(
+            "POST", USER_MFA_PATH, json=body, params={"mfaType": method}, bearer=token
+        )
+        return _token_field(data, "MFA verification")
+
+
+# --------------------------------------------------------------------------- manager
+
+
+@attrs.define
+class AuthStats:
+    """Counters of the token manager, for diagnostics and tests."""
+
+    logins: int = 0
+    refreshes: int = 0
+    cache_hits: int = 0
+    invalidations: int = 0
+
+
+class TokenManager:
+    """Hands out valid tokens for one strategy; one refresh in flight for all callers.
+
+    Windows, from a token's lifetime ``L``: in the *soft* window (the last
+    ``min(300 s, L/4)``) a background refresh starts and callers keep using the current
+    token; in the *hard* window (the last ``min(30 s, L/10)``) callers wait for a new one.
+    """
+
+    def __init__(
+        self,
+        auth: Auth,
+        transport: AuthTransport,
+        *,
+        cache: TokenCache | None = None,
+        clock: Callable[[], float] = time.time,
+        verify_key: str | bytes | None = None,
+    ) -> None:
+        self.auth = auth
+        self._transport = transport
+        self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
+        self._clock = clock
+        self._verify_key = verify_key
+        self._key = auth.cache_key()
+        self._token: Token | None = None
+        self._task: asyncio.Task[Token] | None = None
+        self._rejected: deque[str] = deque(maxlen=8)
+        self.stats = AuthStats()
+
+    @staticmethod
+    def windows(token: Token) -> tuple[float, float]:
+        """``(soft, hard)`` margins in seconds before expiry."""
+        lifetime = token.lifetime or 0.0
+        return min(300.0, lifetime / 4), min(30.0, lifetime / 10)
+
+    def current(self) -> Token | None:
+        """The token in hand, valid or not (no I/O)."""
+        return self._token
+
+    async def token(self) -> Token:
+        """A token valid beyond the hard window, refreshing if needed."""
+        token = self._token
+        if token is not None:
+            remaining = token.remaining(self._clock())
+            soft, hard = self.windows(token)
+            if remaining > hard:
+                if remaining <= soft and self._task is None:
+                    self._start(background=True)
+                return token
+        task = self._task if self._task is not None else self._start(background=False)
+        return await asyncio.shield(task)
+
+    async def invalidate(self, token: Token) -> None:
+        """Forget ``token`` after the API rejected it (no-op if it was already replaced)."""
+        self._rejected.append(token.value)
+        if self._token is not None and self._token.value == token.value:
+            self._token = None
+            self.stats.invalidations += 1
+            await self._cache.delete(self._key)
+
+    async def aclose(self) -> None:
+        """Cancel a refresh still in flight (the client is closing)."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def _start(self, *, background: bool) -> asyncio.Task[Token]:
+        task = asyncio.get_running_loop().create_task(self._obtain())
+        self._task = task
+        task.add_done_callback(lambda t: self._finished(t, background))
+        return task
+
+    def _finished(self, task: asyncio.Task[Token], background: bool) -> None:
+        if self._task is task:
+            self._task = None
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and background:
+            # The current token is still usable; the next caller in the hard window
+            # retries in the foreground and sees the error.
+            logger.warning("background token refresh failed: %s", type(exc).__name__)
+
+    async def _obtain(self) -> Token:
+        now = self._clock()
+        cached = await self._cache.get(self._key)
+        if cached is not None and cached.value not in self._rejected:
+            _, hard = self.windows(cached)
+            current = self._token
+            if cached.remaining(now) > hard and (current is None or cached.value != current.value):
+                self.stats.cache_hits += 1
+                self._token = cached
+                return cached
+        current = self._token
+        result: tuple[Any, str] | None = None
+        if current is not None and current.remaining(now) > 0:
+            try:
+                result = await self.auth.refresh(self._transport, current, now)
+            except AuthenticationError:
+                result = None
+            if result is not None:
+                self.stats.refreshes += 1
+                logger.debug("token refreshed")
+        if result is None:
+            if not self.auth.reauthenticates and self.stats.logins > 0:
+                raise AuthenticationError(
+                    "the supplied token was rejected and cannot be renewed",
+                    status_code=401,
+                    headers={},
+                    body=None,
+                    body_excerpt="",
+                )
+            result = await self.auth.login(self._transport, now)
+            self.stats.logins += 1
+            logger.debug("logged in (%s)", type(self.auth).__name__)
+        data, value = result
+        hint = data.get("expiration") if isinstance(data, dict) else None
+        token = token_from_jwt(value, now=self._clock(), expiration_hint=hint, verify_key=self._verify_key)
+        self._token = token
+        await self._cache.set(self._key, token)
+        return token

@@ -1,0 +1,616 @@
+"""SyneriseClient: owns the aiohttp session and runs the request pipeline for every call.
+
+One call goes: resolve the URL against the region -> normalise parameters and encode the
+body (orjson) -> obtain a credential (one login in flight for all callers) -> take a
+concurrency slot -> send -> on 429 and safe-to-repeat failures back off and retry ->
+map status >= 400 to a typed error -> hand the bytes to the generated parser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import random
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from types import ModuleType, TracebackType
+from typing import Any, Final, TypeVar
+
+import aiohttp
+import attrs
+import orjson
+
+from ._auth import Auth, AuthStats, Token, TokenCache, TokenManager
+from ._encoding import encode_query, redact_url
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    ConfigurationError,
+    RateLimitError,
+    SyneriseError,
+    excerpt,
+    parse_error_body,
+    status_error_class,
+)
+from ._pagination import AsyncPaginator
+from ._regions import Region, resolve_base_url
+from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
+from ._transport import Operation, RawResponse, Response
+from ._version import __version__
+
+__all__ = ["ClientStats", "SyneriseClient"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("synerise_async")
+
+DEFAULT_TIMEOUT: Final = 30.0
+DEFAULT_MAX_CONCURRENCY: Final = 64
+DEFAULT_CONNECTION_LIMIT: Final = 100
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+USER_AGENT: Final = (
+    f"synerise-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+)
+_AUTH_OPERATION_PREFIX: Final = "auth:"
+
+
+@attrs.define
+class ClientStats:
+    """Counters of one client (shared by its ``with_options`` views), for diagnostics."""
+
+    requests: int = 0
+    """HTTP attempts sent, retries and replays included."""
+    retries_by_cause: dict[str, int] = attrs.field(factory=dict)
+    """Retries counted by cause: ``429``, ``503``, ``timeout``, ``connection``, ..."""
+    replays_after_401: int = 0
+
+    def count_retry(self, cause: str) -> None:
+        self.retries_by_cause[cause] = self.retries_by_cause.get(cause, 0) + 1
+
+
+@attrs.define(eq=False)
+class _Shared:
+    """State shared by a client and its ``with_options`` views."""
+
+    owns_session: bool
+    session: aiohttp.ClientSession | None
+    loop: asyncio.AbstractEventLoop | None = None
+    closed: bool = False
+    slots: asyncio.Semaphore | None = None
+    tokens: TokenManager | None = None
+    warned_deprecations: set[str] = attrs.field(factory=set)
+    stats: ClientStats = attrs.field(factory=ClientStats)
+
+
+class _Failure(Exception):
+    """An attempt that produced no HTTP response (internal to the retry loop)."""
+
+    def __init__(self, error: type[APIConnectionError], reason: str, *, unsent: bool, cause: str) -> None:
+        super().__init__(reason)
+        self.error = error
+        self.reason = reason
+        self.unsent = unsent
+        self.cause = cause
+
+
+class SyneriseClient:
+    """An asynchronous client for the Synerise API.
+
+    Use it as an async context manager (or call :meth:`aclose`)::
+
+        async with SyneriseClient(WorkspaceAuth(api_key=key), region=Region.AZURE_EU) as client:
+            workflows = await get_paginated_diagrams.asyncio(client=client, page=1, limit=50)
+
+    Every generated operation takes the client as ``client=``. Keyword options:
+
+    - ``region``: a :class:`Region` or a name (``"eu"``, ``"us"``, ``"gcp"``);
+      ``base_url`` overrides it (a proxy or the fake server). With neither,
+      ``SYNERISE_BASE_URL`` / ``SYNERISE_REGION`` are read, then Azure EU.
+    - ``timeout``: seconds for one attempt (or an ``aiohttp.ClientTimeout``).
+    - ``retry``: a :class:`RetryPolicy`; per call via :meth:`with_options`.
+    - ``max_concurrency``: requests in flight at once, on top of the connection pool.
+    - ``session``: your own ``aiohttp.ClientSession``; it is never closed by the client.
+    - ``headers``: extra headers for every request.
+    - ``token_cache``: share tokens between clients or processes.
+    - ``jwt_public_key``: a PEM key; when given, tokens must carry a valid RS512 signature.
+    - ``tracker_key``: sent as ``?token=`` to operations that accept only a tracker key.
+    - ``allow_insecure_http``: permit ``http://`` to non-loopback hosts (off by default).
+    - ``clock`` / ``sleep``: time sources, injectable for tests.
+    """
+
+    def __init__(
+        self,
+        auth: Auth | None = None,
+        *,
+        region: Region | str | None = None,
+        base_url: str | None = None,
+        timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        session: aiohttp.ClientSession | None = None,
+        headers: Mapping[str, str] | None = None,
+        token_cache: TokenCache | None = None,
+        jwt_public_key: str | bytes | None = None,
+        tracker_key: str | None = None,
+        allow_insecure_http: bool = False,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if auth is not None and not isinstance(auth, Auth):
+            raise ConfigurationError(
+                f"auth must be WorkspaceAuth, BasicAuth, ProfileAuth, AnonymousProfileAuth, "
+                f"UserAuth or TokenAuth, not {type(auth).__name__}"
+            )
+        if max_concurrency < 1 or connection_limit < 1:
+            raise ConfigurationError("max_concurrency and connection_limit must be >= 1")
+        if isinstance(timeout, int | float) and timeout <= 0:
+            raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
+        self._base_url = resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
+        self._auth = auth
+        self._timeout = (
+            timeout if isinstance(timeout, aiohttp.ClientTimeout) else aiohttp.ClientTimeout(total=timeout)
+        )
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._max_concurrency = max_concurrency
+        self._connection_limit = connection_limit
+        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if headers:
+            self._headers.update(headers)
+        self._token_cache = token_cache
+        self._jwt_public_key = jwt_public_key
+        self._tracker_key = tracker_key
+        self._clock = clock
+        self._sleep = sleep
+        self._random = random.random
+        self._shared = _Shared(owns_session=session is None, session=session)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL requests go to."""
+        return self._base_url
+
+    @property
+    def auth(self) -> Auth | None:
+        """The authentication strategy (its secrets are never printed)."""
+        return self._auth
+
+    @property
+    def stats(self) -> ClientStats:
+        """Request and retry counters."""
+        return self._shared.stats
+
+    @property
+    def auth_stats(self) -> AuthStats | None:
+        """Login/refresh counters of the token manager, once one exists."""
+        tokens = self._shared.tokens
+        return None if tokens is None else tokens.stats
+
+    @property
+    def is_closed(self) -> bool:
+        return self._shared.closed
+
+    def __repr__(self) -> str:
+        state = "closed" if self._shared.closed else "open"
+        return f"<SyneriseClient {self._base_url} auth={self._auth!r} {state}>"
+
+    async def __aenter__(self) -> SyneriseClient:
+        self._session_for_loop()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the session (if the client created it). Safe to call twice."""
+        shared = self._shared
+        if shared.closed:
+            return
+        shared.closed = True
+        tokens = shared.tokens
+        if tokens is not None:
+            await tokens.aclose()
+        if shared.owns_session and shared.session is not None:
+            await shared.session.close()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        shared = getattr(self, "_shared", None)
+        if shared is None or shared.closed or not shared.owns_session or shared.session is None:
+            return
+        if getattr(self, "_is_view", False):
+            return
+        _warn(
+            f"unclosed {self!r}: use 'async with SyneriseClient(...)' or 'await client.aclose()'",
+            ResourceWarning,
+            source=self,
+        )
+
+    def with_options(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | aiohttp.ClientTimeout | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> SyneriseClient:
+        """A view of this client with other per-call options, sharing its session and tokens."""
+        view = object.__new__(SyneriseClient)
+        view.__dict__.update(self.__dict__)
+        view._is_view = True  # type: ignore[attr-defined]
+        if retry is not None:
+            view._retry = retry
+        if timeout is not None:
+            view._timeout = (
+                timeout if isinstance(timeout, aiohttp.ClientTimeout) else aiohttp.ClientTimeout(total=timeout)
+            )
+        if headers:
+            view._headers = {**self._headers, **headers}
+        return view
+
+    def _session_for_loop(self) -> aiohttp.ClientSession:
+        shared = self._shared
+        if shared.closed:
+            raise SyneriseError("this SyneriseClient is closed")
+        loop = asyncio.get_running_loop()
+        if shared.loop is None:
+            shared.loop = loop
+            shared.slots = asyncio.Semaphore(self._max_concurrency)
+            if shared.session is None:
+                shared.session = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=self._connection_limit, ttl_dns_cache=300),
+                    timeout=self._timeout,
+                    auto_decompress=True,
+                )
+        elif shared.loop is not loop:
+            raise SyneriseError(
+                "this SyneriseClient belongs to another event loop; create one client per loop"
+            )
+        assert shared.session is not None
+        return shared.session
+
+    def _token_manager(self) -> TokenManager:
+        shared = self._shared
+        if shared.tokens is None:
+            assert self._auth is not None
+            shared.tokens = TokenManager(
+                self._auth,
+                self,
+                cache=self._token_cache,
+                clock=self._clock,
+                verify_key=self._jwt_public_key,
+            )
+        return shared.tokens
+
+    # ------------------------------------------------------------------ the protocol
+
+    async def request(
+        self,
+        operation: Operation,
+        kwargs: dict[str, Any],
+        parse: Callable[[RawResponse], T],
+    ) -> Response[T]:
+        """Run one generated operation through the pipeline (see :class:`Transport`)."""
+        raw = await self._send(operation, kwargs)
+        try:
+            parsed = parse(raw)
+        except SyneriseError:
+            raise
+        except Exception as exc:
+            raise APIResponseValidationError(
+                f"{operation.operation_id}: response body does not match the spec "
+                f"({type(exc).__name__}: {_short(exc)})",
+                status_code=raw.status_code,
+                body_excerpt=excerpt(raw.content),
+                method=operation.method,
+                url=redact_url(self._base_url + kwargs["url"]),
+                operation_id=operation.operation_id,
+            ) from exc
+        return Response(status_code=raw.status_code, headers=raw.headers, content=raw.content, parsed=parsed)
+
+    async def auth_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        bearer: str | None = None,
+        api_version: str | None = None,
+    ) -> Any:
+        """An unauthenticated call made by an auth strategy (a login is always safe to repeat)."""
+        operation = Operation(
+            operation_id=_AUTH_OPERATION_PREFIX + path,
+            method=method,
+            path=path,
+            tag="authorization",
+            api_version=api_version,
+            retry="safe",
+        )
+        kwargs: dict[str, Any] = {"method": method, "url": path}
+        if json is not None:
+            kwargs["json"] = json
+        if params:
+            kwargs["params"] = dict(params)
+        if bearer is not None:
+            kwargs["headers"] = {"Authorization": f"Bearer {bearer}"}
+        raw = await self._send(operation, kwargs, authenticate=False)
+        if not raw.content:
+            return None
+        try:
+            return raw.json()
+        except orjson.JSONDecodeError as exc:
+            raise APIResponseValidationError(
+                f"{method} {path}: login response is not JSON",
+                status_code=raw.status_code,
+                body_excerpt=excerpt(raw.content),
+                method=method,
+                url=redact_url(self._base_url + path),
+                operation_id=operation.operation_id,
+            ) from exc
+
+    def paginate(
+        self,
+        operation: ModuleType,
+        *,
+        max_items: int | None = None,
+        prefetch: bool = False,
+        **params: Any,
+    ) -> AsyncPaginator[Any]:
+        """Iterate every item of a paginated operation: ``async for item in client.paginate(op)``.
+
+        ``await`` the result for the first page only; ``.pages()`` iterates pages.
+        """
+        return AsyncPaginator(self, operation, params, max_items=max_items, prefetch=prefetch)
+
+    # ------------------------------------------------------------------ the pipeline
+
+    async def _send(
+        self, operation: Operation, kwargs: dict[str, Any], *, authenticate: bool = True
+    ) -> RawResponse:
+        session = self._session_for_loop()
+        shared = self._shared
+        slots = shared.slots
+        assert slots is not None
+        method: str = kwargs["method"].upper()
+        url = self._base_url + kwargs["url"]
+        query = encode_query(kwargs.get("params"))
+        headers = self._request_headers(operation, kwargs)
+        body = self._encode_body(kwargs, headers)
+        needs_tracker_key = self._wants_tracker_key(operation) if authenticate else False
+        if needs_tracker_key:
+            assert self._tracker_key is not None
+            query.append(("token", self._tracker_key))
+        policy = self._retry
+        started = self._clock()
+        attempts = 0
+        retries = 0
+        replayed = False
+        while True:
+            attempts += 1
+            token: Token | None = None
+            if authenticate:
+                token = await self._authorize(operation, headers)
+            try:
+                async with slots:
+                    shared.stats.requests += 1
+                    async with session.request(
+                        method, url, params=query, data=body, headers=headers, timeout=self._timeout
+                    ) as resp:
+                        content = await resp.read()
+                        status = resp.status
+                        resp_headers = resp.headers
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                failure = _classify_failure(exc)
+                if retries < policy.max_retries and self._safe_to_repeat(operation, method, kwargs, failure.unsent):
+                    delay = policy.backoff(retries, self._random)
+                    if self._within_deadline(policy, started, delay):
+                        shared.stats.count_retry(failure.cause)
+                        self._log_retry(operation, failure.cause, attempts, delay)
+                        retries += 1
+                        await self._sleep(delay)
+                        continue
+                raise failure.error(
+                    f"{operation.operation_id}: {failure.reason}",
+                    method=method,
+                    url=redact_url(url, query),
+                    operation_id=operation.operation_id,
+                    attempts=attempts,
+                ) from exc
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %d (attempt %d)", method, redact_url(url, query), status, attempts
+                )
+            if status == 401 and token is not None and not replayed and self._can_reauthenticate():
+                # The token we attached was rejected: drop exactly it, log in once, replay once.
+                replayed = True
+                shared.stats.replays_after_401 += 1
+                await self._token_manager().invalidate(token)
+                continue
+            if status in RETRYABLE_STATUSES:
+                wait = self._retry_delay(operation, method, kwargs, status, resp_headers, policy, retries)
+                if wait is not None and self._within_deadline(policy, started, wait):
+                    shared.stats.count_retry(str(status))
+                    self._log_retry(operation, str(status), attempts, wait)
+                    retries += 1
+                    await self._sleep(wait)
+                    continue
+            if status >= 400:
+                raise self._status_error(operation, method, redact_url(url, query), status, resp_headers, content, attempts)
+            if operation.deprecated or "X-API-DEPRECATED" in resp_headers:
+                self._warn_deprecated(operation, resp_headers.get("X-API-DEPRECATED"))
+            return RawResponse(status, resp_headers, content)
+
+    def _request_headers(self, operation: Operation, kwargs: Mapping[str, Any]) -> dict[str, str]:
+        headers = dict(self._headers)
+        extra = kwargs.get("headers")
+        if extra:
+            headers.update({k: str(v) for k, v in extra.items()})
+        if operation.api_version is not None:
+            headers["Api-Version"] = operation.api_version
+        return headers
+
+    @staticmethod
+    def _encode_body(kwargs: Mapping[str, Any], headers: dict[str, str]) -> bytes | aiohttp.FormData | None:
+        if "json" in kwargs:
+            headers["Content-Type"] = "application/json"
+            try:
+                return orjson.dumps(kwargs["json"], option=orjson.OPT_NON_STR_KEYS)
+            except TypeError as exc:
+                raise ConfigurationError(f"request body is not JSON-serialisable: {exc}") from exc
+        if "content" in kwargs:
+            content = kwargs["content"]
+            return content.encode() if isinstance(content, str) else bytes(content)
+        if "files" in kwargs or "data" in kwargs:
+            headers.pop("Content-Type", None)  # aiohttp writes the multipart boundary itself
+            form = aiohttp.FormData()
+            for name, value in (kwargs.get("data") or {}).items():
+                form.add_field(name, str(value))
+            for name, file in kwargs.get("files") or []:
+                filename, payload, content_type = file[0], file[1], file[2]
+                form.add_field(name, payload, filename=filename, content_type=content_type)
+            return form
+        return None
+
+    def _wants_tracker_key(self, operation: Operation) -> bool:
+        if self._tracker_key is None or "TrackerKey" not in operation.security:
+            return False
+        if self._auth is None:
+            return True
+        return not ({"JWT", "Basic"} & set(operation.security))
+
+    async def _authorize(self, operation: Operation, headers: dict[str, str]) -> Token | None:
+        auth = self._auth
+        if auth is None or not operation.security or self._wants_tracker_key(operation):
+            return None
+        static = auth.static_header()
+        if static is not None:
+            headers["Authorization"] = static
+            return None
+        token = await self._token_manager().token()
+        headers["Authorization"] = f"Bearer {token.value}"
+        return token
+
+    def _can_reauthenticate(self) -> bool:
+        return self._auth is not None and self._auth.reauthenticates
+
+    def _safe_to_repeat(self, operation: Operation, method: str, kwargs: Mapping[str, Any], unsent: bool) -> bool:
+        """Whether sending the request again cannot apply it twice."""
+        if unsent or method in IDEMPOTENT_METHODS or operation.retry == "safe":
+            return True
+        if operation.retry == "event-salt":
+            return _all_salted(kwargs.get("json"))
+        return False
+
+    def _retry_delay(
+        self,
+        operation: Operation,
+        method: str,
+        kwargs: Mapping[str, Any],
+        status: int,
+        headers: Mapping[str, str],
+        policy: RetryPolicy,
+        retries: int,
+    ) -> float | None:
+        """Seconds to wait before retrying a retryable status, or ``None`` not to retry."""
+        if retries >= policy.max_retries:
+            return None
+        retry_after = parse_retry_after(headers, self._clock())
+        if status == 429:
+            if retry_after is not None and retry_after > policy.max_retry_after:
+                return None
+            # A 429 was not processed: always safe to send again.
+            return retry_after if retry_after is not None else policy.backoff(retries, self._random)
+        if not self._safe_to_repeat(operation, method, kwargs, unsent=False):
+            return None
+        backoff = policy.backoff(retries, self._random)
+        if retry_after is not None and retry_after <= policy.max_retry_after:
+            return max(backoff, retry_after)
+        return backoff
+
+    def _within_deadline(self, policy: RetryPolicy, started: float, delay: float) -> bool:
+        if policy.deadline is None:
+            return True
+        return self._clock() + delay - started < policy.deadline
+
+    def _status_error(
+        self,
+        operation: Operation,
+        method: str,
+        url: str,
+        status: int,
+        headers: Mapping[str, str],
+        content: bytes,
+        attempts: int,
+    ) -> APIError:
+        body = parse_error_body(content)
+        detail = (body.message or body.error) if body is not None else None
+        text = detail if detail else excerpt(content) or "no body"
+        cls = status_error_class(status)
+        message = f"{operation.operation_id}: HTTP {status}: {text}"
+        common: dict[str, Any] = {
+            "status_code": status,
+            "headers": headers,
+            "body": body,
+            "body_excerpt": excerpt(content),
+            "method": method,
+            "url": url,
+            "operation_id": operation.operation_id,
+            "attempts": attempts,
+        }
+        if cls is RateLimitError:
+            return RateLimitError(message, retry_after=parse_retry_after(headers, self._clock()), **common)
+        return cls(message, **common)
+
+    def _warn_deprecated(self, operation: Operation, notice: str | None) -> None:
+        warned = self._shared.warned_deprecations
+        if operation.operation_id in warned:
+            return
+        warned.add(operation.operation_id)
+        reason = f": {notice}" if notice else ""
+        warnings.warn(
+            f"Synerise marks {operation.method} {operation.path} ({operation.operation_id}) "
+            f"as deprecated{reason}",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+
+    @staticmethod
+    def _log_retry(operation: Operation, cause: str, attempts: int, delay: float) -> None:
+        logger.debug(
+            "%s: retrying after %s (attempt %d) in %.3f s", operation.operation_id, cause, attempts, delay
+        )
+
+
+def _all_salted(body: Any) -> bool:
+    """True when every event in a JSON body carries an ``eventSalt`` (overwrite, not duplicate)."""
+    if isinstance(body, dict):
+        return bool(body.get("eventSalt"))
+    if isinstance(body, list) and body:
+        return all(isinstance(item, dict) and bool(item.get("eventSalt")) for item in body)
+    return False
+
+
+def _classify_failure(exc: BaseException) -> _Failure:
+    """Map an aiohttp/asyncio exception to our error class, noting whether it was surely unsent."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return _Failure(APIConnectionError, f"cannot connect: {_short(exc)}", unsent=True, cause="connect")
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return _Failure(APITimeoutError, "request timed out", unsent=False, cause="timeout")
+    return _Failure(
+        APIConnectionError, f"connection failed: {type(exc).__name__}", unsent=False, cause="connection"
+    )
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,289 @@
+"""The exception tree of synerise-async.
+
+Every error the SDK raises derives from :class:`SyneriseError`; aiohttp, JSON and
+generated-parser exceptions are mapped here (``raise ... from exc``) and never reach the
+caller raw::
+
+    SyneriseError
+    ├── ConfigurationError            caller mistake, detected before anything is sent
+    ├── PaginationError               a paginator cannot go on (e.g. a repeated cursor)
+    └── APIError                      something went wrong talking to Synerise
+        ├── APIConnectionError        no usable HTTP response
+        │   └── APITimeoutError       the request timed out
+        ├── APIResponseValidationError  a 2xx body that does not match the spec
+        ├── UnexpectedStatusError     a success status the spec does not document
+        └── APIStatusError            status >= 400, with the parsed Synerise error body
+            ├── BadRequestError              400
+            ├── AuthenticationError          401
+            ├── PermissionDeniedError        403
+            ├── NotFoundError                404
+            ├── ConflictError                409
+            ├── UnprocessableEntityError     422
+            ├── RateLimitError               429 (``retry_after`` in seconds, if known)
+            └── InternalServerError          >= 500
+
+Messages, reprs and attributes never contain API keys, passwords or tokens: URLs are
+redacted before they are stored and request headers are not kept at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import orjson
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "ErrorBody",
+    "ErrorDetail",
+    "InternalServerError",
+    "NotFoundError",
+    "PaginationError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "SyneriseError",
+    "UnexpectedStatusError",
+    "UnprocessableEntityError",
+    "status_error_class",
+]
+
+EXCERPT_CHARS = 300
+"""How much of an unparseable body an error message quotes."""
+
+
+def excerpt(content: bytes, limit: int = EXCERPT_CHARS) -> str:
+    """A short, printable prefix of a response body for error messages."""
+    text = content[: limit * 4].decode("utf-8", errors="replace")
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@attrs.frozen(slots=True)
+class ErrorDetail:
+    """One entry of ``errors[]`` in a Synerise error body."""
+
+    code: int | str | None = None
+    field: str | None = None
+    message: str | None = None
+    rejected_value: Any = None
+
+
+@attrs.frozen(slots=True)
+class ErrorBody:
+    """The error body Synerise returns on 4xx/5xx responses (all fields optional)."""
+
+    timestamp: str | int | None = None
+    status: int | None = None
+    error: str | None = None
+    message: str | None = None
+    path: str | None = None
+    errors: tuple[ErrorDetail, ...] = ()
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def parse_error_body(content: bytes) -> ErrorBody | None:
+    """Parse a Synerise error body; ``None`` when the body is not a JSON object.
+
+    Deliberately lenient: an error body with odd field types must still become an error,
+    never a second exception while reporting the first.
+    """
+    try:
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    raw_errors = data.get("errors")
+    details: tuple[ErrorDetail, ...] = ()
+    if isinstance(raw_errors, list):
+        details = tuple(
+            ErrorDetail(
+                code=item.get("code") if isinstance(item.get("code"), int | str) else None,
+                field=_str_or_none(item.get("field")),
+                message=_str_or_none(item.get("message")),
+                rejected_value=item.get("rejectedValue"),
+            )
+            for item in raw_errors
+            if isinstance(item, dict)
+        )
+    status = data.get("status")
+    timestamp = data.get("timestamp")
+    return ErrorBody(
+        timestamp=timestamp if isinstance(timestamp, str | int) else None,
+        status=status if isinstance(status, int) else None,
+        error=_str_or_none(data.get("error")),
+        message=_str_or_none(data.get("message")),
+        path=_str_or_none(data.get("path")),
+        errors=details,
+    )
+
+
+class SyneriseError(Exception):
+    """Base class of every exception raised by synerise-async."""
+
+
+class ConfigurationError(SyneriseError, ValueError):
+    """The client or a call was configured wrongly; nothing was sent."""
+
+
+class PaginationError(SyneriseError):
+    """A paginator cannot continue safely (for example, the server repeated a cursor)."""
+
+
+class APIError(SyneriseError):
+    """An exchange with the Synerise API failed.
+
+    ``method`` and ``url`` identify the request (the URL with secrets redacted);
+    ``operation_id`` names the spec operation; ``attempts`` counts the HTTP attempts made.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        operation_id: str | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = url
+        self.operation_id = operation_id
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.url})" if self.method and self.url else ""
+        tries = f" after {self.attempts} attempts" if self.attempts > 1 else ""
+        return f"{self.message}{where}{tries}"
+
+
+class APIConnectionError(APIError):
+    """No usable HTTP response: connection refused, reset, or dropped mid-response."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request did not complete within the configured timeout."""
+
+
+class APIResponseValidationError(APIError):
+    """A success response whose body does not match the operation's schema."""
+
+    def __init__(
+        self, message: str, *, status_code: int, body_excerpt: str, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.status_code = status_code
+        self.body_excerpt = body_excerpt
+
+
+class UnexpectedStatusError(APIError):
+    """A status the spec does not document for the operation (raised by generated parsers)."""
+
+    def __init__(self, operation_id: str, status_code: int, content: bytes) -> None:
+        super().__init__(
+            f"{operation_id}: undocumented status {status_code}: {excerpt(content)!r}",
+            operation_id=operation_id,
+        )
+        self.status_code = status_code
+        self.body_excerpt = excerpt(content)
+
+
+class APIStatusError(APIError):
+    """The API answered with status >= 400.
+
+    ``body`` is the parsed Synerise error body, or ``None`` when the response was not
+    JSON; ``body_excerpt`` then holds the start of the raw text.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        headers: Mapping[str, str],
+        body: ErrorBody | None,
+        body_excerpt: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.status_code = status_code
+        self.headers = headers
+        self.body = body
+        self.body_excerpt = body_excerpt
+
+    @property
+    def errors(self) -> tuple[ErrorDetail, ...]:
+        """The field-level ``errors[]`` of the body (empty when absent)."""
+        return self.body.errors if self.body is not None else ()
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was invalid."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: missing, invalid or expired credentials."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credentials lack a permission."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was well-formed but semantically invalid."""
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limited; the request was not processed.
+
+    ``retry_after`` is the server's requested wait in seconds, when it sent one.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status: int) -> type[APIStatusError]:
+    """The exception class for an HTTP status >= 400."""
+    if status >= 500:
+        return InternalServerError
+    return _STATUS_CLASSES.get(status, APIStatusError)

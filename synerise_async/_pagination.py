@@ -1,0 +1,235 @@
+"""Async paginators over generated operations.
+
+The strategy comes from the operation's ``OPERATION.pagination`` record, generated from
+``x-synerise-pagination`` in the spec: page/limit with a page count, pageIndex/pageSize
+over bare arrays, limit/offset with a total, next links, and cursor tokens.
+Only the current page (plus, with ``prefetch=True``, the next one) is held in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import parse_qsl, urlsplit
+
+import attrs
+
+from ._errors import ConfigurationError, PaginationError
+from ._transport import Operation, Pagination, Response
+
+if TYPE_CHECKING:
+    from ._client import SyneriseClient
+
+__all__ = ["AsyncPaginator", "Page"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen(slots=True)
+class Page(Generic[T]):
+    """One page: its items and the whole parsed response (for metadata)."""
+
+    items: Sequence[T]
+    response: Response[Any]
+    number: int
+    """1 for the first page fetched by this paginator, then 2, 3, ..."""
+
+
+def _attr_path(value: Any, path: str | None) -> Any:
+    """Follow a dotted attribute path through generated models; unset or missing -> None."""
+    if not path:
+        return value
+    for name in path.split("."):
+        if value is None:
+            return None
+        value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+        if value is not None and type(value).__name__ == "Unset":
+            return None
+    return value
+
+
+def _items(parsed: Any, pagination: Pagination) -> Sequence[Any]:
+    items = _attr_path(parsed, pagination.items)
+    if items is None:
+        return ()
+    if not isinstance(items, Sequence) or isinstance(items, str | bytes):
+        raise PaginationError(f"expected a list at {pagination.items or 'the top level'!r}, got {type(items).__name__}")
+    return items
+
+
+def _next_link(links: Any) -> str | None:
+    """The ``url`` of the ``rel == "next"`` entry of a links list."""
+    if not isinstance(links, Sequence):
+        return None
+    for link in links:
+        rel = _attr_path(link, "rel")
+        rel = getattr(rel, "value", rel)
+        if str(rel).lower() == "next":
+            url = _attr_path(link, "url")
+            return str(url) if url else None
+    return None
+
+
+class AsyncPaginator(Generic[T]):
+    """Items of every page: ``async for item in paginator``; ``await paginator`` for page one.
+
+    ``pages()`` iterates :class:`Page` objects instead. ``max_items`` stops early;
+    ``prefetch`` fetches the next page while the caller works on the current one.
+    """
+
+    def __init__(
+        self,
+        client: SyneriseClient,
+        operation: ModuleType,
+        params: dict[str, Any],
+        *,
+        max_items: int | None = None,
+        prefetch: bool = False,
+    ) -> None:
+        record = getattr(operation, "OPERATION", None)
+        if not isinstance(record, Operation) or not hasattr(operation, "asyncio_detailed"):
+            raise ConfigurationError(
+                f"{getattr(operation, '__name__', operation)!r} is not a generated operation module"
+            )
+        if record.pagination is None:
+            raise ConfigurationError(f"{record.operation_id} is not a paginated operation")
+        if max_items is not None and max_items < 0:
+            raise ConfigurationError("max_items must be >= 0")
+        self._client = client
+        self._module = operation
+        self._operation = record
+        self._pagination: Pagination = record.pagination
+        self._params = dict(params)
+        self._max_items = max_items
+        self._prefetch = prefetch
+
+    def __repr__(self) -> str:
+        return f"<AsyncPaginator {self._operation.operation_id} style={self._pagination.style}>"
+
+    def __await__(self) -> Generator[Any, None, Page[T]]:
+        return self._fetch(self._params).__await__()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._iter_items()
+
+    async def _iter_items(self) -> AsyncIterator[T]:
+        remaining = self._max_items
+        if remaining == 0:
+            return
+        pages = self.pages()
+        try:
+            async for page in pages:
+                for item in page.items:
+                    yield item
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining == 0:
+                            return
+        finally:
+            await pages.aclose()
+
+    async def pages(self) -> AsyncGenerator[Page[T], None]:
+        """Iterate pages until the last one (or ``max_items`` items have been seen)."""
+        params: dict[str, Any] | None = dict(self._params)
+        seen_tokens: set[str] = set()
+        pending: asyncio.Task[Page[T]] | None = None
+        number = 0
+        first_size = 0
+        fetched = 0
+        try:
+            while params is not None:
+                number += 1
+                if pending is not None:
+                    page, pending = await pending, None
+                else:
+                    page = await self._fetch(params, number)
+                first_size = first_size or len(page.items)
+                fetched += len(page.items)
+                params = self._next_params(params, page, first_size, seen_tokens)
+                if self._max_items is not None and fetched >= self._max_items:
+                    params = None
+                if params is not None and self._prefetch:
+                    pending = asyncio.get_running_loop().create_task(self._fetch(params, number + 1))
+                yield page
+        finally:
+            if pending is not None:
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
+
+    async def _fetch(self, params: dict[str, Any], number: int = 1) -> Page[T]:
+        link = params.pop("__next_url__", None)
+        if link is not None:
+            response = await self._client.request(
+                self._operation,
+                {"method": self._operation.method, "url": link[0], "params": link[1]},
+                self._module._parse_response,
+            )
+        else:
+            response = await self._module.asyncio_detailed(client=self._client, **params)
+        return Page(items=_items(response.parsed, self._pagination), response=response, number=number)
+
+    def _next_params(
+        self, params: dict[str, Any], page: Page[T], first_size: int, seen: set[str]
+    ) -> dict[str, Any] | None:
+        """Parameters for the page after ``page``, or ``None`` when it was the last."""
+        p = self._pagination
+        count = len(page.items)
+        if count == 0:
+            return None
+        parsed = page.response.parsed
+        size = params.get(p.size_param) if p.size_param else None
+        short = count < size if isinstance(size, int) else count < first_size
+        style = p.style
+        if style in ("page", "page-index"):
+            assert p.page_param is not None
+            current = int(params.get(p.page_param) or 1)
+            total_pages = _attr_path(parsed, p.total) if p.total else None
+            if isinstance(total_pages, int) and current >= total_pages:
+                return None
+            if not isinstance(total_pages, int) and short:
+                return None
+            return {**params, p.page_param: current + 1}
+        if style == "offset":
+            assert p.page_param is not None
+            offset = int(params.get(p.page_param) or 0) + count
+            total = _attr_path(parsed, p.total) if p.total else None
+            if (isinstance(total, int) and offset >= total) or (not isinstance(total, int) and short):
+                return None
+            return {**params, p.page_param: offset}
+        if style == "cursor":
+            assert p.page_param is not None
+            token = _attr_path(parsed, p.next)
+            if not token:
+                return None
+            token = str(token)
+            if token in seen or token == params.get(p.page_param):
+                raise PaginationError(
+                    f"{self._operation.operation_id}: the server repeated cursor token; stopping "
+                    "instead of looping forever"
+                )
+            seen.add(token)
+            return {**params, p.page_param: token}
+        if style == "link":
+            url = _next_link(_attr_path(parsed, p.next))
+            if url is None:
+                return None
+            return {"__next_url__": self._link_target(url)}
+        raise PaginationError(f"unknown pagination style {style!r}")
+
+    def _link_target(self, url: str) -> tuple[str, dict[str, list[str]]]:
+        """Path and query of a next link; links to another host are refused (credentials)."""
+        parts = urlsplit(url)
+        base = urlsplit(self._client.base_url)
+        if parts.netloc and (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+            raise PaginationError(f"next link points to another host ({parts.netloc}); not following it")
+        path = parts.path
+        if base.path and path.startswith(base.path):
+            path = path[len(base.path) :]
+        query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            query.setdefault(key, []).append(value)
+        return path, query
