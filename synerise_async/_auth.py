@@ -282,7 +282,9 @@ class Auth:
         """Authenticate from scratch; return the response body and the JWT."""
         raise NotImplementedError
 
-    async def refresh(self, transport: AuthTransport, token: Token, now: float) -> tuple[Any, str] | None:
+    async def refresh(
+        self, transport: AuthTransport, token: Token, now: float
+    ) -> tuple[Any, str] | None:
         """Prolong a still-valid token; ``None`` when this strategy has no refresh call."""
         return None
 
@@ -357,7 +359,9 @@ class _ProfileRefreshMixin(Auth):
 
     api_key: str
 
-    async def refresh(self, transport: AuthTransport, token: Token, now: float) -> tuple[Any, str] | None:
+    async def refresh(
+        self, transport: AuthTransport, token: Token, now: float
+    ) -> tuple[Any, str] | None:
         data = await transport.auth_request(
             "POST", PROFILE_REFRESH_PATH, json={"apiKey": self.api_key}, bearer=token.value
         )
@@ -625,7 +629,9 @@ class TokenManager:
             logger.debug("logged in (%s)", type(self.auth).__name__)
         data, value = result
         hint = data.get("expiration") if isinstance(data, dict) else None
-        token = token_from_jwt(value, now=self._clock(), expiration_hint=hint, verify_key=self._verify_key)
+        token = token_from_jwt(
+            value, now=self._clock(), expiration_hint=hint, verify_key=self._verify_key
+        )
         self._token = token
         await self._cache.set(self._key, token)
         return token

@@ -89,7 +89,9 @@ class _Shared:
 class _Failure(Exception):
     """An attempt that produced no HTTP response (internal to the retry loop)."""
 
-    def __init__(self, error: type[APIConnectionError], reason: str, *, unsent: bool, cause: str) -> None:
+    def __init__(
+        self, error: type[APIConnectionError], reason: str, *, unsent: bool, cause: str
+    ) -> None:
         super().__init__(reason)
         self.error = error
         self.reason = reason
@@ -153,7 +155,9 @@ class SyneriseClient:
         self._base_url = resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
         self._auth = auth
         self._timeout = (
-            timeout if isinstance(timeout, aiohttp.ClientTimeout) else aiohttp.ClientTimeout(total=timeout)
+            timeout
+            if isinstance(timeout, aiohttp.ClientTimeout)
+            else aiohttp.ClientTimeout(total=timeout)
         )
         self._retry = retry if retry is not None else RetryPolicy()
         self._max_concurrency = max_concurrency
@@ -251,7 +255,9 @@ class SyneriseClient:
             view._retry = retry
         if timeout is not None:
             view._timeout = (
-                timeout if isinstance(timeout, aiohttp.ClientTimeout) else aiohttp.ClientTimeout(total=timeout)
+                timeout
+                if isinstance(timeout, aiohttp.ClientTimeout)
+                else aiohttp.ClientTimeout(total=timeout)
             )
         if headers:
             view._headers = {**self._headers, **headers}
@@ -315,7 +321,9 @@ class SyneriseClient:
                 url=redact_url(self._base_url + kwargs["url"]),
                 operation_id=operation.operation_id,
             ) from exc
-        return Response(status_code=raw.status_code, headers=raw.headers, content=raw.content, parsed=parsed)
+        return Response(
+            status_code=raw.status_code, headers=raw.headers, content=raw.content, parsed=parsed
+        )
 
     async def auth_request(
         self,
@@ -411,7 +419,9 @@ class SyneriseClient:
                         resp_headers = resp.headers
             except (TimeoutError, aiohttp.ClientError) as exc:
                 failure = _classify_failure(exc)
-                if retries < policy.max_retries and self._safe_to_repeat(operation, method, kwargs, failure.unsent):
+                if retries < policy.max_retries and self._safe_to_repeat(
+                    operation, method, kwargs, failure.unsent
+                ):
                     delay = policy.backoff(retries, self._random)
                     if self._within_deadline(policy, started, delay):
                         shared.stats.count_retry(failure.cause)
@@ -437,7 +447,9 @@ class SyneriseClient:
                 await self._token_manager().invalidate(token)
                 continue
             if status in RETRYABLE_STATUSES:
-                wait = self._retry_delay(operation, method, kwargs, status, resp_headers, policy, retries)
+                wait = self._retry_delay(
+                    operation, method, kwargs, status, resp_headers, policy, retries
+                )
                 if wait is not None and self._within_deadline(policy, started, wait):
                     shared.stats.count_retry(str(status))
                     self._log_retry(operation, str(status), attempts, wait)
@@ -445,7 +457,15 @@ class SyneriseClient:
                     await self._sleep(wait)
                     continue
             if status >= 400:
-                raise self._status_error(operation, method, redact_url(url, query), status, resp_headers, content, attempts)
+                raise self._status_error(
+                    operation,
+                    method,
+                    redact_url(url, query),
+                    status,
+                    resp_headers,
+                    content,
+                    attempts,
+                )
             if operation.deprecated or "X-API-DEPRECATED" in resp_headers:
                 self._warn_deprecated(operation, resp_headers.get("X-API-DEPRECATED"))
             return RawResponse(status, resp_headers, content)
@@ -460,7 +480,9 @@ class SyneriseClient:
         return headers
 
     @staticmethod
-    def _encode_body(kwargs: Mapping[str, Any], headers: dict[str, str]) -> bytes | aiohttp.FormData | None:
+    def _encode_body(
+        kwargs: Mapping[str, Any], headers: dict[str, str]
+    ) -> bytes | aiohttp.FormData | None:
         if "json" in kwargs:
             headers["Content-Type"] = "application/json"
             try:
@@ -503,7 +525,9 @@ class SyneriseClient:
     def _can_reauthenticate(self) -> bool:
         return self._auth is not None and self._auth.reauthenticates
 
-    def _safe_to_repeat(self, operation: Operation, method: str, kwargs: Mapping[str, Any], unsent: bool) -> bool:
+    def _safe_to_repeat(
+        self, operation: Operation, method: str, kwargs: Mapping[str, Any], unsent: bool
+    ) -> bool:
         """Whether sending the request again cannot apply it twice."""
         if unsent or method in IDEMPOTENT_METHODS or operation.retry == "safe":
             return True
@@ -568,7 +592,9 @@ class SyneriseClient:
             "attempts": attempts,
         }
         if cls is RateLimitError:
-            return RateLimitError(message, retry_after=parse_retry_after(headers, self._clock()), **common)
+            return RateLimitError(
+                message, retry_after=parse_retry_after(headers, self._clock()), **common
+            )
         return cls(message, **common)
 
     def _warn_deprecated(self, operation: Operation, notice: str | None) -> None:
@@ -587,7 +613,11 @@ class SyneriseClient:
     @staticmethod
     def _log_retry(operation: Operation, cause: str, attempts: int, delay: float) -> None:
         logger.debug(
-            "%s: retrying after %s (attempt %d) in %.3f s", operation.operation_id, cause, attempts, delay
+            "%s: retrying after %s (attempt %d) in %.3f s",
+            operation.operation_id,
+            cause,
+            attempts,
+            delay,
         )
 
 
@@ -603,11 +633,16 @@ def _all_salted(body: Any) -> bool:
 def _classify_failure(exc: BaseException) -> _Failure:
     """Map an aiohttp/asyncio exception to our error class, noting whether it was surely unsent."""
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return _Failure(APIConnectionError, f"cannot connect: {_short(exc)}", unsent=True, cause="connect")
+        return _Failure(
+            APIConnectionError, f"cannot connect: {_short(exc)}", unsent=True, cause="connect"
+        )
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return _Failure(APITimeoutError, "request timed out", unsent=False, cause="timeout")
     return _Failure(
-        APIConnectionError, f"connection failed: {type(exc).__name__}", unsent=False, cause="connection"
+        APIConnectionError,
+        f"connection failed: {type(exc).__name__}",
+        unsent=False,
+        cause="connection",
     )
 
 

@@ -56,7 +56,9 @@ def encode_query(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
                 if item is not None:
                     pairs.append((f"{name}[{key}]", _scalar(name, item)))
         elif isinstance(value, list | tuple | set | frozenset):
-            pairs.extend((name, _scalar(name, item)) for item in _ordered(value) if item is not None)
+            pairs.extend(
+                (name, _scalar(name, item)) for item in _ordered(value) if item is not None
+            )
         else:
             pairs.append((name, _scalar(name, value)))
     return pairs

@@ -183,9 +183,7 @@ class APITimeoutError(APIConnectionError):
 class APIResponseValidationError(APIError):
     """A success response whose body does not match the operation's schema."""
 
-    def __init__(
-        self, message: str, *, status_code: int, body_excerpt: str, **kwargs: Any
-    ) -> None:
+    def __init__(self, message: str, *, status_code: int, body_excerpt: str, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.status_code = status_code
         self.body_excerpt = body_excerpt

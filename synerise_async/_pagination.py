@@ -56,7 +56,9 @@ def _items(parsed: Any, pagination: Pagination) -> Sequence[Any]:
     if items is None:
         return ()
     if not isinstance(items, Sequence) or isinstance(items, str | bytes):
-        raise PaginationError(f"expected a list at {pagination.items or 'the top level'!r}, got {type(items).__name__}")
+        raise PaginationError(
+            f"expected a list at {pagination.items or 'the top level'!r}, got {type(items).__name__}"
+        )
     return items
 
 
@@ -152,7 +154,9 @@ class AsyncPaginator(Generic[T]):
                 if self._max_items is not None and fetched >= self._max_items:
                     params = None
                 if params is not None and self._prefetch:
-                    pending = asyncio.get_running_loop().create_task(self._fetch(params, number + 1))
+                    pending = asyncio.get_running_loop().create_task(
+                        self._fetch(params, number + 1)
+                    )
                 yield page
         finally:
             if pending is not None:
@@ -170,7 +174,9 @@ class AsyncPaginator(Generic[T]):
             )
         else:
             response = await self._module.asyncio_detailed(client=self._client, **params)
-        return Page(items=_items(response.parsed, self._pagination), response=response, number=number)
+        return Page(
+            items=_items(response.parsed, self._pagination), response=response, number=number
+        )
 
     def _next_params(
         self, params: dict[str, Any], page: Page[T], first_size: int, seen: set[str]
@@ -197,7 +203,9 @@ class AsyncPaginator(Generic[T]):
             assert p.page_param is not None
             offset = int(params.get(p.page_param) or 0) + count
             total = _attr_path(parsed, p.total) if p.total else None
-            if (isinstance(total, int) and offset >= total) or (not isinstance(total, int) and short):
+            if (isinstance(total, int) and offset >= total) or (
+                not isinstance(total, int) and short
+            ):
                 return None
             return {**params, p.page_param: offset}
         if style == "cursor":
@@ -225,7 +233,9 @@ class AsyncPaginator(Generic[T]):
         parts = urlsplit(url)
         base = urlsplit(self._client.base_url)
         if parts.netloc and (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-            raise PaginationError(f"next link points to another host ({parts.netloc}); not following it")
+            raise PaginationError(
+                f"next link points to another host ({parts.netloc}); not following it"
+            )
         path = parts.path
         if base.path and path.startswith(base.path):
             path = path[len(base.path) :]

@@ -1,0 +1,1 @@
+from tests.aioresponses_compat import mocked  # noqa: F401  (fixture)

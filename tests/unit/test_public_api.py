@@ -1,0 +1,63 @@
+"""The curated public surface."""
+
+from __future__ import annotations
+
+import synerise_async
+
+EXPECTED = {
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AnonymousProfileAuth",
+    "AsyncPaginator",
+    "Auth",
+    "AuthenticationError",
+    "BadRequestError",
+    "BasicAuth",
+    "ClientStats",
+    "ConfigurationError",
+    "ConflictError",
+    "ErrorBody",
+    "ErrorDetail",
+    "FileTokenCache",
+    "InternalServerError",
+    "MemoryTokenCache",
+    "NotFoundError",
+    "Operation",
+    "Page",
+    "Pagination",
+    "PaginationError",
+    "PermissionDeniedError",
+    "ProfileAuth",
+    "RateLimitError",
+    "Region",
+    "Response",
+    "RetryPolicy",
+    "SyneriseClient",
+    "SyneriseError",
+    "Token",
+    "TokenAuth",
+    "TokenCache",
+    "UnexpectedStatusError",
+    "UnprocessableEntityError",
+    "UserAuth",
+    "WorkspaceAuth",
+    "__version__",
+}
+
+
+def test_all_is_pinned() -> None:
+    """__all__ lists exactly the curated names, each importable from the package."""
+    assert set(synerise_async.__all__) == EXPECTED
+    for name in synerise_async.__all__:
+        assert hasattr(synerise_async, name), name
+
+
+def test_public_objects_come_from_private_modules() -> None:
+    """Public classes are implemented in private modules and re-exported."""
+    for name in synerise_async.__all__:
+        obj = getattr(synerise_async, name)
+        module = getattr(obj, "__module__", "synerise_async._")
+        assert module.startswith("synerise_async._"), (name, module)
