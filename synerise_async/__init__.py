@@ -40,6 +40,7 @@ from ._errors import (
     UnexpectedStatusError,
     UnprocessableEntityError,
 )
+from ._events import EventsAPI, FailedEvent, SendReport
 from ._pagination import AsyncPaginator, Page
 from ._regions import Region
 from ._retry import RetryPolicy
@@ -63,6 +64,8 @@ __all__ = [
     "ConflictError",
     "ErrorBody",
     "ErrorDetail",
+    "EventsAPI",
+    "FailedEvent",
     "FileTokenCache",
     "InternalServerError",
     "MemoryTokenCache",
@@ -77,6 +80,7 @@ __all__ = [
     "Region",
     "Response",
     "RetryPolicy",
+    "SendReport",
     "SyneriseClient",
     "SyneriseError",
     "Token",

@@ -36,6 +36,7 @@ from ._errors import (
     parse_error_body,
     status_error_class,
 )
+from ._events import EventsAPI
 from ._pagination import AsyncPaginator
 from ._regions import Region, resolve_base_url
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
@@ -195,6 +196,11 @@ class SyneriseClient:
         """Login/refresh counters of the token manager, once one exists."""
         tokens = self._shared.tokens
         return None if tokens is None else tokens.stats
+
+    @property
+    def events(self) -> EventsAPI:
+        """Bulk event delivery: ``await client.events.send_many(events)``."""
+        return EventsAPI(self)
 
     @property
     def is_closed(self) -> bool:
