@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help demo test test-fast lint typecheck generate normalise pull check-generated bench bench-quick clean
+.PHONY: help demo test test-fast lint typecheck generate normalise pull check-generated lock check-lock bench bench-quick clean
 
 help:
 	@echo "make demo             run the ETL demo against the built-in fake Synerise"
@@ -32,6 +32,33 @@ test: $(STAMP) lint typecheck check-generated
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -W error::ResourceWarning -q -m "not slow"
+
+# --- code generation (owned by codegen/; merge into the Makefile) -------------------
+# Assumes PY=.venv/bin/python. Every target runs `python -m codegen <command>`.
+
+## Regenerate synerise_async/{api,models,types.py} from openapi/ (normalise first).
+generate: $(STAMP)
+	$(PY) -m codegen generate
+
+## Download the published spec documents (all or nothing) and update openapi/spec.lock.json.
+pull: $(STAMP)
+	$(PY) -m codegen pull
+
+## Merge openapi/documents, apply openapi/overlays, fix/check -> openapi/build/synerise.json.
+normalise: $(STAMP)
+	$(PY) -m codegen normalise
+
+## Fail if the committed generated code differs from a fresh generation (CI runs this).
+check-generated: $(STAMP)
+	$(PY) -m codegen lock --check
+	$(PY) -m codegen check
+
+## Record sha256 + date of hand-edited documents in openapi/spec.lock.json.
+lock: $(STAMP)
+	$(PY) -m codegen lock
+
+check-lock: $(STAMP)
+	$(PY) -m codegen lock --check
 
 clean:
 	rm -rf $(VENV) openapi/build .pytest_cache .mypy_cache .ruff_cache

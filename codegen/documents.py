@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the dev deps
 
 from .errors import CodegenError
 
-__all__ = ["Document", "load_document", "load_documents", "parse_document_bytes"]
+__all__ = ["Document", "load_document", "load_documents", "load_yaml", "parse_document_bytes"]
 
 Document = dict[str, Any]
 
 
-class _SpecLoader(yaml.SafeLoader):
+class _SpecLoader(yaml.SafeLoader):  # type: ignore[misc]
     """A SafeLoader that keeps timestamps as strings and rejects duplicate mapping keys.
 
     PyYAML would turn ``2024-01-01`` in an example into a ``date`` (not JSON-serialisable,
@@ -36,9 +36,7 @@ def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> dict[Any,
         key = loader.construct_object(key_node, deep=True)
         if key in result:
             mark = key_node.start_mark
-            raise CodegenError(
-                f"{mark.name}:{mark.line + 1}: duplicate key {key!r} in a mapping."
-            )
+            raise CodegenError(f"{mark.name}:{mark.line + 1}: duplicate key {key!r} in a mapping.")
         result[key] = loader.construct_object(value_node, deep=True)
     return result
 
@@ -46,12 +44,21 @@ def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> dict[Any,
 _SpecLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def parse_document_bytes(data: bytes, name: str) -> Document:
-    """Parse one OpenAPI document (YAML or JSON, which is YAML) and check its shape."""
+def _parse(data: bytes, name: str) -> Any:
     try:
-        loaded = yaml.load(data.decode("utf-8"), Loader=_SpecLoader)  # noqa: S506 - safe subclass
+        return yaml.load(data.decode("utf-8"), Loader=_SpecLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CodegenError(f"{name}: not valid YAML/JSON: {exc}") from exc
+
+
+def load_yaml(path: Path) -> Any:
+    """Load any YAML file (a fragment a document refers to, an overlay) strictly."""
+    return _parse(path.read_bytes(), str(path))
+
+
+def parse_document_bytes(data: bytes, name: str) -> Document:
+    """Parse one OpenAPI document (YAML or JSON, which is YAML) and check its shape."""
+    loaded = _parse(data, name)
     if not isinstance(loaded, dict) or "openapi" not in loaded:
         raise CodegenError(f"{name}: not an OpenAPI 3 document (no top-level 'openapi' key).")
     return loaded

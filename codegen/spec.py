@@ -129,7 +129,9 @@ def _walk_parameter(
     _walk_media(param, context, visit, pascal)
 
 
-def _walk_media(holder: Any, context: str, visit: SchemaVisitor, pascal: Callable[[str], str]) -> None:
+def _walk_media(
+    holder: Any, context: str, visit: SchemaVisitor, pascal: Callable[[str], str]
+) -> None:
     if not isinstance(holder, dict) or "$ref" in holder:
         return
     for media in (holder.get("content") or {}).values():

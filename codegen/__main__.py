@@ -1,0 +1,143 @@
+"""``python -m codegen <command>``: see ``--help``.
+
+Exit status 0 on success, 1 on a problem in the spec or environment (reported as text,
+no traceback), 2 on bad command-line usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from . import paths
+from .errors import CodegenError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except CodegenError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m codegen",
+        description="Pull, normalise and generate the Synerise spec into synerise_async/.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    pull = commands.add_parser("pull", help="download the published documents and update the lock")
+    pull.add_argument(
+        "--url",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="AREA=URL",
+        help="download AREA from URL instead of the codegen/sources.toml default",
+    )
+    pull.add_argument("--only", action="store_true", help="pull only the areas given with --url")
+    pull.set_defaults(run=_pull)
+
+    lock = commands.add_parser("lock", help="recompute lock entries of hand-written documents")
+    lock.add_argument("--check", action="store_true", help="only verify the lock matches the files")
+    lock.set_defaults(run=_lock)
+
+    normalise = commands.add_parser("normalise", help="merge, overlay and fix the documents")
+    normalise.set_defaults(run=_normalise)
+
+    generate = commands.add_parser("generate", help="normalise, generate, install into the package")
+    generate.set_defaults(run=_generate)
+
+    check = commands.add_parser("check", help="fail if the committed generated code is stale")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _pull(args: argparse.Namespace) -> int:
+    from .pull import load_sources, pull
+
+    sources = {} if args.only else load_sources()
+    for item in args.url:
+        area, sep, url = item.partition("=")
+        if not sep or not area or not url:
+            raise CodegenError(f"--url expects AREA=URL, got {item!r}.")
+        sources[area] = url
+    for line in pull(sources):
+        print(line)
+    return 0
+
+
+def _lock(args: argparse.Namespace) -> int:
+    from .lock import update_lock, verify_lock
+
+    if args.check:
+        problems = verify_lock()
+        if problems:
+            raise CodegenError(f"{paths.LOCK_FILE.name} does not match the documents:", problems)
+        print(f"{paths.LOCK_FILE.name} matches openapi/documents/.")
+        return 0
+    for line in update_lock() or ["no changes"]:
+        print(line)
+    return 0
+
+
+def _normalise(args: argparse.Namespace) -> int:
+    from .normalise import normalise, write_build
+
+    doc, report = normalise()
+    spec_path = write_build(doc, report)
+    print(report.render(), end="")
+    print(f"wrote {spec_path.relative_to(paths.ROOT)} ({len(report.lines)} change(s))")
+    return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .generate import generate_package, install, temporary_directory
+    from .normalise import normalise, write_build
+
+    started = time.monotonic()
+    doc, report = normalise()
+    write_build(doc, report)
+    with temporary_directory() as scratch:
+        generated = generate_package(doc, scratch)
+        install(generated)
+        operations = sum(1 for p in (generated / "api").rglob("*.py") if p.name != "__init__.py")
+        models = sum(1 for p in (generated / "models").glob("*.py") if p.name != "__init__.py")
+    print(
+        f"generated {operations} operations and {models} models/enums into "
+        f"{paths.PACKAGE_NAME}/ in {time.monotonic() - started:.1f}s "
+        f"({len(report.lines)} normaliser change(s), see {paths.REPORT_FILE.relative_to(paths.ROOT)})"
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .generate import generate_package, temporary_directory, tree_diff
+    from .normalise import normalise
+
+    doc, _report = normalise()
+    with temporary_directory() as scratch:
+        generated = generate_package(doc, scratch)
+        drift = tree_diff(generated, paths.PACKAGE_DIR)
+    if drift:
+        shown = drift[:20] + ([f"... and {len(drift) - 20} more"] if len(drift) > 20 else [])
+        raise CodegenError(
+            f"Generated code is stale ({len(drift)} file(s)); run `make generate` and commit:",
+            shown,
+        )
+    print("Generated code matches openapi/.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
