@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
+demo: $(STAMP)
+	$(PY) examples/etl.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check synerise_async codegen tests examples bench
 	$(VENV)/bin/ruff format --check synerise_async codegen tests examples bench

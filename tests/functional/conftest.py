@@ -1,0 +1,38 @@
+"""Shared helpers of the functional tests: a real client against the in-process fake."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from synerise_async import RetryPolicy, SyneriseClient, WorkspaceAuth
+from synerise_async.testing import FakeSynerise
+
+FAST_RETRY = RetryPolicy(initial_delay=0.001, max_delay=0.01)
+"""Retries that back off for milliseconds, so fault tests run fast."""
+
+
+def client_for(fake: FakeSynerise, auth: Any = None, **kwargs: Any) -> SyneriseClient:
+    """A client for ``fake`` with millisecond backoff (workspace API-key auth by default)."""
+    kwargs.setdefault("retry", FAST_RETRY)
+    return SyneriseClient(
+        auth if auth is not None else WorkspaceAuth(api_key=fake.api_key),
+        base_url=fake.url,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSynerise]:
+    """A fake with default data, checking its own responses against the spec."""
+    async with FakeSynerise(seed=1, validate_responses=True) as server:
+        yield server
+    assert server.handler_errors == []
+
+
+@pytest.fixture
+async def client(fake: FakeSynerise) -> AsyncIterator[SyneriseClient]:
+    async with client_for(fake) as api:
+        yield api
