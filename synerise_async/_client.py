@@ -522,6 +522,11 @@ class SyneriseClient:
             return None
         static = auth.static_header()
         if static is not None:
+            if "Basic" not in operation.security:
+                raise ConfigurationError(
+                    f"{operation.operation_id} does not accept Basic auth (accepts: "
+                    f"{', '.join(operation.security)}); use a JWT-based auth such as WorkspaceAuth"
+                )
             headers["Authorization"] = static
             return None
         token = await self._token_manager().token()

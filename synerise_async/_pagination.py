@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -72,6 +73,21 @@ def _next_link(links: Any) -> str | None:
         if str(rel).lower() == "next":
             url = _attr_path(link, "url")
             return str(url) if url else None
+    return None
+
+
+_LINK_PART = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
+
+
+def _next_from_link_header(header: str | None) -> str | None:
+    """The target of ``rel="next"`` in a ``Link`` header, e.g. ``<https://...?page=2>; rel="next"``."""
+    if not header:
+        return None
+    for match in _LINK_PART.finditer(header):
+        for param in match.group(2).split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
+                return match.group(1).strip() or None
     return None
 
 
@@ -222,7 +238,11 @@ class AsyncPaginator(Generic[T]):
             seen.add(token)
             return {**params, p.page_param: token}
         if style == "link":
-            url = _next_link(_attr_path(parsed, p.next))
+            # The body carries meta.link only with includeMeta=true; otherwise Synerise
+            # announces the next page in the Link header (RFC 8288).
+            url = _next_link(_attr_path(parsed, p.next)) or _next_from_link_header(
+                page.response.headers.get("Link")
+            )
             if url is None:
                 return None
             return {"__next_url__": self._link_target(url)}

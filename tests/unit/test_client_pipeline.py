@@ -14,16 +14,18 @@ from synerise_async._transport import RawResponse
 from tests.aioresponses_compat import CompatMock
 
 BASE = "https://api.synerise.com"
-GET_OP = Operation(operation_id="getThing", method="GET", path="/thing", tag="t", security=("JWT",))
+GET_OP = Operation(
+    operation_id="getThing", method="GET", path="/thing", tag="t", security=("JWT", "Basic")
+)
 POST_OP = Operation(
-    operation_id="postThing", method="POST", path="/thing", tag="t", security=("JWT",)
+    operation_id="postThing", method="POST", path="/thing", tag="t", security=("JWT", "Basic")
 )
 SALTED_OP = Operation(
     operation_id="sendEvent",
     method="POST",
     path="/v4/events/custom",
     tag="events",
-    security=("JWT",),
+    security=("JWT", "Basic"),
     retry="event-salt",
     api_version="4.4",
 )
@@ -271,3 +273,14 @@ def test_with_options_shares_state_but_changes_retry() -> None:
     view = client.with_options(retry=RetryPolicy(max_retries=0))
     assert view._shared is client._shared and view._retry.max_retries == 0
     assert client._retry.max_retries != 0
+
+
+async def test_basic_auth_on_a_jwt_only_operation_fails_before_sending(mocked: CompatMock) -> None:
+    """An operation whose spec accepts only JWT refuses Basic credentials without a request."""
+    jwt_only = Operation(
+        operation_id="jwtOnly", method="GET", path="/thing", tag="t", security=("JWT",)
+    )
+    async with make_client(Sleeps()) as client:
+        with pytest.raises(sa.ConfigurationError, match="does not accept Basic"):
+            await client.request(jwt_only, {"method": "GET", "url": "/thing"}, json_parse)
+    assert not mocked.requests

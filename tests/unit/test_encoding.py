@@ -70,3 +70,17 @@ def test_redaction_masks_secret_parameters() -> None:
     )
     assert "tk-secret" not in url and "=k" not in url
     assert "itemId=5" in url and "token=%2A%2A%2A" in url.replace("***", "%2A%2A%2A")
+
+
+def test_link_header_next_target_is_found() -> None:
+    """rel="next" is picked out of a multi-link header; absent or malformed headers give None."""
+    from synerise_async._pagination import _next_from_link_header
+
+    header = '<https://a/x?page=1>; rel="first", <https://a/x?page=3>; rel="next", <https://a/x?page=9>; rel=last'
+    assert _next_from_link_header(header) == "https://a/x?page=3"
+    assert (
+        _next_from_link_header('<https://a/x?page=2>; title="n"; rel="prev next"')
+        == "https://a/x?page=2"
+    )
+    assert _next_from_link_header('<https://a/x?page=1>; rel="prev"') is None
+    assert _next_from_link_header(None) is None and _next_from_link_header("garbage") is None
