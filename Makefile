@@ -23,9 +23,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/etl.py
 
+LINT_PATHS := synerise_async codegen tests examples $(wildcard bench)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check synerise_async codegen tests examples bench
-	$(VENV)/bin/ruff format --check synerise_async codegen tests examples bench
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy

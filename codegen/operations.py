@@ -45,6 +45,52 @@ class OperationMeta:
     pagination: dict[str, Any] | None
     deprecated: bool
     unconfirmed: bool
+    query_types: tuple[tuple[str, str], ...] = ()
+    """(wire name, JSON type) of each query parameter, for the client's pre-send check."""
+    max_items: int | None = None
+    """``maxItems`` of an array request body."""
+    max_body_bytes: int | None = None
+    """``x-synerise-max-body-bytes`` of the operation."""
+
+
+def _resolve(doc: Document, schema: Any) -> Any:
+    """Follow local ``$ref``s (``#/components/...``) to the schema they name."""
+    seen = 0
+    while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+        node: Any = doc
+        for part in str(schema["$ref"]).lstrip("#/").split("/"):
+            node = node.get(part, {}) if isinstance(node, dict) else {}
+        schema, seen = node, seen + 1
+    return schema if isinstance(schema, dict) else {}
+
+
+def _json_type(doc: Document, schema: Any) -> str | None:
+    resolved = _resolve(doc, schema)
+    kind = resolved.get("type")
+    if kind is None and "enum" in resolved:
+        values = resolved["enum"]
+        kind = "string" if all(isinstance(v, str) for v in values) else None
+    return str(kind) if kind else None
+
+
+def _query_types(doc: Document, operation: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for parameter in operation.get("parameters") or []:
+        parameter = _resolve(doc, parameter)
+        if parameter.get("in") != "query":
+            continue
+        kind = _json_type(doc, parameter.get("schema"))
+        if kind is not None:
+            pairs.append((str(parameter["name"]), kind))
+    return tuple(pairs)
+
+
+def _body_max_items(doc: Document, operation: dict[str, Any]) -> int | None:
+    body = _resolve(doc, operation.get("requestBody"))
+    media = (body.get("content") or {}).get("application/json") or {}
+    schema = _resolve(doc, media.get("schema"))
+    limit = schema.get("maxItems") if schema.get("type") == "array" else None
+    return int(limit) if isinstance(limit, int) else None
 
 
 def collect_operations(doc: Document) -> dict[str, OperationMeta]:
@@ -65,6 +111,9 @@ def collect_operations(doc: Document) -> dict[str, OperationMeta]:
             pagination=operation.get("x-synerise-pagination"),
             deprecated=bool(operation.get("deprecated", False)),
             unconfirmed=bool(operation.get("x-synerise-unconfirmed", False)),
+            query_types=_query_types(doc, operation),
+            max_items=_body_max_items(doc, operation),
+            max_body_bytes=operation.get("x-synerise-max-body-bytes"),
         )
     return found
 
@@ -113,6 +162,12 @@ def operation_source(
         fields.append("deprecated=True")
     if meta.unconfirmed:
         fields.append("unconfirmed=True")
+    if meta.query_types:
+        fields.append(f"query_types={dict(meta.query_types)!r}")
+    for name in ("max_items", "max_body_bytes"):
+        value = getattr(meta, name)
+        if value is not None:
+            fields.append(f"{name}={int(value)!r}")
     return "Operation(" + ", ".join(fields) + ")"
 
 

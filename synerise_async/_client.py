@@ -397,9 +397,17 @@ class SyneriseClient:
         assert slots is not None
         method: str = kwargs["method"].upper()
         url = self._base_url + kwargs["url"]
-        query = encode_query(kwargs.get("params"))
+        params = kwargs.get("params")
+        if "query" in kwargs:
+            # Pre-encoded pairs from a server-provided next link: sent as given.
+            query: list[tuple[str, str]] = list(kwargs["query"])
+        else:
+            if params and operation.query_types:
+                _check_query_types(operation, params)
+            query = encode_query(params)
         headers = self._request_headers(operation, kwargs)
         body = self._encode_body(kwargs, headers)
+        _check_body_limits(operation, kwargs, body)
         needs_tracker_key = self._wants_tracker_key(operation) if authenticate else False
         if needs_tracker_key:
             assert self._tracker_key is not None
@@ -629,6 +637,49 @@ class SyneriseClient:
             cause,
             attempts,
             delay,
+        )
+
+
+_QUERY_TYPE_CHECKS: Final[dict[str, Callable[[Any], bool]]] = {
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "array": lambda v: isinstance(v, list | tuple),
+    "object": lambda v: isinstance(v, Mapping),
+}
+
+
+def _check_query_types(operation: Operation, params: Mapping[str, Any]) -> None:
+    """Refuse, before sending, query values whose type the spec does not allow."""
+    for name, value in params.items():
+        expected = operation.query_types.get(name)
+        check = _QUERY_TYPE_CHECKS.get(expected) if expected else None
+        if check is not None and value is not None and not check(value):
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+            raise ConfigurationError(
+                f"{operation.operation_id}: query parameter {name!r} must be {expected}, "
+                f"got {type(value).__name__} {shown}"
+            )
+
+
+def _check_body_limits(operation: Operation, kwargs: Mapping[str, Any], body: object) -> None:
+    """Refuse, before sending, bodies over the documented item or size limits."""
+    limit = operation.max_items
+    payload = kwargs.get("json")
+    if limit is not None and isinstance(payload, list) and len(payload) > limit:
+        raise ConfigurationError(
+            f"{operation.operation_id}: {len(payload)} items exceed the documented maximum of {limit} "
+            "per request; split them (client.events.send_many does this for events)"
+        )
+    size_limit = operation.max_body_bytes
+    if size_limit is not None and isinstance(body, bytes) and len(body) > size_limit:
+        raise ConfigurationError(
+            f"{operation.operation_id}: request body of {len(body)} bytes exceeds the documented "
+            f"limit of {size_limit} bytes"
         )
 
 

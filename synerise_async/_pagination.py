@@ -185,7 +185,7 @@ class AsyncPaginator(Generic[T]):
         if link is not None:
             response = await self._client.request(
                 self._operation,
-                {"method": self._operation.method, "url": link[0], "params": link[1]},
+                {"method": self._operation.method, "url": link[0], "query": link[1]},
                 self._module._parse_response,
             )
         else:
@@ -248,7 +248,7 @@ class AsyncPaginator(Generic[T]):
             return {"__next_url__": self._link_target(url)}
         raise PaginationError(f"unknown pagination style {style!r}")
 
-    def _link_target(self, url: str) -> tuple[str, dict[str, list[str]]]:
+    def _link_target(self, url: str) -> tuple[str, list[tuple[str, str]]]:
         """Path and query of a next link; links to another host are refused (credentials)."""
         parts = urlsplit(url)
         base = urlsplit(self._client.base_url)
@@ -259,7 +259,4 @@ class AsyncPaginator(Generic[T]):
         path = parts.path
         if base.path and path.startswith(base.path):
             path = path[len(base.path) :]
-        query: dict[str, list[str]] = {}
-        for key, value in parse_qsl(parts.query, keep_blank_values=True):
-            query.setdefault(key, []).append(value)
-        return path, query
+        return path, parse_qsl(parts.query, keep_blank_values=True)

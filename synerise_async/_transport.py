@@ -72,6 +72,12 @@ class Operation:
     deprecated: bool = False
     unconfirmed: bool = False
     """True when the spec marks the path or shape as not confirmed by any source."""
+    query_types: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    """JSON type of each query parameter by wire name, checked before sending."""
+    max_items: int | None = None
+    """Most items an array request body may hold (``maxItems``)."""
+    max_body_bytes: int | None = None
+    """Largest request body the API accepts (``x-synerise-max-body-bytes``)."""
 
 
 class RawResponse:
@@ -120,7 +126,8 @@ class Transport(Protocol):
 
         ``kwargs`` is what a generated ``_get_kwargs`` returns: ``method``, ``url`` (path
         relative to the base URL), and optionally ``params``, ``headers``, ``json``,
-        ``data``, ``files``, ``content``. Statuses >= 400 raise before ``parse`` runs.
+        ``data``, ``files``, ``content``; ``query`` (pre-encoded ``(name, value)`` pairs)
+        replaces ``params`` when following a server-provided link. Statuses >= 400 raise before ``parse`` runs.
         """
         ...
 

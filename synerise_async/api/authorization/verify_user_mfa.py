@@ -14,6 +14,7 @@ OPERATION = Operation(
     tag="authorization",
     security=("JWT",),
     retry="safe",
+    query_types={"mfaType": "string"},
 )
 
 

@@ -18,6 +18,19 @@ OPERATION = Operation(
     pagination=Pagination(
         style="page", items="data", page_param="page", size_param="limit", total="meta.pages"
     ),
+    query_types={
+        "page": "integer",
+        "limit": "integer",
+        "status": "string",
+        "sort": "string",
+        "sortBy": "string",
+        "order": "string",
+        "search": "string",
+        "directoryId": "string",
+        "blockTypes": "string",
+        "triggersOnEvent": "string",
+        "generatesEvent": "string",
+    },
 )
 
 

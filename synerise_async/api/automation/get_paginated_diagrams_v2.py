@@ -18,6 +18,17 @@ OPERATION = Operation(
     pagination=Pagination(
         style="page", items="data", page_param="page", size_param="limit", total="meta.pages"
     ),
+    query_types={
+        "page": "integer",
+        "limit": "integer",
+        "status": "string",
+        "sort": "string",
+        "sortBy": "string",
+        "order": "string",
+        "search": "string",
+        "directoryId": "string",
+        "tags": "string",
+    },
 )
 
 

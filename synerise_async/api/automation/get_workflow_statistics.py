@@ -14,6 +14,7 @@ OPERATION = Operation(
     tag="automation",
     security=("JWT", "Basic"),
     unconfirmed=True,
+    query_types={"timePeriod": "string"},
 )
 
 

@@ -15,6 +15,13 @@ OPERATION = Operation(
     pagination=Pagination(
         style="page", items="data", page_param="page", size_param="limit", total="meta.pages"
     ),
+    query_types={
+        "limit": "integer",
+        "page": "integer",
+        "search": "string",
+        "sortBy": "string",
+        "schemaTypes": "string",
+    },
 )
 
 

@@ -20,6 +20,7 @@ OPERATION = Operation(
         next="next_page_token",
     ),
     unconfirmed=True,
+    query_types={"limit": "integer", "pageToken": "string"},
 )
 
 

@@ -18,6 +18,7 @@ OPERATION = Operation(
         size_param="limit",
         total="meta_data.total_count",
     ),
+    query_types={"limit": "integer", "offset": "integer"},
 )
 
 

@@ -19,6 +19,12 @@ OPERATION = Operation(
         size_param="limit",
         total="meta_data.total_count",
     ),
+    query_types={
+        "itemKey": "string",
+        "limit": "integer",
+        "offset": "integer",
+        "searchBy": "string",
+    },
 )
 
 

@@ -19,6 +19,12 @@ OPERATION = Operation(
         size_param="limit",
         total="meta_data.total_count",
     ),
+    query_types={
+        "limit": "integer",
+        "offset": "integer",
+        "orderBy": "string",
+        "searchBy": "string",
+    },
 )
 
 

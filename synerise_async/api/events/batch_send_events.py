@@ -12,6 +12,8 @@ OPERATION = Operation(
     security=("JWT", "Basic"),
     api_version="4.4",
     retry="event-salt",
+    max_items=1000,
+    max_body_bytes=1048576,
 )
 
 

@@ -14,6 +14,12 @@ OPERATION = Operation(
     security=("JWT",),
     api_version="4.4",
     unconfirmed=True,
+    query_types={
+        "time[from]": "string",
+        "time[to]": "string",
+        "action": "string",
+        "limit": "integer",
+    },
 )
 
 

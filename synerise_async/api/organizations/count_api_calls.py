@@ -12,6 +12,7 @@ OPERATION = Operation(
     tag="organizations",
     security=("JWT",),
     unconfirmed=True,
+    query_types={"from": "string", "to": "string"},
 )
 
 

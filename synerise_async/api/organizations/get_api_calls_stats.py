@@ -15,6 +15,22 @@ OPERATION = Operation(
     tag="organizations",
     security=("JWT",),
     unconfirmed=True,
+    query_types={
+        "from": "string",
+        "to": "string",
+        "businessProfileGuids": "array",
+        "modules": "array",
+        "applications": "array",
+        "permissions": "array",
+        "endpoints": "array",
+        "authKeysEndings": "array",
+        "httpStatuses": "array",
+        "httpMethods": "array",
+        "doNotTrack": "boolean",
+        "granularity": "string",
+        "groupBy": "string",
+        "chartType": "string",
+    },
 )
 
 

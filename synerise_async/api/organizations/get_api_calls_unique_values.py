@@ -13,6 +13,7 @@ OPERATION = Operation(
     tag="organizations",
     security=("JWT",),
     unconfirmed=True,
+    query_types={"from": "string", "to": "string", "uniqueParameter": "string"},
 )
 
 

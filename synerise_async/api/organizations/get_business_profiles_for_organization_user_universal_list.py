@@ -16,6 +16,13 @@ OPERATION = Operation(
     security=("JWT",),
     pagination=Pagination(style="page", items="data", page_param="page", size_param="limit"),
     unconfirmed=True,
+    query_types={
+        "page": "integer",
+        "limit": "integer",
+        "businessProfileGroupId": "string",
+        "sortBy": "string",
+        "search": "string",
+    },
 )
 
 

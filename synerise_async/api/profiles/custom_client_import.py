@@ -13,6 +13,7 @@ OPERATION = Operation(
     security=("JWT", "Basic"),
     api_version="4.4",
     unconfirmed=True,
+    query_types={"phoneFilter": "boolean"},
 )
 
 

@@ -15,6 +15,17 @@ OPERATION = Operation(
     security=("JWT", "Basic"),
     api_version="4.4",
     pagination=Pagination(style="page-index", page_param="page_index", size_param="page_size"),
+    query_types={
+        "sortBy": "string",
+        "sortOrder": "string",
+        "pageIndex": "integer",
+        "pageSize": "integer",
+        "filters[anonymous]": "boolean",
+        "filters[email]": "string",
+        "filters[firstName]": "string",
+        "filters[lastName]": "string",
+        "filters[phone]": "string",
+    },
 )
 
 

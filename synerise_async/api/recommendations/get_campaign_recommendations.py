@@ -14,6 +14,19 @@ OPERATION = Operation(
     path="/recommendations/v2/recommend/campaigns/{campaignId}",
     tag="recommendations",
     security=("TrackerKey", "JWT", "Basic"),
+    query_types={
+        "clientUUID": "string",
+        "itemId": "array",
+        "itemIdExcluded": "array",
+        "itemsSourceType": "string",
+        "itemsSourceId": "string",
+        "additionalFilters": "string",
+        "filtersJoiner": "string",
+        "additionalElasticFilters": "string",
+        "elasticFiltersJoiner": "string",
+        "displayAttribute": "array",
+        "includeContextItems": "boolean",
+    },
 )
 
 

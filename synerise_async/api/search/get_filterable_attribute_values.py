@@ -12,6 +12,7 @@ OPERATION = Operation(
     path="/search/v2/indices/{indexId}/attributes/filterable/values",
     tag="search",
     security=("JWT", "Basic"),
+    query_types={"attribute": "array"},
 )
 
 

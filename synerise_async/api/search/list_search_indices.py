@@ -20,6 +20,16 @@ OPERATION = Operation(
         total="meta.total_pages",
         next="meta.link",
     ),
+    query_types={
+        "page": "integer",
+        "limit": "integer",
+        "sortBy": "string",
+        "ordering": "string",
+        "includeMeta": "boolean",
+        "name": "string",
+        "query": "string",
+        "excludeAbTests": "boolean",
+    },
 )
 
 

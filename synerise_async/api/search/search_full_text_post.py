@@ -14,6 +14,7 @@ OPERATION = Operation(
     tag="search",
     security=("TrackerKey", "JWT", "Basic"),
     retry="safe",
+    query_types={"query": "string"},
 )
 
 
