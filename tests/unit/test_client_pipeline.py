@@ -284,3 +284,41 @@ async def test_basic_auth_on_a_jwt_only_operation_fails_before_sending(mocked: C
         with pytest.raises(sa.ConfigurationError, match="does not accept Basic"):
             await client.request(jwt_only, {"method": "GET", "url": "/thing"}, json_parse)
     assert not mocked.requests
+
+
+async def test_wrong_query_parameter_types_fail_before_sending(mocked: CompatMock) -> None:
+    """A string for an integer query parameter is a ConfigurationError naming it; nothing is sent."""
+    from synerise_async.api.automation import get_paginated_diagrams
+
+    async with make_client(Sleeps()) as client:
+        with pytest.raises(sa.ConfigurationError, match="'page' must be integer, got str"):
+            await get_paginated_diagrams.asyncio(client=client, page="two")  # type: ignore[arg-type]
+    assert not mocked.requests
+
+
+async def test_oversized_batches_fail_before_sending(mocked: CompatMock) -> None:
+    """More than the documented 1000 events in one raw batch call is refused before sending."""
+    from synerise_async.api.events import batch_send_events
+
+    items = [{"type": "custom", "action": "a", "label": "l", "client": {"uuid": "u"}}] * 1001
+    async with make_client(Sleeps()) as client:
+        with pytest.raises(
+            sa.ConfigurationError, match="1001 items exceed the documented maximum of 1000"
+        ):
+            await client.request(
+                batch_send_events.OPERATION,
+                {"method": "POST", "url": "/v4/events/batch", "json": items},
+                batch_send_events._parse_response,
+            )
+        too_big = [
+            {"type": "custom", "action": "a", "label": "x" * 600_000, "client": {"uuid": "u"}}
+        ] * 2
+        with pytest.raises(
+            sa.ConfigurationError, match="exceeds the documented limit of 1048576 bytes"
+        ):
+            await client.request(
+                batch_send_events.OPERATION,
+                {"method": "POST", "url": "/v4/events/batch", "json": too_big},
+                batch_send_events._parse_response,
+            )
+    assert not mocked.requests
