@@ -318,9 +318,11 @@ class SyneriseClient:
         except SyneriseError:
             raise
         except Exception as exc:
+            # Generated parsers add "while parsing <Model>" notes: they locate the mismatch.
+            where = "; ".join(getattr(exc, "__notes__", ())[:3])
             raise APIResponseValidationError(
                 f"{operation.operation_id}: response body does not match the spec "
-                f"({type(exc).__name__}: {_short(exc)})",
+                f"({type(exc).__name__}: {_short(exc)}{'; ' + where if where else ''})",
                 status_code=raw.status_code,
                 body_excerpt=excerpt(raw.content),
                 method=operation.method,

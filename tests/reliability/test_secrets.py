@@ -93,5 +93,5 @@ async def test_link_pagination_never_follows_another_host() -> None:
             paginator._link_target("https://evil.example/search/v2/indices?page=2")
         assert paginator._link_target("http://127.0.0.1:9/search/v2/indices?page=2") == (
             "/search/v2/indices",
-            {"page": ["2"]},
+            [("page", "2")],
         )
