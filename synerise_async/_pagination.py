@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Sequence
 from types import ModuleType
@@ -116,6 +117,13 @@ class AsyncPaginator(Generic[T]):
             raise ConfigurationError(f"{record.operation_id} is not a paginated operation")
         if max_items is not None and max_items < 0:
             raise ConfigurationError("max_items must be >= 0")
+        accepted = inspect.signature(operation.asyncio_detailed).parameters
+        unknown = sorted(set(params) - set(accepted) - {"client"})
+        if unknown or "client" in params:
+            raise ConfigurationError(
+                f"{record.operation_id} takes no parameter(s) {', '.join(unknown or ['client'])}; "
+                f"accepted: {', '.join(n for n in accepted if n != 'client')}"
+            )
         self._client = client
         self._module = operation
         self._operation = record

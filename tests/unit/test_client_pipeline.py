@@ -322,3 +322,18 @@ async def test_oversized_batches_fail_before_sending(mocked: CompatMock) -> None
                 batch_send_events._parse_response,
             )
     assert not mocked.requests
+
+
+def test_paginate_rejects_unknown_parameters() -> None:
+    """A misspelt parameter is a ConfigurationError listing the accepted ones, raised before any request."""
+    from synerise_async.api.automation import get_paginated_diagrams
+
+    client = SyneriseClient()
+    with pytest.raises(
+        sa.ConfigurationError, match=r"takes no parameter.*pgae.*accepted: page, limit"
+    ):
+        client.paginate(get_paginated_diagrams, pgae=2)
+    with pytest.raises(sa.ConfigurationError, match="not a paginated operation"):
+        from synerise_async.api.automation import stop_workflow
+
+        client.paginate(stop_workflow)
