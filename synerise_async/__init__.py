@@ -5,47 +5,98 @@ The public surface is re-exported here; implementation lives in private modules
 models in ``synerise_async.models`` (both produced by ``make generate``).
 """
 
-from ._auth import (
-    AnonymousProfileAuth,
-    Auth,
-    BasicAuth,
-    FileTokenCache,
-    MemoryTokenCache,
-    ProfileAuth,
-    Token,
-    TokenAuth,
-    TokenCache,
-    UserAuth,
-    WorkspaceAuth,
-)
-from ._client import ClientStats, SyneriseClient
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConfigurationError,
-    ConflictError,
-    ErrorBody,
-    ErrorDetail,
-    InternalServerError,
-    NotFoundError,
-    PaginationError,
-    PermissionDeniedError,
-    RateLimitError,
-    SyneriseError,
-    UnexpectedStatusError,
-    UnprocessableEntityError,
-)
-from ._events import EventsAPI, FailedEvent, SendReport
-from ._pagination import AsyncPaginator, Page
-from ._regions import Region
-from ._retry import RetryPolicy
-from ._transport import Operation, Pagination, Response
-from ._version import __version__
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._auth import (
+        AnonymousProfileAuth,
+        Auth,
+        BasicAuth,
+        FileTokenCache,
+        MemoryTokenCache,
+        ProfileAuth,
+        Token,
+        TokenAuth,
+        TokenCache,
+        UserAuth,
+        WorkspaceAuth,
+    )
+    from ._client import ClientStats, SyneriseClient
+    from ._errors import (
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        ConflictError,
+        ErrorBody,
+        ErrorDetail,
+        InternalServerError,
+        NotFoundError,
+        PaginationError,
+        PermissionDeniedError,
+        RateLimitError,
+        SyneriseError,
+        UnexpectedStatusError,
+        UnprocessableEntityError,
+    )
+    from ._events import EventsAPI, FailedEvent, SendReport
+    from ._pagination import AsyncPaginator, Page
+    from ._regions import Region
+    from ._retry import RetryPolicy
+    from ._transport import Operation, Pagination, Response
+    from ._version import __version__
+
+# Names resolve on first access (PEP 562), so importing one generated operation does not
+# pay for aiohttp, PyJWT and cryptography until a client is actually used.
+_LAZY: dict[str, str] = {
+    "APIConnectionError": "_errors",
+    "APIError": "_errors",
+    "APIResponseValidationError": "_errors",
+    "APIStatusError": "_errors",
+    "APITimeoutError": "_errors",
+    "AnonymousProfileAuth": "_auth",
+    "AsyncPaginator": "_pagination",
+    "Auth": "_auth",
+    "AuthenticationError": "_errors",
+    "BadRequestError": "_errors",
+    "BasicAuth": "_auth",
+    "ClientStats": "_client",
+    "ConfigurationError": "_errors",
+    "ConflictError": "_errors",
+    "ErrorBody": "_errors",
+    "ErrorDetail": "_errors",
+    "EventsAPI": "_events",
+    "FailedEvent": "_events",
+    "FileTokenCache": "_auth",
+    "InternalServerError": "_errors",
+    "MemoryTokenCache": "_auth",
+    "NotFoundError": "_errors",
+    "Operation": "_transport",
+    "Page": "_pagination",
+    "Pagination": "_transport",
+    "PaginationError": "_errors",
+    "PermissionDeniedError": "_errors",
+    "ProfileAuth": "_auth",
+    "RateLimitError": "_errors",
+    "Region": "_regions",
+    "Response": "_transport",
+    "RetryPolicy": "_retry",
+    "SendReport": "_events",
+    "SyneriseClient": "_client",
+    "SyneriseError": "_errors",
+    "Token": "_auth",
+    "TokenAuth": "_auth",
+    "TokenCache": "_auth",
+    "UnexpectedStatusError": "_errors",
+    "UnprocessableEntityError": "_errors",
+    "UserAuth": "_auth",
+    "WorkspaceAuth": "_auth",
+    "__version__": "_version",
+}
 
 __all__ = [
     "APIConnectionError",
@@ -92,3 +143,18 @@ __all__ = [
     "WorkspaceAuth",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synerise_async' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import attrs
-import jwt
 
 from ._errors import AuthenticationError, ConfigurationError, SyneriseError
 
@@ -113,6 +112,8 @@ def token_from_jwt(
     which case it must be a valid RS512 signature. Without ``exp`` the response's
     ``expiration`` (epoch seconds) is used, then :data:`DEFAULT_TOKEN_LIFETIME`.
     """
+    import jwt  # deferred: PyJWT loads cryptography, which costs tens of ms at import
+
     try:
         if verify_key is not None:
             claims = jwt.decode(

@@ -18,8 +18,6 @@ import logging
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-import anyio
-import anyio.abc
 import attrs
 import orjson
 
@@ -27,6 +25,8 @@ from ._errors import APIError, BadRequestError, ConfigurationError, SyneriseErro
 from ._transport import Operation, RawResponse
 
 if TYPE_CHECKING:
+    import anyio.abc
+
     from ._client import SyneriseClient
 
 __all__ = ["EventsAPI", "FailedEvent", "SendReport"]
@@ -92,28 +92,54 @@ class SendReport:
             ) from first
 
 
+_SORTED: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def _now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def stamp_event(event: Mapping[str, Any], index: int, namespace: str, now: str) -> dict[str, Any]:
-    """A copy of ``event`` with ``type``, ``time`` and a deterministic ``eventSalt``.
+def stamp_encode(event: Mapping[str, Any], index: int, namespace: bytes, now: str) -> bytes:
+    """The JSON of ``event`` with ``type``, ``time`` and a deterministic ``eventSalt``.
 
-    The salt hashes the event's content (with its time) and its position in the input,
-    so two identical events at the same instant stay two events, and re-running the same
-    input produces the same salts.
+    The salt hashes the namespace, the event's position in the input and its canonical
+    (key-sorted) JSON with its time, so two identical events at the same instant stay two
+    events and re-running the same input produces the same salts. It is spliced into the
+    same sorted encoding, so each event is encoded once. Raises TypeError if the event is
+    not JSON-serialisable.
     """
+    if event.get("eventSalt") and event.get("time") and event.get("type"):
+        return orjson.dumps(event, option=_SORTED)
     stamped = dict(event)
     stamped.setdefault("type", "custom")
     if not stamped.get("time"):
         stamped["time"] = now
-    if not stamped.get("eventSalt"):
-        digest = hashlib.sha256()
-        digest.update(namespace.encode())
-        digest.update(index.to_bytes(8, "big"))
-        digest.update(orjson.dumps(stamped, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS))
-        stamped["eventSalt"] = digest.hexdigest()[:32]
-    return stamped
+    if stamped.get("eventSalt"):
+        return orjson.dumps(stamped, option=_SORTED)
+    stamped.pop("eventSalt", None)
+    encoded = orjson.dumps(stamped, option=_SORTED)
+    digest = hashlib.sha256(namespace + index.to_bytes(8, "big") + encoded).hexdigest()[:32]
+    return encoded[:-1] + b',"eventSalt":"' + digest.encode() + b'"}'
+
+
+def stamp_event(event: Mapping[str, Any], index: int, namespace: str, now: str) -> dict[str, Any]:
+    """:func:`stamp_encode` as a dict (the form failed events are reported in)."""
+    return orjson.loads(stamp_encode(event, index, namespace.encode(), now))  # type: ignore[no-any-return]
+
+
+def _is_plainly_valid(event: Any) -> bool:
+    """The common case of :func:`_validate`, without generators or ABC checks (hot path)."""
+    if type(event) is not dict:
+        return False
+    client = event.get("client")
+    return bool(
+        event.get("action")
+        and event.get("label")
+        and type(client) is dict
+        and (
+            client.get("id") or client.get("uuid") or client.get("email") or client.get("customId")
+        )
+    )
 
 
 def _validate(event: Any) -> str | None:
@@ -133,11 +159,78 @@ def _validate(event: Any) -> str | None:
 
 @attrs.define(slots=True)
 class _Batch:
-    events: list[dict[str, Any]]
-    encoded: list[bytes]
+    """Stamped, encoded events of one request (decoded again only to report failures)."""
+
+    encoded: list[bytes] = attrs.field(factory=list)
+
+    def __len__(self) -> int:
+        return len(self.encoded)
 
     def body(self) -> bytes:
         return b"[" + b",".join(self.encoded) + b"]"
+
+    def events(self) -> list[dict[str, Any]]:
+        return [orjson.loads(raw) for raw in self.encoded]
+
+
+class _Batcher:
+    """Turns events into batches within the limits, one event at a time."""
+
+    __slots__ = (
+        "batch_size",
+        "current",
+        "index",
+        "max_bytes",
+        "namespace",
+        "now",
+        "report",
+        "size",
+    )
+
+    def __init__(self, report: SendReport, batch_size: int, max_bytes: int, namespace: str) -> None:
+        self.report = report
+        self.batch_size = batch_size
+        self.max_bytes = max_bytes
+        self.namespace = namespace.encode()
+        self.now = _now_iso()
+        self.current = _Batch()
+        self.size = 2  # the brackets of the JSON array
+        self.index = 0
+
+    def add(self, event: Any) -> _Batch | None:
+        """Take one event; return the batch it closed, if any."""
+        report = self.report
+        report.received += 1
+        self.index += 1
+        if not _is_plainly_valid(event):
+            problem = _validate(event)
+            if problem is not None:
+                reported = event if isinstance(event, Mapping) else {"value": event}
+                report.failed.append(FailedEvent(reported, ConfigurationError(problem)))
+                return None
+        try:
+            encoded = stamp_encode(event, self.index, self.namespace, self.now)
+        except TypeError as exc:
+            error = ConfigurationError(f"event is not JSON-serialisable: {exc}")
+            report.failed.append(FailedEvent(dict(event), error))
+            return None
+        length = len(encoded)
+        if length + 2 > self.max_bytes:
+            error = ConfigurationError(
+                f"event of {length} bytes exceeds the {self.max_bytes}-byte batch limit"
+            )
+            report.failed.append(FailedEvent(orjson.loads(encoded), error))
+            return None
+        closed = None
+        current = self.current
+        if current.encoded and (
+            len(current.encoded) >= self.batch_size or self.size + length + 1 > self.max_bytes
+        ):
+            closed, current = current, _Batch()
+            self.current, self.size = current, 2
+        current.encoded.append(encoded)
+        self.size += length + 1
+        return closed
 
 
 class EventsAPI:
@@ -171,6 +264,8 @@ class EventsAPI:
             raise ConfigurationError(f"max_batch_bytes must be at most {MAX_BATCH_BYTES}")
         if concurrency < 1:
             raise ConfigurationError("concurrency must be >= 1")
+        import anyio  # deferred: only bulk sending needs it
+
         report = SendReport()
         send, receive = anyio.create_memory_object_stream[_Batch](max_buffer_size=concurrency)
 
@@ -198,52 +293,17 @@ class EventsAPI:
         max_bytes: int,
         namespace: str,
     ) -> AsyncIterable[_Batch]:
-        now = _now_iso()
-        current = _Batch([], [])
-        size = 2  # the brackets of the JSON array
-        index = 0
-        async for event in _aiter(events):
-            report.received += 1
-            index += 1
-            problem = _validate(event)
-            if problem is not None:
-                report.failed.append(
-                    FailedEvent(
-                        event=event if isinstance(event, Mapping) else {"value": event},
-                        error=ConfigurationError(problem),
-                    )
-                )
-                continue
-            stamped = stamp_event(event, index, namespace, now)
-            try:
-                encoded = orjson.dumps(stamped, option=orjson.OPT_NON_STR_KEYS)
-            except TypeError as exc:
-                report.failed.append(
-                    FailedEvent(
-                        stamped, ConfigurationError(f"event is not JSON-serialisable: {exc}")
-                    )
-                )
-                continue
-            if len(encoded) + 2 > max_bytes:
-                report.failed.append(
-                    FailedEvent(
-                        stamped,
-                        ConfigurationError(
-                            f"event of {len(encoded)} bytes exceeds the {max_bytes}-byte batch limit"
-                        ),
-                    )
-                )
-                continue
-            if current.events and (
-                len(current.events) >= batch_size or size + len(encoded) + 1 > max_bytes
-            ):
-                yield current
-                current, size = _Batch([], []), 2
-            current.events.append(stamped)
-            current.encoded.append(encoded)
-            size += len(encoded) + 1
-        if current.events:
-            yield current
+        batcher = _Batcher(report, batch_size, max_bytes, namespace)
+        if isinstance(events, AsyncIterable):
+            async for event in events:
+                if (batch := batcher.add(event)) is not None:
+                    yield batch
+        else:
+            for event in events:  # a plain loop: no async-generator step per event
+                if (batch := batcher.add(event)) is not None:
+                    yield batch
+        if batcher.current.encoded:
+            yield batcher.current
 
     async def _deliver(
         self,
@@ -251,7 +311,8 @@ class EventsAPI:
         report: SendReport,
         on_batch: Callable[[int], Awaitable[None] | None] | None,
     ) -> None:
-        report.sent += len(batch.events)
+        count = len(batch)
+        report.sent += count
         try:
             await self._client.request(
                 BATCH_OPERATION,
@@ -264,37 +325,26 @@ class EventsAPI:
                 _ignore_body,
             )
         except BadRequestError as exc:
-            if len(batch.events) == 1:
-                report.failed.append(FailedEvent(batch.events[0], exc))
+            if count == 1:
+                report.failed.append(FailedEvent(batch.events()[0], exc))
                 return
             # One bad event must not sink its neighbours: split and resend (salts make it safe).
-            report.sent -= len(batch.events)
-            middle = len(batch.events) // 2
-            for half in (slice(None, middle), slice(middle, None)):
-                await self._deliver(
-                    _Batch(batch.events[half], batch.encoded[half]), report, on_batch
-                )
+            report.sent -= count
+            middle = count // 2
+            for half in (batch.encoded[:middle], batch.encoded[middle:]):
+                await self._deliver(_Batch(half), report, on_batch)
             return
         except APIError as exc:
-            logger.warning("batch of %d events failed: %s", len(batch.events), type(exc).__name__)
-            report.failed.extend(FailedEvent(event, exc) for event in batch.events)
+            logger.warning("batch of %d events failed: %s", count, type(exc).__name__)
+            report.failed.extend(FailedEvent(event, exc) for event in batch.events())
             return
-        report.confirmed += len(batch.events)
+        report.confirmed += count
         report.batches += 1
         if on_batch is not None:
-            result = on_batch(len(batch.events))
+            result = on_batch(count)
             if result is not None:
                 await result
 
 
 def _ignore_body(raw: RawResponse) -> None:
     return None
-
-
-async def _aiter(events: Iterable[Any] | AsyncIterable[Any]) -> AsyncIterable[Any]:
-    if isinstance(events, AsyncIterable):
-        async for event in events:
-            yield event
-    else:
-        for event in events:
-            yield event

@@ -64,3 +64,24 @@ def test_public_objects_come_from_private_modules() -> None:
         obj = getattr(synerise_async, name)
         module = getattr(obj, "__module__", "synerise_async._")
         assert module.startswith("synerise_async._"), (name, module)
+
+
+def test_every_public_name_resolves_lazily() -> None:
+    """Each name in __all__ has a lazy source module, and nothing else does."""
+    assert set(synerise_async._LAZY) == set(synerise_async.__all__)
+
+
+def test_importing_one_operation_does_not_load_the_http_stack() -> None:
+    """A fresh interpreter importing one generated operation loads neither aiohttp nor PyJWT."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from synerise_async.api.automation import get_paginated_diagrams\n"
+        "print(sorted(m for m in ('aiohttp', 'jwt', 'cryptography', 'anyio') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
