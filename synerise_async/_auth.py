@@ -537,6 +537,7 @@ class TokenManager:
         self._verify_key = verify_key
         self._key = auth.cache_key()
         self._token: Token | None = None
+        self._soft_at = self._hard_at = float("-inf")
         self._task: asyncio.Task[Token] | None = None
         self._rejected: deque[str] = deque(maxlen=8)
         self.stats = AuthStats()
@@ -551,24 +552,40 @@ class TokenManager:
         """The token in hand, valid or not (no I/O)."""
         return self._token
 
+    def fresh(self) -> Token | None:
+        """The current token if it is outside both windows (no I/O, no await: the hot path)."""
+        token = self._token
+        if token is not None and self._clock() < self._soft_at:
+            return token
+        return None
+
     async def token(self) -> Token:
         """A token valid beyond the hard window, refreshing if needed."""
         token = self._token
         if token is not None:
-            remaining = token.remaining(self._clock())
-            soft, hard = self.windows(token)
-            if remaining > hard:
-                if remaining <= soft and self._task is None:
+            now = self._clock()
+            if now < self._hard_at:
+                if now >= self._soft_at and self._task is None:
                     self._start(background=True)
                 return token
         task = self._task if self._task is not None else self._start(background=False)
         return await asyncio.shield(task)
 
+    def _set(self, token: Token | None) -> None:
+        """Hold ``token`` and precompute when its soft and hard windows start."""
+        self._token = token
+        if token is None or token.expires_at is None:
+            self._soft_at = self._hard_at = float("inf") if token is not None else float("-inf")
+            return
+        soft, hard = self.windows(token)
+        self._soft_at = token.expires_at - soft
+        self._hard_at = token.expires_at - hard
+
     async def invalidate(self, token: Token) -> None:
         """Forget ``token`` after the API rejected it (no-op if it was already replaced)."""
         self._rejected.append(token.value)
         if self._token is not None and self._token.value == token.value:
-            self._token = None
+            self._set(None)
             self.stats.invalidations += 1
             await self._cache.delete(self._key)
 
@@ -604,7 +621,7 @@ class TokenManager:
             current = self._token
             if cached.remaining(now) > hard and (current is None or cached.value != current.value):
                 self.stats.cache_hits += 1
-                self._token = cached
+                self._set(cached)
                 return cached
         current = self._token
         result: tuple[Any, str] | None = None
@@ -633,6 +650,6 @@ class TokenManager:
         token = token_from_jwt(
             value, now=self._clock(), expiration_hint=hint, verify_key=self._verify_key
         )
-        self._token = token
+        self._set(token)
         await self._cache.set(self._key, token)
         return token

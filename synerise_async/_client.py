@@ -155,6 +155,7 @@ class SyneriseClient:
             raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
         self._base_url = resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
         self._auth = auth
+        self._static_auth_header = auth.static_header() if auth is not None else None
         self._timeout = (
             timeout
             if isinstance(timeout, aiohttp.ClientTimeout)
@@ -410,7 +411,8 @@ class SyneriseClient:
         headers = self._request_headers(operation, kwargs)
         body = self._encode_body(kwargs, headers)
         _check_body_limits(operation, kwargs, body)
-        needs_tracker_key = self._wants_tracker_key(operation) if authenticate else False
+        needs_tracker_key = authenticate and self._wants_tracker_key(operation)
+        authenticate = authenticate and not needs_tracker_key
         if needs_tracker_key:
             assert self._tracker_key is not None
             query.append(("token", self._tracker_key))
@@ -527,10 +529,11 @@ class SyneriseClient:
         return not ({"JWT", "Basic"} & set(operation.security))
 
     async def _authorize(self, operation: Operation, headers: dict[str, str]) -> Token | None:
+        """Attach the credential; return the token used (for a replay after 401), if any."""
         auth = self._auth
-        if auth is None or not operation.security or self._wants_tracker_key(operation):
+        if auth is None or not operation.security:
             return None
-        static = auth.static_header()
+        static = self._static_auth_header
         if static is not None:
             if "Basic" not in operation.security:
                 raise ConfigurationError(
@@ -539,7 +542,8 @@ class SyneriseClient:
                 )
             headers["Authorization"] = static
             return None
-        token = await self._token_manager().token()
+        tokens = self._shared.tokens or self._token_manager()
+        token = tokens.fresh() or await tokens.token()
         headers["Authorization"] = f"Bearer {token.value}"
         return token
 

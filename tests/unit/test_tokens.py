@@ -214,3 +214,16 @@ def test_strategies_hide_secrets_in_repr() -> None:
         AnonymousProfileAuth(api_key="sk-123", uuid="u"),
     ):
         assert "sk-123" not in repr(auth)
+
+
+async def test_fresh_is_the_no_await_fast_path_outside_the_soft_window() -> None:
+    """fresh() returns the token while outside the soft window and None inside it or without one."""
+    clock = Clock()
+    manager = TokenManager(WorkspaceAuth(api_key="k"), FakeAuthTransport(clock), clock=clock)
+    assert manager.fresh() is None
+    token = await manager.token()
+    assert manager.fresh() is token
+    clock.now += 3600 - 200  # inside the 300 s soft window
+    assert manager.fresh() is None
+    await manager.invalidate(token)
+    assert manager.fresh() is None
