@@ -65,5 +65,13 @@ lock: $(STAMP)
 check-lock: $(STAMP)
 	$(PY) -m codegen lock --check
 
+## Full benchmark run (issue 5): writes BENCHMARKS.md; ~10-15 min on the 2-core machine.
+bench: $(STAMP)
+	$(PY) -m bench --output BENCHMARKS.md
+
+## Under 3 minutes: fewer repetitions and smaller workloads (labelled as such in the file).
+bench-quick: $(STAMP)
+	$(PY) -m bench --quick --output BENCHMARKS.md
+
 clean:
 	rm -rf $(VENV) openapi/build .pytest_cache .mypy_cache .ruff_cache

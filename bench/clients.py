@@ -1,0 +1,543 @@
+"""The competitors, each doing the same workloads its own idiomatic way.
+
+Every competitor is given a connection pool as large as the concurrency of the workload
+(aiohttp ``TCPConnector(limit=c)``, httpx ``Limits(max_connections=c,
+max_keepalive_connections=c)``, synerise-async ``max_concurrency=c, connection_limit=c``)
+so that a default pool size is never what is measured. Workers are the same loop for
+everyone (:func:`run_workers`). Hand-written baselines log in once with the API key
+before timing starts; synerise-async logs in through its own token manager (one warm-up
+call before timing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+import aiohttp
+import orjson
+
+__all__ = ["COMPETITORS", "Competitor", "run_workers"]
+
+API_KEY = "bench-api-key"
+SMALL_PATH = "/uauth/business-profile/current"
+LIST_PATH = "/automation-brain/diagrams"
+RECORDS_PATH = "/brickworks/v1/schemas/bench/records"
+EVENTS_PATH = "/v4/events/batch"
+LOGIN_PATH = "/uauth/v2/auth/login/profile"
+MAX_ATTEMPTS = 10
+
+
+class BenchError(RuntimeError):
+    """A competitor got an answer it should not have (the run is invalid)."""
+
+
+async def run_workers(total: int, concurrency: int, call: Callable[[], Awaitable[Any]]) -> int:
+    """Make ``total`` calls with ``concurrency`` workers; the same loop for every competitor."""
+    remaining = total
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await call()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return total
+
+
+def _batches(events: Sequence[dict[str, Any]], size: int) -> list[Sequence[dict[str, Any]]]:
+    return [events[i : i + size] for i in range(0, len(events), size)]
+
+
+class Competitor:
+    """One way of calling the API. Subclasses implement the workloads."""
+
+    key = ""
+    label = ""
+    models = ""
+    """What list items are parsed into (W2/W5)."""
+
+    async def open(self, base_url: str, concurrency: int) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def get_small(self) -> Any:
+        raise NotImplementedError
+
+    async def list_workflows(self, limit: int) -> int:
+        raise NotImplementedError
+
+    async def stream_records(self, limit: int) -> int:
+        raise NotImplementedError
+
+    async def send_events(
+        self, events: Sequence[dict[str, Any]], batch_size: int, concurrency: int
+    ) -> int:
+        raise NotImplementedError
+
+    async def warm_up(self) -> None:
+        await self.get_small()
+
+
+# --------------------------------------------------------------------------- aiohttp
+
+
+class AiohttpJson(Competitor):
+    """Hand-written aiohttp with the standard library's json (``resp.json()``)."""
+
+    key = "aiohttp-json"
+    label = "aiohttp + json (by hand)"
+    models = "dicts (json)"
+
+    def _loads(self, body: bytes) -> Any:
+        return json.loads(body)
+
+    def _dumps(self, value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode()
+
+    async def open(self, base_url: str, concurrency: int) -> None:
+        self._base = base_url
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
+        async with self._session.post(
+            base_url + LOGIN_PATH, json={"apiKey": API_KEY}, headers={"Api-Version": "4.4"}
+        ) as resp:
+            token = (await resp.json())["token"]
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._post_headers = {
+            **self._headers,
+            "Content-Type": "application/json",
+            "Api-Version": "4.4",
+        }
+
+    async def close(self) -> None:
+        await self._session.close()
+
+    async def _get(self, url: str) -> Any:
+        async with self._session.get(url, headers=self._headers) as resp:
+            if resp.status != 200:
+                raise BenchError(f"{self.key}: GET {url} -> {resp.status}")
+            return await self._read_json(resp)
+
+    async def _read_json(self, resp: aiohttp.ClientResponse) -> Any:
+        return await resp.json()
+
+    async def get_small(self) -> Any:
+        return await self._get(self._base + SMALL_PATH)
+
+    async def list_workflows(self, limit: int) -> int:
+        count, page = 0, 1
+        while True:
+            body = await self._get(f"{self._base}{LIST_PATH}?page={page}&limit={limit}")
+            for _item in body["data"]:
+                count += 1
+            if page >= body["meta"]["pages"]:
+                return count
+            page += 1
+
+    async def stream_records(self, limit: int) -> int:
+        count, token = 0, None
+        while True:
+            url = f"{self._base}{RECORDS_PATH}?limit={limit}"
+            body = await self._get(url if token is None else f"{url}&pageToken={token}")
+            for _item in body["data"]:
+                count += 1
+            token = body["nextPageToken"]
+            if not token or not body["data"]:
+                return count
+
+    async def send_events(
+        self, events: Sequence[dict[str, Any]], batch_size: int, concurrency: int
+    ) -> int:
+        batches = iter(_batches(events, batch_size))
+        url = self._base + EVENTS_PATH
+        confirmed = 0
+
+        async def worker() -> None:
+            nonlocal confirmed
+            for batch in batches:
+                body = self._dumps(batch)
+                for _attempt in range(MAX_ATTEMPTS):
+                    async with self._session.post(
+                        url, data=body, headers=self._post_headers
+                    ) as resp:
+                        await resp.read()
+                        if resp.status == 429:
+                            await asyncio.sleep(float(resp.headers.get("Retry-After", "1")))
+                            continue
+                        if resp.status != 202:
+                            raise BenchError(f"{self.key}: batch -> {resp.status}")
+                        confirmed += len(batch)
+                        break
+                else:
+                    raise BenchError(f"{self.key}: batch still throttled after retries")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return confirmed
+
+
+class AiohttpOrjson(AiohttpJson):
+    """Hand-written aiohttp with orjson (``orjson.loads(await resp.read())``)."""
+
+    key = "aiohttp-orjson"
+    label = "aiohttp + orjson (by hand)"
+    models = "dicts (orjson)"
+
+    def _dumps(self, value: Any) -> bytes:
+        return orjson.dumps(value)
+
+    async def _read_json(self, resp: aiohttp.ClientResponse) -> Any:
+        return orjson.loads(await resp.read())
+
+
+# --------------------------------------------------------------------------- httpx
+
+
+def _neutralise_sniffio_trap() -> None:
+    """httpcore tries ``import sniffio`` on every request; anyio >= 4.11 no longer
+    installs it, and a failing import is retried each time (anyio #1021, httpcore #1103).
+    Marking it absent in ``sys.modules`` makes that import fail at once, so httpx is
+    measured as it runs with sniffio installed, not with a per-request path search."""
+    try:
+        importlib.import_module("sniffio")
+    except ImportError:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+class RawHttpx(Competitor):
+    """Hand-written httpx.AsyncClient with orjson."""
+
+    key = "httpx"
+    label = "httpx + orjson (by hand)"
+    models = "dicts (orjson)"
+
+    async def open(self, base_url: str, concurrency: int) -> None:
+        _neutralise_sniffio_trap()
+        import httpx
+
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        self._client = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0)
+        resp = await self._client.post(
+            LOGIN_PATH, json={"apiKey": API_KEY}, headers={"Api-Version": "4.4"}
+        )
+        token = resp.json()["token"]
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._post_headers = {
+            **self._headers,
+            "Content-Type": "application/json",
+            "Api-Version": "4.4",
+        }
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def _get(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        resp = await self._client.get(url, params=params, headers=self._headers)
+        if resp.status_code != 200:
+            raise BenchError(f"{self.key}: GET {url} -> {resp.status_code}")
+        return orjson.loads(resp.content)
+
+    async def get_small(self) -> Any:
+        return await self._get(SMALL_PATH)
+
+    async def list_workflows(self, limit: int) -> int:
+        count, page = 0, 1
+        while True:
+            body = await self._get(LIST_PATH, {"page": page, "limit": limit})
+            for _item in body["data"]:
+                count += 1
+            if page >= body["meta"]["pages"]:
+                return count
+            page += 1
+
+    async def stream_records(self, limit: int) -> int:
+        count, token = 0, None
+        while True:
+            params: dict[str, Any] = {"limit": limit}
+            if token is not None:
+                params["pageToken"] = token
+            body = await self._get(RECORDS_PATH, params)
+            for _item in body["data"]:
+                count += 1
+            token = body["nextPageToken"]
+            if not token or not body["data"]:
+                return count
+
+    async def send_events(
+        self, events: Sequence[dict[str, Any]], batch_size: int, concurrency: int
+    ) -> int:
+        batches = iter(_batches(events, batch_size))
+        confirmed = 0
+
+        async def worker() -> None:
+            nonlocal confirmed
+            for batch in batches:
+                body = orjson.dumps(batch)
+                for _attempt in range(MAX_ATTEMPTS):
+                    resp = await self._client.post(
+                        EVENTS_PATH, content=body, headers=self._post_headers
+                    )
+                    if resp.status_code == 429:
+                        await asyncio.sleep(float(resp.headers.get("Retry-After", "1")))
+                        continue
+                    if resp.status_code != 202:
+                        raise BenchError(f"{self.key}: batch -> {resp.status_code}")
+                    confirmed += len(batch)
+                    break
+                else:
+                    raise BenchError(f"{self.key}: batch still throttled after retries")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return confirmed
+
+
+# --------------------------------------------------------------------------- stock client
+
+
+class StockClient(Competitor):
+    """The stock openapi-python-client output (httpx), generated from the same spec at
+    bench time; requests and parsing through its generated functions and models."""
+
+    key = "stock-opc"
+    label = "openapi-python-client stock (httpx)"
+    models = "stock generated models"
+    package = "stock_client"
+
+    def _import(self, name: str) -> ModuleType:
+        return importlib.import_module(f"{self.package}.{name}")
+
+    async def open(self, base_url: str, concurrency: int) -> None:
+        _neutralise_sniffio_trap()
+        import httpx
+
+        client_mod = self._import("client")
+        login = self._import("api.authorization.profile_login")
+        request_model = self._import("models.workspace_login_request").WorkspaceLoginRequest
+        self._small = self._import("api.workspaces.get_current_business_profile_using_get")
+        self._list = self._import("api.automation.get_paginated_diagrams")
+        self._records = self._import("api.brickworks.list_brickworks_records")
+        self._events = self._import("api.events.batch_send_events")
+        self._event_item = self._import("models.batch_event_item").BatchEventItem
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        anonymous = client_mod.Client(base_url=base_url, httpx_args={"limits": limits})
+        async with anonymous:
+            response = await login.asyncio_detailed(
+                client=anonymous, **self._login_kwargs(login, request_model)
+            )
+        token = response.parsed.token
+        self._client = client_mod.AuthenticatedClient(
+            base_url=base_url,
+            token=token,
+            httpx_args={"limits": limits},
+            timeout=httpx.Timeout(30.0),
+        )
+        await self._client.__aenter__()
+
+    @staticmethod
+    def _login_kwargs(login: ModuleType, request_model: type) -> dict[str, Any]:
+        import inspect
+
+        kwargs: dict[str, Any] = {"body": request_model(api_key=API_KEY)}
+        if "api_version" in inspect.signature(login.asyncio_detailed).parameters:
+            kwargs["api_version"] = "4.4"
+        return kwargs
+
+    async def close(self) -> None:
+        await self._client.__aexit__(None, None, None)
+
+    async def get_small(self) -> Any:
+        parsed = await self._small.asyncio(client=self._client)
+        if parsed is None or type(parsed).__name__ == "ErrorResponse":
+            raise BenchError(f"{self.key}: small GET failed: {parsed!r}")
+        return parsed
+
+    async def list_workflows(self, limit: int) -> int:
+        count, page = 0, 1
+        while True:
+            parsed = await self._list.asyncio(client=self._client, page=page, limit=limit)
+            if type(parsed).__name__ != "WorkflowListResponse":
+                raise BenchError(f"{self.key}: list failed: {parsed!r}")
+            for _item in parsed.data:
+                count += 1
+            if page >= parsed.meta.pages:
+                return count
+            page += 1
+
+    async def stream_records(self, limit: int) -> int:
+        count, token = 0, None
+        while True:
+            kwargs: dict[str, Any] = {"limit": limit}
+            if token is not None:
+                kwargs["page_token"] = token
+            parsed = await self._records.asyncio(
+                client=self._client, schema_identifier="bench", **kwargs
+            )
+            for _item in parsed.data:
+                count += 1
+            token = parsed.next_page_token
+            if not token or not parsed.data:
+                return count
+
+    async def send_events(
+        self, events: Sequence[dict[str, Any]], batch_size: int, concurrency: int
+    ) -> int:
+        batches = iter(_batches(events, batch_size))
+        confirmed = 0
+        item = self._event_item
+
+        async def worker() -> None:
+            nonlocal confirmed
+            for batch in batches:
+                body = [item.from_dict(event) for event in batch]
+                for _attempt in range(MAX_ATTEMPTS):
+                    resp = await self._events.asyncio_detailed(client=self._client, body=body)
+                    if resp.status_code == 429:
+                        await asyncio.sleep(float(resp.headers.get("Retry-After", "1")))
+                        continue
+                    if resp.status_code != 202:
+                        raise BenchError(f"{self.key}: batch -> {resp.status_code}")
+                    confirmed += len(batch)
+                    break
+                else:
+                    raise BenchError(f"{self.key}: batch still throttled after retries")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return confirmed
+
+
+# --------------------------------------------------------------------------- synerise-async
+
+
+class SyneriseAsync(Competitor):
+    """synerise-async through its generated operations, ``client.paginate`` and
+    ``client.events.send_many`` (events are stamped with time and eventSalt)."""
+
+    key = "synerise-async"
+    label = "synerise-async"
+    models = "generated models"
+
+    async def open(self, base_url: str, concurrency: int) -> None:
+        from synerise_async import SyneriseClient, WorkspaceAuth
+        from synerise_async.api.automation import get_paginated_diagrams
+        from synerise_async.api.brickworks import list_brickworks_records
+        from synerise_async.api.workspaces import get_current_business_profile_using_get
+
+        self._small = get_current_business_profile_using_get
+        self._list = get_paginated_diagrams
+        self._records = list_brickworks_records
+        self._client = SyneriseClient(
+            WorkspaceAuth(api_key=API_KEY),
+            base_url=base_url,
+            max_concurrency=concurrency,
+            connection_limit=concurrency,
+        )
+        await self._client.__aenter__()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def get_small(self) -> Any:
+        return await self._small.asyncio(client=self._client)
+
+    async def list_workflows(self, limit: int) -> int:
+        count = 0
+        async for _item in self._client.paginate(self._list, limit=limit):
+            count += 1
+        return count
+
+    async def stream_records(self, limit: int) -> int:
+        count = 0
+        async for _item in self._client.paginate(
+            self._records, schema_identifier="bench", limit=limit
+        ):
+            count += 1
+        return count
+
+    async def send_events(
+        self, events: Sequence[dict[str, Any]], batch_size: int, concurrency: int
+    ) -> int:
+        report = await self._client.events.send_many(
+            events, batch_size=batch_size, concurrency=concurrency
+        )
+        if not report.ok:
+            raise BenchError(f"{self.key}: {len(report.failed)} events failed")
+        return report.confirmed
+
+
+class AiohttpOrjsonModels(AiohttpOrjson):
+    """W1/W2 only, for diagnosis: hand-written aiohttp + orjson parsing into synerise-async's
+    generated models, so ``synerise-async`` minus this row is the cost of the SDK's own
+    layer (auth, retries, pipeline, paginator) rather than of the models."""
+
+    key = "aiohttp-orjson-models"
+    label = "aiohttp + orjson + generated models (diagnostic)"
+    models = "generated models"
+
+    async def open(self, base_url: str, concurrency: int) -> None:
+        await super().open(base_url, concurrency)
+        from synerise_async.models.current_workspace_response import CurrentWorkspaceResponse
+        from synerise_async.models.workflow_list_response import WorkflowListResponse
+
+        self._small_model = CurrentWorkspaceResponse
+        self._list_model = WorkflowListResponse
+
+    async def get_small(self) -> Any:
+        return self._small_model.from_dict(await super().get_small())
+
+    async def list_workflows(self, limit: int) -> int:
+        count, page = 0, 1
+        while True:
+            parsed = self._list_model.from_dict(
+                await self._get(f"{self._base}{LIST_PATH}?page={page}&limit={limit}")
+            )
+            for _item in parsed.data:
+                count += 1
+            if page >= parsed.meta.pages:
+                return count
+            page += 1
+
+
+class SyneriseAsyncPreStamped(SyneriseAsync):
+    """W3 only, for diagnosis: events that already carry ``time`` and ``eventSalt`` (stamped
+    before timing starts), so the row shows the transport path without the stamping cost."""
+
+    key = "synerise-async-prestamped"
+    label = "synerise-async, events pre-stamped (diagnostic)"
+    _stamped: tuple[int, list[dict[str, Any]]] | None = None
+
+    async def send_events(
+        self, events: Sequence[dict[str, Any]], batch_size: int, concurrency: int
+    ) -> int:
+        cache = SyneriseAsyncPreStamped._stamped
+        assert cache is not None and cache[0] == id(events), "call prestamp() first"
+        return await super().send_events(cache[1], batch_size, concurrency)
+
+    @classmethod
+    def prestamp(cls, events: Sequence[dict[str, Any]]) -> None:
+        from synerise_async._events import _now_iso, stamp_event
+
+        now = _now_iso()
+        cls._stamped = (id(events), [stamp_event(e, i, "", now) for i, e in enumerate(events)])
+
+
+COMPETITORS: dict[str, type[Competitor]] = {
+    cls.key: cls
+    for cls in (
+        AiohttpJson,
+        AiohttpOrjson,
+        SyneriseAsync,
+        StockClient,
+        RawHttpx,
+        AiohttpOrjsonModels,
+        SyneriseAsyncPreStamped,
+    )
+}
+BASELINE = AiohttpOrjson.key
+"""Ratios are given against hand-written aiohttp + orjson (and also + json in targets)."""
