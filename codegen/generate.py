@@ -30,7 +30,7 @@ from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError, ParseError
 from openapi_python_client.parser.properties import ModelProperty
 
-from . import paths
+from . import model_code, paths
 from .documents import Document
 from .errors import CodegenError
 from .operations import (
@@ -168,6 +168,10 @@ def _template_globals(
         "synerise_success_responses": success_responses,
         "synerise_success_type": success_type,
         "synerise_registry": registry,
+        "synerise_lazy_classes": model_code.lazy_classes,
+        "synerise_enum_maps": model_code.enum_maps,
+        "synerise_enum_map_name": model_code.enum_map_name,
+        "synerise_mentions": model_code.mentions,
     }
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="AiCompatEventBatchRequest")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"eventType", "items"})
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_AI_COMPAT_EVENT_TYPE_BY_VALUE = cast(
+    "dict[Any, AiCompatEventType]", AiCompatEventType._value2member_map_
+)
 
 
 @_attrs_define
@@ -29,7 +37,7 @@ class AiCompatEventBatchRequest:
     def to_dict(self) -> dict[str, Any]:
         event_type: str | Unset = UNSET
         if not isinstance(self.event_type, Unset):
-            event_type = self.event_type.value
+            event_type = self.event_type._value_
 
         items: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.items, Unset):
@@ -38,9 +46,10 @@ class AiCompatEventBatchRequest:
                 items_item = items_item_data.to_dict()
                 items.append(items_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if event_type is not UNSET:
             field_dict["eventType"] = event_type
         if items is not UNSET:
@@ -52,39 +61,35 @@ class AiCompatEventBatchRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            event_type = d.get("eventType", UNSET)
+            if event_type is not UNSET:
+                event_type = (
+                    _AI_COMPAT_EVENT_TYPE_BY_VALUE.get(event_type)
+                    if event_type.__class__ is str
+                    else None
+                ) or AiCompatEventType(event_type)
+
+            items = d.get("items", UNSET)
+            if items is not UNSET:
+                items = list(map(AiCompatEventPayload.from_dict, items))
+
+            ai_compat_event_batch_request = cls(
+                event_type,
+                items,
+            )
+            if len(d) > ((event_type is not UNSET) + (items is not UNSET)):
+                ai_compat_event_batch_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.ai_compat_event_payload import AiCompatEventPayload  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _event_type = d.pop("eventType", UNSET)
-        event_type: AiCompatEventType | Unset
-        if isinstance(_event_type, Unset):
-            event_type = UNSET
-        else:
-            event_type = AiCompatEventType(_event_type)
-
-        _items = d.pop("items", UNSET)
-        items: list[AiCompatEventPayload] | Unset = UNSET
-        if _items is not UNSET:
-            items = []
-            for items_item_data in _items:
-                items_item = AiCompatEventPayload.from_dict(items_item_data)
-
-                items.append(items_item)
-
-        ai_compat_event_batch_request = cls(
-            event_type=event_type,
-            items=items,
-        )
-
-        ai_compat_event_batch_request.additional_properties = d
         return ai_compat_event_batch_request
 
     @property
@@ -102,3 +107,15 @@ class AiCompatEventBatchRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global AiCompatEventPayload  # noqa: PLW0603
+    from ..models.ai_compat_event_payload import AiCompatEventPayload  # noqa: PLC0415
+
+    _unresolved = False

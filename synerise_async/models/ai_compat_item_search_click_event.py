@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -13,6 +13,17 @@ from ..models.ai_compat_item_search_click_event_search_type import (
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AiCompatItemSearchClickEvent")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"clientUUID", "correlationId", "EventTimestamp", "item", "position", "searchType"}
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_AI_COMPAT_ITEM_SEARCH_CLICK_EVENT_SEARCH_TYPE_BY_VALUE = cast(
+    "dict[Any, AiCompatItemSearchClickEventSearchType]",
+    AiCompatItemSearchClickEventSearchType._value2member_map_,
+)
 
 
 @_attrs_define
@@ -46,11 +57,12 @@ class AiCompatItemSearchClickEvent:
 
         search_type: str | Unset = UNSET
         if not isinstance(self.search_type, Unset):
-            search_type = self.search_type.value
+            search_type = self.search_type._value_
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if client_uuid is not UNSET:
             field_dict["clientUUID"] = client_uuid
         if correlation_id is not UNSET:
@@ -70,42 +82,50 @@ class AiCompatItemSearchClickEvent:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            client_uuid = d.get("clientUUID", UNSET)
+
+            correlation_id = d.get("correlationId", UNSET)
+
+            event_timestamp = d.get("EventTimestamp", UNSET)
+
+            item = d.get("item", UNSET)
+
+            position = d.get("position", UNSET)
+
+            search_type = d.get("searchType", UNSET)
+            if search_type is not UNSET:
+                search_type = (
+                    _AI_COMPAT_ITEM_SEARCH_CLICK_EVENT_SEARCH_TYPE_BY_VALUE.get(search_type)
+                    if search_type.__class__ is str
+                    else None
+                ) or AiCompatItemSearchClickEventSearchType(search_type)
+
+            ai_compat_item_search_click_event = cls(
+                client_uuid,
+                correlation_id,
+                event_timestamp,
+                item,
+                position,
+                search_type,
+            )
+            if len(d) > (
+                (client_uuid is not UNSET)
+                + (correlation_id is not UNSET)
+                + (event_timestamp is not UNSET)
+                + (item is not UNSET)
+                + (position is not UNSET)
+                + (search_type is not UNSET)
+            ):
+                ai_compat_item_search_click_event.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        client_uuid = d.pop("clientUUID", UNSET)
-
-        correlation_id = d.pop("correlationId", UNSET)
-
-        event_timestamp = d.pop("EventTimestamp", UNSET)
-
-        item = d.pop("item", UNSET)
-
-        position = d.pop("position", UNSET)
-
-        _search_type = d.pop("searchType", UNSET)
-        search_type: AiCompatItemSearchClickEventSearchType | Unset
-        if isinstance(_search_type, Unset):
-            search_type = UNSET
-        else:
-            search_type = AiCompatItemSearchClickEventSearchType(_search_type)
-
-        ai_compat_item_search_click_event = cls(
-            client_uuid=client_uuid,
-            correlation_id=correlation_id,
-            event_timestamp=event_timestamp,
-            item=item,
-            position=position,
-            search_type=search_type,
-        )
-
-        ai_compat_item_search_click_event.additional_properties = d
         return ai_compat_item_search_click_event
 
     @property

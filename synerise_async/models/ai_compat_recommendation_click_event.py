@@ -11,6 +11,11 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AiCompatRecommendationClickEvent")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"campaignId", "clientUUID", "correlationId", "EventTimestamp", "item", "sessionId"}
+)
+
 
 @_attrs_define
 class AiCompatRecommendationClickEvent:
@@ -43,9 +48,10 @@ class AiCompatRecommendationClickEvent:
 
         session_id = self.session_id
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if campaign_id is not UNSET:
             field_dict["campaignId"] = campaign_id
         if client_uuid is not UNSET:
@@ -65,37 +71,44 @@ class AiCompatRecommendationClickEvent:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            campaign_id = d.get("campaignId", UNSET)
+
+            client_uuid = d.get("clientUUID", UNSET)
+
+            correlation_id = d.get("correlationId", UNSET)
+
+            event_timestamp = d.get("EventTimestamp", UNSET)
+
+            item = d.get("item", UNSET)
+
+            session_id = d.get("sessionId", UNSET)
+
+            ai_compat_recommendation_click_event = cls(
+                campaign_id,
+                client_uuid,
+                correlation_id,
+                event_timestamp,
+                item,
+                session_id,
+            )
+            if len(d) > (
+                (campaign_id is not UNSET)
+                + (client_uuid is not UNSET)
+                + (correlation_id is not UNSET)
+                + (event_timestamp is not UNSET)
+                + (item is not UNSET)
+                + (session_id is not UNSET)
+            ):
+                ai_compat_recommendation_click_event.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        campaign_id = d.pop("campaignId", UNSET)
-
-        client_uuid = d.pop("clientUUID", UNSET)
-
-        correlation_id = d.pop("correlationId", UNSET)
-
-        event_timestamp = d.pop("EventTimestamp", UNSET)
-
-        item = d.pop("item", UNSET)
-
-        session_id = d.pop("sessionId", UNSET)
-
-        ai_compat_recommendation_click_event = cls(
-            campaign_id=campaign_id,
-            client_uuid=client_uuid,
-            correlation_id=correlation_id,
-            event_timestamp=event_timestamp,
-            item=item,
-            session_id=session_id,
-        )
-
-        ai_compat_recommendation_click_event.additional_properties = d
         return ai_compat_recommendation_click_event
 
     @property

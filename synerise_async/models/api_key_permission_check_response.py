@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ApiKeyPermissionCheckResponse")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"businessProfileName", "permissions"})
+
 
 @_attrs_define
 class ApiKeyPermissionCheckResponse:
@@ -33,9 +36,10 @@ class ApiKeyPermissionCheckResponse:
         if not isinstance(self.permissions, Unset):
             permissions = self.permissions.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if business_profile_name is not UNSET:
             field_dict["businessProfileName"] = business_profile_name
         if permissions is not UNSET:
@@ -47,32 +51,29 @@ class ApiKeyPermissionCheckResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            business_profile_name = d.get("businessProfileName", UNSET)
+
+            permissions = d.get("permissions", UNSET)
+            if permissions is not UNSET:
+                permissions = ApiKeyPermissionMap.from_dict(permissions)
+
+            api_key_permission_check_response = cls(
+                business_profile_name,
+                permissions,
+            )
+            if len(d) > ((business_profile_name is not UNSET) + (permissions is not UNSET)):
+                api_key_permission_check_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.api_key_permission_map import ApiKeyPermissionMap  # noqa: PLC0415
-
-        d = dict(src_dict)
-        business_profile_name = d.pop("businessProfileName", UNSET)
-
-        _permissions = d.pop("permissions", UNSET)
-        permissions: ApiKeyPermissionMap | Unset
-        if isinstance(_permissions, Unset):
-            permissions = UNSET
-        else:
-            permissions = ApiKeyPermissionMap.from_dict(_permissions)
-
-        api_key_permission_check_response = cls(
-            business_profile_name=business_profile_name,
-            permissions=permissions,
-        )
-
-        api_key_permission_check_response.additional_properties = d
         return api_key_permission_check_response
 
     @property
@@ -90,3 +91,15 @@ class ApiKeyPermissionCheckResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global ApiKeyPermissionMap  # noqa: PLW0603
+    from ..models.api_key_permission_map import ApiKeyPermissionMap  # noqa: PLC0415
+
+    _unresolved = False

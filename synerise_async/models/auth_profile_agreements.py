@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AuthProfileAgreements")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"email", "sms", "push", "bluetooth", "rfid", "wifi"})
+
 
 @_attrs_define
 class AuthProfileAgreements:
@@ -40,9 +43,10 @@ class AuthProfileAgreements:
 
         wifi = self.wifi
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if email is not UNSET:
             field_dict["email"] = email
         if sms is not UNSET:
@@ -62,37 +66,44 @@ class AuthProfileAgreements:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            email = d.get("email", UNSET)
+
+            sms = d.get("sms", UNSET)
+
+            push = d.get("push", UNSET)
+
+            bluetooth = d.get("bluetooth", UNSET)
+
+            rfid = d.get("rfid", UNSET)
+
+            wifi = d.get("wifi", UNSET)
+
+            auth_profile_agreements = cls(
+                email,
+                sms,
+                push,
+                bluetooth,
+                rfid,
+                wifi,
+            )
+            if len(d) > (
+                (email is not UNSET)
+                + (sms is not UNSET)
+                + (push is not UNSET)
+                + (bluetooth is not UNSET)
+                + (rfid is not UNSET)
+                + (wifi is not UNSET)
+            ):
+                auth_profile_agreements.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        email = d.pop("email", UNSET)
-
-        sms = d.pop("sms", UNSET)
-
-        push = d.pop("push", UNSET)
-
-        bluetooth = d.pop("bluetooth", UNSET)
-
-        rfid = d.pop("rfid", UNSET)
-
-        wifi = d.pop("wifi", UNSET)
-
-        auth_profile_agreements = cls(
-            email=email,
-            sms=sms,
-            push=push,
-            bluetooth=bluetooth,
-            rfid=rfid,
-            wifi=wifi,
-        )
-
-        auth_profile_agreements.additional_properties = d
         return auth_profile_agreements
 
     @property

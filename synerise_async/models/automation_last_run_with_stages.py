@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="AutomationLastRunWithStages")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"startTime", "runId", "pipelineResponse", "overallRunStatus"})
+
 
 @_attrs_define
 class AutomationLastRunWithStages:
@@ -41,9 +44,10 @@ class AutomationLastRunWithStages:
 
         overall_run_status = self.overall_run_status
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if start_time is not UNSET:
             field_dict["startTime"] = start_time
         if run_id is not UNSET:
@@ -59,38 +63,40 @@ class AutomationLastRunWithStages:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            start_time = d.get("startTime", UNSET)
+
+            run_id = d.get("runId", UNSET)
+
+            pipeline_response = d.get("pipelineResponse", UNSET)
+            if pipeline_response is not UNSET:
+                pipeline_response = AutomationRunPipeline.from_dict(pipeline_response)
+
+            overall_run_status = d.get("overallRunStatus", UNSET)
+
+            automation_last_run_with_stages = cls(
+                start_time,
+                run_id,
+                pipeline_response,
+                overall_run_status,
+            )
+            if len(d) > (
+                (start_time is not UNSET)
+                + (run_id is not UNSET)
+                + (pipeline_response is not UNSET)
+                + (overall_run_status is not UNSET)
+            ):
+                automation_last_run_with_stages.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.automation_run_pipeline import AutomationRunPipeline  # noqa: PLC0415
-
-        d = dict(src_dict)
-        start_time = d.pop("startTime", UNSET)
-
-        run_id = d.pop("runId", UNSET)
-
-        _pipeline_response = d.pop("pipelineResponse", UNSET)
-        pipeline_response: AutomationRunPipeline | Unset
-        if isinstance(_pipeline_response, Unset):
-            pipeline_response = UNSET
-        else:
-            pipeline_response = AutomationRunPipeline.from_dict(_pipeline_response)
-
-        overall_run_status = d.pop("overallRunStatus", UNSET)
-
-        automation_last_run_with_stages = cls(
-            start_time=start_time,
-            run_id=run_id,
-            pipeline_response=pipeline_response,
-            overall_run_status=overall_run_status,
-        )
-
-        automation_last_run_with_stages.additional_properties = d
         return automation_last_run_with_stages
 
     @property
@@ -108,3 +114,15 @@ class AutomationLastRunWithStages:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global AutomationRunPipeline  # noqa: PLW0603
+    from ..models.automation_run_pipeline import AutomationRunPipeline  # noqa: PLC0415
+
+    _unresolved = False

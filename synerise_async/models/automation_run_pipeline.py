@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="AutomationRunPipeline")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"importData", "transformData", "exportData"})
+
 
 @_attrs_define
 class AutomationRunPipeline:
@@ -41,9 +44,10 @@ class AutomationRunPipeline:
         if not isinstance(self.export_data, Unset):
             export_data = self.export_data.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if import_data is not UNSET:
             field_dict["importData"] = import_data
         if transform_data is not UNSET:
@@ -57,45 +61,40 @@ class AutomationRunPipeline:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            import_data = d.get("importData", UNSET)
+            if import_data is not UNSET:
+                import_data = AutomationRunStage.from_dict(import_data)
+
+            transform_data = d.get("transformData", UNSET)
+            if transform_data is not UNSET:
+                transform_data = AutomationRunStage.from_dict(transform_data)
+
+            export_data = d.get("exportData", UNSET)
+            if export_data is not UNSET:
+                export_data = AutomationRunStage.from_dict(export_data)
+
+            automation_run_pipeline = cls(
+                import_data,
+                transform_data,
+                export_data,
+            )
+            if len(d) > (
+                (import_data is not UNSET)
+                + (transform_data is not UNSET)
+                + (export_data is not UNSET)
+            ):
+                automation_run_pipeline.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.automation_run_stage import AutomationRunStage  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _import_data = d.pop("importData", UNSET)
-        import_data: AutomationRunStage | Unset
-        if isinstance(_import_data, Unset):
-            import_data = UNSET
-        else:
-            import_data = AutomationRunStage.from_dict(_import_data)
-
-        _transform_data = d.pop("transformData", UNSET)
-        transform_data: AutomationRunStage | Unset
-        if isinstance(_transform_data, Unset):
-            transform_data = UNSET
-        else:
-            transform_data = AutomationRunStage.from_dict(_transform_data)
-
-        _export_data = d.pop("exportData", UNSET)
-        export_data: AutomationRunStage | Unset
-        if isinstance(_export_data, Unset):
-            export_data = UNSET
-        else:
-            export_data = AutomationRunStage.from_dict(_export_data)
-
-        automation_run_pipeline = cls(
-            import_data=import_data,
-            transform_data=transform_data,
-            export_data=export_data,
-        )
-
-        automation_run_pipeline.additional_properties = d
         return automation_run_pipeline
 
     @property
@@ -113,3 +112,15 @@ class AutomationRunPipeline:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global AutomationRunStage  # noqa: PLW0603
+    from ..models.automation_run_stage import AutomationRunStage  # noqa: PLC0415
+
+    _unresolved = False

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,11 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset, parse_datetime, serialize_datetime
 
 T = TypeVar("T", bound="AutomationRunStage")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"status", "runDate", "logs", "logsSize", "failedRecordsFileId", "successCount", "failureCount"}
+)
 
 
 @_attrs_define
@@ -52,9 +57,10 @@ class AutomationRunStage:
 
         failure_count = self.failure_count
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if status is not UNSET:
             field_dict["status"] = status
         if run_date is not UNSET:
@@ -76,45 +82,50 @@ class AutomationRunStage:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            status = d.get("status", UNSET)
+
+            run_date = d.get("runDate", UNSET)
+            if run_date is not UNSET:
+                run_date = parse_datetime(run_date)
+
+            logs = d.get("logs", UNSET)
+
+            logs_size = d.get("logsSize", UNSET)
+
+            failed_records_file_id = d.get("failedRecordsFileId", UNSET)
+
+            success_count = d.get("successCount", UNSET)
+
+            failure_count = d.get("failureCount", UNSET)
+
+            automation_run_stage = cls(
+                status,
+                run_date,
+                logs,
+                logs_size,
+                failed_records_file_id,
+                success_count,
+                failure_count,
+            )
+            if len(d) > (
+                (status is not UNSET)
+                + (run_date is not UNSET)
+                + (logs is not UNSET)
+                + (logs_size is not UNSET)
+                + (failed_records_file_id is not UNSET)
+                + (success_count is not UNSET)
+                + (failure_count is not UNSET)
+            ):
+                automation_run_stage.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        status = d.pop("status", UNSET)
-
-        _run_date = d.pop("runDate", UNSET)
-        run_date: datetime.datetime | Unset
-        if isinstance(_run_date, Unset):
-            run_date = UNSET
-        else:
-            run_date = parse_datetime(_run_date)
-
-        logs = cast(list[str], d.pop("logs", UNSET))
-
-        logs_size = d.pop("logsSize", UNSET)
-
-        failed_records_file_id = d.pop("failedRecordsFileId", UNSET)
-
-        success_count = d.pop("successCount", UNSET)
-
-        failure_count = d.pop("failureCount", UNSET)
-
-        automation_run_stage = cls(
-            status=status,
-            run_date=run_date,
-            logs=logs,
-            logs_size=logs_size,
-            failed_records_file_id=failed_records_file_id,
-            success_count=success_count,
-            failure_count=failure_count,
-        )
-
-        automation_run_stage.additional_properties = d
         return automation_run_stage
 
     @property

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="BatchEventItem")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"type", "label", "client", "action", "time", "params", "eventSalt"})
+
 
 @_attrs_define
 class BatchEventItem:
@@ -60,15 +63,13 @@ class BatchEventItem:
 
         event_salt = self.event_salt
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "type": type_,
-                "label": label,
-                "client": client,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "type": type_,
+            "label": label,
+            "client": client,
+        }
+
         if action is not UNSET:
             field_dict["action"] = action
         if time is not UNSET:
@@ -84,53 +85,52 @@ class BatchEventItem:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            type_ = d["type"]
+
+            label = d["label"]
+
+            client = EventClient.from_dict(d["client"])
+
+            action = d.get("action", UNSET)
+
+            time = d.get("time", UNSET)
+            if time is not UNSET:
+                time = parse_datetime(time)
+
+            params = d.get("params", UNSET)
+            if params is not UNSET:
+                params = EventParams.from_dict(params)
+
+            event_salt = d.get("eventSalt", UNSET)
+
+            batch_event_item = cls(
+                type_,
+                label,
+                client,
+                action,
+                time,
+                params,
+                event_salt,
+            )
+            if len(d) > (
+                3
+                + (action is not UNSET)
+                + (time is not UNSET)
+                + (params is not UNSET)
+                + (event_salt is not UNSET)
+            ):
+                batch_event_item.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.event_client import EventClient  # noqa: PLC0415
-        from ..models.event_params import EventParams  # noqa: PLC0415
-
-        d = dict(src_dict)
-        type_ = d.pop("type")
-
-        label = d.pop("label")
-
-        client = EventClient.from_dict(d.pop("client"))
-
-        action = d.pop("action", UNSET)
-
-        _time = d.pop("time", UNSET)
-        time: datetime.datetime | Unset
-        if isinstance(_time, Unset):
-            time = UNSET
-        else:
-            time = parse_datetime(_time)
-
-        _params = d.pop("params", UNSET)
-        params: EventParams | Unset
-        if isinstance(_params, Unset):
-            params = UNSET
-        else:
-            params = EventParams.from_dict(_params)
-
-        event_salt = d.pop("eventSalt", UNSET)
-
-        batch_event_item = cls(
-            type_=type_,
-            label=label,
-            client=client,
-            action=action,
-            time=time,
-            params=params,
-            event_salt=event_salt,
-        )
-
-        batch_event_item.additional_properties = d
         return batch_event_item
 
     @property
@@ -148,3 +148,17 @@ class BatchEventItem:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global EventClient  # noqa: PLW0603
+    global EventParams  # noqa: PLW0603
+    from ..models.event_client import EventClient  # noqa: PLC0415
+    from ..models.event_params import EventParams  # noqa: PLC0415
+
+    _unresolved = False

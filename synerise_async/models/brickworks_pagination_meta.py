@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="BrickworksPaginationMeta")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"page", "limit", "pages", "total"})
+
 
 @_attrs_define
 class BrickworksPaginationMeta:
@@ -35,9 +38,10 @@ class BrickworksPaginationMeta:
 
         total = self.total
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if page is not UNSET:
             field_dict["page"] = page
         if limit is not UNSET:
@@ -53,31 +57,36 @@ class BrickworksPaginationMeta:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            page = d.get("page", UNSET)
+
+            limit = d.get("limit", UNSET)
+
+            pages = d.get("pages", UNSET)
+
+            total = d.get("total", UNSET)
+
+            brickworks_pagination_meta = cls(
+                page,
+                limit,
+                pages,
+                total,
+            )
+            if len(d) > (
+                (page is not UNSET)
+                + (limit is not UNSET)
+                + (pages is not UNSET)
+                + (total is not UNSET)
+            ):
+                brickworks_pagination_meta.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        page = d.pop("page", UNSET)
-
-        limit = d.pop("limit", UNSET)
-
-        pages = d.pop("pages", UNSET)
-
-        total = d.pop("total", UNSET)
-
-        brickworks_pagination_meta = cls(
-            page=page,
-            limit=limit,
-            pages=pages,
-            total=total,
-        )
-
-        brickworks_pagination_meta.additional_properties = d
         return brickworks_pagination_meta
 
     @property

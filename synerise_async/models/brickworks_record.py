@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="BrickworksRecord")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"id", "schemaId", "data", "createdAt", "updatedAt"})
+
 
 @_attrs_define
 class BrickworksRecord:
@@ -46,15 +49,13 @@ class BrickworksRecord:
         if not isinstance(self.updated_at, Unset):
             updated_at = serialize_datetime(self.updated_at)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "schemaId": schema_id,
-                "data": data,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "id": id,
+            "schemaId": schema_id,
+            "data": data,
+        }
+
         if created_at is not UNSET:
             field_dict["createdAt"] = created_at
         if updated_at is not UNSET:
@@ -66,46 +67,40 @@ class BrickworksRecord:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d["id"]
+
+            schema_id = d["schemaId"]
+
+            data = BrickworksRecordData.from_dict(d["data"])
+
+            created_at = d.get("createdAt", UNSET)
+            if created_at is not UNSET:
+                created_at = parse_datetime(created_at)
+
+            updated_at = d.get("updatedAt", UNSET)
+            if updated_at is not UNSET:
+                updated_at = parse_datetime(updated_at)
+
+            brickworks_record = cls(
+                id,
+                schema_id,
+                data,
+                created_at,
+                updated_at,
+            )
+            if len(d) > (3 + (created_at is not UNSET) + (updated_at is not UNSET)):
+                brickworks_record.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.brickworks_record_data import BrickworksRecordData  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        schema_id = d.pop("schemaId")
-
-        data = BrickworksRecordData.from_dict(d.pop("data"))
-
-        _created_at = d.pop("createdAt", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = parse_datetime(_created_at)
-
-        _updated_at = d.pop("updatedAt", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = parse_datetime(_updated_at)
-
-        brickworks_record = cls(
-            id=id,
-            schema_id=schema_id,
-            data=data,
-            created_at=created_at,
-            updated_at=updated_at,
-        )
-
-        brickworks_record.additional_properties = d
         return brickworks_record
 
     @property
@@ -123,3 +118,15 @@ class BrickworksRecord:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global BrickworksRecordData  # noqa: PLW0603
+    from ..models.brickworks_record_data import BrickworksRecordData  # noqa: PLC0415
+
+    _unresolved = False

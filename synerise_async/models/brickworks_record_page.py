@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +12,9 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="BrickworksRecordPage")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"data", "nextPageToken", "previousPageToken"})
 
 
 @_attrs_define
@@ -37,15 +40,12 @@ class BrickworksRecordPage:
         previous_page_token: None | str
         previous_page_token = self.previous_page_token
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "data": data,
-                "nextPageToken": next_page_token,
-                "previousPageToken": previous_page_token,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "data": data,
+            "nextPageToken": next_page_token,
+            "previousPageToken": previous_page_token,
+        }
 
         return field_dict
 
@@ -53,45 +53,30 @@ class BrickworksRecordPage:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            data = list(map(BrickworksRecord.from_dict, d["data"]))
+
+            next_page_token = d["nextPageToken"]
+
+            previous_page_token = d["previousPageToken"]
+
+            brickworks_record_page = cls(
+                data,
+                next_page_token,
+                previous_page_token,
+            )
+            if len(d) > 3:
+                brickworks_record_page.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.brickworks_record import BrickworksRecord  # noqa: PLC0415
-
-        d = dict(src_dict)
-        data = []
-        _data = d.pop("data")
-        for data_item_data in _data:
-            data_item = BrickworksRecord.from_dict(data_item_data)
-
-            data.append(data_item)
-
-        def _parse_next_page_token(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        next_page_token = _parse_next_page_token(d.pop("nextPageToken"))
-
-        def _parse_previous_page_token(data: object) -> None | str:
-            if data is None:
-                return data
-            return cast(None | str, data)
-
-        previous_page_token = _parse_previous_page_token(d.pop("previousPageToken"))
-
-        brickworks_record_page = cls(
-            data=data,
-            next_page_token=next_page_token,
-            previous_page_token=previous_page_token,
-        )
-
-        brickworks_record_page.additional_properties = d
         return brickworks_record_page
 
     @property
@@ -109,3 +94,15 @@ class BrickworksRecordPage:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global BrickworksRecord  # noqa: PLW0603
+    from ..models.brickworks_record import BrickworksRecord  # noqa: PLC0415
+
+    _unresolved = False

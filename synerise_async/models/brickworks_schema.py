@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -18,6 +18,26 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="BrickworksSchema")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "appId",
+        "displayName",
+        "description",
+        "fields",
+        "displayConfiguration",
+        "createdBy",
+        "updatedBy",
+        "publishedBy",
+        "deletedBy",
+        "createdAt",
+        "updatedAt",
+        "publishedAt",
+        "deletedAt",
+    }
+)
 
 
 @_attrs_define
@@ -122,9 +142,10 @@ class BrickworksSchema:
         else:
             deleted_at = self.deleted_at
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if app_id is not UNSET:
@@ -160,151 +181,104 @@ class BrickworksSchema:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+            if id is not UNSET:
+                id = UUID(id)
+
+            app_id = d.get("appId", UNSET)
+
+            display_name = d.get("displayName", UNSET)
+
+            description = d.get("description", UNSET)
+
+            fields = d.get("fields", UNSET)
+            if fields is not UNSET:
+                fields = BrickworksSchemaFields.from_dict(fields)
+
+            display_configuration = d.get("displayConfiguration", UNSET)
+            if display_configuration is not UNSET:
+                display_configuration = BrickworksDisplayConfiguration.from_dict(
+                    display_configuration
+                )
+
+            created_by = d.get("createdBy", UNSET)
+            if created_by is not UNSET:
+                created_by = BrickworksActor.from_dict(created_by)
+
+            updated_by = d.get("updatedBy", UNSET)
+            if updated_by is not UNSET:
+                updated_by = BrickworksActor.from_dict(updated_by)
+
+            published_by = d.get("publishedBy", UNSET)
+
+            deleted_by = d.get("deletedBy", UNSET)
+
+            created_at = d.get("createdAt", UNSET)
+            if created_at is not UNSET:
+                created_at = parse_datetime(created_at)
+
+            updated_at = d.get("updatedAt", UNSET)
+            if updated_at is not UNSET:
+                updated_at = parse_datetime(updated_at)
+
+            published_at = d.get("publishedAt", UNSET)
+            if isinstance(published_at, str | int | float):
+                try:
+                    published_at = parse_datetime(published_at)
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+
+            deleted_at = d.get("deletedAt", UNSET)
+            if isinstance(deleted_at, str | int | float):
+                try:
+                    deleted_at = parse_datetime(deleted_at)
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+
+            brickworks_schema = cls(
+                id,
+                app_id,
+                display_name,
+                description,
+                fields,
+                display_configuration,
+                created_by,
+                updated_by,
+                published_by,
+                deleted_by,
+                created_at,
+                updated_at,
+                published_at,
+                deleted_at,
+            )
+            if len(d) > (
+                (id is not UNSET)
+                + (app_id is not UNSET)
+                + (display_name is not UNSET)
+                + (description is not UNSET)
+                + (fields is not UNSET)
+                + (display_configuration is not UNSET)
+                + (created_by is not UNSET)
+                + (updated_by is not UNSET)
+                + (published_by is not UNSET)
+                + (deleted_by is not UNSET)
+                + (created_at is not UNSET)
+                + (updated_at is not UNSET)
+                + (published_at is not UNSET)
+                + (deleted_at is not UNSET)
+            ):
+                brickworks_schema.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.brickworks_actor import BrickworksActor  # noqa: PLC0415
-        from ..models.brickworks_display_configuration import BrickworksDisplayConfiguration  # noqa: PLC0415
-        from ..models.brickworks_schema_fields import BrickworksSchemaFields  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _id = d.pop("id", UNSET)
-        id: UUID | Unset
-        if isinstance(_id, Unset):
-            id = UNSET
-        else:
-            id = UUID(_id)
-
-        app_id = d.pop("appId", UNSET)
-
-        display_name = d.pop("displayName", UNSET)
-
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
-
-        _fields = d.pop("fields", UNSET)
-        fields: BrickworksSchemaFields | Unset
-        if isinstance(_fields, Unset):
-            fields = UNSET
-        else:
-            fields = BrickworksSchemaFields.from_dict(_fields)
-
-        _display_configuration = d.pop("displayConfiguration", UNSET)
-        display_configuration: BrickworksDisplayConfiguration | Unset
-        if isinstance(_display_configuration, Unset):
-            display_configuration = UNSET
-        else:
-            display_configuration = BrickworksDisplayConfiguration.from_dict(_display_configuration)
-
-        _created_by = d.pop("createdBy", UNSET)
-        created_by: BrickworksActor | Unset
-        if isinstance(_created_by, Unset):
-            created_by = UNSET
-        else:
-            created_by = BrickworksActor.from_dict(_created_by)
-
-        _updated_by = d.pop("updatedBy", UNSET)
-        updated_by: BrickworksActor | Unset
-        if isinstance(_updated_by, Unset):
-            updated_by = UNSET
-        else:
-            updated_by = BrickworksActor.from_dict(_updated_by)
-
-        def _parse_published_by(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        published_by = _parse_published_by(d.pop("publishedBy", UNSET))
-
-        def _parse_deleted_by(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        deleted_by = _parse_deleted_by(d.pop("deletedBy", UNSET))
-
-        _created_at = d.pop("createdAt", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = parse_datetime(_created_at)
-
-        _updated_at = d.pop("updatedAt", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = parse_datetime(_updated_at)
-
-        def _parse_published_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str | int | float):
-                    raise TypeError()
-                published_at_type_0 = parse_datetime(data)
-
-                return published_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        published_at = _parse_published_at(d.pop("publishedAt", UNSET))
-
-        def _parse_deleted_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str | int | float):
-                    raise TypeError()
-                deleted_at_type_0 = parse_datetime(data)
-
-                return deleted_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        deleted_at = _parse_deleted_at(d.pop("deletedAt", UNSET))
-
-        brickworks_schema = cls(
-            id=id,
-            app_id=app_id,
-            display_name=display_name,
-            description=description,
-            fields=fields,
-            display_configuration=display_configuration,
-            created_by=created_by,
-            updated_by=updated_by,
-            published_by=published_by,
-            deleted_by=deleted_by,
-            created_at=created_at,
-            updated_at=updated_at,
-            published_at=published_at,
-            deleted_at=deleted_at,
-        )
-
-        brickworks_schema.additional_properties = d
         return brickworks_schema
 
     @property
@@ -322,3 +296,19 @@ class BrickworksSchema:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global BrickworksActor  # noqa: PLW0603
+    global BrickworksDisplayConfiguration  # noqa: PLW0603
+    global BrickworksSchemaFields  # noqa: PLW0603
+    from ..models.brickworks_actor import BrickworksActor  # noqa: PLC0415
+    from ..models.brickworks_display_configuration import BrickworksDisplayConfiguration  # noqa: PLC0415
+    from ..models.brickworks_schema_fields import BrickworksSchemaFields  # noqa: PLC0415
+
+    _unresolved = False

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="BrickworksSchemaListResponse")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"meta", "data"})
+
 
 @_attrs_define
 class BrickworksSchemaListResponse:
@@ -38,9 +41,10 @@ class BrickworksSchemaListResponse:
                 data_item = data_item_data.to_dict()
                 data.append(data_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if meta is not UNSET:
             field_dict["meta"] = meta
         if data is not UNSET:
@@ -52,40 +56,31 @@ class BrickworksSchemaListResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            meta = d.get("meta", UNSET)
+            if meta is not UNSET:
+                meta = BrickworksPaginationMeta.from_dict(meta)
+
+            data = d.get("data", UNSET)
+            if data is not UNSET:
+                data = list(map(BrickworksSchema.from_dict, data))
+
+            brickworks_schema_list_response = cls(
+                meta,
+                data,
+            )
+            if len(d) > ((meta is not UNSET) + (data is not UNSET)):
+                brickworks_schema_list_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.brickworks_pagination_meta import BrickworksPaginationMeta  # noqa: PLC0415
-        from ..models.brickworks_schema import BrickworksSchema  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _meta = d.pop("meta", UNSET)
-        meta: BrickworksPaginationMeta | Unset
-        if isinstance(_meta, Unset):
-            meta = UNSET
-        else:
-            meta = BrickworksPaginationMeta.from_dict(_meta)
-
-        _data = d.pop("data", UNSET)
-        data: list[BrickworksSchema] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = BrickworksSchema.from_dict(data_item_data)
-
-                data.append(data_item)
-
-        brickworks_schema_list_response = cls(
-            meta=meta,
-            data=data,
-        )
-
-        brickworks_schema_list_response.additional_properties = d
         return brickworks_schema_list_response
 
     @property
@@ -103,3 +98,17 @@ class BrickworksSchemaListResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global BrickworksPaginationMeta  # noqa: PLW0603
+    global BrickworksSchema  # noqa: PLW0603
+    from ..models.brickworks_pagination_meta import BrickworksPaginationMeta  # noqa: PLC0415
+    from ..models.brickworks_schema import BrickworksSchema  # noqa: PLC0415
+
+    _unresolved = False

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,24 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="Catalog")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "author",
+        "businessProfileId",
+        "creationDate",
+        "lastModified",
+        "beforeFiltering",
+        "fields",
+        "mappings",
+        "primaryKey",
+        "createdBy",
+        "modifiedBy",
+    }
+)
 
 
 @_attrs_define
@@ -56,8 +74,8 @@ class Catalog:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.catalog_primary_key import CatalogPrimaryKey  # noqa: PLC0415
-
+        if _unresolved:
+            _resolve_models()
         id = self.id
 
         name = self.name
@@ -103,9 +121,10 @@ class Catalog:
 
         modified_by = self.modified_by
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if name is not UNSET:
@@ -137,100 +156,84 @@ class Catalog:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            name = d.get("name", UNSET)
+
+            author = d.get("author", UNSET)
+
+            business_profile_id = d.get("businessProfileId", UNSET)
+
+            creation_date = d.get("creationDate", UNSET)
+            if creation_date is not UNSET:
+                creation_date = parse_datetime(creation_date)
+
+            last_modified = d.get("lastModified", UNSET)
+            if isinstance(last_modified, str | int | float):
+                try:
+                    last_modified = parse_datetime(last_modified)
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+
+            before_filtering = d.get("beforeFiltering", UNSET)
+
+            fields = d.get("fields", UNSET)
+
+            mappings = d.get("mappings", UNSET)
+            if mappings is not UNSET:
+                mappings = list(map(CatalogMappingSummary.from_dict, mappings))
+
+            primary_key = d.get("primaryKey", UNSET)
+            if isinstance(primary_key, dict):
+                try:
+                    primary_key = CatalogPrimaryKey.from_dict(primary_key)
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+
+            created_by = d.get("createdBy", UNSET)
+
+            modified_by = d.get("modifiedBy", UNSET)
+
+            catalog = cls(
+                id,
+                name,
+                author,
+                business_profile_id,
+                creation_date,
+                last_modified,
+                before_filtering,
+                fields,
+                mappings,
+                primary_key,
+                created_by,
+                modified_by,
+            )
+            if len(d) > (
+                (id is not UNSET)
+                + (name is not UNSET)
+                + (author is not UNSET)
+                + (business_profile_id is not UNSET)
+                + (creation_date is not UNSET)
+                + (last_modified is not UNSET)
+                + (before_filtering is not UNSET)
+                + (fields is not UNSET)
+                + (mappings is not UNSET)
+                + (primary_key is not UNSET)
+                + (created_by is not UNSET)
+                + (modified_by is not UNSET)
+            ):
+                catalog.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.catalog_mapping_summary import CatalogMappingSummary  # noqa: PLC0415
-        from ..models.catalog_primary_key import CatalogPrimaryKey  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        name = d.pop("name", UNSET)
-
-        author = d.pop("author", UNSET)
-
-        business_profile_id = d.pop("businessProfileId", UNSET)
-
-        _creation_date = d.pop("creationDate", UNSET)
-        creation_date: datetime.datetime | Unset
-        if isinstance(_creation_date, Unset):
-            creation_date = UNSET
-        else:
-            creation_date = parse_datetime(_creation_date)
-
-        def _parse_last_modified(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str | int | float):
-                    raise TypeError()
-                last_modified_type_0 = parse_datetime(data)
-
-                return last_modified_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_modified = _parse_last_modified(d.pop("lastModified", UNSET))
-
-        before_filtering = d.pop("beforeFiltering", UNSET)
-
-        fields = cast(list[str], d.pop("fields", UNSET))
-
-        _mappings = d.pop("mappings", UNSET)
-        mappings: list[CatalogMappingSummary] | Unset = UNSET
-        if _mappings is not UNSET:
-            mappings = []
-            for mappings_item_data in _mappings:
-                mappings_item = CatalogMappingSummary.from_dict(mappings_item_data)
-
-                mappings.append(mappings_item)
-
-        def _parse_primary_key(data: object) -> CatalogPrimaryKey | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                primary_key_type_1 = CatalogPrimaryKey.from_dict(data)
-
-                return primary_key_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(CatalogPrimaryKey | None | Unset, data)
-
-        primary_key = _parse_primary_key(d.pop("primaryKey", UNSET))
-
-        created_by = d.pop("createdBy", UNSET)
-
-        modified_by = d.pop("modifiedBy", UNSET)
-
-        catalog = cls(
-            id=id,
-            name=name,
-            author=author,
-            business_profile_id=business_profile_id,
-            creation_date=creation_date,
-            last_modified=last_modified,
-            before_filtering=before_filtering,
-            fields=fields,
-            mappings=mappings,
-            primary_key=primary_key,
-            created_by=created_by,
-            modified_by=modified_by,
-        )
-
-        catalog.additional_properties = d
         return catalog
 
     @property
@@ -248,3 +251,17 @@ class Catalog:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global CatalogMappingSummary  # noqa: PLW0603
+    global CatalogPrimaryKey  # noqa: PLW0603
+    from ..models.catalog_mapping_summary import CatalogMappingSummary  # noqa: PLC0415
+    from ..models.catalog_primary_key import CatalogPrimaryKey  # noqa: PLC0415
+
+    _unresolved = False

@@ -9,6 +9,9 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="CatalogCreateRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"name"})
+
 
 @_attrs_define
 class CatalogCreateRequest:
@@ -26,13 +29,10 @@ class CatalogCreateRequest:
     def to_dict(self) -> dict[str, Any]:
         name = self.name
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "name": name,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "name": name,
+        }
 
         return field_dict
 
@@ -40,22 +40,22 @@ class CatalogCreateRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            name = d["name"]
+
+            catalog_create_request = cls(
+                name,
+            )
+            if len(d) > 1:
+                catalog_create_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name")
-
-        catalog_create_request = cls(
-            name=name,
-        )
-
-        catalog_create_request.additional_properties = d
         return catalog_create_request
 
     @property

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CatalogDeleteResult")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"id", "result"})
+
 
 @_attrs_define
 class CatalogDeleteResult:
@@ -27,9 +30,10 @@ class CatalogDeleteResult:
 
         result = self.result
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if result is not UNSET:
@@ -41,25 +45,25 @@ class CatalogDeleteResult:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            result = d.get("result", UNSET)
+
+            catalog_delete_result = cls(
+                id,
+                result,
+            )
+            if len(d) > ((id is not UNSET) + (result is not UNSET)):
+                catalog_delete_result.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        result = d.pop("result", UNSET)
-
-        catalog_delete_result = cls(
-            id=id,
-            result=result,
-        )
-
-        catalog_delete_result.additional_properties = d
         return catalog_delete_result
 
     @property

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="CatalogItem")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"id", "itemKey", "value", "creationDate", "lastModified", "bag"})
 
 
 @_attrs_define
@@ -66,9 +69,10 @@ class CatalogItem:
         if not isinstance(self.bag, Unset):
             bag = self.bag.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if item_key is not UNSET:
@@ -88,64 +92,55 @@ class CatalogItem:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            item_key = d.get("itemKey", UNSET)
+
+            value = d.get("value", UNSET)
+
+            creation_date = d.get("creationDate", UNSET)
+            if creation_date is not UNSET:
+                creation_date = parse_datetime(creation_date)
+
+            last_modified = d.get("lastModified", UNSET)
+            if isinstance(last_modified, str | int | float):
+                try:
+                    last_modified = parse_datetime(last_modified)
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+
+            bag = d.get("bag", UNSET)
+            if bag is not UNSET:
+                bag = Catalog.from_dict(bag)
+
+            catalog_item = cls(
+                id,
+                item_key,
+                value,
+                creation_date,
+                last_modified,
+                bag,
+            )
+            if len(d) > (
+                (id is not UNSET)
+                + (item_key is not UNSET)
+                + (value is not UNSET)
+                + (creation_date is not UNSET)
+                + (last_modified is not UNSET)
+                + (bag is not UNSET)
+            ):
+                catalog_item.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.catalog import Catalog  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        item_key = d.pop("itemKey", UNSET)
-
-        value = d.pop("value", UNSET)
-
-        _creation_date = d.pop("creationDate", UNSET)
-        creation_date: datetime.datetime | Unset
-        if isinstance(_creation_date, Unset):
-            creation_date = UNSET
-        else:
-            creation_date = parse_datetime(_creation_date)
-
-        def _parse_last_modified(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str | int | float):
-                    raise TypeError()
-                last_modified_type_0 = parse_datetime(data)
-
-                return last_modified_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_modified = _parse_last_modified(d.pop("lastModified", UNSET))
-
-        _bag = d.pop("bag", UNSET)
-        bag: Catalog | Unset
-        if isinstance(_bag, Unset):
-            bag = UNSET
-        else:
-            bag = Catalog.from_dict(_bag)
-
-        catalog_item = cls(
-            id=id,
-            item_key=item_key,
-            value=value,
-            creation_date=creation_date,
-            last_modified=last_modified,
-            bag=bag,
-        )
-
-        catalog_item.additional_properties = d
         return catalog_item
 
     @property
@@ -163,3 +158,15 @@ class CatalogItem:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global Catalog  # noqa: PLW0603
+    from ..models.catalog import Catalog  # noqa: PLC0415
+
+    _unresolved = False

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CatalogItemCreateRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"itemKey", "value"})
+
 
 @_attrs_define
 class CatalogItemCreateRequest:
@@ -35,14 +38,11 @@ class CatalogItemCreateRequest:
 
         value = self.value.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "itemKey": item_key,
-                "value": value,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "itemKey": item_key,
+            "value": value,
+        }
 
         return field_dict
 
@@ -50,27 +50,27 @@ class CatalogItemCreateRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            item_key = d["itemKey"]
+
+            value = CatalogItemValue.from_dict(d["value"])
+
+            catalog_item_create_request = cls(
+                item_key,
+                value,
+            )
+            if len(d) > 2:
+                catalog_item_create_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.catalog_item_value import CatalogItemValue  # noqa: PLC0415
-
-        d = dict(src_dict)
-        item_key = d.pop("itemKey")
-
-        value = CatalogItemValue.from_dict(d.pop("value"))
-
-        catalog_item_create_request = cls(
-            item_key=item_key,
-            value=value,
-        )
-
-        catalog_item_create_request.additional_properties = d
         return catalog_item_create_request
 
     @property
@@ -88,3 +88,15 @@ class CatalogItemCreateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global CatalogItemValue  # noqa: PLW0603
+    from ..models.catalog_item_value import CatalogItemValue  # noqa: PLC0415
+
+    _unresolved = False

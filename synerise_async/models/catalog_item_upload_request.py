@@ -13,6 +13,9 @@ from ..types import File
 
 T = TypeVar("T", bound="CatalogItemUploadRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"file"})
+
 
 @_attrs_define
 class CatalogItemUploadRequest:
@@ -25,13 +28,10 @@ class CatalogItemUploadRequest:
     def to_dict(self) -> dict[str, Any]:
         file = self.file.to_tuple()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "file": file,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "file": file,
+        }
 
         return field_dict
 
@@ -49,22 +49,22 @@ class CatalogItemUploadRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            file = File(payload=BytesIO(d["file"]))
+
+            catalog_item_upload_request = cls(
+                file,
+            )
+            if len(d) > 1:
+                catalog_item_upload_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        file = File(payload=BytesIO(d.pop("file")))
-
-        catalog_item_upload_request = cls(
-            file=file,
-        )
-
-        catalog_item_upload_request.additional_properties = d
         return catalog_item_upload_request
 
     @property

@@ -23,8 +23,9 @@ class CatalogItemValue:
 
     def to_dict(self) -> dict[str, Any]:
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
 
         return field_dict
 
@@ -32,18 +33,14 @@ class CatalogItemValue:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            catalog_item_value = cls()
+            if d:
+                catalog_item_value.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        catalog_item_value = cls()
-
-        catalog_item_value.additional_properties = d
         return catalog_item_value
 
     @property

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CatalogMapping")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"action", "bagId", "bpActionParamKey", "businessProfileId", "paramKey"})
+
 
 @_attrs_define
 class CatalogMapping:
@@ -39,9 +42,10 @@ class CatalogMapping:
 
         param_key = self.param_key
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if action is not UNSET:
             field_dict["action"] = action
         if bag_id is not UNSET:
@@ -59,34 +63,40 @@ class CatalogMapping:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            action = d.get("action", UNSET)
+
+            bag_id = d.get("bagId", UNSET)
+
+            bp_action_param_key = d.get("bpActionParamKey", UNSET)
+
+            business_profile_id = d.get("businessProfileId", UNSET)
+
+            param_key = d.get("paramKey", UNSET)
+
+            catalog_mapping = cls(
+                action,
+                bag_id,
+                bp_action_param_key,
+                business_profile_id,
+                param_key,
+            )
+            if len(d) > (
+                (action is not UNSET)
+                + (bag_id is not UNSET)
+                + (bp_action_param_key is not UNSET)
+                + (business_profile_id is not UNSET)
+                + (param_key is not UNSET)
+            ):
+                catalog_mapping.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        action = d.pop("action", UNSET)
-
-        bag_id = d.pop("bagId", UNSET)
-
-        bp_action_param_key = d.pop("bpActionParamKey", UNSET)
-
-        business_profile_id = d.pop("businessProfileId", UNSET)
-
-        param_key = d.pop("paramKey", UNSET)
-
-        catalog_mapping = cls(
-            action=action,
-            bag_id=bag_id,
-            bp_action_param_key=bp_action_param_key,
-            business_profile_id=business_profile_id,
-            param_key=param_key,
-        )
-
-        catalog_mapping.additional_properties = d
         return catalog_mapping
 
     @property

@@ -9,6 +9,9 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="CatalogMappingCreateRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"action", "paramKey"})
+
 
 @_attrs_define
 class CatalogMappingCreateRequest:
@@ -30,14 +33,11 @@ class CatalogMappingCreateRequest:
 
         param_key = self.param_key
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "action": action,
-                "paramKey": param_key,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "action": action,
+            "paramKey": param_key,
+        }
 
         return field_dict
 
@@ -45,25 +45,25 @@ class CatalogMappingCreateRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            action = d["action"]
+
+            param_key = d["paramKey"]
+
+            catalog_mapping_create_request = cls(
+                action,
+                param_key,
+            )
+            if len(d) > 2:
+                catalog_mapping_create_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        action = d.pop("action")
-
-        param_key = d.pop("paramKey")
-
-        catalog_mapping_create_request = cls(
-            action=action,
-            param_key=param_key,
-        )
-
-        catalog_mapping_create_request.additional_properties = d
         return catalog_mapping_create_request
 
     @property

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CatalogMappingResponse")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"data", "metaData"})
+
 
 @_attrs_define
 class CatalogMappingResponse:
@@ -36,9 +39,10 @@ class CatalogMappingResponse:
         if not isinstance(self.meta_data, Unset):
             meta_data = self.meta_data.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if data is not UNSET:
             field_dict["data"] = data
         if meta_data is not UNSET:
@@ -50,38 +54,31 @@ class CatalogMappingResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            data = d.get("data", UNSET)
+            if data is not UNSET:
+                data = CatalogMapping.from_dict(data)
+
+            meta_data = d.get("metaData", UNSET)
+            if meta_data is not UNSET:
+                meta_data = CatalogMetaData.from_dict(meta_data)
+
+            catalog_mapping_response = cls(
+                data,
+                meta_data,
+            )
+            if len(d) > ((data is not UNSET) + (meta_data is not UNSET)):
+                catalog_mapping_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.catalog_mapping import CatalogMapping  # noqa: PLC0415
-        from ..models.catalog_meta_data import CatalogMetaData  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _data = d.pop("data", UNSET)
-        data: CatalogMapping | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
-            data = CatalogMapping.from_dict(_data)
-
-        _meta_data = d.pop("metaData", UNSET)
-        meta_data: CatalogMetaData | Unset
-        if isinstance(_meta_data, Unset):
-            meta_data = UNSET
-        else:
-            meta_data = CatalogMetaData.from_dict(_meta_data)
-
-        catalog_mapping_response = cls(
-            data=data,
-            meta_data=meta_data,
-        )
-
-        catalog_mapping_response.additional_properties = d
         return catalog_mapping_response
 
     @property
@@ -99,3 +96,17 @@ class CatalogMappingResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global CatalogMapping  # noqa: PLW0603
+    global CatalogMetaData  # noqa: PLW0603
+    from ..models.catalog_mapping import CatalogMapping  # noqa: PLC0415
+    from ..models.catalog_meta_data import CatalogMetaData  # noqa: PLC0415
+
+    _unresolved = False

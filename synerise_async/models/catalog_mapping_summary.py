@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,6 +10,11 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CatalogMappingSummary")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"action", "bagId", "bpActionParamKey", "paramKey", "enrichmentFields", "itemId"}
+)
 
 
 @_attrs_define
@@ -45,9 +50,10 @@ class CatalogMappingSummary:
 
         item_id = self.item_id
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if action is not UNSET:
             field_dict["action"] = action
         if bag_id is not UNSET:
@@ -67,37 +73,44 @@ class CatalogMappingSummary:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            action = d.get("action", UNSET)
+
+            bag_id = d.get("bagId", UNSET)
+
+            bp_action_param_key = d.get("bpActionParamKey", UNSET)
+
+            param_key = d.get("paramKey", UNSET)
+
+            enrichment_fields = d.get("enrichmentFields", UNSET)
+
+            item_id = d.get("itemId", UNSET)
+
+            catalog_mapping_summary = cls(
+                action,
+                bag_id,
+                bp_action_param_key,
+                param_key,
+                enrichment_fields,
+                item_id,
+            )
+            if len(d) > (
+                (action is not UNSET)
+                + (bag_id is not UNSET)
+                + (bp_action_param_key is not UNSET)
+                + (param_key is not UNSET)
+                + (enrichment_fields is not UNSET)
+                + (item_id is not UNSET)
+            ):
+                catalog_mapping_summary.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        action = d.pop("action", UNSET)
-
-        bag_id = d.pop("bagId", UNSET)
-
-        bp_action_param_key = d.pop("bpActionParamKey", UNSET)
-
-        param_key = d.pop("paramKey", UNSET)
-
-        enrichment_fields = cast(list[str], d.pop("enrichmentFields", UNSET))
-
-        item_id = d.pop("itemId", UNSET)
-
-        catalog_mapping_summary = cls(
-            action=action,
-            bag_id=bag_id,
-            bp_action_param_key=bp_action_param_key,
-            param_key=param_key,
-            enrichment_fields=enrichment_fields,
-            item_id=item_id,
-        )
-
-        catalog_mapping_summary.additional_properties = d
         return catalog_mapping_summary
 
     @property

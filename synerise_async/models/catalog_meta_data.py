@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CatalogMetaData")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"requestTime", "totalCount"})
+
 
 @_attrs_define
 class CatalogMetaData:
@@ -32,9 +35,10 @@ class CatalogMetaData:
 
         total_count = self.total_count
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if request_time is not UNSET:
             field_dict["requestTime"] = request_time
         if total_count is not UNSET:
@@ -46,25 +50,25 @@ class CatalogMetaData:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            request_time = d.get("requestTime", UNSET)
+
+            total_count = d.get("totalCount", UNSET)
+
+            catalog_meta_data = cls(
+                request_time,
+                total_count,
+            )
+            if len(d) > ((request_time is not UNSET) + (total_count is not UNSET)):
+                catalog_meta_data.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        request_time = d.pop("requestTime", UNSET)
-
-        total_count = d.pop("totalCount", UNSET)
-
-        catalog_meta_data = cls(
-            request_time=request_time,
-            total_count=total_count,
-        )
-
-        catalog_meta_data.additional_properties = d
         return catalog_meta_data
 
     @property

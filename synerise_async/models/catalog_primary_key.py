@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CatalogPrimaryKey")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"name", "description"})
+
 
 @_attrs_define
 class CatalogPrimaryKey:
@@ -27,9 +30,10 @@ class CatalogPrimaryKey:
 
         description = self.description
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if name is not UNSET:
             field_dict["name"] = name
         if description is not UNSET:
@@ -41,25 +45,25 @@ class CatalogPrimaryKey:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            name = d.get("name", UNSET)
+
+            description = d.get("description", UNSET)
+
+            catalog_primary_key = cls(
+                name,
+                description,
+            )
+            if len(d) > ((name is not UNSET) + (description is not UNSET)):
+                catalog_primary_key.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
-
-        description = d.pop("description", UNSET)
-
-        catalog_primary_key = cls(
-            name=name,
-            description=description,
-        )
-
-        catalog_primary_key.additional_properties = d
         return catalog_primary_key
 
     @property

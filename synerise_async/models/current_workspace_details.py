@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,23 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset, parse_datetime, serialize_datetime
 
 T = TypeVar("T", bound="CurrentWorkspaceDetails")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "logo",
+        "businessProfileGuid",
+        "created",
+        "subdomain",
+        "ipRestriction",
+        "mfaRestriction",
+        "labels",
+        "emailAttributeName",
+        "organizationGuid",
+    }
+)
 
 
 @_attrs_define
@@ -62,9 +79,10 @@ class CurrentWorkspaceDetails:
 
         organization_guid = self.organization_guid
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if name is not UNSET:
@@ -94,57 +112,66 @@ class CurrentWorkspaceDetails:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            name = d.get("name", UNSET)
+
+            logo = d.get("logo", UNSET)
+
+            business_profile_guid = d.get("businessProfileGuid", UNSET)
+
+            created = d.get("created", UNSET)
+            if created is not UNSET:
+                created = parse_datetime(created)
+
+            subdomain = d.get("subdomain", UNSET)
+
+            ip_restriction = d.get("ipRestriction", UNSET)
+
+            mfa_restriction = d.get("mfaRestriction", UNSET)
+
+            labels = d.get("labels", UNSET)
+
+            email_attribute_name = d.get("emailAttributeName", UNSET)
+
+            organization_guid = d.get("organizationGuid", UNSET)
+
+            current_workspace_details = cls(
+                id,
+                name,
+                logo,
+                business_profile_guid,
+                created,
+                subdomain,
+                ip_restriction,
+                mfa_restriction,
+                labels,
+                email_attribute_name,
+                organization_guid,
+            )
+            if len(d) > (
+                (id is not UNSET)
+                + (name is not UNSET)
+                + (logo is not UNSET)
+                + (business_profile_guid is not UNSET)
+                + (created is not UNSET)
+                + (subdomain is not UNSET)
+                + (ip_restriction is not UNSET)
+                + (mfa_restriction is not UNSET)
+                + (labels is not UNSET)
+                + (email_attribute_name is not UNSET)
+                + (organization_guid is not UNSET)
+            ):
+                current_workspace_details.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        name = d.pop("name", UNSET)
-
-        logo = d.pop("logo", UNSET)
-
-        business_profile_guid = d.pop("businessProfileGuid", UNSET)
-
-        _created = d.pop("created", UNSET)
-        created: datetime.datetime | Unset
-        if isinstance(_created, Unset):
-            created = UNSET
-        else:
-            created = parse_datetime(_created)
-
-        subdomain = d.pop("subdomain", UNSET)
-
-        ip_restriction = d.pop("ipRestriction", UNSET)
-
-        mfa_restriction = d.pop("mfaRestriction", UNSET)
-
-        labels = cast(list[str], d.pop("labels", UNSET))
-
-        email_attribute_name = d.pop("emailAttributeName", UNSET)
-
-        organization_guid = d.pop("organizationGuid", UNSET)
-
-        current_workspace_details = cls(
-            id=id,
-            name=name,
-            logo=logo,
-            business_profile_guid=business_profile_guid,
-            created=created,
-            subdomain=subdomain,
-            ip_restriction=ip_restriction,
-            mfa_restriction=mfa_restriction,
-            labels=labels,
-            email_attribute_name=email_attribute_name,
-            organization_guid=organization_guid,
-        )
-
-        current_workspace_details.additional_properties = d
         return current_workspace_details
 
     @property

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="CurrentWorkspaceResponse")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"selected", "data"})
+
 
 @_attrs_define
 class CurrentWorkspaceResponse:
@@ -32,9 +35,10 @@ class CurrentWorkspaceResponse:
         if not isinstance(self.data, Unset):
             data = self.data.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if selected is not UNSET:
             field_dict["selected"] = selected
         if data is not UNSET:
@@ -46,32 +50,29 @@ class CurrentWorkspaceResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            selected = d.get("selected", UNSET)
+
+            data = d.get("data", UNSET)
+            if data is not UNSET:
+                data = CurrentWorkspaceDetails.from_dict(data)
+
+            current_workspace_response = cls(
+                selected,
+                data,
+            )
+            if len(d) > ((selected is not UNSET) + (data is not UNSET)):
+                current_workspace_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.current_workspace_details import CurrentWorkspaceDetails  # noqa: PLC0415
-
-        d = dict(src_dict)
-        selected = d.pop("selected", UNSET)
-
-        _data = d.pop("data", UNSET)
-        data: CurrentWorkspaceDetails | Unset
-        if isinstance(_data, Unset):
-            data = UNSET
-        else:
-            data = CurrentWorkspaceDetails.from_dict(_data)
-
-        current_workspace_response = cls(
-            selected=selected,
-            data=data,
-        )
-
-        current_workspace_response.additional_properties = d
         return current_workspace_response
 
     @property
@@ -89,3 +90,15 @@ class CurrentWorkspaceResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global CurrentWorkspaceDetails  # noqa: PLW0603
+    from ..models.current_workspace_details import CurrentWorkspaceDetails  # noqa: PLC0415
+
+    _unresolved = False

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ErrorDetail")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"code", "field", "message", "rejectedValue"})
+
 
 @_attrs_define
 class ErrorDetail:
@@ -29,9 +32,10 @@ class ErrorDetail:
 
         rejected_value = self.rejected_value
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if code is not UNSET:
             field_dict["code"] = code
         if field is not UNSET:
@@ -47,31 +51,36 @@ class ErrorDetail:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            code = d.get("code", UNSET)
+
+            field = d.get("field", UNSET)
+
+            message = d.get("message", UNSET)
+
+            rejected_value = d.get("rejectedValue", UNSET)
+
+            error_detail = cls(
+                code,
+                field,
+                message,
+                rejected_value,
+            )
+            if len(d) > (
+                (code is not UNSET)
+                + (field is not UNSET)
+                + (message is not UNSET)
+                + (rejected_value is not UNSET)
+            ):
+                error_detail.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        code = d.pop("code", UNSET)
-
-        field = d.pop("field", UNSET)
-
-        message = d.pop("message", UNSET)
-
-        rejected_value = d.pop("rejectedValue", UNSET)
-
-        error_detail = cls(
-            code=code,
-            field=field,
-            message=message,
-            rejected_value=rejected_value,
-        )
-
-        error_detail.additional_properties = d
         return error_detail
 
     @property

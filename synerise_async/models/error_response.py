@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ErrorResponse")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"timestamp", "status", "error", "message", "path", "errors"})
+
 
 @_attrs_define
 class ErrorResponse:
@@ -49,9 +52,10 @@ class ErrorResponse:
                 errors_item = errors_item_data.to_dict()
                 errors.append(errors_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if timestamp is not UNSET:
             field_dict["timestamp"] = timestamp
         if status is not UNSET:
@@ -71,51 +75,50 @@ class ErrorResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            timestamp = d.get("timestamp", UNSET)
+            if timestamp is not UNSET:
+                timestamp = parse_datetime(timestamp)
+
+            status = d.get("status", UNSET)
+
+            error = d.get("error", UNSET)
+
+            message = d.get("message", UNSET)
+
+            path = d.get("path", UNSET)
+
+            errors = d.get("errors", UNSET)
+            if errors is not UNSET:
+                errors = list(map(ErrorDetail.from_dict, errors))
+
+            error_response = cls(
+                timestamp,
+                status,
+                error,
+                message,
+                path,
+                errors,
+            )
+            if len(d) > (
+                (timestamp is not UNSET)
+                + (status is not UNSET)
+                + (error is not UNSET)
+                + (message is not UNSET)
+                + (path is not UNSET)
+                + (errors is not UNSET)
+            ):
+                error_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_detail import ErrorDetail  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _timestamp = d.pop("timestamp", UNSET)
-        timestamp: datetime.datetime | Unset
-        if isinstance(_timestamp, Unset):
-            timestamp = UNSET
-        else:
-            timestamp = parse_datetime(_timestamp)
-
-        status = d.pop("status", UNSET)
-
-        error = d.pop("error", UNSET)
-
-        message = d.pop("message", UNSET)
-
-        path = d.pop("path", UNSET)
-
-        _errors = d.pop("errors", UNSET)
-        errors: list[ErrorDetail] | Unset = UNSET
-        if _errors is not UNSET:
-            errors = []
-            for errors_item_data in _errors:
-                errors_item = ErrorDetail.from_dict(errors_item_data)
-
-                errors.append(errors_item)
-
-        error_response = cls(
-            timestamp=timestamp,
-            status=status,
-            error=error,
-            message=message,
-            path=path,
-            errors=errors,
-        )
-
-        error_response.additional_properties = d
         return error_response
 
     @property
@@ -133,3 +136,15 @@ class ErrorResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global ErrorDetail  # noqa: PLW0603
+    from ..models.error_detail import ErrorDetail  # noqa: PLC0415
+
+    _unresolved = False

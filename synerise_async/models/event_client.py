@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="EventClient")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"id", "customId", "uuid", "email"})
+
 
 @_attrs_define
 class EventClient:
@@ -35,9 +38,10 @@ class EventClient:
 
         email = self.email
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if custom_id is not UNSET:
@@ -53,31 +57,36 @@ class EventClient:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            custom_id = d.get("customId", UNSET)
+
+            uuid = d.get("uuid", UNSET)
+
+            email = d.get("email", UNSET)
+
+            event_client = cls(
+                id,
+                custom_id,
+                uuid,
+                email,
+            )
+            if len(d) > (
+                (id is not UNSET)
+                + (custom_id is not UNSET)
+                + (uuid is not UNSET)
+                + (email is not UNSET)
+            ):
+                event_client.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        custom_id = d.pop("customId", UNSET)
-
-        uuid = d.pop("uuid", UNSET)
-
-        email = d.pop("email", UNSET)
-
-        event_client = cls(
-            id=id,
-            custom_id=custom_id,
-            uuid=uuid,
-            email=email,
-        )
-
-        event_client.additional_properties = d
         return event_client
 
     @property

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="EventRecord")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"uuid", "time", "action", "label", "client", "params"})
+
 
 @_attrs_define
 class EventRecord:
@@ -60,9 +63,10 @@ class EventRecord:
         if not isinstance(self.params, Unset):
             params = self.params.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if uuid is not UNSET:
             field_dict["uuid"] = uuid
         if time is not UNSET:
@@ -82,60 +86,54 @@ class EventRecord:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            uuid = d.get("uuid", UNSET)
+            if uuid is not UNSET:
+                uuid = UUID(uuid)
+
+            time = d.get("time", UNSET)
+            if time is not UNSET:
+                time = parse_datetime(time)
+
+            action = d.get("action", UNSET)
+
+            label = d.get("label", UNSET)
+
+            client = d.get("client", UNSET)
+            if client is not UNSET:
+                client = EventClient.from_dict(client)
+
+            params = d.get("params", UNSET)
+            if params is not UNSET:
+                params = EventParams.from_dict(params)
+
+            event_record = cls(
+                uuid,
+                time,
+                action,
+                label,
+                client,
+                params,
+            )
+            if len(d) > (
+                (uuid is not UNSET)
+                + (time is not UNSET)
+                + (action is not UNSET)
+                + (label is not UNSET)
+                + (client is not UNSET)
+                + (params is not UNSET)
+            ):
+                event_record.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.event_client import EventClient  # noqa: PLC0415
-        from ..models.event_params import EventParams  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _uuid = d.pop("uuid", UNSET)
-        uuid: UUID | Unset
-        if isinstance(_uuid, Unset):
-            uuid = UNSET
-        else:
-            uuid = UUID(_uuid)
-
-        _time = d.pop("time", UNSET)
-        time: datetime.datetime | Unset
-        if isinstance(_time, Unset):
-            time = UNSET
-        else:
-            time = parse_datetime(_time)
-
-        action = d.pop("action", UNSET)
-
-        label = d.pop("label", UNSET)
-
-        _client = d.pop("client", UNSET)
-        client: EventClient | Unset
-        if isinstance(_client, Unset):
-            client = UNSET
-        else:
-            client = EventClient.from_dict(_client)
-
-        _params = d.pop("params", UNSET)
-        params: EventParams | Unset
-        if isinstance(_params, Unset):
-            params = UNSET
-        else:
-            params = EventParams.from_dict(_params)
-
-        event_record = cls(
-            uuid=uuid,
-            time=time,
-            action=action,
-            label=label,
-            client=client,
-            params=params,
-        )
-
-        event_record.additional_properties = d
         return event_record
 
     @property
@@ -153,3 +151,17 @@ class EventRecord:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global EventClient  # noqa: PLW0603
+    global EventParams  # noqa: PLW0603
+    from ..models.event_client import EventClient  # noqa: PLC0415
+    from ..models.event_params import EventParams  # noqa: PLC0415
+
+    _unresolved = False

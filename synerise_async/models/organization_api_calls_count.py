@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="OrganizationApiCallsCount")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"count", "transferSize"})
+
 
 @_attrs_define
 class OrganizationApiCallsCount:
@@ -25,9 +28,10 @@ class OrganizationApiCallsCount:
 
         transfer_size = self.transfer_size
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if count is not UNSET:
             field_dict["count"] = count
         if transfer_size is not UNSET:
@@ -39,25 +43,25 @@ class OrganizationApiCallsCount:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            count = d.get("count", UNSET)
+
+            transfer_size = d.get("transferSize", UNSET)
+
+            organization_api_calls_count = cls(
+                count,
+                transfer_size,
+            )
+            if len(d) > ((count is not UNSET) + (transfer_size is not UNSET)):
+                organization_api_calls_count.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        count = d.pop("count", UNSET)
-
-        transfer_size = d.pop("transferSize", UNSET)
-
-        organization_api_calls_count = cls(
-            count=count,
-            transfer_size=transfer_size,
-        )
-
-        organization_api_calls_count.additional_properties = d
         return organization_api_calls_count
 
     @property

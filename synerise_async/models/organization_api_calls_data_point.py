@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="OrganizationApiCallsDataPoint")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"date", "count", "transferSize", "values"})
+
 
 @_attrs_define
 class OrganizationApiCallsDataPoint:
@@ -40,9 +43,10 @@ class OrganizationApiCallsDataPoint:
                 values_item = values_item_data.to_dict()
                 values.append(values_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if date is not UNSET:
             field_dict["date"] = date
         if count is not UNSET:
@@ -58,40 +62,40 @@ class OrganizationApiCallsDataPoint:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            date = d.get("date", UNSET)
+
+            count = d.get("count", UNSET)
+
+            transfer_size = d.get("transferSize", UNSET)
+
+            values = d.get("values", UNSET)
+            if values is not UNSET:
+                values = list(map(OrganizationApiCallsValue.from_dict, values))
+
+            organization_api_calls_data_point = cls(
+                date,
+                count,
+                transfer_size,
+                values,
+            )
+            if len(d) > (
+                (date is not UNSET)
+                + (count is not UNSET)
+                + (transfer_size is not UNSET)
+                + (values is not UNSET)
+            ):
+                organization_api_calls_data_point.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.organization_api_calls_value import OrganizationApiCallsValue  # noqa: PLC0415
-
-        d = dict(src_dict)
-        date = d.pop("date", UNSET)
-
-        count = d.pop("count", UNSET)
-
-        transfer_size = d.pop("transferSize", UNSET)
-
-        _values = d.pop("values", UNSET)
-        values: list[OrganizationApiCallsValue] | Unset = UNSET
-        if _values is not UNSET:
-            values = []
-            for values_item_data in _values:
-                values_item = OrganizationApiCallsValue.from_dict(values_item_data)
-
-                values.append(values_item)
-
-        organization_api_calls_data_point = cls(
-            date=date,
-            count=count,
-            transfer_size=transfer_size,
-            values=values,
-        )
-
-        organization_api_calls_data_point.additional_properties = d
         return organization_api_calls_data_point
 
     @property
@@ -109,3 +113,15 @@ class OrganizationApiCallsDataPoint:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global OrganizationApiCallsValue  # noqa: PLW0603
+    from ..models.organization_api_calls_value import OrganizationApiCallsValue  # noqa: PLC0415
+
+    _unresolved = False

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="OrganizationApiCallsStats")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"count", "transferSize", "data"})
+
 
 @_attrs_define
 class OrganizationApiCallsStats:
@@ -37,9 +40,10 @@ class OrganizationApiCallsStats:
                 data_item = data_item_data.to_dict()
                 data.append(data_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if count is not UNSET:
             field_dict["count"] = count
         if transfer_size is not UNSET:
@@ -53,37 +57,32 @@ class OrganizationApiCallsStats:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            count = d.get("count", UNSET)
+
+            transfer_size = d.get("transferSize", UNSET)
+
+            data = d.get("data", UNSET)
+            if data is not UNSET:
+                data = list(map(OrganizationApiCallsDataPoint.from_dict, data))
+
+            organization_api_calls_stats = cls(
+                count,
+                transfer_size,
+                data,
+            )
+            if len(d) > ((count is not UNSET) + (transfer_size is not UNSET) + (data is not UNSET)):
+                organization_api_calls_stats.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.organization_api_calls_data_point import OrganizationApiCallsDataPoint  # noqa: PLC0415
-
-        d = dict(src_dict)
-        count = d.pop("count", UNSET)
-
-        transfer_size = d.pop("transferSize", UNSET)
-
-        _data = d.pop("data", UNSET)
-        data: list[OrganizationApiCallsDataPoint] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = OrganizationApiCallsDataPoint.from_dict(data_item_data)
-
-                data.append(data_item)
-
-        organization_api_calls_stats = cls(
-            count=count,
-            transfer_size=transfer_size,
-            data=data,
-        )
-
-        organization_api_calls_stats.additional_properties = d
         return organization_api_calls_stats
 
     @property
@@ -101,3 +100,15 @@ class OrganizationApiCallsStats:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global OrganizationApiCallsDataPoint  # noqa: PLW0603
+    from ..models.organization_api_calls_data_point import OrganizationApiCallsDataPoint  # noqa: PLC0415
+
+    _unresolved = False

@@ -12,6 +12,15 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="OrganizationApiCallsUniqueValues")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"parameter", "data"})
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_ORGANIZATION_API_CALLS_UNIQUE_PARAMETER_BY_VALUE = cast(
+    "dict[Any, OrganizationApiCallsUniqueParameter]",
+    OrganizationApiCallsUniqueParameter._value2member_map_,
+)
+
 
 @_attrs_define
 class OrganizationApiCallsUniqueValues:
@@ -25,15 +34,16 @@ class OrganizationApiCallsUniqueValues:
     def to_dict(self) -> dict[str, Any]:
         parameter: str | Unset = UNSET
         if not isinstance(self.parameter, Unset):
-            parameter = self.parameter.value
+            parameter = self.parameter._value_
 
         data: list[str] | Unset = UNSET
         if not isinstance(self.data, Unset):
             data = self.data
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if parameter is not UNSET:
             field_dict["parameter"] = parameter
         if data is not UNSET:
@@ -45,30 +55,31 @@ class OrganizationApiCallsUniqueValues:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            parameter = d.get("parameter", UNSET)
+            if parameter is not UNSET:
+                parameter = (
+                    _ORGANIZATION_API_CALLS_UNIQUE_PARAMETER_BY_VALUE.get(parameter)
+                    if parameter.__class__ is str
+                    else None
+                ) or OrganizationApiCallsUniqueParameter(parameter)
+
+            data = d.get("data", UNSET)
+
+            organization_api_calls_unique_values = cls(
+                parameter,
+                data,
+            )
+            if len(d) > ((parameter is not UNSET) + (data is not UNSET)):
+                organization_api_calls_unique_values.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        _parameter = d.pop("parameter", UNSET)
-        parameter: OrganizationApiCallsUniqueParameter | Unset
-        if isinstance(_parameter, Unset):
-            parameter = UNSET
-        else:
-            parameter = OrganizationApiCallsUniqueParameter(_parameter)
-
-        data = cast(list[str], d.pop("data", UNSET))
-
-        organization_api_calls_unique_values = cls(
-            parameter=parameter,
-            data=data,
-        )
-
-        organization_api_calls_unique_values.additional_properties = d
         return organization_api_calls_unique_values
 
     @property

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="OrganizationDailyUsageStatistics")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"day", "events", "other", "total"})
+
 
 @_attrs_define
 class OrganizationDailyUsageStatistics:
@@ -43,9 +46,10 @@ class OrganizationDailyUsageStatistics:
 
         total = self.total
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if day is not UNSET:
             field_dict["day"] = day
         if events is not UNSET:
@@ -61,43 +65,42 @@ class OrganizationDailyUsageStatistics:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            day = d.get("day", UNSET)
+            if day is not UNSET:
+                day = datetime.date.fromisoformat(day)
+
+            events = d.get("events", UNSET)
+            if events is not UNSET:
+                events = OrganizationEventCounts.from_dict(events)
+
+            other = d.get("other", UNSET)
+
+            total = d.get("total", UNSET)
+
+            organization_daily_usage_statistics = cls(
+                day,
+                events,
+                other,
+                total,
+            )
+            if len(d) > (
+                (day is not UNSET)
+                + (events is not UNSET)
+                + (other is not UNSET)
+                + (total is not UNSET)
+            ):
+                organization_daily_usage_statistics.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.organization_event_counts import OrganizationEventCounts  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _day = d.pop("day", UNSET)
-        day: datetime.date | Unset
-        if isinstance(_day, Unset):
-            day = UNSET
-        else:
-            day = datetime.date.fromisoformat(_day)
-
-        _events = d.pop("events", UNSET)
-        events: OrganizationEventCounts | Unset
-        if isinstance(_events, Unset):
-            events = UNSET
-        else:
-            events = OrganizationEventCounts.from_dict(_events)
-
-        other = d.pop("other", UNSET)
-
-        total = d.pop("total", UNSET)
-
-        organization_daily_usage_statistics = cls(
-            day=day,
-            events=events,
-            other=other,
-            total=total,
-        )
-
-        organization_daily_usage_statistics.additional_properties = d
         return organization_daily_usage_statistics
 
     @property
@@ -115,3 +118,15 @@ class OrganizationDailyUsageStatistics:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global OrganizationEventCounts  # noqa: PLW0603
+    from ..models.organization_event_counts import OrganizationEventCounts  # noqa: PLC0415
+
+    _unresolved = False

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="OrganizationNewDataPointsStats")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"dailyUsageStatistics", "eventsTotal", "totalAll", "totalOther"})
+
 
 @_attrs_define
 class OrganizationNewDataPointsStats:
@@ -42,9 +45,10 @@ class OrganizationNewDataPointsStats:
 
         total_other = self.total_other
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if daily_usage_statistics is not UNSET:
             field_dict["dailyUsageStatistics"] = daily_usage_statistics
         if events_total is not UNSET:
@@ -60,46 +64,44 @@ class OrganizationNewDataPointsStats:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            daily_usage_statistics = d.get("dailyUsageStatistics", UNSET)
+            if daily_usage_statistics is not UNSET:
+                daily_usage_statistics = OrganizationDailyUsageStatistics.from_dict(
+                    daily_usage_statistics
+                )
+
+            events_total = d.get("eventsTotal", UNSET)
+            if events_total is not UNSET:
+                events_total = OrganizationEventCounts.from_dict(events_total)
+
+            total_all = d.get("totalAll", UNSET)
+
+            total_other = d.get("totalOther", UNSET)
+
+            organization_new_data_points_stats = cls(
+                daily_usage_statistics,
+                events_total,
+                total_all,
+                total_other,
+            )
+            if len(d) > (
+                (daily_usage_statistics is not UNSET)
+                + (events_total is not UNSET)
+                + (total_all is not UNSET)
+                + (total_other is not UNSET)
+            ):
+                organization_new_data_points_stats.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.organization_daily_usage_statistics import OrganizationDailyUsageStatistics  # noqa: PLC0415
-        from ..models.organization_event_counts import OrganizationEventCounts  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _daily_usage_statistics = d.pop("dailyUsageStatistics", UNSET)
-        daily_usage_statistics: OrganizationDailyUsageStatistics | Unset
-        if isinstance(_daily_usage_statistics, Unset):
-            daily_usage_statistics = UNSET
-        else:
-            daily_usage_statistics = OrganizationDailyUsageStatistics.from_dict(
-                _daily_usage_statistics
-            )
-
-        _events_total = d.pop("eventsTotal", UNSET)
-        events_total: OrganizationEventCounts | Unset
-        if isinstance(_events_total, Unset):
-            events_total = UNSET
-        else:
-            events_total = OrganizationEventCounts.from_dict(_events_total)
-
-        total_all = d.pop("totalAll", UNSET)
-
-        total_other = d.pop("totalOther", UNSET)
-
-        organization_new_data_points_stats = cls(
-            daily_usage_statistics=daily_usage_statistics,
-            events_total=events_total,
-            total_all=total_all,
-            total_other=total_other,
-        )
-
-        organization_new_data_points_stats.additional_properties = d
         return organization_new_data_points_stats
 
     @property
@@ -117,3 +119,17 @@ class OrganizationNewDataPointsStats:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global OrganizationDailyUsageStatistics  # noqa: PLW0603
+    global OrganizationEventCounts  # noqa: PLW0603
+    from ..models.organization_daily_usage_statistics import OrganizationDailyUsageStatistics  # noqa: PLC0415
+    from ..models.organization_event_counts import OrganizationEventCounts  # noqa: PLC0415
+
+    _unresolved = False

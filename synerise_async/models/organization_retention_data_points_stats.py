@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="OrganizationRetentionDataPointsStats")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"dailyUsageStatistics", "eventsAverage", "averageAll", "averageOther"})
+
 
 @_attrs_define
 class OrganizationRetentionDataPointsStats:
@@ -42,9 +45,10 @@ class OrganizationRetentionDataPointsStats:
 
         average_other = self.average_other
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if daily_usage_statistics is not UNSET:
             field_dict["dailyUsageStatistics"] = daily_usage_statistics
         if events_average is not UNSET:
@@ -60,46 +64,44 @@ class OrganizationRetentionDataPointsStats:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            daily_usage_statistics = d.get("dailyUsageStatistics", UNSET)
+            if daily_usage_statistics is not UNSET:
+                daily_usage_statistics = OrganizationDailyUsageStatistics.from_dict(
+                    daily_usage_statistics
+                )
+
+            events_average = d.get("eventsAverage", UNSET)
+            if events_average is not UNSET:
+                events_average = OrganizationEventAverages.from_dict(events_average)
+
+            average_all = d.get("averageAll", UNSET)
+
+            average_other = d.get("averageOther", UNSET)
+
+            organization_retention_data_points_stats = cls(
+                daily_usage_statistics,
+                events_average,
+                average_all,
+                average_other,
+            )
+            if len(d) > (
+                (daily_usage_statistics is not UNSET)
+                + (events_average is not UNSET)
+                + (average_all is not UNSET)
+                + (average_other is not UNSET)
+            ):
+                organization_retention_data_points_stats.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.organization_daily_usage_statistics import OrganizationDailyUsageStatistics  # noqa: PLC0415
-        from ..models.organization_event_averages import OrganizationEventAverages  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _daily_usage_statistics = d.pop("dailyUsageStatistics", UNSET)
-        daily_usage_statistics: OrganizationDailyUsageStatistics | Unset
-        if isinstance(_daily_usage_statistics, Unset):
-            daily_usage_statistics = UNSET
-        else:
-            daily_usage_statistics = OrganizationDailyUsageStatistics.from_dict(
-                _daily_usage_statistics
-            )
-
-        _events_average = d.pop("eventsAverage", UNSET)
-        events_average: OrganizationEventAverages | Unset
-        if isinstance(_events_average, Unset):
-            events_average = UNSET
-        else:
-            events_average = OrganizationEventAverages.from_dict(_events_average)
-
-        average_all = d.pop("averageAll", UNSET)
-
-        average_other = d.pop("averageOther", UNSET)
-
-        organization_retention_data_points_stats = cls(
-            daily_usage_statistics=daily_usage_statistics,
-            events_average=events_average,
-            average_all=average_all,
-            average_other=average_other,
-        )
-
-        organization_retention_data_points_stats.additional_properties = d
         return organization_retention_data_points_stats
 
     @property
@@ -117,3 +119,17 @@ class OrganizationRetentionDataPointsStats:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global OrganizationDailyUsageStatistics  # noqa: PLW0603
+    global OrganizationEventAverages  # noqa: PLW0603
+    from ..models.organization_daily_usage_statistics import OrganizationDailyUsageStatistics  # noqa: PLC0415
+    from ..models.organization_event_averages import OrganizationEventAverages  # noqa: PLC0415
+
+    _unresolved = False

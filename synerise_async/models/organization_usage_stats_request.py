@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -12,6 +12,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="OrganizationUsageStatsRequest")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"from", "to", "actions", "bpGuids"})
 
 
 @_attrs_define
@@ -44,14 +47,12 @@ class OrganizationUsageStatsRequest:
                 bp_guids_item = str(bp_guids_item_data)
                 bp_guids.append(bp_guids_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "from": from_,
-                "to": to,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "from": from_,
+            "to": to,
+        }
+
         if actions is not UNSET:
             field_dict["actions"] = actions
         if bp_guids is not UNSET:
@@ -63,38 +64,33 @@ class OrganizationUsageStatsRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            from_ = datetime.date.fromisoformat(d["from"])
+
+            to = datetime.date.fromisoformat(d["to"])
+
+            actions = d.get("actions", UNSET)
+
+            bp_guids = d.get("bpGuids", UNSET)
+            if bp_guids is not UNSET:
+                bp_guids = [UUID(bp_guids_item_data) for bp_guids_item_data in bp_guids]
+
+            organization_usage_stats_request = cls(
+                from_,
+                to,
+                actions,
+                bp_guids,
+            )
+            if len(d) > (2 + (actions is not UNSET) + (bp_guids is not UNSET)):
+                organization_usage_stats_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        from_ = datetime.date.fromisoformat(d.pop("from"))
-
-        to = datetime.date.fromisoformat(d.pop("to"))
-
-        actions = cast(list[str], d.pop("actions", UNSET))
-
-        _bp_guids = d.pop("bpGuids", UNSET)
-        bp_guids: list[UUID] | Unset = UNSET
-        if _bp_guids is not UNSET:
-            bp_guids = []
-            for bp_guids_item_data in _bp_guids:
-                bp_guids_item = UUID(bp_guids_item_data)
-
-                bp_guids.append(bp_guids_item)
-
-        organization_usage_stats_request = cls(
-            from_=from_,
-            to=to,
-            actions=actions,
-            bp_guids=bp_guids,
-        )
-
-        organization_usage_stats_request.additional_properties = d
         return organization_usage_stats_request
 
     @property

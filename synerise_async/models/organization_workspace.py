@@ -12,6 +12,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="OrganizationWorkspace")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"author", "name", "subdomain", "logo", "hash", "guid", "activeUsersCount"})
+
 
 @_attrs_define
 class OrganizationWorkspace:
@@ -45,9 +48,10 @@ class OrganizationWorkspace:
 
         active_users_count = self.active_users_count
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if author is not UNSET:
             field_dict["author"] = author
         if name is not UNSET:
@@ -69,45 +73,50 @@ class OrganizationWorkspace:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            author = d.get("author", UNSET)
+
+            name = d.get("name", UNSET)
+
+            subdomain = d.get("subdomain", UNSET)
+
+            logo = d.get("logo", UNSET)
+
+            hash_ = d.get("hash", UNSET)
+
+            guid = d.get("guid", UNSET)
+            if guid is not UNSET:
+                guid = UUID(guid)
+
+            active_users_count = d.get("activeUsersCount", UNSET)
+
+            organization_workspace = cls(
+                author,
+                name,
+                subdomain,
+                logo,
+                hash_,
+                guid,
+                active_users_count,
+            )
+            if len(d) > (
+                (author is not UNSET)
+                + (name is not UNSET)
+                + (subdomain is not UNSET)
+                + (logo is not UNSET)
+                + (hash_ is not UNSET)
+                + (guid is not UNSET)
+                + (active_users_count is not UNSET)
+            ):
+                organization_workspace.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        author = d.pop("author", UNSET)
-
-        name = d.pop("name", UNSET)
-
-        subdomain = d.pop("subdomain", UNSET)
-
-        logo = d.pop("logo", UNSET)
-
-        hash_ = d.pop("hash", UNSET)
-
-        _guid = d.pop("guid", UNSET)
-        guid: UUID | Unset
-        if isinstance(_guid, Unset):
-            guid = UNSET
-        else:
-            guid = UUID(_guid)
-
-        active_users_count = d.pop("activeUsersCount", UNSET)
-
-        organization_workspace = cls(
-            author=author,
-            name=name,
-            subdomain=subdomain,
-            logo=logo,
-            hash_=hash_,
-            guid=guid,
-            active_users_count=active_users_count,
-        )
-
-        organization_workspace.additional_properties = d
         return organization_workspace
 
     @property

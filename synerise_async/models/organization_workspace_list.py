@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="OrganizationWorkspaceList")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"data"})
+
 
 @_attrs_define
 class OrganizationWorkspaceList:
@@ -31,9 +34,10 @@ class OrganizationWorkspaceList:
                 data_item = data_item_data.to_dict()
                 data.append(data_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if data is not UNSET:
             field_dict["data"] = data
 
@@ -43,31 +47,26 @@ class OrganizationWorkspaceList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            data = d.get("data", UNSET)
+            if data is not UNSET:
+                data = list(map(OrganizationWorkspace.from_dict, data))
+
+            organization_workspace_list = cls(
+                data,
+            )
+            if len(d) > (data is not UNSET):
+                organization_workspace_list.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.organization_workspace import OrganizationWorkspace  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _data = d.pop("data", UNSET)
-        data: list[OrganizationWorkspace] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = OrganizationWorkspace.from_dict(data_item_data)
-
-                data.append(data_item)
-
-        organization_workspace_list = cls(
-            data=data,
-        )
-
-        organization_workspace_list.additional_properties = d
         return organization_workspace_list
 
     @property
@@ -85,3 +84,15 @@ class OrganizationWorkspaceList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global OrganizationWorkspace  # noqa: PLW0603
+    from ..models.organization_workspace import OrganizationWorkspace  # noqa: PLC0415
+
+    _unresolved = False

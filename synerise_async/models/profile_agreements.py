@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfileAgreements")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"email", "sms", "push", "webPush", "bluetooth", "rfid", "wifi"})
+
 
 @_attrs_define
 class ProfileAgreements:
@@ -53,9 +56,10 @@ class ProfileAgreements:
 
         wifi = self.wifi
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if email is not UNSET:
             field_dict["email"] = email
         if sms is not UNSET:
@@ -77,40 +81,48 @@ class ProfileAgreements:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            email = d.get("email", UNSET)
+
+            sms = d.get("sms", UNSET)
+
+            push = d.get("push", UNSET)
+
+            web_push = d.get("webPush", UNSET)
+
+            bluetooth = d.get("bluetooth", UNSET)
+
+            rfid = d.get("rfid", UNSET)
+
+            wifi = d.get("wifi", UNSET)
+
+            profile_agreements = cls(
+                email,
+                sms,
+                push,
+                web_push,
+                bluetooth,
+                rfid,
+                wifi,
+            )
+            if len(d) > (
+                (email is not UNSET)
+                + (sms is not UNSET)
+                + (push is not UNSET)
+                + (web_push is not UNSET)
+                + (bluetooth is not UNSET)
+                + (rfid is not UNSET)
+                + (wifi is not UNSET)
+            ):
+                profile_agreements.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        email = d.pop("email", UNSET)
-
-        sms = d.pop("sms", UNSET)
-
-        push = d.pop("push", UNSET)
-
-        web_push = d.pop("webPush", UNSET)
-
-        bluetooth = d.pop("bluetooth", UNSET)
-
-        rfid = d.pop("rfid", UNSET)
-
-        wifi = d.pop("wifi", UNSET)
-
-        profile_agreements = cls(
-            email=email,
-            sms=sms,
-            push=push,
-            web_push=web_push,
-            bluetooth=bluetooth,
-            rfid=rfid,
-            wifi=wifi,
-        )
-
-        profile_agreements.additional_properties = d
         return profile_agreements
 
     @property

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfileAnonymousLoginRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"apiKey", "uuid", "deviceId"})
+
 
 @_attrs_define
 class ProfileAnonymousLoginRequest:
@@ -31,14 +34,12 @@ class ProfileAnonymousLoginRequest:
 
         device_id = self.device_id
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "apiKey": api_key,
-                "uuid": uuid,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "apiKey": api_key,
+            "uuid": uuid,
+        }
+
         if device_id is not UNSET:
             field_dict["deviceId"] = device_id
 
@@ -48,28 +49,28 @@ class ProfileAnonymousLoginRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            api_key = d["apiKey"]
+
+            uuid = d["uuid"]
+
+            device_id = d.get("deviceId", UNSET)
+
+            profile_anonymous_login_request = cls(
+                api_key,
+                uuid,
+                device_id,
+            )
+            if len(d) > (2 + (device_id is not UNSET)):
+                profile_anonymous_login_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        api_key = d.pop("apiKey")
-
-        uuid = d.pop("uuid")
-
-        device_id = d.pop("deviceId", UNSET)
-
-        profile_anonymous_login_request = cls(
-            api_key=api_key,
-            uuid=uuid,
-            device_id=device_id,
-        )
-
-        profile_anonymous_login_request.additional_properties = d
         return profile_anonymous_login_request
 
     @property

@@ -9,6 +9,9 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="ProfileAnonymousLoginV2Request")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"uuid", "apiKey"})
+
 
 @_attrs_define
 class ProfileAnonymousLoginV2Request:
@@ -25,14 +28,11 @@ class ProfileAnonymousLoginV2Request:
 
         api_key = self.api_key
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "uuid": uuid,
-                "apiKey": api_key,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "uuid": uuid,
+            "apiKey": api_key,
+        }
 
         return field_dict
 
@@ -40,25 +40,25 @@ class ProfileAnonymousLoginV2Request:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            uuid = d["uuid"]
+
+            api_key = d["apiKey"]
+
+            profile_anonymous_login_v2_request = cls(
+                uuid,
+                api_key,
+            )
+            if len(d) > 2:
+                profile_anonymous_login_v2_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        uuid = d.pop("uuid")
-
-        api_key = d.pop("apiKey")
-
-        profile_anonymous_login_v2_request = cls(
-            uuid=uuid,
-            api_key=api_key,
-        )
-
-        profile_anonymous_login_v2_request.additional_properties = d
         return profile_anonymous_login_v2_request
 
     @property

@@ -21,8 +21,9 @@ class ProfileBanSettings:
 
     def to_dict(self) -> dict[str, Any]:
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
 
         return field_dict
 
@@ -30,18 +31,14 @@ class ProfileBanSettings:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            profile_ban_settings = cls()
+            if d:
+                profile_ban_settings.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        profile_ban_settings = cls()
-
-        profile_ban_settings.additional_properties = d
         return profile_ban_settings
 
     @property

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,6 +10,11 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfileConditionalLoginResponse")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"conditions", "status", "token", "expiration", "created", "origin", "customId", "realm"}
+)
 
 
 @_attrs_define
@@ -56,9 +61,10 @@ class ProfileConditionalLoginResponse:
 
         realm = self.realm
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if conditions is not UNSET:
             field_dict["conditions"] = conditions
         if status is not UNSET:
@@ -82,43 +88,52 @@ class ProfileConditionalLoginResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            conditions = d.get("conditions", UNSET)
+
+            status = d.get("status", UNSET)
+
+            token = d.get("token", UNSET)
+
+            expiration = d.get("expiration", UNSET)
+
+            created = d.get("created", UNSET)
+
+            origin = d.get("origin", UNSET)
+
+            custom_id = d.get("customId", UNSET)
+
+            realm = d.get("realm", UNSET)
+
+            profile_conditional_login_response = cls(
+                conditions,
+                status,
+                token,
+                expiration,
+                created,
+                origin,
+                custom_id,
+                realm,
+            )
+            if len(d) > (
+                (conditions is not UNSET)
+                + (status is not UNSET)
+                + (token is not UNSET)
+                + (expiration is not UNSET)
+                + (created is not UNSET)
+                + (origin is not UNSET)
+                + (custom_id is not UNSET)
+                + (realm is not UNSET)
+            ):
+                profile_conditional_login_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        conditions = cast(list[str], d.pop("conditions", UNSET))
-
-        status = d.pop("status", UNSET)
-
-        token = d.pop("token", UNSET)
-
-        expiration = d.pop("expiration", UNSET)
-
-        created = d.pop("created", UNSET)
-
-        origin = d.pop("origin", UNSET)
-
-        custom_id = d.pop("customId", UNSET)
-
-        realm = d.pop("realm", UNSET)
-
-        profile_conditional_login_response = cls(
-            conditions=conditions,
-            status=status,
-            token=token,
-            expiration=expiration,
-            created=created,
-            origin=origin,
-            custom_id=custom_id,
-            realm=realm,
-        )
-
-        profile_conditional_login_response.additional_properties = d
         return profile_conditional_login_response
 
     @property

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,29 @@ from ..models.profile_device_link_request_type import ProfileDeviceLinkRequestTy
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfileDeviceLinkRequest")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "deviceId",
+        "registrationId",
+        "type",
+        "manufacturer",
+        "model",
+        "product",
+        "osVersion",
+        "screenWidth",
+        "screenHeight",
+        "macAddress",
+        "bluetoothAddress",
+        "publicKey",
+    }
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_PROFILE_DEVICE_LINK_REQUEST_TYPE_BY_VALUE = cast(
+    "dict[Any, ProfileDeviceLinkRequestType]", ProfileDeviceLinkRequestType._value2member_map_
+)
 
 
 @_attrs_define
@@ -56,7 +79,7 @@ class ProfileDeviceLinkRequest:
 
         type_: str | Unset = UNSET
         if not isinstance(self.type_, Unset):
-            type_ = self.type_.value
+            type_ = self.type_._value_
 
         manufacturer = self.manufacturer
 
@@ -76,9 +99,10 @@ class ProfileDeviceLinkRequest:
 
         public_key = self.public_key
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if device_id is not UNSET:
             field_dict["deviceId"] = device_id
         if registration_id is not UNSET:
@@ -110,60 +134,74 @@ class ProfileDeviceLinkRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            device_id = d.get("deviceId", UNSET)
+
+            registration_id = d.get("registrationId", UNSET)
+
+            type_ = d.get("type", UNSET)
+            if type_ is not UNSET:
+                type_ = (
+                    _PROFILE_DEVICE_LINK_REQUEST_TYPE_BY_VALUE.get(type_)
+                    if type_.__class__ is str
+                    else None
+                ) or ProfileDeviceLinkRequestType(type_)
+
+            manufacturer = d.get("manufacturer", UNSET)
+
+            model = d.get("model", UNSET)
+
+            product = d.get("product", UNSET)
+
+            os_version = d.get("osVersion", UNSET)
+
+            screen_width = d.get("screenWidth", UNSET)
+
+            screen_height = d.get("screenHeight", UNSET)
+
+            mac_address = d.get("macAddress", UNSET)
+
+            bluetooth_address = d.get("bluetoothAddress", UNSET)
+
+            public_key = d.get("publicKey", UNSET)
+
+            profile_device_link_request = cls(
+                device_id,
+                registration_id,
+                type_,
+                manufacturer,
+                model,
+                product,
+                os_version,
+                screen_width,
+                screen_height,
+                mac_address,
+                bluetooth_address,
+                public_key,
+            )
+            if len(d) > (
+                (device_id is not UNSET)
+                + (registration_id is not UNSET)
+                + (type_ is not UNSET)
+                + (manufacturer is not UNSET)
+                + (model is not UNSET)
+                + (product is not UNSET)
+                + (os_version is not UNSET)
+                + (screen_width is not UNSET)
+                + (screen_height is not UNSET)
+                + (mac_address is not UNSET)
+                + (bluetooth_address is not UNSET)
+                + (public_key is not UNSET)
+            ):
+                profile_device_link_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        device_id = d.pop("deviceId", UNSET)
-
-        registration_id = d.pop("registrationId", UNSET)
-
-        _type_ = d.pop("type", UNSET)
-        type_: ProfileDeviceLinkRequestType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = ProfileDeviceLinkRequestType(_type_)
-
-        manufacturer = d.pop("manufacturer", UNSET)
-
-        model = d.pop("model", UNSET)
-
-        product = d.pop("product", UNSET)
-
-        os_version = d.pop("osVersion", UNSET)
-
-        screen_width = d.pop("screenWidth", UNSET)
-
-        screen_height = d.pop("screenHeight", UNSET)
-
-        mac_address = d.pop("macAddress", UNSET)
-
-        bluetooth_address = d.pop("bluetoothAddress", UNSET)
-
-        public_key = d.pop("publicKey", UNSET)
-
-        profile_device_link_request = cls(
-            device_id=device_id,
-            registration_id=registration_id,
-            type_=type_,
-            manufacturer=manufacturer,
-            model=model,
-            product=product,
-            os_version=os_version,
-            screen_width=screen_width,
-            screen_height=screen_height,
-            mac_address=mac_address,
-            bluetooth_address=bluetooth_address,
-            public_key=public_key,
-        )
-
-        profile_device_link_request.additional_properties = d
         return profile_device_link_request
 
     @property

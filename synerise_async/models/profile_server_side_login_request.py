@@ -17,6 +17,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ProfileServerSideLoginRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "ipAddress",
+        "apiKey",
+        "identityProvider",
+        "identityProviderToken",
+        "email",
+        "customId",
+        "password",
+        "uuid",
+        "deviceId",
+        "agreements",
+        "attributes",
+        "tags",
+    }
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_PROFILE_IDENTITY_PROVIDER_BY_VALUE = cast(
+    "dict[Any, ProfileIdentityProvider]", ProfileIdentityProvider._value2member_map_
+)
+
 
 @_attrs_define
 class ProfileServerSideLoginRequest:
@@ -56,7 +79,7 @@ class ProfileServerSideLoginRequest:
 
         api_key = self.api_key
 
-        identity_provider = self.identity_provider.value
+        identity_provider = self.identity_provider._value_
 
         identity_provider_token = self.identity_provider_token
 
@@ -82,15 +105,13 @@ class ProfileServerSideLoginRequest:
         if not isinstance(self.tags, Unset):
             tags = self.tags
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "ipAddress": ip_address,
-                "apiKey": api_key,
-                "identityProvider": identity_provider,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "ipAddress": ip_address,
+            "apiKey": api_key,
+            "identityProvider": identity_provider,
+        }
+
         if identity_provider_token is not UNSET:
             field_dict["identityProviderToken"] = identity_provider_token
         if email is not UNSET:
@@ -116,68 +137,77 @@ class ProfileServerSideLoginRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            ip_address = d["ipAddress"]
+
+            api_key = d["apiKey"]
+
+            identity_provider = d["identityProvider"]
+            identity_provider = (
+                _PROFILE_IDENTITY_PROVIDER_BY_VALUE.get(identity_provider)
+                if identity_provider.__class__ is str
+                else None
+            ) or ProfileIdentityProvider(identity_provider)
+
+            identity_provider_token = d.get("identityProviderToken", UNSET)
+
+            email = d.get("email", UNSET)
+
+            custom_id = d.get("customId", UNSET)
+
+            password = d.get("password", UNSET)
+
+            uuid = d.get("uuid", UNSET)
+
+            device_id = d.get("deviceId", UNSET)
+
+            agreements = d.get("agreements", UNSET)
+            if agreements is not UNSET:
+                agreements = AuthProfileAgreements.from_dict(agreements)
+
+            attributes = d.get("attributes", UNSET)
+            if attributes is not UNSET:
+                attributes = AuthProfileAttributes.from_dict(attributes)
+
+            tags = d.get("tags", UNSET)
+
+            profile_server_side_login_request = cls(
+                ip_address,
+                api_key,
+                identity_provider,
+                identity_provider_token,
+                email,
+                custom_id,
+                password,
+                uuid,
+                device_id,
+                agreements,
+                attributes,
+                tags,
+            )
+            if len(d) > (
+                3
+                + (identity_provider_token is not UNSET)
+                + (email is not UNSET)
+                + (custom_id is not UNSET)
+                + (password is not UNSET)
+                + (uuid is not UNSET)
+                + (device_id is not UNSET)
+                + (agreements is not UNSET)
+                + (attributes is not UNSET)
+                + (tags is not UNSET)
+            ):
+                profile_server_side_login_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.auth_profile_agreements import AuthProfileAgreements  # noqa: PLC0415
-        from ..models.auth_profile_attributes import AuthProfileAttributes  # noqa: PLC0415
-
-        d = dict(src_dict)
-        ip_address = d.pop("ipAddress")
-
-        api_key = d.pop("apiKey")
-
-        identity_provider = ProfileIdentityProvider(d.pop("identityProvider"))
-
-        identity_provider_token = d.pop("identityProviderToken", UNSET)
-
-        email = d.pop("email", UNSET)
-
-        custom_id = d.pop("customId", UNSET)
-
-        password = d.pop("password", UNSET)
-
-        uuid = d.pop("uuid", UNSET)
-
-        device_id = d.pop("deviceId", UNSET)
-
-        _agreements = d.pop("agreements", UNSET)
-        agreements: AuthProfileAgreements | Unset
-        if isinstance(_agreements, Unset):
-            agreements = UNSET
-        else:
-            agreements = AuthProfileAgreements.from_dict(_agreements)
-
-        _attributes = d.pop("attributes", UNSET)
-        attributes: AuthProfileAttributes | Unset
-        if isinstance(_attributes, Unset):
-            attributes = UNSET
-        else:
-            attributes = AuthProfileAttributes.from_dict(_attributes)
-
-        tags = cast(list[str], d.pop("tags", UNSET))
-
-        profile_server_side_login_request = cls(
-            ip_address=ip_address,
-            api_key=api_key,
-            identity_provider=identity_provider,
-            identity_provider_token=identity_provider_token,
-            email=email,
-            custom_id=custom_id,
-            password=password,
-            uuid=uuid,
-            device_id=device_id,
-            agreements=agreements,
-            attributes=attributes,
-            tags=tags,
-        )
-
-        profile_server_side_login_request.additional_properties = d
         return profile_server_side_login_request
 
     @property
@@ -195,3 +225,17 @@ class ProfileServerSideLoginRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global AuthProfileAgreements  # noqa: PLW0603
+    global AuthProfileAttributes  # noqa: PLW0603
+    from ..models.auth_profile_agreements import AuthProfileAgreements  # noqa: PLC0415
+    from ..models.auth_profile_attributes import AuthProfileAttributes  # noqa: PLC0415
+
+    _unresolved = False

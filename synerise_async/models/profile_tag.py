@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfileTag")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"id", "name", "color"})
+
 
 @_attrs_define
 class ProfileTag:
@@ -36,9 +39,10 @@ class ProfileTag:
 
         color = self.color
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if name is not UNSET:
@@ -52,28 +56,28 @@ class ProfileTag:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            name = d.get("name", UNSET)
+
+            color = d.get("color", UNSET)
+
+            profile_tag = cls(
+                id,
+                name,
+                color,
+            )
+            if len(d) > ((id is not UNSET) + (name is not UNSET) + (color is not UNSET)):
+                profile_tag.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        name = d.pop("name", UNSET)
-
-        color = d.pop("color", UNSET)
-
-        profile_tag = cls(
-            id=id,
-            name=name,
-            color=color,
-        )
-
-        profile_tag.additional_properties = d
         return profile_tag
 
     @property

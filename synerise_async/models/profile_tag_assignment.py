@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfileTagAssignment")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"id", "clientId", "tagId"})
+
 
 @_attrs_define
 class ProfileTagAssignment:
@@ -36,9 +39,10 @@ class ProfileTagAssignment:
 
         tag_id = self.tag_id
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if client_id is not UNSET:
@@ -52,28 +56,28 @@ class ProfileTagAssignment:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            client_id = d.get("clientId", UNSET)
+
+            tag_id = d.get("tagId", UNSET)
+
+            profile_tag_assignment = cls(
+                id,
+                client_id,
+                tag_id,
+            )
+            if len(d) > ((id is not UNSET) + (client_id is not UNSET) + (tag_id is not UNSET)):
+                profile_tag_assignment.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        client_id = d.pop("clientId", UNSET)
-
-        tag_id = d.pop("tagId", UNSET)
-
-        profile_tag_assignment = cls(
-            id=id,
-            client_id=client_id,
-            tag_id=tag_id,
-        )
-
-        profile_tag_assignment.additional_properties = d
         return profile_tag_assignment
 
     @property

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ProfileTokenResponse")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"token", "expiration", "created", "origin", "customId", "realm"})
+
 
 @_attrs_define
 class ProfileTokenResponse:
@@ -46,13 +49,11 @@ class ProfileTokenResponse:
 
         realm = self.realm
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "token": token,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "token": token,
+        }
+
         if expiration is not UNSET:
             field_dict["expiration"] = expiration
         if created is not UNSET:
@@ -70,37 +71,44 @@ class ProfileTokenResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            token = d["token"]
+
+            expiration = d.get("expiration", UNSET)
+
+            created = d.get("created", UNSET)
+
+            origin = d.get("origin", UNSET)
+
+            custom_id = d.get("customId", UNSET)
+
+            realm = d.get("realm", UNSET)
+
+            profile_token_response = cls(
+                token,
+                expiration,
+                created,
+                origin,
+                custom_id,
+                realm,
+            )
+            if len(d) > (
+                1
+                + (expiration is not UNSET)
+                + (created is not UNSET)
+                + (origin is not UNSET)
+                + (custom_id is not UNSET)
+                + (realm is not UNSET)
+            ):
+                profile_token_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        token = d.pop("token")
-
-        expiration = d.pop("expiration", UNSET)
-
-        created = d.pop("created", UNSET)
-
-        origin = d.pop("origin", UNSET)
-
-        custom_id = d.pop("customId", UNSET)
-
-        realm = d.pop("realm", UNSET)
-
-        profile_token_response = cls(
-            token=token,
-            expiration=expiration,
-            created=created,
-            origin=origin,
-            custom_id=custom_id,
-            realm=realm,
-        )
-
-        profile_token_response.additional_properties = d
         return profile_token_response
 
     @property

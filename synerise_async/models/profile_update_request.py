@@ -17,6 +17,34 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="ProfileUpdateRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "email",
+        "phone",
+        "customId",
+        "uuid",
+        "firstName",
+        "lastName",
+        "displayName",
+        "company",
+        "address",
+        "city",
+        "province",
+        "zipCode",
+        "countryCode",
+        "birthDate",
+        "sex",
+        "avatarUrl",
+        "agreements",
+        "attributes",
+        "tags",
+    }
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_PROFILE_SEX_BY_VALUE = cast("dict[Any, ProfileSex]", ProfileSex._value2member_map_)
+
 
 @_attrs_define
 class ProfileUpdateRequest:
@@ -163,7 +191,7 @@ class ProfileUpdateRequest:
 
         sex: str | Unset = UNSET
         if not isinstance(self.sex, Unset):
-            sex = self.sex.value
+            sex = self.sex._value_
 
         avatar_url: None | str | Unset
         if isinstance(self.avatar_url, Unset):
@@ -183,9 +211,10 @@ class ProfileUpdateRequest:
         if not isinstance(self.tags, Unset):
             tags = self.tags
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if email is not UNSET:
             field_dict["email"] = email
         if phone is not UNSET:
@@ -231,200 +260,106 @@ class ProfileUpdateRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            email = d.get("email", UNSET)
+
+            phone = d.get("phone", UNSET)
+
+            custom_id = d.get("customId", UNSET)
+
+            uuid = d.get("uuid", UNSET)
+
+            first_name = d.get("firstName", UNSET)
+
+            last_name = d.get("lastName", UNSET)
+
+            display_name = d.get("displayName", UNSET)
+
+            company = d.get("company", UNSET)
+
+            address = d.get("address", UNSET)
+
+            city = d.get("city", UNSET)
+
+            province = d.get("province", UNSET)
+
+            zip_code = d.get("zipCode", UNSET)
+
+            country_code = d.get("countryCode", UNSET)
+
+            birth_date = d.get("birthDate", UNSET)
+
+            sex = d.get("sex", UNSET)
+            if sex is not UNSET:
+                sex = (
+                    _PROFILE_SEX_BY_VALUE.get(sex) if sex.__class__ is str else None
+                ) or ProfileSex(sex)
+
+            avatar_url = d.get("avatarUrl", UNSET)
+
+            agreements = d.get("agreements", UNSET)
+            if agreements is not UNSET:
+                agreements = ProfileAgreements.from_dict(agreements)
+
+            attributes = d.get("attributes", UNSET)
+            if attributes is not UNSET:
+                attributes = ProfileAttributes.from_dict(attributes)
+
+            tags = d.get("tags", UNSET)
+
+            profile_update_request = cls(
+                email,
+                phone,
+                custom_id,
+                uuid,
+                first_name,
+                last_name,
+                display_name,
+                company,
+                address,
+                city,
+                province,
+                zip_code,
+                country_code,
+                birth_date,
+                sex,
+                avatar_url,
+                agreements,
+                attributes,
+                tags,
+            )
+            if len(d) > (
+                (email is not UNSET)
+                + (phone is not UNSET)
+                + (custom_id is not UNSET)
+                + (uuid is not UNSET)
+                + (first_name is not UNSET)
+                + (last_name is not UNSET)
+                + (display_name is not UNSET)
+                + (company is not UNSET)
+                + (address is not UNSET)
+                + (city is not UNSET)
+                + (province is not UNSET)
+                + (zip_code is not UNSET)
+                + (country_code is not UNSET)
+                + (birth_date is not UNSET)
+                + (sex is not UNSET)
+                + (avatar_url is not UNSET)
+                + (agreements is not UNSET)
+                + (attributes is not UNSET)
+                + (tags is not UNSET)
+            ):
+                profile_update_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.profile_agreements import ProfileAgreements  # noqa: PLC0415
-        from ..models.profile_attributes import ProfileAttributes  # noqa: PLC0415
-
-        d = dict(src_dict)
-
-        def _parse_email(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        email = _parse_email(d.pop("email", UNSET))
-
-        def _parse_phone(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        phone = _parse_phone(d.pop("phone", UNSET))
-
-        def _parse_custom_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        custom_id = _parse_custom_id(d.pop("customId", UNSET))
-
-        def _parse_uuid(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        uuid = _parse_uuid(d.pop("uuid", UNSET))
-
-        def _parse_first_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        first_name = _parse_first_name(d.pop("firstName", UNSET))
-
-        def _parse_last_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        last_name = _parse_last_name(d.pop("lastName", UNSET))
-
-        def _parse_display_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        display_name = _parse_display_name(d.pop("displayName", UNSET))
-
-        def _parse_company(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        company = _parse_company(d.pop("company", UNSET))
-
-        def _parse_address(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        address = _parse_address(d.pop("address", UNSET))
-
-        def _parse_city(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        city = _parse_city(d.pop("city", UNSET))
-
-        def _parse_province(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        province = _parse_province(d.pop("province", UNSET))
-
-        def _parse_zip_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        zip_code = _parse_zip_code(d.pop("zipCode", UNSET))
-
-        def _parse_country_code(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        country_code = _parse_country_code(d.pop("countryCode", UNSET))
-
-        def _parse_birth_date(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        birth_date = _parse_birth_date(d.pop("birthDate", UNSET))
-
-        _sex = d.pop("sex", UNSET)
-        sex: ProfileSex | Unset
-        if isinstance(_sex, Unset):
-            sex = UNSET
-        else:
-            sex = ProfileSex(_sex)
-
-        def _parse_avatar_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        avatar_url = _parse_avatar_url(d.pop("avatarUrl", UNSET))
-
-        _agreements = d.pop("agreements", UNSET)
-        agreements: ProfileAgreements | Unset
-        if isinstance(_agreements, Unset):
-            agreements = UNSET
-        else:
-            agreements = ProfileAgreements.from_dict(_agreements)
-
-        _attributes = d.pop("attributes", UNSET)
-        attributes: ProfileAttributes | Unset
-        if isinstance(_attributes, Unset):
-            attributes = UNSET
-        else:
-            attributes = ProfileAttributes.from_dict(_attributes)
-
-        tags = cast(list[str], d.pop("tags", UNSET))
-
-        profile_update_request = cls(
-            email=email,
-            phone=phone,
-            custom_id=custom_id,
-            uuid=uuid,
-            first_name=first_name,
-            last_name=last_name,
-            display_name=display_name,
-            company=company,
-            address=address,
-            city=city,
-            province=province,
-            zip_code=zip_code,
-            country_code=country_code,
-            birth_date=birth_date,
-            sex=sex,
-            avatar_url=avatar_url,
-            agreements=agreements,
-            attributes=attributes,
-            tags=tags,
-        )
-
-        profile_update_request.additional_properties = d
         return profile_update_request
 
     @property
@@ -442,3 +377,17 @@ class ProfileUpdateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global ProfileAgreements  # noqa: PLW0603
+    global ProfileAttributes  # noqa: PLW0603
+    from ..models.profile_agreements import ProfileAgreements  # noqa: PLC0415
+    from ..models.profile_attributes import ProfileAttributes  # noqa: PLC0415
+
+    _unresolved = False

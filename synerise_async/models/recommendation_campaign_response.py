@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="RecommendationCampaignResponse")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"data", "extras"})
+
 
 @_attrs_define
 class RecommendationCampaignResponse:
@@ -42,9 +45,10 @@ class RecommendationCampaignResponse:
         if not isinstance(self.extras, Unset):
             extras = self.extras.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if data is not UNSET:
             field_dict["data"] = data
         if extras is not UNSET:
@@ -56,40 +60,31 @@ class RecommendationCampaignResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            data = d.get("data", UNSET)
+            if data is not UNSET:
+                data = list(map(RecommendationResultItem.from_dict, data))
+
+            extras = d.get("extras", UNSET)
+            if extras is not UNSET:
+                extras = RecommendationResponseExtras.from_dict(extras)
+
+            recommendation_campaign_response = cls(
+                data,
+                extras,
+            )
+            if len(d) > ((data is not UNSET) + (extras is not UNSET)):
+                recommendation_campaign_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.recommendation_response_extras import RecommendationResponseExtras  # noqa: PLC0415
-        from ..models.recommendation_result_item import RecommendationResultItem  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _data = d.pop("data", UNSET)
-        data: list[RecommendationResultItem] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = RecommendationResultItem.from_dict(data_item_data)
-
-                data.append(data_item)
-
-        _extras = d.pop("extras", UNSET)
-        extras: RecommendationResponseExtras | Unset
-        if isinstance(_extras, Unset):
-            extras = UNSET
-        else:
-            extras = RecommendationResponseExtras.from_dict(_extras)
-
-        recommendation_campaign_response = cls(
-            data=data,
-            extras=extras,
-        )
-
-        recommendation_campaign_response.additional_properties = d
         return recommendation_campaign_response
 
     @property
@@ -107,3 +102,17 @@ class RecommendationCampaignResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global RecommendationResponseExtras  # noqa: PLW0603
+    global RecommendationResultItem  # noqa: PLW0603
+    from ..models.recommendation_response_extras import RecommendationResponseExtras  # noqa: PLC0415
+    from ..models.recommendation_result_item import RecommendationResultItem  # noqa: PLC0415
+
+    _unresolved = False

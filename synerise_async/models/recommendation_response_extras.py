@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="RecommendationResponseExtras")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"contextItems", "correlationId", "slots"})
 
 
 @_attrs_define
@@ -52,9 +55,10 @@ class RecommendationResponseExtras:
                 slots_item = slots_item_data.to_dict()
                 slots.append(slots_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if context_items is not UNSET:
             field_dict["contextItems"] = context_items
         if correlation_id is not UNSET:
@@ -68,61 +72,39 @@ class RecommendationResponseExtras:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            context_items = d.get("contextItems", UNSET)
+            if isinstance(context_items, list):
+                try:
+                    context_items = list(map(RecommendationContextItem.from_dict, context_items))
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+
+            correlation_id = d.get("correlationId", UNSET)
+
+            slots = d.get("slots", UNSET)
+            if slots is not UNSET:
+                slots = list(map(RecommendationSlot.from_dict, slots))
+
+            recommendation_response_extras = cls(
+                context_items,
+                correlation_id,
+                slots,
+            )
+            if len(d) > (
+                (context_items is not UNSET) + (correlation_id is not UNSET) + (slots is not UNSET)
+            ):
+                recommendation_response_extras.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.recommendation_context_item import RecommendationContextItem  # noqa: PLC0415
-        from ..models.recommendation_slot import RecommendationSlot  # noqa: PLC0415
-
-        d = dict(src_dict)
-
-        def _parse_context_items(data: object) -> list[RecommendationContextItem] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                context_items_type_0 = []
-                _context_items_type_0 = data
-                for context_items_type_0_item_data in _context_items_type_0:
-                    context_items_type_0_item = RecommendationContextItem.from_dict(
-                        context_items_type_0_item_data
-                    )
-
-                    context_items_type_0.append(context_items_type_0_item)
-
-                return context_items_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[RecommendationContextItem] | None | Unset, data)
-
-        context_items = _parse_context_items(d.pop("contextItems", UNSET))
-
-        correlation_id = d.pop("correlationId", UNSET)
-
-        _slots = d.pop("slots", UNSET)
-        slots: list[RecommendationSlot] | Unset = UNSET
-        if _slots is not UNSET:
-            slots = []
-            for slots_item_data in _slots:
-                slots_item = RecommendationSlot.from_dict(slots_item_data)
-
-                slots.append(slots_item)
-
-        recommendation_response_extras = cls(
-            context_items=context_items,
-            correlation_id=correlation_id,
-            slots=slots,
-        )
-
-        recommendation_response_extras.additional_properties = d
         return recommendation_response_extras
 
     @property
@@ -140,3 +122,17 @@ class RecommendationResponseExtras:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global RecommendationContextItem  # noqa: PLW0603
+    global RecommendationSlot  # noqa: PLW0603
+    from ..models.recommendation_context_item import RecommendationContextItem  # noqa: PLC0415
+    from ..models.recommendation_slot import RecommendationSlot  # noqa: PLC0415
+
+    _unresolved = False

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RecommendationResultItem")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"itemId"})
+
 
 @_attrs_define
 class RecommendationResultItem:
@@ -27,9 +30,10 @@ class RecommendationResultItem:
     def to_dict(self) -> dict[str, Any]:
         item_id = self.item_id
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if item_id is not UNSET:
             field_dict["itemId"] = item_id
 
@@ -39,22 +43,22 @@ class RecommendationResultItem:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            item_id = d.get("itemId", UNSET)
+
+            recommendation_result_item = cls(
+                item_id,
+            )
+            if len(d) > (item_id is not UNSET):
+                recommendation_result_item.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        item_id = d.pop("itemId", UNSET)
-
-        recommendation_result_item = cls(
-            item_id=item_id,
-        )
-
-        recommendation_result_item.additional_properties = d
         return recommendation_result_item
 
     @property

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="RecommendationSlot")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"id", "name", "itemIds", "rows", "error"})
 
 
 @_attrs_define
@@ -58,9 +61,10 @@ class RecommendationSlot:
         if not isinstance(self.error, Unset):
             error = self.error.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if name is not UNSET:
@@ -78,62 +82,49 @@ class RecommendationSlot:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            name = d.get("name", UNSET)
+
+            item_ids = d.get("itemIds", UNSET)
+
+            rows = d.get("rows", UNSET)
+            if isinstance(rows, list):
+                try:
+                    rows = list(map(RecommendationSlotRow.from_dict, rows))
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+
+            error = d.get("error", UNSET)
+            if error is not UNSET:
+                error = RecommendationSlotError.from_dict(error)
+
+            recommendation_slot = cls(
+                id,
+                name,
+                item_ids,
+                rows,
+                error,
+            )
+            if len(d) > (
+                (id is not UNSET)
+                + (name is not UNSET)
+                + (item_ids is not UNSET)
+                + (rows is not UNSET)
+                + (error is not UNSET)
+            ):
+                recommendation_slot.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.recommendation_slot_error import RecommendationSlotError  # noqa: PLC0415
-        from ..models.recommendation_slot_row import RecommendationSlotRow  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        name = d.pop("name", UNSET)
-
-        item_ids = cast(list[str], d.pop("itemIds", UNSET))
-
-        def _parse_rows(data: object) -> list[RecommendationSlotRow] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                rows_type_0 = []
-                _rows_type_0 = data
-                for rows_type_0_item_data in _rows_type_0:
-                    rows_type_0_item = RecommendationSlotRow.from_dict(rows_type_0_item_data)
-
-                    rows_type_0.append(rows_type_0_item)
-
-                return rows_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[RecommendationSlotRow] | None | Unset, data)
-
-        rows = _parse_rows(d.pop("rows", UNSET))
-
-        _error = d.pop("error", UNSET)
-        error: RecommendationSlotError | Unset
-        if isinstance(_error, Unset):
-            error = UNSET
-        else:
-            error = RecommendationSlotError.from_dict(_error)
-
-        recommendation_slot = cls(
-            id=id,
-            name=name,
-            item_ids=item_ids,
-            rows=rows,
-            error=error,
-        )
-
-        recommendation_slot.additional_properties = d
         return recommendation_slot
 
     @property
@@ -151,3 +142,17 @@ class RecommendationSlot:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global RecommendationSlotError  # noqa: PLW0603
+    global RecommendationSlotRow  # noqa: PLW0603
+    from ..models.recommendation_slot_error import RecommendationSlotError  # noqa: PLC0415
+    from ..models.recommendation_slot_row import RecommendationSlotRow  # noqa: PLC0415
+
+    _unresolved = False

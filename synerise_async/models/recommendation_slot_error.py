@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="RecommendationSlotError")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"error", "message", "status"})
+
 
 @_attrs_define
 class RecommendationSlotError:
@@ -31,9 +34,10 @@ class RecommendationSlotError:
 
         status = self.status
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if error is not UNSET:
             field_dict["error"] = error
         if message is not UNSET:
@@ -47,28 +51,28 @@ class RecommendationSlotError:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            error = d.get("error", UNSET)
+
+            message = d.get("message", UNSET)
+
+            status = d.get("status", UNSET)
+
+            recommendation_slot_error = cls(
+                error,
+                message,
+                status,
+            )
+            if len(d) > ((error is not UNSET) + (message is not UNSET) + (status is not UNSET)):
+                recommendation_slot_error.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        error = d.pop("error", UNSET)
-
-        message = d.pop("message", UNSET)
-
-        status = d.pop("status", UNSET)
-
-        recommendation_slot_error = cls(
-            error=error,
-            message=message,
-            status=status,
-        )
-
-        recommendation_slot_error.additional_properties = d
         return recommendation_slot_error
 
     @property

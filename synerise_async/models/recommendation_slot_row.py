@@ -18,8 +18,9 @@ class RecommendationSlotRow:
 
     def to_dict(self) -> dict[str, Any]:
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
 
         return field_dict
 
@@ -27,18 +28,14 @@ class RecommendationSlotRow:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            recommendation_slot_row = cls()
+            if d:
+                recommendation_slot_row.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        recommendation_slot_row = cls()
-
-        recommendation_slot_row.additional_properties = d
         return recommendation_slot_row
 
     @property

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -16,6 +16,37 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="RegisterProfileRequest")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "email",
+        "password",
+        "phone",
+        "customId",
+        "firstName",
+        "lastName",
+        "displayName",
+        "uuid",
+        "avatarUrl",
+        "whatsAppId",
+        "birthDate",
+        "company",
+        "city",
+        "address",
+        "zipCode",
+        "province",
+        "countryCode",
+        "sex",
+        "agreements",
+        "attributes",
+    }
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_REGISTER_PROFILE_REQUEST_SEX_BY_VALUE = cast(
+    "dict[Any, RegisterProfileRequestSex]", RegisterProfileRequestSex._value2member_map_
+)
 
 
 @_attrs_define
@@ -87,7 +118,7 @@ class RegisterProfileRequest:
 
         sex: str | Unset = UNSET
         if not isinstance(self.sex, Unset):
-            sex = self.sex.value
+            sex = self.sex._value_
 
         agreements: dict[str, Any] | Unset = UNSET
         if not isinstance(self.agreements, Unset):
@@ -97,9 +128,10 @@ class RegisterProfileRequest:
         if not isinstance(self.attributes, Unset):
             attributes = self.attributes.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if email is not UNSET:
             field_dict["email"] = email
         if password is not UNSET:
@@ -147,97 +179,112 @@ class RegisterProfileRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            email = d.get("email", UNSET)
+
+            password = d.get("password", UNSET)
+
+            phone = d.get("phone", UNSET)
+
+            custom_id = d.get("customId", UNSET)
+
+            first_name = d.get("firstName", UNSET)
+
+            last_name = d.get("lastName", UNSET)
+
+            display_name = d.get("displayName", UNSET)
+
+            uuid = d.get("uuid", UNSET)
+
+            avatar_url = d.get("avatarUrl", UNSET)
+
+            whats_app_id = d.get("whatsAppId", UNSET)
+
+            birth_date = d.get("birthDate", UNSET)
+
+            company = d.get("company", UNSET)
+
+            city = d.get("city", UNSET)
+
+            address = d.get("address", UNSET)
+
+            zip_code = d.get("zipCode", UNSET)
+
+            province = d.get("province", UNSET)
+
+            country_code = d.get("countryCode", UNSET)
+
+            sex = d.get("sex", UNSET)
+            if sex is not UNSET:
+                sex = (
+                    _REGISTER_PROFILE_REQUEST_SEX_BY_VALUE.get(sex)
+                    if sex.__class__ is str
+                    else None
+                ) or RegisterProfileRequestSex(sex)
+
+            agreements = d.get("agreements", UNSET)
+            if agreements is not UNSET:
+                agreements = AuthProfileAgreements.from_dict(agreements)
+
+            attributes = d.get("attributes", UNSET)
+            if attributes is not UNSET:
+                attributes = AuthProfileAttributes.from_dict(attributes)
+
+            register_profile_request = cls(
+                email,
+                password,
+                phone,
+                custom_id,
+                first_name,
+                last_name,
+                display_name,
+                uuid,
+                avatar_url,
+                whats_app_id,
+                birth_date,
+                company,
+                city,
+                address,
+                zip_code,
+                province,
+                country_code,
+                sex,
+                agreements,
+                attributes,
+            )
+            if len(d) > (
+                (email is not UNSET)
+                + (password is not UNSET)
+                + (phone is not UNSET)
+                + (custom_id is not UNSET)
+                + (first_name is not UNSET)
+                + (last_name is not UNSET)
+                + (display_name is not UNSET)
+                + (uuid is not UNSET)
+                + (avatar_url is not UNSET)
+                + (whats_app_id is not UNSET)
+                + (birth_date is not UNSET)
+                + (company is not UNSET)
+                + (city is not UNSET)
+                + (address is not UNSET)
+                + (zip_code is not UNSET)
+                + (province is not UNSET)
+                + (country_code is not UNSET)
+                + (sex is not UNSET)
+                + (agreements is not UNSET)
+                + (attributes is not UNSET)
+            ):
+                register_profile_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.auth_profile_agreements import AuthProfileAgreements  # noqa: PLC0415
-        from ..models.auth_profile_attributes import AuthProfileAttributes  # noqa: PLC0415
-
-        d = dict(src_dict)
-        email = d.pop("email", UNSET)
-
-        password = d.pop("password", UNSET)
-
-        phone = d.pop("phone", UNSET)
-
-        custom_id = d.pop("customId", UNSET)
-
-        first_name = d.pop("firstName", UNSET)
-
-        last_name = d.pop("lastName", UNSET)
-
-        display_name = d.pop("displayName", UNSET)
-
-        uuid = d.pop("uuid", UNSET)
-
-        avatar_url = d.pop("avatarUrl", UNSET)
-
-        whats_app_id = d.pop("whatsAppId", UNSET)
-
-        birth_date = d.pop("birthDate", UNSET)
-
-        company = d.pop("company", UNSET)
-
-        city = d.pop("city", UNSET)
-
-        address = d.pop("address", UNSET)
-
-        zip_code = d.pop("zipCode", UNSET)
-
-        province = d.pop("province", UNSET)
-
-        country_code = d.pop("countryCode", UNSET)
-
-        _sex = d.pop("sex", UNSET)
-        sex: RegisterProfileRequestSex | Unset
-        if isinstance(_sex, Unset):
-            sex = UNSET
-        else:
-            sex = RegisterProfileRequestSex(_sex)
-
-        _agreements = d.pop("agreements", UNSET)
-        agreements: AuthProfileAgreements | Unset
-        if isinstance(_agreements, Unset):
-            agreements = UNSET
-        else:
-            agreements = AuthProfileAgreements.from_dict(_agreements)
-
-        _attributes = d.pop("attributes", UNSET)
-        attributes: AuthProfileAttributes | Unset
-        if isinstance(_attributes, Unset):
-            attributes = UNSET
-        else:
-            attributes = AuthProfileAttributes.from_dict(_attributes)
-
-        register_profile_request = cls(
-            email=email,
-            password=password,
-            phone=phone,
-            custom_id=custom_id,
-            first_name=first_name,
-            last_name=last_name,
-            display_name=display_name,
-            uuid=uuid,
-            avatar_url=avatar_url,
-            whats_app_id=whats_app_id,
-            birth_date=birth_date,
-            company=company,
-            city=city,
-            address=address,
-            zip_code=zip_code,
-            province=province,
-            country_code=country_code,
-            sex=sex,
-            agreements=agreements,
-            attributes=attributes,
-        )
-
-        register_profile_request.additional_properties = d
         return register_profile_request
 
     @property
@@ -255,3 +302,17 @@ class RegisterProfileRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global AuthProfileAgreements  # noqa: PLW0603
+    global AuthProfileAttributes  # noqa: PLW0603
+    from ..models.auth_profile_agreements import AuthProfileAgreements  # noqa: PLC0415
+    from ..models.auth_profile_attributes import AuthProfileAttributes  # noqa: PLC0415
+
+    _unresolved = False

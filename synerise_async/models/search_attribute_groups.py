@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,6 +10,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchAttributeGroups")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"range", "text"})
 
 
 @_attrs_define
@@ -31,9 +34,10 @@ class SearchAttributeGroups:
         if not isinstance(self.text, Unset):
             text = self.text
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if range_ is not UNSET:
             field_dict["range"] = range_
         if text is not UNSET:
@@ -45,25 +49,25 @@ class SearchAttributeGroups:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            range_ = d.get("range", UNSET)
+
+            text = d.get("text", UNSET)
+
+            search_attribute_groups = cls(
+                range_,
+                text,
+            )
+            if len(d) > ((range_ is not UNSET) + (text is not UNSET)):
+                search_attribute_groups.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        range_ = cast(list[str], d.pop("range", UNSET))
-
-        text = cast(list[str], d.pop("text", UNSET))
-
-        search_attribute_groups = cls(
-            range_=range_,
-            text=text,
-        )
-
-        search_attribute_groups.additional_properties = d
         return search_attribute_groups
 
     @property

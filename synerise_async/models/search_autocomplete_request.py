@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -18,6 +18,39 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="SearchAutocompleteRequest")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "caseSensitiveFacetValues",
+        "clientUUID",
+        "customFilteredFacets",
+        "distinctFilter",
+        "facetsSize",
+        "filterAroundRadius",
+        "filters",
+        "ignoreQueryRules",
+        "includeFacets",
+        "includeMeta",
+        "limit",
+        "maxValuesPerFacet",
+        "ordering",
+        "page",
+        "query",
+        "sortBy",
+        "sortByGeoPoints",
+        "sortByMetric",
+    }
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_SEARCH_INCLUDE_FACETS_BY_VALUE = cast(
+    "dict[Any, SearchIncludeFacets]", SearchIncludeFacets._value2member_map_
+)
+_SEARCH_ORDERING_BY_VALUE = cast("dict[Any, SearchOrdering]", SearchOrdering._value2member_map_)
+_SEARCH_SORT_BY_METRIC_BY_VALUE = cast(
+    "dict[Any, SearchSortByMetric]", SearchSortByMetric._value2member_map_
+)
 
 
 @_attrs_define
@@ -87,7 +120,7 @@ class SearchAutocompleteRequest:
 
         include_facets: str | Unset = UNSET
         if not isinstance(self.include_facets, Unset):
-            include_facets = self.include_facets.value
+            include_facets = self.include_facets._value_
 
         include_meta = self.include_meta
 
@@ -97,7 +130,7 @@ class SearchAutocompleteRequest:
 
         ordering: str | Unset = UNSET
         if not isinstance(self.ordering, Unset):
-            ordering = self.ordering.value
+            ordering = self.ordering._value_
 
         page = self.page
 
@@ -109,11 +142,12 @@ class SearchAutocompleteRequest:
 
         sort_by_metric: str | Unset = UNSET
         if not isinstance(self.sort_by_metric, Unset):
-            sort_by_metric = self.sort_by_metric.value
+            sort_by_metric = self.sort_by_metric._value_
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if case_sensitive_facet_values is not UNSET:
             field_dict["caseSensitiveFacetValues"] = case_sensitive_facet_values
         if client_uuid is not UNSET:
@@ -157,101 +191,116 @@ class SearchAutocompleteRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            case_sensitive_facet_values = d.get("caseSensitiveFacetValues", UNSET)
+
+            client_uuid = d.get("clientUUID", UNSET)
+
+            custom_filtered_facets = d.get("customFilteredFacets", UNSET)
+            if custom_filtered_facets is not UNSET:
+                custom_filtered_facets = SearchCustomFilteredFacets.from_dict(
+                    custom_filtered_facets
+                )
+
+            distinct_filter = d.get("distinctFilter", UNSET)
+            if distinct_filter is not UNSET:
+                distinct_filter = SearchDistinctFilter.from_dict(distinct_filter)
+
+            facets_size = d.get("facetsSize", UNSET)
+
+            filter_around_radius = d.get("filterAroundRadius", UNSET)
+
+            filters = d.get("filters", UNSET)
+
+            ignore_query_rules = d.get("ignoreQueryRules", UNSET)
+
+            include_facets = d.get("includeFacets", UNSET)
+            if include_facets is not UNSET:
+                include_facets = (
+                    _SEARCH_INCLUDE_FACETS_BY_VALUE.get(include_facets)
+                    if include_facets.__class__ is str
+                    else None
+                ) or SearchIncludeFacets(include_facets)
+
+            include_meta = d.get("includeMeta", UNSET)
+
+            limit = d.get("limit", UNSET)
+
+            max_values_per_facet = d.get("maxValuesPerFacet", UNSET)
+
+            ordering = d.get("ordering", UNSET)
+            if ordering is not UNSET:
+                ordering = (
+                    _SEARCH_ORDERING_BY_VALUE.get(ordering) if ordering.__class__ is str else None
+                ) or SearchOrdering(ordering)
+
+            page = d.get("page", UNSET)
+
+            query = d.get("query", UNSET)
+
+            sort_by = d.get("sortBy", UNSET)
+
+            sort_by_geo_points = d.get("sortByGeoPoints", UNSET)
+
+            sort_by_metric = d.get("sortByMetric", UNSET)
+            if sort_by_metric is not UNSET:
+                sort_by_metric = (
+                    _SEARCH_SORT_BY_METRIC_BY_VALUE.get(sort_by_metric)
+                    if sort_by_metric.__class__ is str
+                    else None
+                ) or SearchSortByMetric(sort_by_metric)
+
+            search_autocomplete_request = cls(
+                case_sensitive_facet_values,
+                client_uuid,
+                custom_filtered_facets,
+                distinct_filter,
+                facets_size,
+                filter_around_radius,
+                filters,
+                ignore_query_rules,
+                include_facets,
+                include_meta,
+                limit,
+                max_values_per_facet,
+                ordering,
+                page,
+                query,
+                sort_by,
+                sort_by_geo_points,
+                sort_by_metric,
+            )
+            if len(d) > (
+                (case_sensitive_facet_values is not UNSET)
+                + (client_uuid is not UNSET)
+                + (custom_filtered_facets is not UNSET)
+                + (distinct_filter is not UNSET)
+                + (facets_size is not UNSET)
+                + (filter_around_radius is not UNSET)
+                + (filters is not UNSET)
+                + (ignore_query_rules is not UNSET)
+                + (include_facets is not UNSET)
+                + (include_meta is not UNSET)
+                + (limit is not UNSET)
+                + (max_values_per_facet is not UNSET)
+                + (ordering is not UNSET)
+                + (page is not UNSET)
+                + (query is not UNSET)
+                + (sort_by is not UNSET)
+                + (sort_by_geo_points is not UNSET)
+                + (sort_by_metric is not UNSET)
+            ):
+                search_autocomplete_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.search_custom_filtered_facets import SearchCustomFilteredFacets  # noqa: PLC0415
-        from ..models.search_distinct_filter import SearchDistinctFilter  # noqa: PLC0415
-
-        d = dict(src_dict)
-        case_sensitive_facet_values = d.pop("caseSensitiveFacetValues", UNSET)
-
-        client_uuid = d.pop("clientUUID", UNSET)
-
-        _custom_filtered_facets = d.pop("customFilteredFacets", UNSET)
-        custom_filtered_facets: SearchCustomFilteredFacets | Unset
-        if isinstance(_custom_filtered_facets, Unset):
-            custom_filtered_facets = UNSET
-        else:
-            custom_filtered_facets = SearchCustomFilteredFacets.from_dict(_custom_filtered_facets)
-
-        _distinct_filter = d.pop("distinctFilter", UNSET)
-        distinct_filter: SearchDistinctFilter | Unset
-        if isinstance(_distinct_filter, Unset):
-            distinct_filter = UNSET
-        else:
-            distinct_filter = SearchDistinctFilter.from_dict(_distinct_filter)
-
-        facets_size = d.pop("facetsSize", UNSET)
-
-        filter_around_radius = d.pop("filterAroundRadius", UNSET)
-
-        filters = d.pop("filters", UNSET)
-
-        ignore_query_rules = d.pop("ignoreQueryRules", UNSET)
-
-        _include_facets = d.pop("includeFacets", UNSET)
-        include_facets: SearchIncludeFacets | Unset
-        if isinstance(_include_facets, Unset):
-            include_facets = UNSET
-        else:
-            include_facets = SearchIncludeFacets(_include_facets)
-
-        include_meta = d.pop("includeMeta", UNSET)
-
-        limit = d.pop("limit", UNSET)
-
-        max_values_per_facet = d.pop("maxValuesPerFacet", UNSET)
-
-        _ordering = d.pop("ordering", UNSET)
-        ordering: SearchOrdering | Unset
-        if isinstance(_ordering, Unset):
-            ordering = UNSET
-        else:
-            ordering = SearchOrdering(_ordering)
-
-        page = d.pop("page", UNSET)
-
-        query = d.pop("query", UNSET)
-
-        sort_by = d.pop("sortBy", UNSET)
-
-        sort_by_geo_points = d.pop("sortByGeoPoints", UNSET)
-
-        _sort_by_metric = d.pop("sortByMetric", UNSET)
-        sort_by_metric: SearchSortByMetric | Unset
-        if isinstance(_sort_by_metric, Unset):
-            sort_by_metric = UNSET
-        else:
-            sort_by_metric = SearchSortByMetric(_sort_by_metric)
-
-        search_autocomplete_request = cls(
-            case_sensitive_facet_values=case_sensitive_facet_values,
-            client_uuid=client_uuid,
-            custom_filtered_facets=custom_filtered_facets,
-            distinct_filter=distinct_filter,
-            facets_size=facets_size,
-            filter_around_radius=filter_around_radius,
-            filters=filters,
-            ignore_query_rules=ignore_query_rules,
-            include_facets=include_facets,
-            include_meta=include_meta,
-            limit=limit,
-            max_values_per_facet=max_values_per_facet,
-            ordering=ordering,
-            page=page,
-            query=query,
-            sort_by=sort_by,
-            sort_by_geo_points=sort_by_geo_points,
-            sort_by_metric=sort_by_metric,
-        )
-
-        search_autocomplete_request.additional_properties = d
         return search_autocomplete_request
 
     @property
@@ -269,3 +318,17 @@ class SearchAutocompleteRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SearchCustomFilteredFacets  # noqa: PLW0603
+    global SearchDistinctFilter  # noqa: PLW0603
+    from ..models.search_custom_filtered_facets import SearchCustomFilteredFacets  # noqa: PLC0415
+    from ..models.search_distinct_filter import SearchDistinctFilter  # noqa: PLC0415
+
+    _unresolved = False

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchCatalogState")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"itemsCatalogId", "enabled"})
+
 
 @_attrs_define
 class SearchCatalogState:
@@ -27,9 +30,10 @@ class SearchCatalogState:
 
         enabled = self.enabled
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if items_catalog_id is not UNSET:
             field_dict["itemsCatalogId"] = items_catalog_id
         if enabled is not UNSET:
@@ -41,25 +45,25 @@ class SearchCatalogState:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            items_catalog_id = d.get("itemsCatalogId", UNSET)
+
+            enabled = d.get("enabled", UNSET)
+
+            search_catalog_state = cls(
+                items_catalog_id,
+                enabled,
+            )
+            if len(d) > ((items_catalog_id is not UNSET) + (enabled is not UNSET)):
+                search_catalog_state.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        items_catalog_id = d.pop("itemsCatalogId", UNSET)
-
-        enabled = d.pop("enabled", UNSET)
-
-        search_catalog_state = cls(
-            items_catalog_id=items_catalog_id,
-            enabled=enabled,
-        )
-
-        search_catalog_state.additional_properties = d
         return search_catalog_state
 
     @property

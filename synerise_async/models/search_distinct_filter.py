@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchDistinctFilter")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"attribute", "maxNumItems", "levelRangeModifier"})
+
 
 @_attrs_define
 class SearchDistinctFilter:
@@ -31,9 +34,10 @@ class SearchDistinctFilter:
 
         level_range_modifier = self.level_range_modifier
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if attribute is not UNSET:
             field_dict["attribute"] = attribute
         if max_num_items is not UNSET:
@@ -47,28 +51,32 @@ class SearchDistinctFilter:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            attribute = d.get("attribute", UNSET)
+
+            max_num_items = d.get("maxNumItems", UNSET)
+
+            level_range_modifier = d.get("levelRangeModifier", UNSET)
+
+            search_distinct_filter = cls(
+                attribute,
+                max_num_items,
+                level_range_modifier,
+            )
+            if len(d) > (
+                (attribute is not UNSET)
+                + (max_num_items is not UNSET)
+                + (level_range_modifier is not UNSET)
+            ):
+                search_distinct_filter.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        attribute = d.pop("attribute", UNSET)
-
-        max_num_items = d.pop("maxNumItems", UNSET)
-
-        level_range_modifier = d.pop("levelRangeModifier", UNSET)
-
-        search_distinct_filter = cls(
-            attribute=attribute,
-            max_num_items=max_num_items,
-            level_range_modifier=level_range_modifier,
-        )
-
-        search_distinct_filter.additional_properties = d
         return search_distinct_filter
 
     @property

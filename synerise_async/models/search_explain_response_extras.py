@@ -17,6 +17,20 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SearchExplainResponseExtras")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "correlationId",
+        "searchId",
+        "customFilteredFacets",
+        "filteredResultFacets",
+        "unfilteredResultFacets",
+        "suggestions",
+        "usedSuggestion",
+        "explanation",
+    }
+)
+
 
 @_attrs_define
 class SearchExplainResponseExtras:
@@ -72,9 +86,10 @@ class SearchExplainResponseExtras:
         if not isinstance(self.explanation, Unset):
             explanation = self.explanation.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if correlation_id is not UNSET:
             field_dict["correlationId"] = correlation_id
         if search_id is not UNSET:
@@ -98,79 +113,66 @@ class SearchExplainResponseExtras:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            correlation_id = d.get("correlationId", UNSET)
+
+            search_id = d.get("searchId", UNSET)
+
+            custom_filtered_facets = d.get("customFilteredFacets", UNSET)
+            if custom_filtered_facets is not UNSET:
+                custom_filtered_facets = SearchResultFacets.from_dict(custom_filtered_facets)
+
+            filtered_result_facets = d.get("filteredResultFacets", UNSET)
+            if filtered_result_facets is not UNSET:
+                filtered_result_facets = SearchResultFacets.from_dict(filtered_result_facets)
+
+            unfiltered_result_facets = d.get("unfilteredResultFacets", UNSET)
+            if unfiltered_result_facets is not UNSET:
+                unfiltered_result_facets = SearchResultFacets.from_dict(unfiltered_result_facets)
+
+            suggestions = d.get("suggestions", UNSET)
+            if suggestions is not UNSET:
+                suggestions = list(map(SearchSuggestion.from_dict, suggestions))
+
+            used_suggestion = d.get("usedSuggestion", UNSET)
+            if used_suggestion is not UNSET:
+                used_suggestion = SearchSuggestion.from_dict(used_suggestion)
+
+            explanation = d.get("explanation", UNSET)
+            if explanation is not UNSET:
+                explanation = SearchExplanation.from_dict(explanation)
+
+            search_explain_response_extras = cls(
+                correlation_id,
+                search_id,
+                custom_filtered_facets,
+                filtered_result_facets,
+                unfiltered_result_facets,
+                suggestions,
+                used_suggestion,
+                explanation,
+            )
+            if len(d) > (
+                (correlation_id is not UNSET)
+                + (search_id is not UNSET)
+                + (custom_filtered_facets is not UNSET)
+                + (filtered_result_facets is not UNSET)
+                + (unfiltered_result_facets is not UNSET)
+                + (suggestions is not UNSET)
+                + (used_suggestion is not UNSET)
+                + (explanation is not UNSET)
+            ):
+                search_explain_response_extras.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.search_explanation import SearchExplanation  # noqa: PLC0415
-        from ..models.search_result_facets import SearchResultFacets  # noqa: PLC0415
-        from ..models.search_suggestion import SearchSuggestion  # noqa: PLC0415
-
-        d = dict(src_dict)
-        correlation_id = d.pop("correlationId", UNSET)
-
-        search_id = d.pop("searchId", UNSET)
-
-        _custom_filtered_facets = d.pop("customFilteredFacets", UNSET)
-        custom_filtered_facets: SearchResultFacets | Unset
-        if isinstance(_custom_filtered_facets, Unset):
-            custom_filtered_facets = UNSET
-        else:
-            custom_filtered_facets = SearchResultFacets.from_dict(_custom_filtered_facets)
-
-        _filtered_result_facets = d.pop("filteredResultFacets", UNSET)
-        filtered_result_facets: SearchResultFacets | Unset
-        if isinstance(_filtered_result_facets, Unset):
-            filtered_result_facets = UNSET
-        else:
-            filtered_result_facets = SearchResultFacets.from_dict(_filtered_result_facets)
-
-        _unfiltered_result_facets = d.pop("unfilteredResultFacets", UNSET)
-        unfiltered_result_facets: SearchResultFacets | Unset
-        if isinstance(_unfiltered_result_facets, Unset):
-            unfiltered_result_facets = UNSET
-        else:
-            unfiltered_result_facets = SearchResultFacets.from_dict(_unfiltered_result_facets)
-
-        _suggestions = d.pop("suggestions", UNSET)
-        suggestions: list[SearchSuggestion] | Unset = UNSET
-        if _suggestions is not UNSET:
-            suggestions = []
-            for suggestions_item_data in _suggestions:
-                suggestions_item = SearchSuggestion.from_dict(suggestions_item_data)
-
-                suggestions.append(suggestions_item)
-
-        _used_suggestion = d.pop("usedSuggestion", UNSET)
-        used_suggestion: SearchSuggestion | Unset
-        if isinstance(_used_suggestion, Unset):
-            used_suggestion = UNSET
-        else:
-            used_suggestion = SearchSuggestion.from_dict(_used_suggestion)
-
-        _explanation = d.pop("explanation", UNSET)
-        explanation: SearchExplanation | Unset
-        if isinstance(_explanation, Unset):
-            explanation = UNSET
-        else:
-            explanation = SearchExplanation.from_dict(_explanation)
-
-        search_explain_response_extras = cls(
-            correlation_id=correlation_id,
-            search_id=search_id,
-            custom_filtered_facets=custom_filtered_facets,
-            filtered_result_facets=filtered_result_facets,
-            unfiltered_result_facets=unfiltered_result_facets,
-            suggestions=suggestions,
-            used_suggestion=used_suggestion,
-            explanation=explanation,
-        )
-
-        search_explain_response_extras.additional_properties = d
         return search_explain_response_extras
 
     @property
@@ -188,3 +190,19 @@ class SearchExplainResponseExtras:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SearchExplanation  # noqa: PLW0603
+    global SearchResultFacets  # noqa: PLW0603
+    global SearchSuggestion  # noqa: PLW0603
+    from ..models.search_explanation import SearchExplanation  # noqa: PLC0415
+    from ..models.search_result_facets import SearchResultFacets  # noqa: PLC0415
+    from ..models.search_suggestion import SearchSuggestion  # noqa: PLC0415
+
+    _unresolved = False

@@ -21,6 +21,29 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SearchIndexConfigInput")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "indexName",
+        "description",
+        "enabled",
+        "itemsCatalogId",
+        "language",
+        "ignoreUnavailableItems",
+        "typoToleranceOnNumericValues",
+        "searchableAttributes",
+        "filterableAttributes",
+        "facetableAttributes",
+        "sortableAttributes",
+        "distinctFilterAttributes",
+        "scoring",
+        "suggestions",
+        "recentSearches",
+        "analyzers",
+        "tokenizer",
+    }
+)
+
 
 @_attrs_define
 class SearchIndexConfigInput:
@@ -119,9 +142,10 @@ class SearchIndexConfigInput:
         if not isinstance(self.tokenizer, Unset):
             tokenizer = self.tokenizer.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if index_name is not UNSET:
             field_dict["indexName"] = index_name
         if description is not UNSET:
@@ -163,130 +187,112 @@ class SearchIndexConfigInput:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            index_name = d.get("indexName", UNSET)
+
+            description = d.get("description", UNSET)
+
+            enabled = d.get("enabled", UNSET)
+
+            items_catalog_id = d.get("itemsCatalogId", UNSET)
+
+            language = d.get("language", UNSET)
+
+            ignore_unavailable_items = d.get("ignoreUnavailableItems", UNSET)
+
+            typo_tolerance_on_numeric_values = d.get("typoToleranceOnNumericValues", UNSET)
+
+            searchable_attributes = d.get("searchableAttributes", UNSET)
+            if searchable_attributes is not UNSET:
+                searchable_attributes = SearchSearchableAttributes.from_dict(searchable_attributes)
+
+            filterable_attributes = d.get("filterableAttributes", UNSET)
+            if filterable_attributes is not UNSET:
+                filterable_attributes = SearchAttributeGroups.from_dict(filterable_attributes)
+
+            facetable_attributes = d.get("facetableAttributes", UNSET)
+            if facetable_attributes is not UNSET:
+                facetable_attributes = SearchAttributeGroups.from_dict(facetable_attributes)
+
+            sortable_attributes = d.get("sortableAttributes", UNSET)
+            if sortable_attributes is not UNSET:
+                sortable_attributes = SearchAttributeGroups.from_dict(sortable_attributes)
+
+            distinct_filter_attributes = d.get("distinctFilterAttributes", UNSET)
+            if distinct_filter_attributes is not UNSET:
+                distinct_filter_attributes = SearchAttributeGroups.from_dict(
+                    distinct_filter_attributes
+                )
+
+            scoring = d.get("scoring", UNSET)
+            if scoring is not UNSET:
+                scoring = SearchIndexScoring.from_dict(scoring)
+
+            suggestions = d.get("suggestions", UNSET)
+            if suggestions is not UNSET:
+                suggestions = SearchIndexSuggestionsSettings.from_dict(suggestions)
+
+            recent_searches = d.get("recentSearches", UNSET)
+            if recent_searches is not UNSET:
+                recent_searches = SearchIndexRecentSearches.from_dict(recent_searches)
+
+            analyzers = d.get("analyzers", UNSET)
+            if analyzers is not UNSET:
+                analyzers = SearchIndexAnalyzers.from_dict(analyzers)
+
+            tokenizer = d.get("tokenizer", UNSET)
+            if tokenizer is not UNSET:
+                tokenizer = SearchIndexTokenizer.from_dict(tokenizer)
+
+            search_index_config_input = cls(
+                index_name,
+                description,
+                enabled,
+                items_catalog_id,
+                language,
+                ignore_unavailable_items,
+                typo_tolerance_on_numeric_values,
+                searchable_attributes,
+                filterable_attributes,
+                facetable_attributes,
+                sortable_attributes,
+                distinct_filter_attributes,
+                scoring,
+                suggestions,
+                recent_searches,
+                analyzers,
+                tokenizer,
+            )
+            if len(d) > (
+                (index_name is not UNSET)
+                + (description is not UNSET)
+                + (enabled is not UNSET)
+                + (items_catalog_id is not UNSET)
+                + (language is not UNSET)
+                + (ignore_unavailable_items is not UNSET)
+                + (typo_tolerance_on_numeric_values is not UNSET)
+                + (searchable_attributes is not UNSET)
+                + (filterable_attributes is not UNSET)
+                + (facetable_attributes is not UNSET)
+                + (sortable_attributes is not UNSET)
+                + (distinct_filter_attributes is not UNSET)
+                + (scoring is not UNSET)
+                + (suggestions is not UNSET)
+                + (recent_searches is not UNSET)
+                + (analyzers is not UNSET)
+                + (tokenizer is not UNSET)
+            ):
+                search_index_config_input.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.search_attribute_groups import SearchAttributeGroups  # noqa: PLC0415
-        from ..models.search_index_analyzers import SearchIndexAnalyzers  # noqa: PLC0415
-        from ..models.search_index_recent_searches import SearchIndexRecentSearches  # noqa: PLC0415
-        from ..models.search_index_scoring import SearchIndexScoring  # noqa: PLC0415
-        from ..models.search_index_suggestions_settings import SearchIndexSuggestionsSettings  # noqa: PLC0415
-        from ..models.search_index_tokenizer import SearchIndexTokenizer  # noqa: PLC0415
-        from ..models.search_searchable_attributes import SearchSearchableAttributes  # noqa: PLC0415
-
-        d = dict(src_dict)
-        index_name = d.pop("indexName", UNSET)
-
-        description = d.pop("description", UNSET)
-
-        enabled = d.pop("enabled", UNSET)
-
-        items_catalog_id = d.pop("itemsCatalogId", UNSET)
-
-        language = d.pop("language", UNSET)
-
-        ignore_unavailable_items = d.pop("ignoreUnavailableItems", UNSET)
-
-        typo_tolerance_on_numeric_values = d.pop("typoToleranceOnNumericValues", UNSET)
-
-        _searchable_attributes = d.pop("searchableAttributes", UNSET)
-        searchable_attributes: SearchSearchableAttributes | Unset
-        if isinstance(_searchable_attributes, Unset):
-            searchable_attributes = UNSET
-        else:
-            searchable_attributes = SearchSearchableAttributes.from_dict(_searchable_attributes)
-
-        _filterable_attributes = d.pop("filterableAttributes", UNSET)
-        filterable_attributes: SearchAttributeGroups | Unset
-        if isinstance(_filterable_attributes, Unset):
-            filterable_attributes = UNSET
-        else:
-            filterable_attributes = SearchAttributeGroups.from_dict(_filterable_attributes)
-
-        _facetable_attributes = d.pop("facetableAttributes", UNSET)
-        facetable_attributes: SearchAttributeGroups | Unset
-        if isinstance(_facetable_attributes, Unset):
-            facetable_attributes = UNSET
-        else:
-            facetable_attributes = SearchAttributeGroups.from_dict(_facetable_attributes)
-
-        _sortable_attributes = d.pop("sortableAttributes", UNSET)
-        sortable_attributes: SearchAttributeGroups | Unset
-        if isinstance(_sortable_attributes, Unset):
-            sortable_attributes = UNSET
-        else:
-            sortable_attributes = SearchAttributeGroups.from_dict(_sortable_attributes)
-
-        _distinct_filter_attributes = d.pop("distinctFilterAttributes", UNSET)
-        distinct_filter_attributes: SearchAttributeGroups | Unset
-        if isinstance(_distinct_filter_attributes, Unset):
-            distinct_filter_attributes = UNSET
-        else:
-            distinct_filter_attributes = SearchAttributeGroups.from_dict(
-                _distinct_filter_attributes
-            )
-
-        _scoring = d.pop("scoring", UNSET)
-        scoring: SearchIndexScoring | Unset
-        if isinstance(_scoring, Unset):
-            scoring = UNSET
-        else:
-            scoring = SearchIndexScoring.from_dict(_scoring)
-
-        _suggestions = d.pop("suggestions", UNSET)
-        suggestions: SearchIndexSuggestionsSettings | Unset
-        if isinstance(_suggestions, Unset):
-            suggestions = UNSET
-        else:
-            suggestions = SearchIndexSuggestionsSettings.from_dict(_suggestions)
-
-        _recent_searches = d.pop("recentSearches", UNSET)
-        recent_searches: SearchIndexRecentSearches | Unset
-        if isinstance(_recent_searches, Unset):
-            recent_searches = UNSET
-        else:
-            recent_searches = SearchIndexRecentSearches.from_dict(_recent_searches)
-
-        _analyzers = d.pop("analyzers", UNSET)
-        analyzers: SearchIndexAnalyzers | Unset
-        if isinstance(_analyzers, Unset):
-            analyzers = UNSET
-        else:
-            analyzers = SearchIndexAnalyzers.from_dict(_analyzers)
-
-        _tokenizer = d.pop("tokenizer", UNSET)
-        tokenizer: SearchIndexTokenizer | Unset
-        if isinstance(_tokenizer, Unset):
-            tokenizer = UNSET
-        else:
-            tokenizer = SearchIndexTokenizer.from_dict(_tokenizer)
-
-        search_index_config_input = cls(
-            index_name=index_name,
-            description=description,
-            enabled=enabled,
-            items_catalog_id=items_catalog_id,
-            language=language,
-            ignore_unavailable_items=ignore_unavailable_items,
-            typo_tolerance_on_numeric_values=typo_tolerance_on_numeric_values,
-            searchable_attributes=searchable_attributes,
-            filterable_attributes=filterable_attributes,
-            facetable_attributes=facetable_attributes,
-            sortable_attributes=sortable_attributes,
-            distinct_filter_attributes=distinct_filter_attributes,
-            scoring=scoring,
-            suggestions=suggestions,
-            recent_searches=recent_searches,
-            analyzers=analyzers,
-            tokenizer=tokenizer,
-        )
-
-        search_index_config_input.additional_properties = d
         return search_index_config_input
 
     @property
@@ -304,3 +310,27 @@ class SearchIndexConfigInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SearchAttributeGroups  # noqa: PLW0603
+    global SearchIndexAnalyzers  # noqa: PLW0603
+    global SearchIndexRecentSearches  # noqa: PLW0603
+    global SearchIndexScoring  # noqa: PLW0603
+    global SearchIndexSuggestionsSettings  # noqa: PLW0603
+    global SearchIndexTokenizer  # noqa: PLW0603
+    global SearchSearchableAttributes  # noqa: PLW0603
+    from ..models.search_attribute_groups import SearchAttributeGroups  # noqa: PLC0415
+    from ..models.search_index_analyzers import SearchIndexAnalyzers  # noqa: PLC0415
+    from ..models.search_index_recent_searches import SearchIndexRecentSearches  # noqa: PLC0415
+    from ..models.search_index_scoring import SearchIndexScoring  # noqa: PLC0415
+    from ..models.search_index_suggestions_settings import SearchIndexSuggestionsSettings  # noqa: PLC0415
+    from ..models.search_index_tokenizer import SearchIndexTokenizer  # noqa: PLC0415
+    from ..models.search_searchable_attributes import SearchSearchableAttributes  # noqa: PLC0415
+
+    _unresolved = False

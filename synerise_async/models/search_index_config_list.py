@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SearchIndexConfigList")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"data", "meta"})
+
 
 @_attrs_define
 class SearchIndexConfigList:
@@ -40,9 +43,10 @@ class SearchIndexConfigList:
         if not isinstance(self.meta, Unset):
             meta = self.meta.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if data is not UNSET:
             field_dict["data"] = data
         if meta is not UNSET:
@@ -54,40 +58,31 @@ class SearchIndexConfigList:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            data = d.get("data", UNSET)
+            if data is not UNSET:
+                data = list(map(SearchIndexConfig.from_dict, data))
+
+            meta = d.get("meta", UNSET)
+            if meta is not UNSET:
+                meta = SearchPaginationMeta.from_dict(meta)
+
+            search_index_config_list = cls(
+                data,
+                meta,
+            )
+            if len(d) > ((data is not UNSET) + (meta is not UNSET)):
+                search_index_config_list.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.search_index_config import SearchIndexConfig  # noqa: PLC0415
-        from ..models.search_pagination_meta import SearchPaginationMeta  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _data = d.pop("data", UNSET)
-        data: list[SearchIndexConfig] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = SearchIndexConfig.from_dict(data_item_data)
-
-                data.append(data_item)
-
-        _meta = d.pop("meta", UNSET)
-        meta: SearchPaginationMeta | Unset
-        if isinstance(_meta, Unset):
-            meta = UNSET
-        else:
-            meta = SearchPaginationMeta.from_dict(_meta)
-
-        search_index_config_list = cls(
-            data=data,
-            meta=meta,
-        )
-
-        search_index_config_list.additional_properties = d
         return search_index_config_list
 
     @property
@@ -105,3 +100,17 @@ class SearchIndexConfigList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SearchIndexConfig  # noqa: PLW0603
+    global SearchPaginationMeta  # noqa: PLW0603
+    from ..models.search_index_config import SearchIndexConfig  # noqa: PLC0415
+    from ..models.search_pagination_meta import SearchPaginationMeta  # noqa: PLC0415
+
+    _unresolved = False

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchIndexCopyRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"targetIndexId", "copyRules", "copySynonyms"})
+
 
 @_attrs_define
 class SearchIndexCopyRequest:
@@ -31,9 +34,10 @@ class SearchIndexCopyRequest:
 
         copy_synonyms = self.copy_synonyms
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if target_index_id is not UNSET:
             field_dict["targetIndexId"] = target_index_id
         if copy_rules is not UNSET:
@@ -47,28 +51,32 @@ class SearchIndexCopyRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            target_index_id = d.get("targetIndexId", UNSET)
+
+            copy_rules = d.get("copyRules", UNSET)
+
+            copy_synonyms = d.get("copySynonyms", UNSET)
+
+            search_index_copy_request = cls(
+                target_index_id,
+                copy_rules,
+                copy_synonyms,
+            )
+            if len(d) > (
+                (target_index_id is not UNSET)
+                + (copy_rules is not UNSET)
+                + (copy_synonyms is not UNSET)
+            ):
+                search_index_copy_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        target_index_id = d.pop("targetIndexId", UNSET)
-
-        copy_rules = d.pop("copyRules", UNSET)
-
-        copy_synonyms = d.pop("copySynonyms", UNSET)
-
-        search_index_copy_request = cls(
-            target_index_id=target_index_id,
-            copy_rules=copy_rules,
-            copy_synonyms=copy_synonyms,
-        )
-
-        search_index_copy_request.additional_properties = d
         return search_index_copy_request
 
     @property

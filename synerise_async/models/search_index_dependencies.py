@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,6 +10,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchIndexDependencies")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"dependentSuggestionIndices", "strictlyDependentSuggestionIndices"})
 
 
 @_attrs_define
@@ -31,9 +34,10 @@ class SearchIndexDependencies:
         if not isinstance(self.strictly_dependent_suggestion_indices, Unset):
             strictly_dependent_suggestion_indices = self.strictly_dependent_suggestion_indices
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if dependent_suggestion_indices is not UNSET:
             field_dict["dependentSuggestionIndices"] = dependent_suggestion_indices
         if strictly_dependent_suggestion_indices is not UNSET:
@@ -45,27 +49,30 @@ class SearchIndexDependencies:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            dependent_suggestion_indices = d.get("dependentSuggestionIndices", UNSET)
+
+            strictly_dependent_suggestion_indices = d.get(
+                "strictlyDependentSuggestionIndices", UNSET
+            )
+
+            search_index_dependencies = cls(
+                dependent_suggestion_indices,
+                strictly_dependent_suggestion_indices,
+            )
+            if len(d) > (
+                (dependent_suggestion_indices is not UNSET)
+                + (strictly_dependent_suggestion_indices is not UNSET)
+            ):
+                search_index_dependencies.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        dependent_suggestion_indices = cast(list[str], d.pop("dependentSuggestionIndices", UNSET))
-
-        strictly_dependent_suggestion_indices = cast(
-            list[str], d.pop("strictlyDependentSuggestionIndices", UNSET)
-        )
-
-        search_index_dependencies = cls(
-            dependent_suggestion_indices=dependent_suggestion_indices,
-            strictly_dependent_suggestion_indices=strictly_dependent_suggestion_indices,
-        )
-
-        search_index_dependencies.additional_properties = d
         return search_index_dependencies
 
     @property

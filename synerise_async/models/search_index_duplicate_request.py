@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchIndexDuplicateRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"duplicateRules", "duplicateSynonyms"})
+
 
 @_attrs_define
 class SearchIndexDuplicateRequest:
@@ -27,9 +30,10 @@ class SearchIndexDuplicateRequest:
 
         duplicate_synonyms = self.duplicate_synonyms
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if duplicate_rules is not UNSET:
             field_dict["duplicateRules"] = duplicate_rules
         if duplicate_synonyms is not UNSET:
@@ -41,25 +45,25 @@ class SearchIndexDuplicateRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            duplicate_rules = d.get("duplicateRules", UNSET)
+
+            duplicate_synonyms = d.get("duplicateSynonyms", UNSET)
+
+            search_index_duplicate_request = cls(
+                duplicate_rules,
+                duplicate_synonyms,
+            )
+            if len(d) > ((duplicate_rules is not UNSET) + (duplicate_synonyms is not UNSET)):
+                search_index_duplicate_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        duplicate_rules = d.pop("duplicateRules", UNSET)
-
-        duplicate_synonyms = d.pop("duplicateSynonyms", UNSET)
-
-        search_index_duplicate_request = cls(
-            duplicate_rules=duplicate_rules,
-            duplicate_synonyms=duplicate_synonyms,
-        )
-
-        search_index_duplicate_request.additional_properties = d
         return search_index_duplicate_request
 
     @property

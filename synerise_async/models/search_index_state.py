@@ -13,6 +13,14 @@ from ..types import UNSET, Unset, parse_datetime, serialize_datetime
 
 T = TypeVar("T", bound="SearchIndexState")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"indexId", "state", "lastConfigChange", "errorReason", "log"})
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_SEARCH_INDEX_STATE_VALUE_BY_VALUE = cast(
+    "dict[Any, SearchIndexStateValue]", SearchIndexStateValue._value2member_map_
+)
+
 
 @_attrs_define
 class SearchIndexState:
@@ -35,7 +43,7 @@ class SearchIndexState:
 
         state: str | Unset = UNSET
         if not isinstance(self.state, Unset):
-            state = self.state.value
+            state = self.state._value_
 
         last_config_change: str | int | float | Unset = UNSET
         if not isinstance(self.last_config_change, Unset):
@@ -53,9 +61,10 @@ class SearchIndexState:
         else:
             log = self.log
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if index_id is not UNSET:
             field_dict["indexId"] = index_id
         if state is not UNSET:
@@ -73,58 +82,48 @@ class SearchIndexState:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            index_id = d.get("indexId", UNSET)
+
+            state = d.get("state", UNSET)
+            if state is not UNSET:
+                state = (
+                    _SEARCH_INDEX_STATE_VALUE_BY_VALUE.get(state)
+                    if state.__class__ is str
+                    else None
+                ) or SearchIndexStateValue(state)
+
+            last_config_change = d.get("lastConfigChange", UNSET)
+            if last_config_change is not UNSET:
+                last_config_change = parse_datetime(last_config_change)
+
+            error_reason = d.get("errorReason", UNSET)
+
+            log = d.get("log", UNSET)
+
+            search_index_state = cls(
+                index_id,
+                state,
+                last_config_change,
+                error_reason,
+                log,
+            )
+            if len(d) > (
+                (index_id is not UNSET)
+                + (state is not UNSET)
+                + (last_config_change is not UNSET)
+                + (error_reason is not UNSET)
+                + (log is not UNSET)
+            ):
+                search_index_state.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        index_id = d.pop("indexId", UNSET)
-
-        _state = d.pop("state", UNSET)
-        state: SearchIndexStateValue | Unset
-        if isinstance(_state, Unset):
-            state = UNSET
-        else:
-            state = SearchIndexStateValue(_state)
-
-        _last_config_change = d.pop("lastConfigChange", UNSET)
-        last_config_change: datetime.datetime | Unset
-        if isinstance(_last_config_change, Unset):
-            last_config_change = UNSET
-        else:
-            last_config_change = parse_datetime(_last_config_change)
-
-        def _parse_error_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        error_reason = _parse_error_reason(d.pop("errorReason", UNSET))
-
-        def _parse_log(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        log = _parse_log(d.pop("log", UNSET))
-
-        search_index_state = cls(
-            index_id=index_id,
-            state=state,
-            last_config_change=last_config_change,
-            error_reason=error_reason,
-            log=log,
-        )
-
-        search_index_state.additional_properties = d
         return search_index_state
 
     @property

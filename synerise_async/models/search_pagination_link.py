@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,14 @@ from ..models.search_pagination_link_rel import SearchPaginationLinkRel
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchPaginationLink")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"rel", "url"})
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_SEARCH_PAGINATION_LINK_REL_BY_VALUE = cast(
+    "dict[Any, SearchPaginationLinkRel]", SearchPaginationLinkRel._value2member_map_
+)
 
 
 @_attrs_define
@@ -26,13 +34,14 @@ class SearchPaginationLink:
     def to_dict(self) -> dict[str, Any]:
         rel: str | Unset = UNSET
         if not isinstance(self.rel, Unset):
-            rel = self.rel.value
+            rel = self.rel._value_
 
         url = self.url
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if rel is not UNSET:
             field_dict["rel"] = rel
         if url is not UNSET:
@@ -44,30 +53,29 @@ class SearchPaginationLink:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            rel = d.get("rel", UNSET)
+            if rel is not UNSET:
+                rel = (
+                    _SEARCH_PAGINATION_LINK_REL_BY_VALUE.get(rel) if rel.__class__ is str else None
+                ) or SearchPaginationLinkRel(rel)
+
+            url = d.get("url", UNSET)
+
+            search_pagination_link = cls(
+                rel,
+                url,
+            )
+            if len(d) > ((rel is not UNSET) + (url is not UNSET)):
+                search_pagination_link.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        _rel = d.pop("rel", UNSET)
-        rel: SearchPaginationLinkRel | Unset
-        if isinstance(_rel, Unset):
-            rel = UNSET
-        else:
-            rel = SearchPaginationLinkRel(_rel)
-
-        url = d.pop("url", UNSET)
-
-        search_pagination_link = cls(
-            rel=rel,
-            url=url,
-        )
-
-        search_pagination_link.additional_properties = d
         return search_pagination_link
 
     @property

@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SearchPaginationMeta")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"code", "limit", "page", "totalCount", "totalPages", "sortedBy", "ordering", "link"}
+)
+
 
 @_attrs_define
 class SearchPaginationMeta:
@@ -64,9 +69,10 @@ class SearchPaginationMeta:
                 link_item = link_item_data.to_dict()
                 link.append(link_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if code is not UNSET:
             field_dict["code"] = code
         if limit is not UNSET:
@@ -90,52 +96,56 @@ class SearchPaginationMeta:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            code = d.get("code", UNSET)
+
+            limit = d.get("limit", UNSET)
+
+            page = d.get("page", UNSET)
+
+            total_count = d.get("totalCount", UNSET)
+
+            total_pages = d.get("totalPages", UNSET)
+
+            sorted_by = d.get("sortedBy", UNSET)
+
+            ordering = d.get("ordering", UNSET)
+
+            link = d.get("link", UNSET)
+            if link is not UNSET:
+                link = list(map(SearchPaginationLink.from_dict, link))
+
+            search_pagination_meta = cls(
+                code,
+                limit,
+                page,
+                total_count,
+                total_pages,
+                sorted_by,
+                ordering,
+                link,
+            )
+            if len(d) > (
+                (code is not UNSET)
+                + (limit is not UNSET)
+                + (page is not UNSET)
+                + (total_count is not UNSET)
+                + (total_pages is not UNSET)
+                + (sorted_by is not UNSET)
+                + (ordering is not UNSET)
+                + (link is not UNSET)
+            ):
+                search_pagination_meta.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.search_pagination_link import SearchPaginationLink  # noqa: PLC0415
-
-        d = dict(src_dict)
-        code = d.pop("code", UNSET)
-
-        limit = d.pop("limit", UNSET)
-
-        page = d.pop("page", UNSET)
-
-        total_count = d.pop("totalCount", UNSET)
-
-        total_pages = d.pop("totalPages", UNSET)
-
-        sorted_by = d.pop("sortedBy", UNSET)
-
-        ordering = d.pop("ordering", UNSET)
-
-        _link = d.pop("link", UNSET)
-        link: list[SearchPaginationLink] | Unset = UNSET
-        if _link is not UNSET:
-            link = []
-            for link_item_data in _link:
-                link_item = SearchPaginationLink.from_dict(link_item_data)
-
-                link.append(link_item)
-
-        search_pagination_meta = cls(
-            code=code,
-            limit=limit,
-            page=page,
-            total_count=total_count,
-            total_pages=total_pages,
-            sorted_by=sorted_by,
-            ordering=ordering,
-            link=link,
-        )
-
-        search_pagination_meta.additional_properties = d
         return search_pagination_meta
 
     @property
@@ -153,3 +163,15 @@ class SearchPaginationMeta:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SearchPaginationLink  # noqa: PLW0603
+    from ..models.search_pagination_link import SearchPaginationLink  # noqa: PLC0415
+
+    _unresolved = False

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SearchResponse")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"data", "extras", "meta"})
+
 
 @_attrs_define
 class SearchResponse:
@@ -49,9 +52,10 @@ class SearchResponse:
         if not isinstance(self.meta, Unset):
             meta = self.meta.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if data is not UNSET:
             field_dict["data"] = data
         if extras is not UNSET:
@@ -65,49 +69,36 @@ class SearchResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            data = d.get("data", UNSET)
+            if data is not UNSET:
+                data = list(map(SearchResultItem.from_dict, data))
+
+            extras = d.get("extras", UNSET)
+            if extras is not UNSET:
+                extras = SearchResponseExtras.from_dict(extras)
+
+            meta = d.get("meta", UNSET)
+            if meta is not UNSET:
+                meta = SearchPaginationMeta.from_dict(meta)
+
+            search_response = cls(
+                data,
+                extras,
+                meta,
+            )
+            if len(d) > ((data is not UNSET) + (extras is not UNSET) + (meta is not UNSET)):
+                search_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.search_pagination_meta import SearchPaginationMeta  # noqa: PLC0415
-        from ..models.search_response_extras import SearchResponseExtras  # noqa: PLC0415
-        from ..models.search_result_item import SearchResultItem  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _data = d.pop("data", UNSET)
-        data: list[SearchResultItem] | Unset = UNSET
-        if _data is not UNSET:
-            data = []
-            for data_item_data in _data:
-                data_item = SearchResultItem.from_dict(data_item_data)
-
-                data.append(data_item)
-
-        _extras = d.pop("extras", UNSET)
-        extras: SearchResponseExtras | Unset
-        if isinstance(_extras, Unset):
-            extras = UNSET
-        else:
-            extras = SearchResponseExtras.from_dict(_extras)
-
-        _meta = d.pop("meta", UNSET)
-        meta: SearchPaginationMeta | Unset
-        if isinstance(_meta, Unset):
-            meta = UNSET
-        else:
-            meta = SearchPaginationMeta.from_dict(_meta)
-
-        search_response = cls(
-            data=data,
-            extras=extras,
-            meta=meta,
-        )
-
-        search_response.additional_properties = d
         return search_response
 
     @property
@@ -125,3 +116,19 @@ class SearchResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SearchPaginationMeta  # noqa: PLW0603
+    global SearchResponseExtras  # noqa: PLW0603
+    global SearchResultItem  # noqa: PLW0603
+    from ..models.search_pagination_meta import SearchPaginationMeta  # noqa: PLC0415
+    from ..models.search_response_extras import SearchResponseExtras  # noqa: PLC0415
+    from ..models.search_result_item import SearchResultItem  # noqa: PLC0415
+
+    _unresolved = False

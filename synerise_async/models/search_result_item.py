@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,6 +10,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchResultItem")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"_promotedByRules"})
 
 
 @_attrs_define
@@ -28,9 +31,10 @@ class SearchResultItem:
         if not isinstance(self.field_promoted_by_rules, Unset):
             field_promoted_by_rules = self.field_promoted_by_rules
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if field_promoted_by_rules is not UNSET:
             field_dict["_promotedByRules"] = field_promoted_by_rules
 
@@ -40,22 +44,22 @@ class SearchResultItem:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            field_promoted_by_rules = d.get("_promotedByRules", UNSET)
+
+            search_result_item = cls(
+                field_promoted_by_rules,
+            )
+            if len(d) > (field_promoted_by_rules is not UNSET):
+                search_result_item.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        field_promoted_by_rules = cast(list[int], d.pop("_promotedByRules", UNSET))
-
-        search_result_item = cls(
-            field_promoted_by_rules=field_promoted_by_rules,
-        )
-
-        search_result_item.additional_properties = d
         return search_result_item
 
     @property

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,6 +10,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchSearchableAttributes")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"fullText", "fullTextBoosted", "fullTextStronglyBoosted"})
 
 
 @_attrs_define
@@ -37,9 +40,10 @@ class SearchSearchableAttributes:
         if not isinstance(self.full_text_strongly_boosted, Unset):
             full_text_strongly_boosted = self.full_text_strongly_boosted
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if full_text is not UNSET:
             field_dict["fullText"] = full_text
         if full_text_boosted is not UNSET:
@@ -53,28 +57,32 @@ class SearchSearchableAttributes:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            full_text = d.get("fullText", UNSET)
+
+            full_text_boosted = d.get("fullTextBoosted", UNSET)
+
+            full_text_strongly_boosted = d.get("fullTextStronglyBoosted", UNSET)
+
+            search_searchable_attributes = cls(
+                full_text,
+                full_text_boosted,
+                full_text_strongly_boosted,
+            )
+            if len(d) > (
+                (full_text is not UNSET)
+                + (full_text_boosted is not UNSET)
+                + (full_text_strongly_boosted is not UNSET)
+            ):
+                search_searchable_attributes.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        full_text = cast(list[str], d.pop("fullText", UNSET))
-
-        full_text_boosted = cast(list[str], d.pop("fullTextBoosted", UNSET))
-
-        full_text_strongly_boosted = cast(list[str], d.pop("fullTextStronglyBoosted", UNSET))
-
-        search_searchable_attributes = cls(
-            full_text=full_text,
-            full_text_boosted=full_text_boosted,
-            full_text_strongly_boosted=full_text_strongly_boosted,
-        )
-
-        search_searchable_attributes.additional_properties = d
         return search_searchable_attributes
 
     @property

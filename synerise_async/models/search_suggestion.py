@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SearchSuggestion")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"text", "highlighted", "score"})
+
 
 @_attrs_define
 class SearchSuggestion:
@@ -31,9 +34,10 @@ class SearchSuggestion:
 
         score = self.score
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if text is not UNSET:
             field_dict["text"] = text
         if highlighted is not UNSET:
@@ -47,28 +51,28 @@ class SearchSuggestion:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            text = d.get("text", UNSET)
+
+            highlighted = d.get("highlighted", UNSET)
+
+            score = d.get("score", UNSET)
+
+            search_suggestion = cls(
+                text,
+                highlighted,
+                score,
+            )
+            if len(d) > ((text is not UNSET) + (highlighted is not UNSET) + (score is not UNSET)):
+                search_suggestion.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        text = d.pop("text", UNSET)
-
-        highlighted = d.pop("highlighted", UNSET)
-
-        score = d.pop("score", UNSET)
-
-        search_suggestion = cls(
-            text=text,
-            highlighted=highlighted,
-            score=score,
-        )
-
-        search_suggestion.additional_properties = d
         return search_suggestion
 
     @property

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SingleEventRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"label", "client", "time", "params", "eventSalt"})
+
 
 @_attrs_define
 class SingleEventRequest:
@@ -53,14 +56,12 @@ class SingleEventRequest:
 
         event_salt = self.event_salt
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "label": label,
-                "client": client,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "label": label,
+            "client": client,
+        }
+
         if time is not UNSET:
             field_dict["time"] = time
         if params is not UNSET:
@@ -74,47 +75,42 @@ class SingleEventRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            label = d["label"]
+
+            client = EventClient.from_dict(d["client"])
+
+            time = d.get("time", UNSET)
+            if time is not UNSET:
+                time = parse_datetime(time)
+
+            params = d.get("params", UNSET)
+            if params is not UNSET:
+                params = EventParams.from_dict(params)
+
+            event_salt = d.get("eventSalt", UNSET)
+
+            single_event_request = cls(
+                label,
+                client,
+                time,
+                params,
+                event_salt,
+            )
+            if len(d) > (
+                2 + (time is not UNSET) + (params is not UNSET) + (event_salt is not UNSET)
+            ):
+                single_event_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.event_client import EventClient  # noqa: PLC0415
-        from ..models.event_params import EventParams  # noqa: PLC0415
-
-        d = dict(src_dict)
-        label = d.pop("label")
-
-        client = EventClient.from_dict(d.pop("client"))
-
-        _time = d.pop("time", UNSET)
-        time: datetime.datetime | Unset
-        if isinstance(_time, Unset):
-            time = UNSET
-        else:
-            time = parse_datetime(_time)
-
-        _params = d.pop("params", UNSET)
-        params: EventParams | Unset
-        if isinstance(_params, Unset):
-            params = UNSET
-        else:
-            params = EventParams.from_dict(_params)
-
-        event_salt = d.pop("eventSalt", UNSET)
-
-        single_event_request = cls(
-            label=label,
-            client=client,
-            time=time,
-            params=params,
-            event_salt=event_salt,
-        )
-
-        single_event_request.additional_properties = d
         return single_event_request
 
     @property
@@ -132,3 +128,17 @@ class SingleEventRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global EventClient  # noqa: PLW0603
+    global EventParams  # noqa: PLW0603
+    from ..models.event_client import EventClient  # noqa: PLC0415
+    from ..models.event_params import EventParams  # noqa: PLC0415
+
+    _unresolved = False

@@ -17,6 +17,21 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SuggestionIndexConfig")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "indexId",
+        "indexName",
+        "description",
+        "enabled",
+        "author",
+        "sources",
+        "denylist",
+        "createdAt",
+        "updatedAt",
+    }
+)
+
 
 @_attrs_define
 class SuggestionIndexConfig:
@@ -72,9 +87,10 @@ class SuggestionIndexConfig:
         if not isinstance(self.updated_at, Unset):
             updated_at = serialize_datetime(self.updated_at)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if index_id is not UNSET:
             field_dict["indexId"] = index_id
         if index_name is not UNSET:
@@ -100,71 +116,66 @@ class SuggestionIndexConfig:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            index_id = d.get("indexId", UNSET)
+
+            index_name = d.get("indexName", UNSET)
+
+            description = d.get("description", UNSET)
+
+            enabled = d.get("enabled", UNSET)
+
+            author = d.get("author", UNSET)
+
+            sources = d.get("sources", UNSET)
+            if sources is not UNSET:
+                sources = SuggestionIndexSources.from_dict(sources)
+
+            denylist = d.get("denylist", UNSET)
+            if denylist is not UNSET:
+                denylist = list(map(SuggestionIndexSource.from_dict, denylist))
+
+            created_at = d.get("createdAt", UNSET)
+            if created_at is not UNSET:
+                created_at = parse_datetime(created_at)
+
+            updated_at = d.get("updatedAt", UNSET)
+            if updated_at is not UNSET:
+                updated_at = parse_datetime(updated_at)
+
+            suggestion_index_config = cls(
+                index_id,
+                index_name,
+                description,
+                enabled,
+                author,
+                sources,
+                denylist,
+                created_at,
+                updated_at,
+            )
+            if len(d) > (
+                (index_id is not UNSET)
+                + (index_name is not UNSET)
+                + (description is not UNSET)
+                + (enabled is not UNSET)
+                + (author is not UNSET)
+                + (sources is not UNSET)
+                + (denylist is not UNSET)
+                + (created_at is not UNSET)
+                + (updated_at is not UNSET)
+            ):
+                suggestion_index_config.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.suggestion_index_source import SuggestionIndexSource  # noqa: PLC0415
-        from ..models.suggestion_index_sources import SuggestionIndexSources  # noqa: PLC0415
-
-        d = dict(src_dict)
-        index_id = d.pop("indexId", UNSET)
-
-        index_name = d.pop("indexName", UNSET)
-
-        description = d.pop("description", UNSET)
-
-        enabled = d.pop("enabled", UNSET)
-
-        author = d.pop("author", UNSET)
-
-        _sources = d.pop("sources", UNSET)
-        sources: SuggestionIndexSources | Unset
-        if isinstance(_sources, Unset):
-            sources = UNSET
-        else:
-            sources = SuggestionIndexSources.from_dict(_sources)
-
-        _denylist = d.pop("denylist", UNSET)
-        denylist: list[SuggestionIndexSource] | Unset = UNSET
-        if _denylist is not UNSET:
-            denylist = []
-            for denylist_item_data in _denylist:
-                denylist_item = SuggestionIndexSource.from_dict(denylist_item_data)
-
-                denylist.append(denylist_item)
-
-        _created_at = d.pop("createdAt", UNSET)
-        created_at: datetime.datetime | Unset
-        if isinstance(_created_at, Unset):
-            created_at = UNSET
-        else:
-            created_at = parse_datetime(_created_at)
-
-        _updated_at = d.pop("updatedAt", UNSET)
-        updated_at: datetime.datetime | Unset
-        if isinstance(_updated_at, Unset):
-            updated_at = UNSET
-        else:
-            updated_at = parse_datetime(_updated_at)
-
-        suggestion_index_config = cls(
-            index_id=index_id,
-            index_name=index_name,
-            description=description,
-            enabled=enabled,
-            author=author,
-            sources=sources,
-            denylist=denylist,
-            created_at=created_at,
-            updated_at=updated_at,
-        )
-
-        suggestion_index_config.additional_properties = d
         return suggestion_index_config
 
     @property
@@ -182,3 +193,17 @@ class SuggestionIndexConfig:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SuggestionIndexSource  # noqa: PLW0603
+    global SuggestionIndexSources  # noqa: PLW0603
+    from ..models.suggestion_index_source import SuggestionIndexSource  # noqa: PLC0415
+    from ..models.suggestion_index_sources import SuggestionIndexSources  # noqa: PLC0415
+
+    _unresolved = False

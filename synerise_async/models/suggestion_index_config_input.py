@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SuggestionIndexConfigInput")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"indexName", "description", "enabled", "author", "sources", "denylist"})
+
 
 @_attrs_define
 class SuggestionIndexConfigInput:
@@ -55,9 +58,10 @@ class SuggestionIndexConfigInput:
                 denylist_item = denylist_item_data.to_dict()
                 denylist.append(denylist_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if index_name is not UNSET:
             field_dict["indexName"] = index_name
         if description is not UNSET:
@@ -77,52 +81,50 @@ class SuggestionIndexConfigInput:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            index_name = d.get("indexName", UNSET)
+
+            description = d.get("description", UNSET)
+
+            enabled = d.get("enabled", UNSET)
+
+            author = d.get("author", UNSET)
+
+            sources = d.get("sources", UNSET)
+            if sources is not UNSET:
+                sources = SuggestionIndexSources.from_dict(sources)
+
+            denylist = d.get("denylist", UNSET)
+            if denylist is not UNSET:
+                denylist = list(map(SuggestionIndexSource.from_dict, denylist))
+
+            suggestion_index_config_input = cls(
+                index_name,
+                description,
+                enabled,
+                author,
+                sources,
+                denylist,
+            )
+            if len(d) > (
+                (index_name is not UNSET)
+                + (description is not UNSET)
+                + (enabled is not UNSET)
+                + (author is not UNSET)
+                + (sources is not UNSET)
+                + (denylist is not UNSET)
+            ):
+                suggestion_index_config_input.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.suggestion_index_source import SuggestionIndexSource  # noqa: PLC0415
-        from ..models.suggestion_index_sources import SuggestionIndexSources  # noqa: PLC0415
-
-        d = dict(src_dict)
-        index_name = d.pop("indexName", UNSET)
-
-        description = d.pop("description", UNSET)
-
-        enabled = d.pop("enabled", UNSET)
-
-        author = d.pop("author", UNSET)
-
-        _sources = d.pop("sources", UNSET)
-        sources: SuggestionIndexSources | Unset
-        if isinstance(_sources, Unset):
-            sources = UNSET
-        else:
-            sources = SuggestionIndexSources.from_dict(_sources)
-
-        _denylist = d.pop("denylist", UNSET)
-        denylist: list[SuggestionIndexSource] | Unset = UNSET
-        if _denylist is not UNSET:
-            denylist = []
-            for denylist_item_data in _denylist:
-                denylist_item = SuggestionIndexSource.from_dict(denylist_item_data)
-
-                denylist.append(denylist_item)
-
-        suggestion_index_config_input = cls(
-            index_name=index_name,
-            description=description,
-            enabled=enabled,
-            author=author,
-            sources=sources,
-            denylist=denylist,
-        )
-
-        suggestion_index_config_input.additional_properties = d
         return suggestion_index_config_input
 
     @property
@@ -140,3 +142,17 @@ class SuggestionIndexConfigInput:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SuggestionIndexSource  # noqa: PLW0603
+    global SuggestionIndexSources  # noqa: PLW0603
+    from ..models.suggestion_index_source import SuggestionIndexSource  # noqa: PLC0415
+    from ..models.suggestion_index_sources import SuggestionIndexSources  # noqa: PLC0415
+
+    _unresolved = False

@@ -11,6 +11,11 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="SuggestionIndexSource")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"indexId", "daysInterval", "minHits", "minLetters", "minPopularity", "validate"}
+)
+
 
 @_attrs_define
 class SuggestionIndexSource:
@@ -46,9 +51,10 @@ class SuggestionIndexSource:
 
         validate = self.validate
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if index_id is not UNSET:
             field_dict["indexId"] = index_id
         if days_interval is not UNSET:
@@ -68,37 +74,44 @@ class SuggestionIndexSource:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            index_id = d.get("indexId", UNSET)
+
+            days_interval = d.get("daysInterval", UNSET)
+
+            min_hits = d.get("minHits", UNSET)
+
+            min_letters = d.get("minLetters", UNSET)
+
+            min_popularity = d.get("minPopularity", UNSET)
+
+            validate = d.get("validate", UNSET)
+
+            suggestion_index_source = cls(
+                index_id,
+                days_interval,
+                min_hits,
+                min_letters,
+                min_popularity,
+                validate,
+            )
+            if len(d) > (
+                (index_id is not UNSET)
+                + (days_interval is not UNSET)
+                + (min_hits is not UNSET)
+                + (min_letters is not UNSET)
+                + (min_popularity is not UNSET)
+                + (validate is not UNSET)
+            ):
+                suggestion_index_source.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        index_id = d.pop("indexId", UNSET)
-
-        days_interval = d.pop("daysInterval", UNSET)
-
-        min_hits = d.pop("minHits", UNSET)
-
-        min_letters = d.pop("minLetters", UNSET)
-
-        min_popularity = d.pop("minPopularity", UNSET)
-
-        validate = d.pop("validate", UNSET)
-
-        suggestion_index_source = cls(
-            index_id=index_id,
-            days_interval=days_interval,
-            min_hits=min_hits,
-            min_letters=min_letters,
-            min_popularity=min_popularity,
-            validate=validate,
-        )
-
-        suggestion_index_source.additional_properties = d
         return suggestion_index_source
 
     @property

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="SuggestionIndexSources")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"indices", "external", "generate"})
+
 
 @_attrs_define
 class SuggestionIndexSources:
@@ -50,9 +53,10 @@ class SuggestionIndexSources:
                 generate_item = generate_item_data.to_dict()
                 generate.append(generate_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if indices is not UNSET:
             field_dict["indices"] = indices
         if external is not UNSET:
@@ -66,51 +70,38 @@ class SuggestionIndexSources:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            indices = d.get("indices", UNSET)
+            if indices is not UNSET:
+                indices = list(map(SuggestionIndexSource.from_dict, indices))
+
+            external = d.get("external", UNSET)
+            if external is not UNSET:
+                external = list(map(SuggestionIndexSource.from_dict, external))
+
+            generate = d.get("generate", UNSET)
+            if generate is not UNSET:
+                generate = list(map(SuggestionIndexSource.from_dict, generate))
+
+            suggestion_index_sources = cls(
+                indices,
+                external,
+                generate,
+            )
+            if len(d) > (
+                (indices is not UNSET) + (external is not UNSET) + (generate is not UNSET)
+            ):
+                suggestion_index_sources.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.suggestion_index_source import SuggestionIndexSource  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _indices = d.pop("indices", UNSET)
-        indices: list[SuggestionIndexSource] | Unset = UNSET
-        if _indices is not UNSET:
-            indices = []
-            for indices_item_data in _indices:
-                indices_item = SuggestionIndexSource.from_dict(indices_item_data)
-
-                indices.append(indices_item)
-
-        _external = d.pop("external", UNSET)
-        external: list[SuggestionIndexSource] | Unset = UNSET
-        if _external is not UNSET:
-            external = []
-            for external_item_data in _external:
-                external_item = SuggestionIndexSource.from_dict(external_item_data)
-
-                external.append(external_item)
-
-        _generate = d.pop("generate", UNSET)
-        generate: list[SuggestionIndexSource] | Unset = UNSET
-        if _generate is not UNSET:
-            generate = []
-            for generate_item_data in _generate:
-                generate_item = SuggestionIndexSource.from_dict(generate_item_data)
-
-                generate.append(generate_item)
-
-        suggestion_index_sources = cls(
-            indices=indices,
-            external=external,
-            generate=generate,
-        )
-
-        suggestion_index_sources.additional_properties = d
         return suggestion_index_sources
 
     @property
@@ -128,3 +119,15 @@ class SuggestionIndexSources:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SuggestionIndexSource  # noqa: PLW0603
+    from ..models.suggestion_index_source import SuggestionIndexSource  # noqa: PLC0415
+
+    _unresolved = False

@@ -9,6 +9,9 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="TransactionAmount")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"amount", "currency"})
+
 
 @_attrs_define
 class TransactionAmount:
@@ -25,14 +28,11 @@ class TransactionAmount:
 
         currency = self.currency
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "amount": amount,
-                "currency": currency,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "amount": amount,
+            "currency": currency,
+        }
 
         return field_dict
 
@@ -40,25 +40,25 @@ class TransactionAmount:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            amount = d["amount"]
+
+            currency = d["currency"]
+
+            transaction_amount = cls(
+                amount,
+                currency,
+            )
+            if len(d) > 2:
+                transaction_amount.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        amount = d.pop("amount")
-
-        currency = d.pop("currency")
-
-        transaction_amount = cls(
-            amount=amount,
-            currency=currency,
-        )
-
-        transaction_amount.additional_properties = d
         return transaction_amount
 
     @property

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -20,6 +20,28 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="TransactionCreateRequest")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "client",
+        "orderId",
+        "discountAmount",
+        "metadata",
+        "paymentInfo",
+        "products",
+        "recordedAt",
+        "revenue",
+        "value",
+        "source",
+        "eventSalt",
+    }
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_TRANSACTION_SOURCE_BY_VALUE = cast(
+    "dict[Any, TransactionSource]", TransactionSource._value2member_map_
+)
 
 
 @_attrs_define
@@ -94,18 +116,16 @@ class TransactionCreateRequest:
 
         source: str | Unset = UNSET
         if not isinstance(self.source, Unset):
-            source = self.source.value
+            source = self.source._value_
 
         event_salt = self.event_salt
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "client": client,
-                "orderId": order_id,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "client": client,
+            "orderId": order_id,
+        }
+
         if discount_amount is not UNSET:
             field_dict["discountAmount"] = discount_amount
         if metadata is not UNSET:
@@ -131,100 +151,83 @@ class TransactionCreateRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            client = EventClient.from_dict(d["client"])
+
+            order_id = d["orderId"]
+
+            discount_amount = d.get("discountAmount", UNSET)
+            if discount_amount is not UNSET:
+                discount_amount = TransactionAmount.from_dict(discount_amount)
+
+            metadata = d.get("metadata", UNSET)
+            if metadata is not UNSET:
+                metadata = TransactionCreateRequestMetadata.from_dict(metadata)
+
+            payment_info = d.get("paymentInfo", UNSET)
+            if payment_info is not UNSET:
+                payment_info = TransactionPaymentInfo.from_dict(payment_info)
+
+            products = d.get("products", UNSET)
+            if products is not UNSET:
+                products = list(map(TransactionProduct.from_dict, products))
+
+            recorded_at = d.get("recordedAt", UNSET)
+            if recorded_at is not UNSET:
+                recorded_at = parse_datetime(recorded_at)
+
+            revenue = d.get("revenue", UNSET)
+            if revenue is not UNSET:
+                revenue = TransactionAmount.from_dict(revenue)
+
+            value = d.get("value", UNSET)
+            if value is not UNSET:
+                value = TransactionAmount.from_dict(value)
+
+            source = d.get("source", UNSET)
+            if source is not UNSET:
+                source = (
+                    _TRANSACTION_SOURCE_BY_VALUE.get(source) if source.__class__ is str else None
+                ) or TransactionSource(source)
+
+            event_salt = d.get("eventSalt", UNSET)
+
+            transaction_create_request = cls(
+                client,
+                order_id,
+                discount_amount,
+                metadata,
+                payment_info,
+                products,
+                recorded_at,
+                revenue,
+                value,
+                source,
+                event_salt,
+            )
+            if len(d) > (
+                2
+                + (discount_amount is not UNSET)
+                + (metadata is not UNSET)
+                + (payment_info is not UNSET)
+                + (products is not UNSET)
+                + (recorded_at is not UNSET)
+                + (revenue is not UNSET)
+                + (value is not UNSET)
+                + (source is not UNSET)
+                + (event_salt is not UNSET)
+            ):
+                transaction_create_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.event_client import EventClient  # noqa: PLC0415
-        from ..models.transaction_amount import TransactionAmount  # noqa: PLC0415
-        from ..models.transaction_create_request_metadata import TransactionCreateRequestMetadata  # noqa: PLC0415
-        from ..models.transaction_payment_info import TransactionPaymentInfo  # noqa: PLC0415
-        from ..models.transaction_product import TransactionProduct  # noqa: PLC0415
-
-        d = dict(src_dict)
-        client = EventClient.from_dict(d.pop("client"))
-
-        order_id = d.pop("orderId")
-
-        _discount_amount = d.pop("discountAmount", UNSET)
-        discount_amount: TransactionAmount | Unset
-        if isinstance(_discount_amount, Unset):
-            discount_amount = UNSET
-        else:
-            discount_amount = TransactionAmount.from_dict(_discount_amount)
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: TransactionCreateRequestMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = TransactionCreateRequestMetadata.from_dict(_metadata)
-
-        _payment_info = d.pop("paymentInfo", UNSET)
-        payment_info: TransactionPaymentInfo | Unset
-        if isinstance(_payment_info, Unset):
-            payment_info = UNSET
-        else:
-            payment_info = TransactionPaymentInfo.from_dict(_payment_info)
-
-        _products = d.pop("products", UNSET)
-        products: list[TransactionProduct] | Unset = UNSET
-        if _products is not UNSET:
-            products = []
-            for products_item_data in _products:
-                products_item = TransactionProduct.from_dict(products_item_data)
-
-                products.append(products_item)
-
-        _recorded_at = d.pop("recordedAt", UNSET)
-        recorded_at: datetime.datetime | Unset
-        if isinstance(_recorded_at, Unset):
-            recorded_at = UNSET
-        else:
-            recorded_at = parse_datetime(_recorded_at)
-
-        _revenue = d.pop("revenue", UNSET)
-        revenue: TransactionAmount | Unset
-        if isinstance(_revenue, Unset):
-            revenue = UNSET
-        else:
-            revenue = TransactionAmount.from_dict(_revenue)
-
-        _value = d.pop("value", UNSET)
-        value: TransactionAmount | Unset
-        if isinstance(_value, Unset):
-            value = UNSET
-        else:
-            value = TransactionAmount.from_dict(_value)
-
-        _source = d.pop("source", UNSET)
-        source: TransactionSource | Unset
-        if isinstance(_source, Unset):
-            source = UNSET
-        else:
-            source = TransactionSource(_source)
-
-        event_salt = d.pop("eventSalt", UNSET)
-
-        transaction_create_request = cls(
-            client=client,
-            order_id=order_id,
-            discount_amount=discount_amount,
-            metadata=metadata,
-            payment_info=payment_info,
-            products=products,
-            recorded_at=recorded_at,
-            revenue=revenue,
-            value=value,
-            source=source,
-            event_salt=event_salt,
-        )
-
-        transaction_create_request.additional_properties = d
         return transaction_create_request
 
     @property
@@ -242,3 +245,23 @@ class TransactionCreateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global EventClient  # noqa: PLW0603
+    global TransactionAmount  # noqa: PLW0603
+    global TransactionCreateRequestMetadata  # noqa: PLW0603
+    global TransactionPaymentInfo  # noqa: PLW0603
+    global TransactionProduct  # noqa: PLW0603
+    from ..models.event_client import EventClient  # noqa: PLC0415
+    from ..models.transaction_amount import TransactionAmount  # noqa: PLC0415
+    from ..models.transaction_create_request_metadata import TransactionCreateRequestMetadata  # noqa: PLC0415
+    from ..models.transaction_payment_info import TransactionPaymentInfo  # noqa: PLC0415
+    from ..models.transaction_product import TransactionProduct  # noqa: PLC0415
+
+    _unresolved = False

@@ -9,6 +9,9 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="TransactionPaymentInfo")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"method"})
+
 
 @_attrs_define
 class TransactionPaymentInfo:
@@ -21,13 +24,10 @@ class TransactionPaymentInfo:
     def to_dict(self) -> dict[str, Any]:
         method = self.method
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "method": method,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "method": method,
+        }
 
         return field_dict
 
@@ -35,22 +35,22 @@ class TransactionPaymentInfo:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            method = d["method"]
+
+            transaction_payment_info = cls(
+                method,
+            )
+            if len(d) > 1:
+                transaction_payment_info.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        method = d.pop("method")
-
-        transaction_payment_info = cls(
-            method=method,
-        )
-
-        transaction_payment_info.additional_properties = d
         return transaction_payment_info
 
     @property

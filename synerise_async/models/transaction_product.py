@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="TransactionProduct")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"sku", "name", "quantity", "finalUnitPrice", "regularPrice", "netUnitPrice", "cancel"}
+)
+
 
 @_attrs_define
 class TransactionProduct:
@@ -55,16 +60,14 @@ class TransactionProduct:
 
         cancel = self.cancel
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "sku": sku,
-                "name": name,
-                "quantity": quantity,
-                "finalUnitPrice": final_unit_price,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "sku": sku,
+            "name": name,
+            "quantity": quantity,
+            "finalUnitPrice": final_unit_price,
+        }
+
         if regular_price is not UNSET:
             field_dict["regularPrice"] = regular_price
         if net_unit_price is not UNSET:
@@ -78,52 +81,51 @@ class TransactionProduct:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            sku = d["sku"]
+
+            name = d["name"]
+
+            quantity = d["quantity"]
+
+            final_unit_price = TransactionAmount.from_dict(d["finalUnitPrice"])
+
+            regular_price = d.get("regularPrice", UNSET)
+            if regular_price is not UNSET:
+                regular_price = TransactionAmount.from_dict(regular_price)
+
+            net_unit_price = d.get("netUnitPrice", UNSET)
+            if net_unit_price is not UNSET:
+                net_unit_price = TransactionAmount.from_dict(net_unit_price)
+
+            cancel = d.get("cancel", UNSET)
+
+            transaction_product = cls(
+                sku,
+                name,
+                quantity,
+                final_unit_price,
+                regular_price,
+                net_unit_price,
+                cancel,
+            )
+            if len(d) > (
+                4
+                + (regular_price is not UNSET)
+                + (net_unit_price is not UNSET)
+                + (cancel is not UNSET)
+            ):
+                transaction_product.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.transaction_amount import TransactionAmount  # noqa: PLC0415
-
-        d = dict(src_dict)
-        sku = d.pop("sku")
-
-        name = d.pop("name")
-
-        quantity = d.pop("quantity")
-
-        final_unit_price = TransactionAmount.from_dict(d.pop("finalUnitPrice"))
-
-        _regular_price = d.pop("regularPrice", UNSET)
-        regular_price: TransactionAmount | Unset
-        if isinstance(_regular_price, Unset):
-            regular_price = UNSET
-        else:
-            regular_price = TransactionAmount.from_dict(_regular_price)
-
-        _net_unit_price = d.pop("netUnitPrice", UNSET)
-        net_unit_price: TransactionAmount | Unset
-        if isinstance(_net_unit_price, Unset):
-            net_unit_price = UNSET
-        else:
-            net_unit_price = TransactionAmount.from_dict(_net_unit_price)
-
-        cancel = d.pop("cancel", UNSET)
-
-        transaction_product = cls(
-            sku=sku,
-            name=name,
-            quantity=quantity,
-            final_unit_price=final_unit_price,
-            regular_price=regular_price,
-            net_unit_price=net_unit_price,
-            cancel=cancel,
-        )
-
-        transaction_product.additional_properties = d
         return transaction_product
 
     @property
@@ -141,3 +143,15 @@ class TransactionProduct:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global TransactionAmount  # noqa: PLW0603
+    from ..models.transaction_amount import TransactionAmount  # noqa: PLC0415
+
+    _unresolved = False

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,6 +10,9 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UserLoginConsumer")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"type", "businessProfileId", "name", "id", "authorities", "roles"})
 
 
 @_attrs_define
@@ -49,9 +52,10 @@ class UserLoginConsumer:
 
         roles = self.roles
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if type_ is not UNSET:
             field_dict["type"] = type_
         if business_profile_id is not UNSET:
@@ -71,44 +75,44 @@ class UserLoginConsumer:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            type_ = d.get("type", UNSET)
+
+            business_profile_id = d.get("businessProfileId", UNSET)
+
+            name = d.get("name", UNSET)
+
+            id = d.get("id", UNSET)
+
+            authorities = d.get("authorities", UNSET)
+
+            roles = d.get("roles", UNSET)
+
+            user_login_consumer = cls(
+                type_,
+                business_profile_id,
+                name,
+                id,
+                authorities,
+                roles,
+            )
+            if len(d) > (
+                (type_ is not UNSET)
+                + (business_profile_id is not UNSET)
+                + (name is not UNSET)
+                + (id is not UNSET)
+                + (authorities is not UNSET)
+                + (roles is not UNSET)
+            ):
+                user_login_consumer.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        type_ = d.pop("type", UNSET)
-
-        def _parse_business_profile_id(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        business_profile_id = _parse_business_profile_id(d.pop("businessProfileId", UNSET))
-
-        name = d.pop("name", UNSET)
-
-        id = d.pop("id", UNSET)
-
-        authorities = cast(list[str], d.pop("authorities", UNSET))
-
-        roles = d.pop("roles", UNSET)
-
-        user_login_consumer = cls(
-            type_=type_,
-            business_profile_id=business_profile_id,
-            name=name,
-            id=id,
-            authorities=authorities,
-            roles=roles,
-        )
-
-        user_login_consumer.additional_properties = d
         return user_login_consumer
 
     @property

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -15,6 +15,12 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="UserLoginResponse")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"token", "consumer", "mfaMethods"})
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_USER_MFA_METHOD_BY_VALUE = cast("dict[Any, UserMfaMethod]", UserMfaMethod._value2member_map_)
 
 
 @_attrs_define
@@ -41,16 +47,14 @@ class UserLoginResponse:
         if not isinstance(self.mfa_methods, Unset):
             mfa_methods = []
             for mfa_methods_item_data in self.mfa_methods:
-                mfa_methods_item = mfa_methods_item_data.value
+                mfa_methods_item = mfa_methods_item_data._value_
                 mfa_methods.append(mfa_methods_item)
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "token": token,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "token": token,
+        }
+
         if consumer is not UNSET:
             field_dict["consumer"] = consumer
         if mfa_methods is not UNSET:
@@ -62,42 +66,42 @@ class UserLoginResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            token = d["token"]
+
+            consumer = d.get("consumer", UNSET)
+            if consumer is not UNSET:
+                consumer = UserLoginConsumer.from_dict(consumer)
+
+            mfa_methods = d.get("mfaMethods", UNSET)
+            if mfa_methods is not UNSET:
+                mfa_methods = [
+                    (
+                        _USER_MFA_METHOD_BY_VALUE.get(mfa_methods_item_data)
+                        if mfa_methods_item_data.__class__ is str
+                        else None
+                    )
+                    or UserMfaMethod(mfa_methods_item_data)
+                    for mfa_methods_item_data in mfa_methods
+                ]
+
+            user_login_response = cls(
+                token,
+                consumer,
+                mfa_methods,
+            )
+            if len(d) > (1 + (consumer is not UNSET) + (mfa_methods is not UNSET)):
+                user_login_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.user_login_consumer import UserLoginConsumer  # noqa: PLC0415
-
-        d = dict(src_dict)
-        token = d.pop("token")
-
-        _consumer = d.pop("consumer", UNSET)
-        consumer: UserLoginConsumer | Unset
-        if isinstance(_consumer, Unset):
-            consumer = UNSET
-        else:
-            consumer = UserLoginConsumer.from_dict(_consumer)
-
-        _mfa_methods = d.pop("mfaMethods", UNSET)
-        mfa_methods: list[UserMfaMethod] | Unset = UNSET
-        if _mfa_methods is not UNSET:
-            mfa_methods = []
-            for mfa_methods_item_data in _mfa_methods:
-                mfa_methods_item = UserMfaMethod(mfa_methods_item_data)
-
-                mfa_methods.append(mfa_methods_item)
-
-        user_login_response = cls(
-            token=token,
-            consumer=consumer,
-            mfa_methods=mfa_methods,
-        )
-
-        user_login_response.additional_properties = d
         return user_login_response
 
     @property
@@ -115,3 +119,15 @@ class UserLoginResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global UserLoginConsumer  # noqa: PLW0603
+    from ..models.user_login_consumer import UserLoginConsumer  # noqa: PLC0415
+
+    _unresolved = False

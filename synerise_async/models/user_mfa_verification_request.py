@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,16 @@ from ..models.user_external_provider_type import UserExternalProviderType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="UserMfaVerificationRequest")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {"verificationCode", "deviceId", "externalProviderToken", "externalProviderType"}
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_USER_EXTERNAL_PROVIDER_TYPE_BY_VALUE = cast(
+    "dict[Any, UserExternalProviderType]", UserExternalProviderType._value2member_map_
+)
 
 
 @_attrs_define
@@ -34,15 +44,13 @@ class UserMfaVerificationRequest:
 
         external_provider_type: str | Unset = UNSET
         if not isinstance(self.external_provider_type, Unset):
-            external_provider_type = self.external_provider_type.value
+            external_provider_type = self.external_provider_type._value_
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "verificationCode": verification_code,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "verificationCode": verification_code,
+        }
+
         if device_id is not UNSET:
             field_dict["deviceId"] = device_id
         if external_provider_token is not UNSET:
@@ -56,36 +64,42 @@ class UserMfaVerificationRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            verification_code = d["verificationCode"]
+
+            device_id = d.get("deviceId", UNSET)
+
+            external_provider_token = d.get("externalProviderToken", UNSET)
+
+            external_provider_type = d.get("externalProviderType", UNSET)
+            if external_provider_type is not UNSET:
+                external_provider_type = (
+                    _USER_EXTERNAL_PROVIDER_TYPE_BY_VALUE.get(external_provider_type)
+                    if external_provider_type.__class__ is str
+                    else None
+                ) or UserExternalProviderType(external_provider_type)
+
+            user_mfa_verification_request = cls(
+                verification_code,
+                device_id,
+                external_provider_token,
+                external_provider_type,
+            )
+            if len(d) > (
+                1
+                + (device_id is not UNSET)
+                + (external_provider_token is not UNSET)
+                + (external_provider_type is not UNSET)
+            ):
+                user_mfa_verification_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        verification_code = d.pop("verificationCode")
-
-        device_id = d.pop("deviceId", UNSET)
-
-        external_provider_token = d.pop("externalProviderToken", UNSET)
-
-        _external_provider_type = d.pop("externalProviderType", UNSET)
-        external_provider_type: UserExternalProviderType | Unset
-        if isinstance(_external_provider_type, Unset):
-            external_provider_type = UNSET
-        else:
-            external_provider_type = UserExternalProviderType(_external_provider_type)
-
-        user_mfa_verification_request = cls(
-            verification_code=verification_code,
-            device_id=device_id,
-            external_provider_token=external_provider_token,
-            external_provider_type=external_provider_type,
-        )
-
-        user_mfa_verification_request.additional_properties = d
         return user_mfa_verification_request
 
     @property

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WorkflowAuthor")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"userId", "clientId", "clientApiHash", "businessProfileApiHash"})
+
 
 @_attrs_define
 class WorkflowAuthor:
@@ -31,9 +34,10 @@ class WorkflowAuthor:
 
         business_profile_api_hash = self.business_profile_api_hash
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if user_id is not UNSET:
             field_dict["userId"] = user_id
         if client_id is not UNSET:
@@ -49,31 +53,36 @@ class WorkflowAuthor:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            user_id = d.get("userId", UNSET)
+
+            client_id = d.get("clientId", UNSET)
+
+            client_api_hash = d.get("clientApiHash", UNSET)
+
+            business_profile_api_hash = d.get("businessProfileApiHash", UNSET)
+
+            workflow_author = cls(
+                user_id,
+                client_id,
+                client_api_hash,
+                business_profile_api_hash,
+            )
+            if len(d) > (
+                (user_id is not UNSET)
+                + (client_id is not UNSET)
+                + (client_api_hash is not UNSET)
+                + (business_profile_api_hash is not UNSET)
+            ):
+                workflow_author.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        user_id = d.pop("userId", UNSET)
-
-        client_id = d.pop("clientId", UNSET)
-
-        client_api_hash = d.pop("clientApiHash", UNSET)
-
-        business_profile_api_hash = d.pop("businessProfileApiHash", UNSET)
-
-        workflow_author = cls(
-            user_id=user_id,
-            client_id=client_id,
-            client_api_hash=client_api_hash,
-            business_profile_api_hash=business_profile_api_hash,
-        )
-
-        workflow_author.additional_properties = d
         return workflow_author
 
     @property

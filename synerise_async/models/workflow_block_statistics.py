@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WorkflowBlockStatistics")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"name", "type", "entered", "executed"})
+
 
 @_attrs_define
 class WorkflowBlockStatistics:
@@ -38,9 +41,10 @@ class WorkflowBlockStatistics:
 
         executed = self.executed
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if name is not UNSET:
             field_dict["name"] = name
         if type_ is not UNSET:
@@ -56,31 +60,36 @@ class WorkflowBlockStatistics:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            name = d.get("name", UNSET)
+
+            type_ = d.get("type", UNSET)
+
+            entered = d.get("entered", UNSET)
+
+            executed = d.get("executed", UNSET)
+
+            workflow_block_statistics = cls(
+                name,
+                type_,
+                entered,
+                executed,
+            )
+            if len(d) > (
+                (name is not UNSET)
+                + (type_ is not UNSET)
+                + (entered is not UNSET)
+                + (executed is not UNSET)
+            ):
+                workflow_block_statistics.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
-
-        type_ = d.pop("type", UNSET)
-
-        entered = d.pop("entered", UNSET)
-
-        executed = d.pop("executed", UNSET)
-
-        workflow_block_statistics = cls(
-            name=name,
-            type_=type_,
-            entered=entered,
-            executed=executed,
-        )
-
-        workflow_block_statistics.additional_properties = d
         return workflow_block_statistics
 
     @property

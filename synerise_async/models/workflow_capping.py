@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="WorkflowCapping")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"limit", "period"})
+
 
 @_attrs_define
 class WorkflowCapping:
@@ -32,9 +35,10 @@ class WorkflowCapping:
         if not isinstance(self.period, Unset):
             period = self.period.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if limit is not UNSET:
             field_dict["limit"] = limit
         if period is not UNSET:
@@ -46,32 +50,29 @@ class WorkflowCapping:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            limit = d.get("limit", UNSET)
+
+            period = d.get("period", UNSET)
+            if period is not UNSET:
+                period = WorkflowCappingPeriod.from_dict(period)
+
+            workflow_capping = cls(
+                limit,
+                period,
+            )
+            if len(d) > ((limit is not UNSET) + (period is not UNSET)):
+                workflow_capping.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workflow_capping_period import WorkflowCappingPeriod  # noqa: PLC0415
-
-        d = dict(src_dict)
-        limit = d.pop("limit", UNSET)
-
-        _period = d.pop("period", UNSET)
-        period: WorkflowCappingPeriod | Unset
-        if isinstance(_period, Unset):
-            period = UNSET
-        else:
-            period = WorkflowCappingPeriod.from_dict(_period)
-
-        workflow_capping = cls(
-            limit=limit,
-            period=period,
-        )
-
-        workflow_capping.additional_properties = d
         return workflow_capping
 
     @property
@@ -89,3 +90,15 @@ class WorkflowCapping:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global WorkflowCappingPeriod  # noqa: PLW0603
+    from ..models.workflow_capping_period import WorkflowCappingPeriod  # noqa: PLC0415
+
+    _unresolved = False

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WorkflowCappingPeriod")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"type", "timeSeconds"})
+
 
 @_attrs_define
 class WorkflowCappingPeriod:
@@ -27,9 +30,10 @@ class WorkflowCappingPeriod:
 
         time_seconds = self.time_seconds
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if type_ is not UNSET:
             field_dict["type"] = type_
         if time_seconds is not UNSET:
@@ -41,25 +45,25 @@ class WorkflowCappingPeriod:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            type_ = d.get("type", UNSET)
+
+            time_seconds = d.get("timeSeconds", UNSET)
+
+            workflow_capping_period = cls(
+                type_,
+                time_seconds,
+            )
+            if len(d) > ((type_ is not UNSET) + (time_seconds is not UNSET)):
+                workflow_capping_period.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        type_ = d.pop("type", UNSET)
-
-        time_seconds = d.pop("timeSeconds", UNSET)
-
-        workflow_capping_period = cls(
-            type_=type_,
-            time_seconds=time_seconds,
-        )
-
-        workflow_capping_period.additional_properties = d
         return workflow_capping_period
 
     @property

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="WorkflowConfiguration")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"capping", "multipleJourneys"})
+
 
 @_attrs_define
 class WorkflowConfiguration:
@@ -33,9 +36,10 @@ class WorkflowConfiguration:
 
         multiple_journeys = self.multiple_journeys
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if capping is not UNSET:
             field_dict["capping"] = capping
         if multiple_journeys is not UNSET:
@@ -47,32 +51,29 @@ class WorkflowConfiguration:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            capping = d.get("capping", UNSET)
+            if capping is not UNSET:
+                capping = WorkflowCapping.from_dict(capping)
+
+            multiple_journeys = d.get("multipleJourneys", UNSET)
+
+            workflow_configuration = cls(
+                capping,
+                multiple_journeys,
+            )
+            if len(d) > ((capping is not UNSET) + (multiple_journeys is not UNSET)):
+                workflow_configuration.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workflow_capping import WorkflowCapping  # noqa: PLC0415
-
-        d = dict(src_dict)
-        _capping = d.pop("capping", UNSET)
-        capping: WorkflowCapping | Unset
-        if isinstance(_capping, Unset):
-            capping = UNSET
-        else:
-            capping = WorkflowCapping.from_dict(_capping)
-
-        multiple_journeys = d.pop("multipleJourneys", UNSET)
-
-        workflow_configuration = cls(
-            capping=capping,
-            multiple_journeys=multiple_journeys,
-        )
-
-        workflow_configuration.additional_properties = d
         return workflow_configuration
 
     @property
@@ -90,3 +91,15 @@ class WorkflowConfiguration:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global WorkflowCapping  # noqa: PLW0603
+    from ..models.workflow_capping import WorkflowCapping  # noqa: PLC0415
+
+    _unresolved = False

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -17,6 +17,29 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T", bound="WorkflowListItem")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset(
+    {
+        "diagramId",
+        "name",
+        "status",
+        "listingAuthor",
+        "created",
+        "updated",
+        "scheduleStatus",
+        "configuration",
+        "catalogId",
+        "context",
+        "tags",
+        "description",
+        "hasTransformation",
+        "businessProfileId",
+    }
+)
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_WORKFLOW_STATUS_BY_VALUE = cast("dict[Any, WorkflowStatus]", WorkflowStatus._value2member_map_)
 
 
 @_attrs_define
@@ -58,7 +81,7 @@ class WorkflowListItem:
 
         name = self.name
 
-        status = self.status.value
+        status = self.status._value_
 
         listing_author: dict[str, Any] | Unset = UNSET
         if not isinstance(self.listing_author, Unset):
@@ -91,15 +114,13 @@ class WorkflowListItem:
 
         business_profile_id = self.business_profile_id
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "diagramId": diagram_id,
-                "name": name,
-                "status": status,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "diagramId": diagram_id,
+            "name": name,
+            "status": status,
+        }
+
         if listing_author is not UNSET:
             field_dict["listingAuthor"] = listing_author
         if created is not UNSET:
@@ -129,82 +150,85 @@ class WorkflowListItem:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            diagram_id = d["diagramId"]
+
+            name = d["name"]
+
+            status = d["status"]
+            status = (
+                _WORKFLOW_STATUS_BY_VALUE.get(status) if status.__class__ is str else None
+            ) or WorkflowStatus(status)
+
+            listing_author = d.get("listingAuthor", UNSET)
+            if listing_author is not UNSET:
+                listing_author = WorkflowAuthor.from_dict(listing_author)
+
+            created = d.get("created", UNSET)
+
+            updated = d.get("updated", UNSET)
+
+            schedule_status = d.get("scheduleStatus", UNSET)
+
+            configuration = d.get("configuration", UNSET)
+            if configuration is not UNSET:
+                configuration = WorkflowConfiguration.from_dict(configuration)
+
+            catalog_id = d.get("catalogId", UNSET)
+
+            context = d.get("context", UNSET)
+
+            tags = d.get("tags", UNSET)
+            if tags is not UNSET:
+                tags = list(map(WorkflowTag.from_dict, tags))
+
+            description = d.get("description", UNSET)
+
+            has_transformation = d.get("hasTransformation", UNSET)
+
+            business_profile_id = d.get("businessProfileId", UNSET)
+
+            workflow_list_item = cls(
+                diagram_id,
+                name,
+                status,
+                listing_author,
+                created,
+                updated,
+                schedule_status,
+                configuration,
+                catalog_id,
+                context,
+                tags,
+                description,
+                has_transformation,
+                business_profile_id,
+            )
+            if len(d) > (
+                3
+                + (listing_author is not UNSET)
+                + (created is not UNSET)
+                + (updated is not UNSET)
+                + (schedule_status is not UNSET)
+                + (configuration is not UNSET)
+                + (catalog_id is not UNSET)
+                + (context is not UNSET)
+                + (tags is not UNSET)
+                + (description is not UNSET)
+                + (has_transformation is not UNSET)
+                + (business_profile_id is not UNSET)
+            ):
+                workflow_list_item.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workflow_author import WorkflowAuthor  # noqa: PLC0415
-        from ..models.workflow_configuration import WorkflowConfiguration  # noqa: PLC0415
-        from ..models.workflow_tag import WorkflowTag  # noqa: PLC0415
-
-        d = dict(src_dict)
-        diagram_id = d.pop("diagramId")
-
-        name = d.pop("name")
-
-        status = WorkflowStatus(d.pop("status"))
-
-        _listing_author = d.pop("listingAuthor", UNSET)
-        listing_author: WorkflowAuthor | Unset
-        if isinstance(_listing_author, Unset):
-            listing_author = UNSET
-        else:
-            listing_author = WorkflowAuthor.from_dict(_listing_author)
-
-        created = d.pop("created", UNSET)
-
-        updated = d.pop("updated", UNSET)
-
-        schedule_status = d.pop("scheduleStatus", UNSET)
-
-        _configuration = d.pop("configuration", UNSET)
-        configuration: WorkflowConfiguration | Unset
-        if isinstance(_configuration, Unset):
-            configuration = UNSET
-        else:
-            configuration = WorkflowConfiguration.from_dict(_configuration)
-
-        catalog_id = d.pop("catalogId", UNSET)
-
-        context = d.pop("context", UNSET)
-
-        _tags = d.pop("tags", UNSET)
-        tags: list[WorkflowTag] | Unset = UNSET
-        if _tags is not UNSET:
-            tags = []
-            for tags_item_data in _tags:
-                tags_item = WorkflowTag.from_dict(tags_item_data)
-
-                tags.append(tags_item)
-
-        description = d.pop("description", UNSET)
-
-        has_transformation = d.pop("hasTransformation", UNSET)
-
-        business_profile_id = d.pop("businessProfileId", UNSET)
-
-        workflow_list_item = cls(
-            diagram_id=diagram_id,
-            name=name,
-            status=status,
-            listing_author=listing_author,
-            created=created,
-            updated=updated,
-            schedule_status=schedule_status,
-            configuration=configuration,
-            catalog_id=catalog_id,
-            context=context,
-            tags=tags,
-            description=description,
-            has_transformation=has_transformation,
-            business_profile_id=business_profile_id,
-        )
-
-        workflow_list_item.additional_properties = d
         return workflow_list_item
 
     @property
@@ -222,3 +246,19 @@ class WorkflowListItem:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global WorkflowAuthor  # noqa: PLW0603
+    global WorkflowConfiguration  # noqa: PLW0603
+    global WorkflowTag  # noqa: PLW0603
+    from ..models.workflow_author import WorkflowAuthor  # noqa: PLC0415
+    from ..models.workflow_configuration import WorkflowConfiguration  # noqa: PLC0415
+    from ..models.workflow_tag import WorkflowTag  # noqa: PLC0415
+
+    _unresolved = False

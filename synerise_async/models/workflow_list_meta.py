@@ -9,6 +9,9 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="WorkflowListMeta")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"limit", "page", "pages", "total"})
+
 
 @_attrs_define
 class WorkflowListMeta:
@@ -33,16 +36,13 @@ class WorkflowListMeta:
 
         total = self.total
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "limit": limit,
-                "page": page,
-                "pages": pages,
-                "total": total,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "limit": limit,
+            "page": page,
+            "pages": pages,
+            "total": total,
+        }
 
         return field_dict
 
@@ -50,31 +50,31 @@ class WorkflowListMeta:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            limit = d["limit"]
+
+            page = d["page"]
+
+            pages = d["pages"]
+
+            total = d["total"]
+
+            workflow_list_meta = cls(
+                limit,
+                page,
+                pages,
+                total,
+            )
+            if len(d) > 4:
+                workflow_list_meta.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        limit = d.pop("limit")
-
-        page = d.pop("page")
-
-        pages = d.pop("pages")
-
-        total = d.pop("total")
-
-        workflow_list_meta = cls(
-            limit=limit,
-            page=page,
-            pages=pages,
-            total=total,
-        )
-
-        workflow_list_meta.additional_properties = d
         return workflow_list_meta
 
     @property

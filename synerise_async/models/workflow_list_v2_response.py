@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="WorkflowListV2Response")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"data", "meta"})
+
 
 @_attrs_define
 class WorkflowListV2Response:
@@ -32,14 +35,11 @@ class WorkflowListV2Response:
 
         meta = self.meta.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "data": data,
-                "meta": meta,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "data": data,
+            "meta": meta,
+        }
 
         return field_dict
 
@@ -47,33 +47,27 @@ class WorkflowListV2Response:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            data = list(map(WorkflowListItem.from_dict, d["data"]))
+
+            meta = WorkflowListMeta.from_dict(d["meta"])
+
+            workflow_list_v2_response = cls(
+                data,
+                meta,
+            )
+            if len(d) > 2:
+                workflow_list_v2_response.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workflow_list_item import WorkflowListItem  # noqa: PLC0415
-        from ..models.workflow_list_meta import WorkflowListMeta  # noqa: PLC0415
-
-        d = dict(src_dict)
-        data = []
-        _data = d.pop("data")
-        for data_item_data in _data:
-            data_item = WorkflowListItem.from_dict(data_item_data)
-
-            data.append(data_item)
-
-        meta = WorkflowListMeta.from_dict(d.pop("meta"))
-
-        workflow_list_v2_response = cls(
-            data=data,
-            meta=meta,
-        )
-
-        workflow_list_v2_response.additional_properties = d
         return workflow_list_v2_response
 
     @property
@@ -91,3 +85,17 @@ class WorkflowListV2Response:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global WorkflowListItem  # noqa: PLW0603
+    global WorkflowListMeta  # noqa: PLW0603
+    from ..models.workflow_list_item import WorkflowListItem  # noqa: PLC0415
+    from ..models.workflow_list_meta import WorkflowListMeta  # noqa: PLC0415
+
+    _unresolved = False

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -13,6 +13,15 @@ from ..models.workflow_schedule_action_request_schedule_action import (
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WorkflowScheduleActionRequest")
+
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"scheduleAction"})
+
+# Value -> member of each enum parsed here; a miss falls back to Enum(value).
+_WORKFLOW_SCHEDULE_ACTION_REQUEST_SCHEDULE_ACTION_BY_VALUE = cast(
+    "dict[Any, WorkflowScheduleActionRequestScheduleAction]",
+    WorkflowScheduleActionRequestScheduleAction._value2member_map_,
+)
 
 
 @_attrs_define
@@ -26,11 +35,12 @@ class WorkflowScheduleActionRequest:
     def to_dict(self) -> dict[str, Any]:
         schedule_action: str | Unset = UNSET
         if not isinstance(self.schedule_action, Unset):
-            schedule_action = self.schedule_action.value
+            schedule_action = self.schedule_action._value_
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if schedule_action is not UNSET:
             field_dict["scheduleAction"] = schedule_action
 
@@ -40,27 +50,28 @@ class WorkflowScheduleActionRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            schedule_action = d.get("scheduleAction", UNSET)
+            if schedule_action is not UNSET:
+                schedule_action = (
+                    _WORKFLOW_SCHEDULE_ACTION_REQUEST_SCHEDULE_ACTION_BY_VALUE.get(schedule_action)
+                    if schedule_action.__class__ is str
+                    else None
+                ) or WorkflowScheduleActionRequestScheduleAction(schedule_action)
+
+            workflow_schedule_action_request = cls(
+                schedule_action,
+            )
+            if len(d) > (schedule_action is not UNSET):
+                workflow_schedule_action_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        _schedule_action = d.pop("scheduleAction", UNSET)
-        schedule_action: WorkflowScheduleActionRequestScheduleAction | Unset
-        if isinstance(_schedule_action, Unset):
-            schedule_action = UNSET
-        else:
-            schedule_action = WorkflowScheduleActionRequestScheduleAction(_schedule_action)
-
-        workflow_schedule_action_request = cls(
-            schedule_action=schedule_action,
-        )
-
-        workflow_schedule_action_request.additional_properties = d
         return workflow_schedule_action_request
 
     @property

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="WorkflowStatistics")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"started", "finished", "inProgress", "blocks"})
+
 
 @_attrs_define
 class WorkflowStatistics:
@@ -41,9 +44,10 @@ class WorkflowStatistics:
         if not isinstance(self.blocks, Unset):
             blocks = self.blocks.to_dict()
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if started is not UNSET:
             field_dict["started"] = started
         if finished is not UNSET:
@@ -59,38 +63,40 @@ class WorkflowStatistics:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            started = d.get("started", UNSET)
+
+            finished = d.get("finished", UNSET)
+
+            in_progress = d.get("inProgress", UNSET)
+
+            blocks = d.get("blocks", UNSET)
+            if blocks is not UNSET:
+                blocks = WorkflowStatisticsBlocks.from_dict(blocks)
+
+            workflow_statistics = cls(
+                started,
+                finished,
+                in_progress,
+                blocks,
+            )
+            if len(d) > (
+                (started is not UNSET)
+                + (finished is not UNSET)
+                + (in_progress is not UNSET)
+                + (blocks is not UNSET)
+            ):
+                workflow_statistics.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workflow_statistics_blocks import WorkflowStatisticsBlocks  # noqa: PLC0415
-
-        d = dict(src_dict)
-        started = d.pop("started", UNSET)
-
-        finished = d.pop("finished", UNSET)
-
-        in_progress = d.pop("inProgress", UNSET)
-
-        _blocks = d.pop("blocks", UNSET)
-        blocks: WorkflowStatisticsBlocks | Unset
-        if isinstance(_blocks, Unset):
-            blocks = UNSET
-        else:
-            blocks = WorkflowStatisticsBlocks.from_dict(_blocks)
-
-        workflow_statistics = cls(
-            started=started,
-            finished=finished,
-            in_progress=in_progress,
-            blocks=blocks,
-        )
-
-        workflow_statistics.additional_properties = d
         return workflow_statistics
 
     @property
@@ -108,3 +114,15 @@ class WorkflowStatistics:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global WorkflowStatisticsBlocks  # noqa: PLW0603
+    from ..models.workflow_statistics_blocks import WorkflowStatisticsBlocks  # noqa: PLC0415
+
+    _unresolved = False

@@ -34,26 +34,19 @@ class WorkflowStatisticsBlocks:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            workflow_statistics_blocks = cls()
+            if d:
+                workflow_statistics_blocks.additional_properties = {
+                    prop_name: WorkflowBlockStatistics.from_dict(prop_dict)
+                    for prop_name, prop_dict in d.items()
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workflow_block_statistics import WorkflowBlockStatistics  # noqa: PLC0415
-
-        d = dict(src_dict)
-        workflow_statistics_blocks = cls()
-
-        additional_properties = {}
-        for prop_name, prop_dict in d.items():
-            additional_property = WorkflowBlockStatistics.from_dict(prop_dict)
-
-            additional_properties[prop_name] = additional_property
-
-        workflow_statistics_blocks.additional_properties = additional_properties
         return workflow_statistics_blocks
 
     @property
@@ -71,3 +64,15 @@ class WorkflowStatisticsBlocks:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global WorkflowBlockStatistics  # noqa: PLW0603
+    from ..models.workflow_block_statistics import WorkflowBlockStatistics  # noqa: PLC0415
+
+    _unresolved = False

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WorkflowTag")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"hash", "value", "color", "description", "icon"})
+
 
 @_attrs_define
 class WorkflowTag:
@@ -36,9 +39,10 @@ class WorkflowTag:
 
         icon = self.icon
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if hash_ is not UNSET:
             field_dict["hash"] = hash_
         if value is not UNSET:
@@ -56,34 +60,40 @@ class WorkflowTag:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            hash_ = d.get("hash", UNSET)
+
+            value = d.get("value", UNSET)
+
+            color = d.get("color", UNSET)
+
+            description = d.get("description", UNSET)
+
+            icon = d.get("icon", UNSET)
+
+            workflow_tag = cls(
+                hash_,
+                value,
+                color,
+                description,
+                icon,
+            )
+            if len(d) > (
+                (hash_ is not UNSET)
+                + (value is not UNSET)
+                + (color is not UNSET)
+                + (description is not UNSET)
+                + (icon is not UNSET)
+            ):
+                workflow_tag.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        hash_ = d.pop("hash", UNSET)
-
-        value = d.pop("value", UNSET)
-
-        color = d.pop("color", UNSET)
-
-        description = d.pop("description", UNSET)
-
-        icon = d.pop("icon", UNSET)
-
-        workflow_tag = cls(
-            hash_=hash_,
-            value=value,
-            color=color,
-            description=description,
-            icon=icon,
-        )
-
-        workflow_tag.additional_properties = d
         return workflow_tag
 
     @property

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WorkspaceIdEntry")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"id", "ipRestriction", "mfaRestriction", "favorite"})
+
 
 @_attrs_define
 class WorkspaceIdEntry:
@@ -35,9 +38,10 @@ class WorkspaceIdEntry:
 
         favorite = self.favorite
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if id is not UNSET:
             field_dict["id"] = id
         if ip_restriction is not UNSET:
@@ -53,31 +57,36 @@ class WorkspaceIdEntry:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            id = d.get("id", UNSET)
+
+            ip_restriction = d.get("ipRestriction", UNSET)
+
+            mfa_restriction = d.get("mfaRestriction", UNSET)
+
+            favorite = d.get("favorite", UNSET)
+
+            workspace_id_entry = cls(
+                id,
+                ip_restriction,
+                mfa_restriction,
+                favorite,
+            )
+            if len(d) > (
+                (id is not UNSET)
+                + (ip_restriction is not UNSET)
+                + (mfa_restriction is not UNSET)
+                + (favorite is not UNSET)
+            ):
+                workspace_id_entry.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        id = d.pop("id", UNSET)
-
-        ip_restriction = d.pop("ipRestriction", UNSET)
-
-        mfa_restriction = d.pop("mfaRestriction", UNSET)
-
-        favorite = d.pop("favorite", UNSET)
-
-        workspace_id_entry = cls(
-            id=id,
-            ip_restriction=ip_restriction,
-            mfa_restriction=mfa_restriction,
-            favorite=favorite,
-        )
-
-        workspace_id_entry.additional_properties = d
         return workspace_id_entry
 
     @property

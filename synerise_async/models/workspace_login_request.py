@@ -9,6 +9,9 @@ from attrs import field as _attrs_field
 
 T = TypeVar("T", bound="WorkspaceLoginRequest")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"apiKey"})
+
 
 @_attrs_define
 class WorkspaceLoginRequest:
@@ -21,13 +24,10 @@ class WorkspaceLoginRequest:
     def to_dict(self) -> dict[str, Any]:
         api_key = self.api_key
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "apiKey": api_key,
-            }
-        )
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+            "apiKey": api_key,
+        }
 
         return field_dict
 
@@ -35,22 +35,22 @@ class WorkspaceLoginRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            api_key = d["apiKey"]
+
+            workspace_login_request = cls(
+                api_key,
+            )
+            if len(d) > 1:
+                workspace_login_request.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        api_key = d.pop("apiKey")
-
-        workspace_login_request = cls(
-            api_key=api_key,
-        )
-
-        workspace_login_request.additional_properties = d
         return workspace_login_request
 
     @property

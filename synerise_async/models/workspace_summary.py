@@ -12,6 +12,9 @@ from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="WorkspaceSummary")
 
+# Keys parsed into fields; any other key goes to additional_properties.
+_KNOWN_KEYS = frozenset({"name", "subdomain", "logo", "hash", "guid", "created", "updated"})
+
 
 @_attrs_define
 class WorkspaceSummary:
@@ -47,9 +50,10 @@ class WorkspaceSummary:
 
         updated = self.updated
 
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
+        field_dict: dict[str, Any] = {
+            **self.additional_properties,
+        }
+
         if name is not UNSET:
             field_dict["name"] = name
         if subdomain is not UNSET:
@@ -71,45 +75,50 @@ class WorkspaceSummary:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        d = src_dict
         try:
-            return cls._from_dict(src_dict)
+            name = d.get("name", UNSET)
+
+            subdomain = d.get("subdomain", UNSET)
+
+            logo = d.get("logo", UNSET)
+
+            hash_ = d.get("hash", UNSET)
+
+            guid = d.get("guid", UNSET)
+            if guid is not UNSET:
+                guid = UUID(guid)
+
+            created = d.get("created", UNSET)
+
+            updated = d.get("updated", UNSET)
+
+            workspace_summary = cls(
+                name,
+                subdomain,
+                logo,
+                hash_,
+                guid,
+                created,
+                updated,
+            )
+            if len(d) > (
+                (name is not UNSET)
+                + (subdomain is not UNSET)
+                + (logo is not UNSET)
+                + (hash_ is not UNSET)
+                + (guid is not UNSET)
+                + (created is not UNSET)
+                + (updated is not UNSET)
+            ):
+                workspace_summary.additional_properties = {
+                    prop_name: prop_dict
+                    for prop_name, prop_dict in d.items()
+                    if prop_name not in _KNOWN_KEYS
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-
-    @classmethod
-    def _from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        name = d.pop("name", UNSET)
-
-        subdomain = d.pop("subdomain", UNSET)
-
-        logo = d.pop("logo", UNSET)
-
-        hash_ = d.pop("hash", UNSET)
-
-        _guid = d.pop("guid", UNSET)
-        guid: UUID | Unset
-        if isinstance(_guid, Unset):
-            guid = UNSET
-        else:
-            guid = UUID(_guid)
-
-        created = d.pop("created", UNSET)
-
-        updated = d.pop("updated", UNSET)
-
-        workspace_summary = cls(
-            name=name,
-            subdomain=subdomain,
-            logo=logo,
-            hash_=hash_,
-            guid=guid,
-            created=created,
-            updated=updated,
-        )
-
-        workspace_summary.additional_properties = d
         return workspace_summary
 
     @property

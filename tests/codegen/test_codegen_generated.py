@@ -233,6 +233,36 @@ def test_parse_errors_name_the_model(mini_package: Path) -> None:
     ]
 
 
+def test_parse_reads_the_source_without_copying_or_changing_it(mini_package: Path) -> None:
+    """from_dict leaves its source as is, copies unknown keys in order, accepts any Mapping,
+    maps enum values (known, unknown, bool for int) like Enum(value) and notes nested errors."""
+    out = run_python(
+        """
+        import types
+        from synerise_async.models.client_model import ClientModel
+        from synerise_async.models.client_model_tier import ClientModelTier
+        from synerise_async.models.pet_page import PetPage
+        src = {"z": 1, "id": 7, "tier": 2, "a": [1]}
+        model = ClientModel.from_dict(src)
+        assert src == {"z": 1, "id": 7, "tier": 2, "a": [1]} and list(src) == ["z", "id", "tier", "a"]
+        assert model.additional_properties == {"z": 1, "a": [1]}
+        assert list(model.to_dict()) == ["z", "a", "id", "tier"]
+        model["b"] = 2
+        assert "b" not in src and ClientModel.from_dict({"id": 1}).additional_properties == {}
+        assert ClientModel.from_dict(types.MappingProxyType(src)) == ClientModel.from_dict(src)
+        assert model.tier is ClientModelTier.VALUE_2
+        assert ClientModel.from_dict({"id": 1, "tier": True}).tier is ClientModelTier.VALUE_1
+        assert not ClientModel.from_dict({"id": 1, "tier": 9}).tier.is_known
+        try:
+            PetPage.from_dict({"data": [], "metaData": {"status": ["sold"]}})
+        except ValueError as exc:
+            print(type(exc).__name__, exc.__notes__)
+        """,
+        mini_package,
+    )
+    assert out.splitlines() == ["ValueError ['while parsing PageMeta', 'while parsing PetPage']"]
+
+
 def test_registry_lists_operations_without_importing_them(mini_package: Path) -> None:
     """api.REGISTRY maps operationId to module, tag, method, path and pagination; load() imports lazily."""
     out = run_python(

@@ -27,7 +27,7 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
-    json_mfa_type = mfa_type.value
+    json_mfa_type = mfa_type._value_
     params["mfaType"] = json_mfa_type
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}

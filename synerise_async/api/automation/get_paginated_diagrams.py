@@ -57,13 +57,13 @@ def _get_kwargs(
 
     json_status: str | Unset = UNSET
     if not isinstance(status, Unset):
-        json_status = status.value
+        json_status = status._value_
 
     params["status"] = json_status
 
     json_sort: str | Unset = UNSET
     if not isinstance(sort, Unset):
-        json_sort = sort.value
+        json_sort = sort._value_
 
     params["sort"] = json_sort
 
@@ -71,7 +71,7 @@ def _get_kwargs(
 
     json_order: str | Unset = UNSET
     if not isinstance(order, Unset):
-        json_order = order.value
+        json_order = order._value_
 
     params["order"] = json_order
 

@@ -28,7 +28,7 @@ def _get_kwargs(
 
     json_time_period: str | Unset = UNSET
     if not isinstance(time_period, Unset):
-        json_time_period = time_period.value
+        json_time_period = time_period._value_
 
     params["timePeriod"] = json_time_period
 

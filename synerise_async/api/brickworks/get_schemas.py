@@ -46,7 +46,7 @@ def _get_kwargs(
 
     json_schema_types: str | Unset = UNSET
     if not isinstance(schema_types, Unset):
-        json_schema_types = schema_types.value
+        json_schema_types = schema_types._value_
 
     params["schemaTypes"] = json_schema_types
 

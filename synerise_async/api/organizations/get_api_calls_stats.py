@@ -110,19 +110,19 @@ def _get_kwargs(
 
     json_granularity: str | Unset = UNSET
     if not isinstance(granularity, Unset):
-        json_granularity = granularity.value
+        json_granularity = granularity._value_
 
     params["granularity"] = json_granularity
 
     json_group_by: str | Unset = UNSET
     if not isinstance(group_by, Unset):
-        json_group_by = group_by.value
+        json_group_by = group_by._value_
 
     params["groupBy"] = json_group_by
 
     json_chart_type: str | Unset = UNSET
     if not isinstance(chart_type, Unset):
-        json_chart_type = chart_type.value
+        json_chart_type = chart_type._value_
 
     params["chartType"] = json_chart_type
 

@@ -30,7 +30,7 @@ def _get_kwargs(
 
     params["to"] = to
 
-    json_unique_parameter = unique_parameter.value
+    json_unique_parameter = unique_parameter._value_
     params["uniqueParameter"] = json_unique_parameter
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}

@@ -46,13 +46,13 @@ def _get_kwargs(
 
     json_sort_by: str | Unset = UNSET
     if not isinstance(sort_by, Unset):
-        json_sort_by = sort_by.value
+        json_sort_by = sort_by._value_
 
     params["sortBy"] = json_sort_by
 
     json_sort_order: str | Unset = UNSET
     if not isinstance(sort_order, Unset):
-        json_sort_order = sort_order.value
+        json_sort_order = sort_order._value_
 
     params["sortOrder"] = json_sort_order
 

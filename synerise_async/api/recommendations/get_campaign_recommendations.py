@@ -64,7 +64,7 @@ def _get_kwargs(
 
     json_items_source_type: str | Unset = UNSET
     if not isinstance(items_source_type, Unset):
-        json_items_source_type = items_source_type.value
+        json_items_source_type = items_source_type._value_
 
     params["itemsSourceType"] = json_items_source_type
 
@@ -74,7 +74,7 @@ def _get_kwargs(
 
     json_filters_joiner: str | Unset = UNSET
     if not isinstance(filters_joiner, Unset):
-        json_filters_joiner = filters_joiner.value
+        json_filters_joiner = filters_joiner._value_
 
     params["filtersJoiner"] = json_filters_joiner
 
@@ -82,7 +82,7 @@ def _get_kwargs(
 
     json_elastic_filters_joiner: str | Unset = UNSET
     if not isinstance(elastic_filters_joiner, Unset):
-        json_elastic_filters_joiner = elastic_filters_joiner.value
+        json_elastic_filters_joiner = elastic_filters_joiner._value_
 
     params["elasticFiltersJoiner"] = json_elastic_filters_joiner
 

@@ -55,7 +55,7 @@ def _get_kwargs(
 
     json_ordering: str | Unset = UNSET
     if not isinstance(ordering, Unset):
-        json_ordering = ordering.value
+        json_ordering = ordering._value_
 
     params["ordering"] = json_ordering
 

@@ -125,7 +125,7 @@ def _get_kwargs(
 
     json_include_facets: str | Unset = UNSET
     if not isinstance(include_facets, Unset):
-        json_include_facets = include_facets.value
+        json_include_facets = include_facets._value_
 
     params["includeFacets"] = json_include_facets
 
@@ -137,7 +137,7 @@ def _get_kwargs(
 
     json_ordering: str | Unset = UNSET
     if not isinstance(ordering, Unset):
-        json_ordering = ordering.value
+        json_ordering = ordering._value_
 
     params["ordering"] = json_ordering
 
@@ -155,7 +155,7 @@ def _get_kwargs(
 
     json_sort_by_metric: str | Unset = UNSET
     if not isinstance(sort_by_metric, Unset):
-        json_sort_by_metric = sort_by_metric.value
+        json_sort_by_metric = sort_by_metric._value_
 
     params["sortByMetric"] = json_sort_by_metric
 

@@ -1,0 +1,70 @@
+"""Facts about a model that ``model.py.jinja`` needs to emit its fast ``from_dict``.
+
+The generated parser reads each key once, converts nested values through module-level
+names bound once (never through per-call imports), and looks enum values up in the
+enum's value map. These helpers give the template those names:
+
+* ``lazy_classes``: the nested model classes a module must import lazily (models refer
+  to each other, so importing them at module level could cycle), as ``(import, name)``;
+* ``enum_maps``: one module-level alias per enum the model parses, ``(alias, class)``;
+* ``enum_map_name``: the alias of one enum property, as used inside the parser;
+* ``mentions``: whether generated code refers to any of some names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from .errors import CodegenError
+
+__all__ = ["enum_map_name", "enum_maps", "lazy_classes", "mentions"]
+
+_ENUM_TEMPLATE = "enum_property.py.jinja"
+
+
+def lazy_classes(model: Any) -> list[tuple[str, str]]:
+    """``(import statement, class name)`` for each lazily imported model, sorted."""
+    found = []
+    for statement in sorted(model.lazy_imports or ()):
+        parts = statement.split()
+        # The generator's lazy imports are all `from <module> import <Name>`.
+        if len(parts) != 4 or parts[0] != "from" or parts[2] != "import":
+            raise CodegenError(f"unexpected lazy import {statement!r} in {model.class_info.name}")
+        found.append((statement, parts[3]))
+    return found
+
+
+def enum_map_name(prop: Any) -> str:
+    """Module-level alias of an enum's ``_value2member_map_`` (``_<MODULE>_BY_VALUE``)."""
+    return f"_{str(prop.class_info.module_name).upper()}_BY_VALUE"
+
+
+def enum_maps(model: Any) -> list[tuple[str, str]]:
+    """``(alias, enum class)`` for every enum reachable from the model's properties."""
+    props = [*model.required_properties, *model.optional_properties]
+    if model.additional_properties not in (None, True, False):
+        props.append(model.additional_properties)
+    return sorted(
+        {
+            (enum_map_name(prop), str(prop.class_info.name))
+            for prop in _walk(props)
+            if prop.template == _ENUM_TEMPLATE
+        }
+    )
+
+
+def mentions(code: str, names: Iterable[str]) -> bool:
+    """True if ``code`` uses any of ``names`` as a whole word."""
+    return any(re.search(rf"\b{re.escape(name)}\b", code) for name in names)
+
+
+def _walk(props: Iterable[Any]) -> Iterator[Any]:
+    """The properties and, recursively, the items of lists and members of unions."""
+    for prop in props:
+        yield prop
+        inner = getattr(prop, "inner_property", None)
+        if inner is not None:
+            yield from _walk([inner])
+        yield from _walk(getattr(prop, "inner_properties", None) or ())
