@@ -429,8 +429,9 @@ class SyneriseClient:
             try:
                 async with slots:
                     shared.stats.requests += 1
+                    data = body.build() if isinstance(body, _FormBody) else body
                     async with session.request(
-                        method, url, params=query, data=body, headers=headers, timeout=self._timeout
+                        method, url, params=query, data=data, headers=headers, timeout=self._timeout
                     ) as resp:
                         content = await resp.read()
                         status = resp.status
@@ -500,7 +501,7 @@ class SyneriseClient:
     @staticmethod
     def _encode_body(
         kwargs: Mapping[str, Any], headers: dict[str, str]
-    ) -> bytes | aiohttp.FormData | None:
+    ) -> bytes | _FormBody | None:
         if "json" in kwargs:
             headers["Content-Type"] = "application/json"
             try:
@@ -512,13 +513,7 @@ class SyneriseClient:
             return content.encode() if isinstance(content, str) else bytes(content)
         if "files" in kwargs or "data" in kwargs:
             headers.pop("Content-Type", None)  # aiohttp writes the multipart boundary itself
-            form = aiohttp.FormData()
-            for name, value in (kwargs.get("data") or {}).items():
-                form.add_field(name, str(value))
-            for name, file in kwargs.get("files") or []:
-                filename, payload, content_type = file[0], file[1], file[2]
-                form.add_field(name, payload, filename=filename, content_type=content_type)
-            return form
+            return _FormBody.from_kwargs(kwargs)
         return None
 
     def _wants_tracker_key(self, operation: Operation) -> bool:
@@ -687,6 +682,32 @@ def _check_body_limits(operation: Operation, kwargs: Mapping[str, Any], body: ob
             f"{operation.operation_id}: request body of {len(body)} bytes exceeds the documented "
             f"limit of {size_limit} bytes"
         )
+
+
+@attrs.frozen
+class _FormBody:
+    """A multipart body kept as fields, so each attempt gets a fresh ``aiohttp.FormData``
+    (a FormData can be sent only once, and a retry must resend the same bytes)."""
+
+    fields: tuple[tuple[str, bytes | str, str | None, str | None], ...]
+
+    @classmethod
+    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> _FormBody:
+        fields: list[tuple[str, bytes | str, str | None, str | None]] = [
+            (name, str(value), None, None) for name, value in (kwargs.get("data") or {}).items()
+        ]
+        for name, file in kwargs.get("files") or []:
+            filename, payload, content_type = file[0], file[1], file[2]
+            if hasattr(payload, "read"):
+                payload = payload.read()
+            fields.append((name, payload, filename, content_type))
+        return cls(tuple(fields))
+
+    def build(self) -> aiohttp.FormData:
+        form = aiohttp.FormData()
+        for name, value, filename, content_type in self.fields:
+            form.add_field(name, value, filename=filename, content_type=content_type)
+        return form
 
 
 def _all_salted(body: Any) -> bool:

@@ -155,3 +155,45 @@ async def test_limits_are_checked_before_sending(kwargs: dict[str, Any]) -> None
     async with SyneriseClient() as client:
         with pytest.raises(sa.ConfigurationError):
             await client.events.send_many([event(1)], **kwargs)
+
+
+async def test_multipart_upload_is_resent_intact_after_a_429() -> None:
+    """A file upload retried after a 429 sends the same file again (a fresh multipart body per attempt)."""
+    import io
+
+    from synerise_async.api.catalogs import upload_catalog_items
+    from synerise_async.models import CatalogItemUploadRequest
+    from synerise_async.types import File
+
+    received: list[bytes] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        form = await request.post()
+        upload = form["file"]
+        received.append(upload.file.read())  # type: ignore[union-attr]
+        if len(received) == 1:
+            return web.json_response({"status": 429}, status=429, headers={"Retry-After": "0"})
+        return web.json_response(True)
+
+    app = web.Application()
+    app.router.add_post("/catalogs/bags/{catalogId}/items/upload", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with SyneriseClient(
+            sa.BasicAuth(workspace_guid="ws", api_key="k"), base_url=f"http://127.0.0.1:{port}"
+        ) as client:
+            body = CatalogItemUploadRequest(
+                file=File(
+                    payload=io.BytesIO(b"itemKey,title\n1,Shoe\n"),
+                    file_name="items.csv",
+                    mime_type="text/csv",
+                )
+            )
+            assert await upload_catalog_items.asyncio(7, client=client, body=body) is True
+    finally:
+        await runner.cleanup()
+    assert received == [b"itemKey,title\n1,Shoe\n"] * 2
