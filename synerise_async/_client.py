@@ -125,6 +125,9 @@ class SyneriseClient:
     - ``clock`` / ``sleep``: time sources, injectable for tests.
     """
 
+    _is_view = False
+    """True for ``with_options`` views, which share (and never close) the parent's session."""
+
     def __init__(
         self,
         auth: Auth | None = None,
@@ -239,7 +242,7 @@ class SyneriseClient:
         shared = getattr(self, "_shared", None)
         if shared is None or shared.closed or not shared.owns_session or shared.session is None:
             return
-        if getattr(self, "_is_view", False):
+        if self._is_view:
             return
         _warn(
             f"unclosed {self!r}: use 'async with SyneriseClient(...)' or 'await client.aclose()'",
@@ -257,7 +260,7 @@ class SyneriseClient:
         """A view of this client with other per-call options, sharing its session and tokens."""
         view = object.__new__(SyneriseClient)
         view.__dict__.update(self.__dict__)
-        view._is_view = True  # type: ignore[attr-defined]
+        view._is_view = True
         if retry is not None:
             view._retry = retry
         if timeout is not None:
