@@ -23,7 +23,7 @@ import attrs
 import orjson
 
 from ._auth import Auth, AuthStats, Token, TokenCache, TokenManager
-from ._encoding import encode_query, redact_url
+from ._encoding import SECRET_PARAMS, encode_query, redact_url
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -663,7 +663,10 @@ def _check_query_types(operation: Operation, params: Mapping[str, Any]) -> None:
         expected = operation.query_types.get(name)
         check = _QUERY_TYPE_CHECKS.get(expected) if expected else None
         if check is not None and value is not None and not check(value):
-            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+            if name.lower() in SECRET_PARAMS:
+                shown = "***"
+            else:
+                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
             raise ConfigurationError(
                 f"{operation.operation_id}: query parameter {name!r} must be {expected}, "
                 f"got {type(value).__name__} {shown}"

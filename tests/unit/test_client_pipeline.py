@@ -337,3 +337,16 @@ def test_paginate_rejects_unknown_parameters() -> None:
         from synerise_async.api.automation import stop_workflow
 
         client.paginate(stop_workflow)
+
+
+async def test_type_errors_on_secret_parameters_do_not_echo_the_value() -> None:
+    """A wrongly typed secret query parameter is reported without its value."""
+    op = Operation(
+        operation_id="withToken", method="GET", path="/x", tag="t", query_types={"token": "string"}
+    )
+    async with SyneriseClient() as client:
+        with pytest.raises(sa.ConfigurationError) as info:
+            await client.request(
+                op, {"method": "GET", "url": "/x", "params": {"token": 123456789}}, json_parse
+            )
+    assert "123456789" not in str(info.value) and "***" in str(info.value)
