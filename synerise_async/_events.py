@@ -122,11 +122,6 @@ def stamp_encode(event: Mapping[str, Any], index: int, namespace: bytes, now: st
     return encoded[:-1] + b',"eventSalt":"' + digest.encode() + b'"}'
 
 
-def stamp_event(event: Mapping[str, Any], index: int, namespace: str, now: str) -> dict[str, Any]:
-    """:func:`stamp_encode` as a dict (the form failed events are reported in)."""
-    return orjson.loads(stamp_encode(event, index, namespace.encode(), now))  # type: ignore[no-any-return]
-
-
 def _is_plainly_valid(event: Any) -> bool:
     """The common case of :func:`_validate`, without generators or ABC checks (hot path)."""
     if type(event) is not dict:

@@ -17,6 +17,7 @@ from synerise_async import RetryPolicy, SyneriseClient
 from synerise_async._transport import Operation, RawResponse
 from synerise_async.api import load
 from synerise_async.api.automation import get_paginated_diagrams
+from tests.localserver import serve
 
 SPEC = json.loads((Path(sa.__file__).parent / "api" / "openapi.json").read_text(encoding="utf-8"))
 
@@ -140,13 +141,8 @@ async def odd_server() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serve(app) as url:
+        yield url
 
 
 def make_response(kind: str) -> web.StreamResponse:

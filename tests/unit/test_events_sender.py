@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -10,7 +11,8 @@ from aiohttp import web
 
 import synerise_async as sa
 from synerise_async import RetryPolicy, SyneriseClient
-from synerise_async._events import stamp_event
+from synerise_async._events import stamp_encode
+from tests.localserver import serve
 
 
 def event(n: int, **extra: Any) -> dict[str, Any]:
@@ -23,25 +25,37 @@ def event(n: int, **extra: Any) -> dict[str, Any]:
     }
 
 
+def stamp(event: dict[str, Any], index: int, now: str) -> dict[str, Any]:
+    return orjson.loads(stamp_encode(event, index, b"ns", now))  # type: ignore[no-any-return]
+
+
 def test_stamping_is_deterministic_and_keeps_caller_values() -> None:
     """The same input position and content give the same salt; given time/salt are kept."""
-    a = stamp_event(event(1), 1, "ns", "2024-01-01T00:00:00.000Z")
-    b = stamp_event(event(1), 1, "ns", "2024-01-01T00:00:00.000Z")
+    a = stamp(event(1), 1, "2024-01-01T00:00:00.000Z")
+    b = stamp(event(1), 1, "2024-01-01T00:00:00.000Z")
     assert (
         a["eventSalt"] == b["eventSalt"]
         and a["type"] == "custom"
         and a["time"] == "2024-01-01T00:00:00.000Z"
     )
-    twin = stamp_event(event(1), 2, "ns", "2024-01-01T00:00:00.000Z")
+    twin = stamp(event(1), 2, "2024-01-01T00:00:00.000Z")
     assert twin["eventSalt"] != a["eventSalt"]
-    given = stamp_event(event(1, eventSalt="mine", time="2023-05-05T00:00:00Z"), 1, "ns", "x")
+    given = stamp(event(1, eventSalt="mine", time="2023-05-05T00:00:00Z"), 1, "x")
     assert (given["eventSalt"], given["time"]) == ("mine", "2023-05-05T00:00:00Z")
+
+
+def test_stamped_bytes_are_the_sorted_json_with_the_salt_spliced_in() -> None:
+    """stamp_encode's output is valid JSON equal to the event plus type, time and eventSalt."""
+    stamped = stamp(event(7), 7, "2024-01-01T00:00:00.000Z")
+    assert {k: v for k, v in stamped.items() if k not in ("type", "time", "eventSalt")} == event(7)
+    assert len(stamped["eventSalt"]) == 32
 
 
 class BatchServer:
     """A minimal /v4/events/batch endpoint that records batches and can reject one event."""
 
     def __init__(self, reject_n: int | None = None) -> None:
+        self.url = ""
         self.batches: list[list[dict[str, Any]]] = []
         self.reject_n = reject_n
 
@@ -54,18 +68,13 @@ class BatchServer:
 
 
 @pytest.fixture
-async def batch_server(aiohttp_unused_port: Any = None) -> Any:
+async def batch_server() -> AsyncIterator[BatchServer]:
     server = BatchServer()
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app.router.add_post("/v4/events/batch", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    yield server
-    await runner.cleanup()
+    async with serve(app) as url:
+        server.url = url
+        yield server
 
 
 def client_for(server: Any) -> SyneriseClient:
@@ -177,14 +186,9 @@ async def test_multipart_upload_is_resent_intact_after_a_429() -> None:
 
     app = web.Application()
     app.router.add_post("/catalogs/bags/{catalogId}/items/upload", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve(app) as url:
         async with SyneriseClient(
-            sa.BasicAuth(workspace_guid="ws", api_key="k"), base_url=f"http://127.0.0.1:{port}"
+            sa.BasicAuth(workspace_guid="ws", api_key="k"), base_url=url
         ) as client:
             body = CatalogItemUploadRequest(
                 file=File(
@@ -194,6 +198,4 @@ async def test_multipart_upload_is_resent_intact_after_a_429() -> None:
                 )
             )
             assert await upload_catalog_items.asyncio(7, client=client, body=body) is True
-    finally:
-        await runner.cleanup()
     assert received == [b"itemKey,title\n1,Shoe\n"] * 2
