@@ -521,10 +521,11 @@ class SyneriseAsyncPreStamped(SyneriseAsync):
 
     @classmethod
     def prestamp(cls, events: Sequence[dict[str, Any]]) -> None:
-        from synerise_async._events import _now_iso, stamp_event
+        from synerise_async._events import _now_iso, stamp_encode
 
         now = _now_iso()
-        cls._stamped = (id(events), [stamp_event(e, i, "", now) for i, e in enumerate(events)])
+        stamped = [orjson.loads(stamp_encode(e, i, b"", now)) for i, e in enumerate(events)]
+        cls._stamped = (id(events), stamped)
 
 
 COMPETITORS: dict[str, type[Competitor]] = {
