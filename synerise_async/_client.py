@@ -40,7 +40,7 @@ from ._events import EventsAPI
 from ._pagination import AsyncPaginator
 from ._regions import Region, resolve_base_url
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from ._transport import Operation, RawResponse, Response
+from ._transport import Operation, RawResponse, RequestOptions, Response
 from ._version import __version__
 
 __all__ = ["ClientStats", "SyneriseClient"]
@@ -314,9 +314,13 @@ class SyneriseClient:
         operation: Operation,
         kwargs: dict[str, Any],
         parse: Callable[[RawResponse], T],
+        options: RequestOptions | None = None,
     ) -> Response[T]:
         """Run one generated operation through the pipeline (see :class:`Transport`)."""
-        raw = await self._send(operation, kwargs)
+        if options is None:
+            raw = await self._send(operation, kwargs)
+        else:
+            raw = await self._send_with_options(operation, kwargs, options)
         try:
             parsed = parse(raw)
         except SyneriseError:
@@ -394,8 +398,45 @@ class SyneriseClient:
 
     # ------------------------------------------------------------------ the pipeline
 
+    async def _send_with_options(
+        self, operation: Operation, kwargs: dict[str, Any], options: RequestOptions
+    ) -> RawResponse:
+        """Apply per-call options, then send; ``options.timeout`` bounds every attempt."""
+        if options.extra_headers:
+            kwargs = {
+                **kwargs,
+                "headers": {**(kwargs.get("headers") or {}), **options.extra_headers},
+            }
+        if options.extra_query:
+            kwargs = {**kwargs, "params": {**(kwargs.get("params") or {}), **options.extra_query}}
+        policy = self._retry
+        if options.max_retries is not None:
+            if options.max_retries < 0:
+                raise ConfigurationError(f"max_retries must be >= 0, got {options.max_retries!r}")
+            policy = attrs.evolve(policy, max_retries=options.max_retries)
+        if options.timeout is None:
+            return await self._send(operation, kwargs, policy=policy)
+        if options.timeout <= 0:
+            raise ConfigurationError(f"timeout must be > 0 seconds, got {options.timeout!r}")
+        try:
+            async with asyncio.timeout(options.timeout):
+                return await self._send(operation, kwargs, policy=policy)
+        except TimeoutError:
+            raise APITimeoutError(
+                f"{operation.operation_id}: no answer within the call's timeout of "
+                f"{options.timeout} s (retries included)",
+                method=operation.method,
+                url=redact_url(self._base_url + kwargs["url"]),
+                operation_id=operation.operation_id,
+            ) from None
+
     async def _send(
-        self, operation: Operation, kwargs: dict[str, Any], *, authenticate: bool = True
+        self,
+        operation: Operation,
+        kwargs: dict[str, Any],
+        *,
+        authenticate: bool = True,
+        policy: RetryPolicy | None = None,
     ) -> RawResponse:
         session = self._session_for_loop()
         shared = self._shared
@@ -419,7 +460,8 @@ class SyneriseClient:
         if needs_tracker_key:
             assert self._tracker_key is not None
             query.append(("token", self._tracker_key))
-        policy = self._retry
+        if policy is None:
+            policy = self._retry
         started = self._clock()
         attempts = 0
         retries = 0

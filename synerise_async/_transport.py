@@ -23,6 +23,7 @@ __all__ = [
     "Operation",
     "Pagination",
     "RawResponse",
+    "RequestOptions",
     "Response",
     "Transport",
     "unexpected_status",
@@ -80,6 +81,24 @@ class Operation:
     """Largest request body the API accepts (``x-synerise-max-body-bytes``)."""
 
 
+@attrs.frozen(slots=True)
+class RequestOptions:
+    """Per-call options (Stainless style) that a resource method passes to ``request``.
+
+    Every field defaults to "use the client's setting".
+    """
+
+    timeout: float | None = None
+    """Seconds for the whole call, across its retries (the per-attempt timeout stays a
+    client option)."""
+    extra_headers: Mapping[str, str] | None = None
+    """Headers added to (or overriding) the client's and the operation's headers."""
+    extra_query: Mapping[str, Any] | None = None
+    """Query parameters added to the operation's own."""
+    max_retries: int | None = None
+    """Overrides ``RetryPolicy.max_retries`` for this call."""
+
+
 class RawResponse:
     """The bytes of one HTTP response, with the small surface generated parsers use."""
 
@@ -121,13 +140,15 @@ class Transport(Protocol):
         operation: Operation,
         kwargs: dict[str, Any],
         parse: Callable[[RawResponse], T],
+        options: RequestOptions | None = None,
     ) -> Response[T]:
         """Send the request described by ``kwargs`` and parse a successful response.
 
         ``kwargs`` is what a generated ``_get_kwargs`` returns: ``method``, ``url`` (path
         relative to the base URL), and optionally ``params``, ``headers``, ``json``,
         ``data``, ``files``, ``content``; ``query`` (pre-encoded ``(name, value)`` pairs)
-        replaces ``params`` when following a server-provided link. Statuses >= 400 raise before ``parse`` runs.
+        replaces ``params`` when following a server-provided link. Statuses >= 400 raise before
+        ``parse`` runs. ``options`` carries per-call overrides (see :class:`RequestOptions`).
         """
         ...
 
