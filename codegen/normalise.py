@@ -1,7 +1,9 @@
 """``python -m codegen normalise``: documents -> one generator-ready document.
 
 Steps: load ``openapi/documents/*.yaml``; make external ``$ref``s local per document;
-merge; apply ``openapi/overlays/*.yaml``; run the pre-flight fixes and checks. The result
+merge; apply ``openapi/overlays/*.yaml``; infer the SDK knowledge no overlay gave
+(``infer.py``: pagination, retry safety, timestamp units); run the pre-flight fixes and
+checks. The result
 goes to ``openapi/build/synerise.json`` with a report of every change next to it.
 """
 
@@ -13,6 +15,7 @@ from pathlib import Path
 from . import paths
 from .documents import Document, load_documents
 from .errors import CodegenError
+from .infer import infer_sdk_knowledge
 from .merge import merge_documents
 from .overlay import apply_overlays
 from .preflight import run_preflight
@@ -35,6 +38,7 @@ def normalise(
             report.fixed(line)
     merged = merge_documents(documents, report)
     apply_overlays(merged, overlays_dir, report)
+    infer_sdk_knowledge(merged, report)
     run_preflight(merged, report)
     return merged, report
 

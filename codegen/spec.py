@@ -26,20 +26,45 @@ _SCHEMA_KEYS = ("items", "not", "additionalProperties")
 
 
 class Report:
-    """What the normaliser changed, one line per change, in a stable order."""
+    """What the normaliser did, in a stable order, in three parts.
+
+    - changes: every edit made to the spec (fixes, overlays);
+    - inferences: SDK knowledge inferred from the spec's shape (``codegen/infer.py``) and
+      the decisions overlays took instead;
+    - decisions needed: shapes no rule fits, listed for a human rather than guessed.
+    """
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.inferences: list[str] = []
+        self.decisions: list[str] = []
 
     def fixed(self, message: str) -> None:
         """Record one change made to the spec."""
         self.lines.append(message)
 
+    def inferred(self, message: str) -> None:
+        """Record one fact inferred from the spec's shape."""
+        self.inferences.append(message)
+
+    def decided(self, message: str) -> None:
+        """Record a decision an overlay took where inference would have acted."""
+        self.inferences.append(message)
+
+    def needs_decision(self, message: str) -> None:
+        """Record an ambiguous shape left alone for a human to settle with an overlay."""
+        self.decisions.append(message)
+
     def render(self) -> str:
         """The report as text (ends with a newline)."""
-        if not self.lines:
-            return "No changes.\n"
-        return "".join(f"- {line}\n" for line in self.lines)
+        parts = ["".join(f"- {line}\n" for line in self.lines) if self.lines else "No changes.\n"]
+        if self.inferences:
+            parts.append(f"\n## Inferred ({len(self.inferences)})\n")
+            parts.extend(f"- {line}\n" for line in self.inferences)
+        if self.decisions:
+            parts.append(f"\n## Needs a human decision ({len(self.decisions)})\n")
+            parts.extend(f"- {line}\n" for line in self.decisions)
+        return "".join(parts)
 
 
 def iter_operations(doc: Document) -> Iterator[tuple[str, str, dict[str, Any]]]:
