@@ -105,7 +105,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "search",
         "GET",
         "/search/v2/indices/{indexId}/autocomplete",
-        None,
+        "link",
     ),
     "autocompleteSearchPost": OperationEntry(
         "synerise_async.api.search.autocomplete_search_post",
@@ -292,7 +292,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "search",
         "GET",
         "/search/v2/indices/{indexId}/autocomplete/explain",
-        None,
+        "link",
     ),
     "explainAutocompleteSearchPost": OperationEntry(
         "synerise_async.api.search.explain_autocomplete_search_post",
@@ -306,7 +306,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "search",
         "GET",
         "/search/v2/indices/{indexId}/query/explain",
-        None,
+        "link",
     ),
     "explainFullTextSearchPost": OperationEntry(
         "synerise_async.api.search.explain_full_text_search_post",
@@ -320,7 +320,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "search",
         "GET",
         "/search/v2/indices/{indexId}/list/explain",
-        None,
+        "link",
     ),
     "explainListIndexItemsPost": OperationEntry(
         "synerise_async.api.search.explain_list_index_items_post",
@@ -334,7 +334,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "search",
         "GET",
         "/search/v2/indices/{indexId}/visual/explain",
-        None,
+        "link",
     ),
     "explainVisualSearchPost": OperationEntry(
         "synerise_async.api.search.explain_visual_search_post",
@@ -647,7 +647,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "search",
         "GET",
         "/search/v2/indices/{indexId}/list",
-        None,
+        "link",
     ),
     "listIndexItemsPost": OperationEntry(
         "synerise_async.api.search.list_index_items_post",
@@ -780,7 +780,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "search",
         "GET",
         "/search/v2/indices/{indexId}/query",
-        None,
+        "link",
     ),
     "searchFullTextPost": OperationEntry(
         "synerise_async.api.search.search_full_text_post",
@@ -794,7 +794,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "search",
         "GET",
         "/search/v2/indices/{indexId}/visual",
-        None,
+        "link",
     ),
     "searchVisualPost": OperationEntry(
         "synerise_async.api.search.search_visual_post",

@@ -12,7 +12,6 @@ OPERATION = Operation(
     path="/search/v2/suggestion-indices/{indexId}/config",
     tag="search",
     security=("JWT", "Basic"),
-    retry="safe",
 )
 
 

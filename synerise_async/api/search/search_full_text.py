@@ -2,7 +2,7 @@
 from typing import Any
 from urllib.parse import quote
 
-from ..._transport import Operation, RawResponse, Response, Transport, unexpected_status
+from ..._transport import Operation, Pagination, RawResponse, Response, Transport, unexpected_status
 from ...models.search_include_facets import SearchIncludeFacets
 from ...models.search_ordering import SearchOrdering
 from ...models.search_response import SearchResponse
@@ -15,6 +15,14 @@ OPERATION = Operation(
     path="/search/v2/indices/{indexId}/query",
     tag="search",
     security=("TrackerKey", "JWT", "Basic"),
+    pagination=Pagination(
+        style="link",
+        items="data",
+        page_param="page",
+        size_param="limit",
+        total="meta.total_pages",
+        next="meta.link",
+    ),
     query_types={
         "caseSensitiveFacetValues": "boolean",
         "clientUUID": "string",
