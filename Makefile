@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help demo test test-fast lint typecheck generate normalise pull check-generated lock check-lock bench bench-quick clean
+.PHONY: help demo test test-fast lint typecheck generate normalise pull check-generated lock check-lock coverage bench bench-quick clean
 
 help:
 	@echo "make demo             run the ETL demo against the built-in fake Synerise"
@@ -64,6 +64,10 @@ lock: $(STAMP)
 
 check-lock: $(STAMP)
 	$(PY) -m codegen lock --check
+
+## Render openapi/COVERAGE.md (operations per category, confidence, unplaceable list).
+coverage: $(STAMP)
+	$(PY) -m codegen coverage
 
 ## Full benchmark run (issue 5): writes BENCHMARKS.md; ~10-15 min on the 2-core machine.
 bench: $(STAMP)

@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="fail if the committed generated code is stale")
     check.set_defaults(run=_check)
+
+    coverage = commands.add_parser("coverage", help="render openapi/COVERAGE.md from the documents")
+    coverage.set_defaults(run=_coverage)
     return parser
 
 
@@ -136,6 +139,13 @@ def _check(args: argparse.Namespace) -> int:
             shown,
         )
     print("Generated code matches openapi/.")
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    from .coverage import write_coverage
+
+    print(f"wrote {write_coverage().relative_to(paths.ROOT)}")
     return 0
 
 

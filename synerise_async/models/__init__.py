@@ -5,6 +5,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .account_action_result import AccountActionResult
+    from .account_delete_request import AccountDeleteRequest
+    from .aggregate_histogram import AggregateHistogram
+    from .aggregate_histogram_request import AggregateHistogramRequest
+    from .aggregate_histogram_request_aggregate_data_by import (
+        AggregateHistogramRequestAggregateDataBy,
+    )
+    from .aggregate_histogram_request_date_filter import AggregateHistogramRequestDateFilter
+    from .aggregate_result import AggregateResult
     from .ai_compat_event_batch_request import AiCompatEventBatchRequest
     from .ai_compat_event_payload import AiCompatEventPayload
     from .ai_compat_event_type import AiCompatEventType
@@ -14,8 +23,10 @@ if TYPE_CHECKING:
     )
     from .ai_compat_recommendation_click_event import AiCompatRecommendationClickEvent
     from .ai_compat_recommendation_view_event import AiCompatRecommendationViewEvent
+    from .analytics_calculate_request import AnalyticsCalculateRequest
     from .api_key_permission_check_response import ApiKeyPermissionCheckResponse
     from .api_key_permission_map import ApiKeyPermissionMap
+    from .assigned_voucher_list_response import AssignedVoucherListResponse
     from .auth_profile_agreements import AuthProfileAgreements
     from .auth_profile_attributes import AuthProfileAttributes
     from .automation_last_run_with_stages import AutomationLastRunWithStages
@@ -24,52 +35,103 @@ if TYPE_CHECKING:
     from .batch_event_item import BatchEventItem
     from .brickworks_actor import BrickworksActor
     from .brickworks_display_configuration import BrickworksDisplayConfiguration
+    from .brickworks_generate_request import BrickworksGenerateRequest
+    from .brickworks_generate_request_field_context import BrickworksGenerateRequestFieldContext
+    from .brickworks_generated_object import BrickworksGeneratedObject
     from .brickworks_pagination_meta import BrickworksPaginationMeta
+    from .brickworks_preview import BrickworksPreview
+    from .brickworks_preview_request import BrickworksPreviewRequest
+    from .brickworks_preview_request_context import BrickworksPreviewRequestContext
+    from .brickworks_preview_request_schema import BrickworksPreviewRequestSchema
+    from .brickworks_preview_request_values import BrickworksPreviewRequestValues
     from .brickworks_record import BrickworksRecord
     from .brickworks_record_data import BrickworksRecordData
+    from .brickworks_record_envelope import BrickworksRecordEnvelope
+    from .brickworks_record_envelope_data import BrickworksRecordEnvelopeData
     from .brickworks_record_page import BrickworksRecordPage
     from .brickworks_schema import BrickworksSchema
     from .brickworks_schema_fields import BrickworksSchemaFields
     from .brickworks_schema_list_response import BrickworksSchemaListResponse
     from .catalog import Catalog
+    from .catalog_action_result import CatalogActionResult
     from .catalog_batch_delete_response import CatalogBatchDeleteResponse
     from .catalog_create_request import CatalogCreateRequest
     from .catalog_delete_response import CatalogDeleteResponse
     from .catalog_delete_result import CatalogDeleteResult
     from .catalog_item import CatalogItem
     from .catalog_item_create_request import CatalogItemCreateRequest
+    from .catalog_item_detail import CatalogItemDetail
     from .catalog_item_import_request import CatalogItemImportRequest
     from .catalog_item_list_response import CatalogItemListResponse
     from .catalog_item_response import CatalogItemResponse
+    from .catalog_item_update import CatalogItemUpdate
     from .catalog_item_upload_request import CatalogItemUploadRequest
     from .catalog_item_value import CatalogItemValue
     from .catalog_keys_response import CatalogKeysResponse
     from .catalog_list_response import CatalogListResponse
     from .catalog_mapping import CatalogMapping
     from .catalog_mapping_create_request import CatalogMappingCreateRequest
+    from .catalog_mapping_list import CatalogMappingList
     from .catalog_mapping_response import CatalogMappingResponse
     from .catalog_mapping_summary import CatalogMappingSummary
     from .catalog_meta_data import CatalogMetaData
     from .catalog_primary_key import CatalogPrimaryKey
     from .catalog_response import CatalogResponse
+    from .change_password_request import ChangePasswordRequest
+    from .change_recommendation_campaign_state_state import ChangeRecommendationCampaignStateState
+    from .company_profile_create_request import CompanyProfileCreateRequest
+    from .company_profile_create_request_agreements import CompanyProfileCreateRequestAgreements
+    from .company_profile_create_request_attributes import CompanyProfileCreateRequestAttributes
+    from .conditional_login_v2_response import ConditionalLoginV2Response
     from .current_workspace_details import CurrentWorkspaceDetails
     from .current_workspace_response import CurrentWorkspaceResponse
     from .custom_event_request import CustomEventRequest
+    from .email_change_confirmation import EmailChangeConfirmation
+    from .email_change_request import EmailChangeRequest
+    from .email_only_request import EmailOnlyRequest
     from .error_detail import ErrorDetail
     from .error_response import ErrorResponse
     from .event_client import EventClient
     from .event_params import EventParams
     from .event_record import EventRecord
+    from .expression_result import ExpressionResult
+    from .facebook_account_delete_request import FacebookAccountDeleteRequest
+    from .facebook_email_change_request import FacebookEmailChangeRequest
+    from .generated_content import GeneratedContent
+    from .get_a_clients_promotions_status_item import GetAClientsPromotionsStatusItem
     from .get_api_calls_stats_chart_type import GetApiCallsStatsChartType
     from .get_api_calls_stats_granularity import GetApiCallsStatsGranularity
     from .get_api_calls_stats_group_by import GetApiCallsStatsGroupBy
     from .get_business_profiles_for_organization_user_universal_list_sort_by import (
         GetBusinessProfilesForOrganizationUserUniversalListSortBy,
     )
+    from .get_promotion_details_as_business_profile_search_key import (
+        GetPromotionDetailsAsBusinessProfileSearchKey,
+    )
+    from .get_recommendation_campaigns_v2_ordering import GetRecommendationCampaignsV2Ordering
+    from .get_recommendation_campaigns_v2_state_item import GetRecommendationCampaignsV2StateItem
     from .get_schemas_schema_types import GetSchemasSchemaTypes
+    from .get_vouchers_assigned_to_a_client_by_identifier_client_identifier_name import (
+        GetVouchersAssignedToAClientByIdentifierClientIdentifierName,
+    )
+    from .handbill_configuration import HandbillConfiguration
+    from .handbill_list_response import HandbillListResponse
+    from .handbill_summary import HandbillSummary
+    from .insert_parameters import InsertParameters
+    from .legacy_anonymous_login_request import LegacyAnonymousLoginRequest
+    from .legacy_facebook_login_request import LegacyFacebookLoginRequest
+    from .legacy_facebook_login_request_agreements import LegacyFacebookLoginRequestAgreements
+    from .legacy_facebook_login_request_attributes import LegacyFacebookLoginRequestAttributes
+    from .legacy_o_auth_login_request import LegacyOAuthLoginRequest
+    from .legacy_o_auth_login_request_agreements import LegacyOAuthLoginRequestAgreements
+    from .legacy_o_auth_login_request_attributes import LegacyOAuthLoginRequestAttributes
+    from .legacy_profile_login_request import LegacyProfileLoginRequest
+    from .legacy_token_response import LegacyTokenResponse
     from .list_catalogs_order_by import ListCatalogsOrderBy
     from .list_clients_sort_by import ListClientsSortBy
     from .list_clients_sort_order import ListClientsSortOrder
+    from .loyalty_list_meta import LoyaltyListMeta
+    from .mobile_campaign_content import MobileCampaignContent
     from .organization_api_calls_count import OrganizationApiCallsCount
     from .organization_api_calls_data_point import OrganizationApiCallsDataPoint
     from .organization_api_calls_stats import OrganizationApiCallsStats
@@ -84,7 +146,17 @@ if TYPE_CHECKING:
     from .organization_usage_stats_request import OrganizationUsageStatsRequest
     from .organization_workspace import OrganizationWorkspace
     from .organization_workspace_list import OrganizationWorkspaceList
+    from .password_reset_confirmation import PasswordResetConfirmation
+    from .phone_update_confirmation import PhoneUpdateConfirmation
+    from .phone_update_request import PhoneUpdateRequest
+    from .pos_transaction import PosTransaction
     from .profile import Profile
+    from .profile_account_information import ProfileAccountInformation
+    from .profile_account_information_agreements import ProfileAccountInformationAgreements
+    from .profile_account_information_attributes import ProfileAccountInformationAttributes
+    from .profile_account_update import ProfileAccountUpdate
+    from .profile_account_update_agreements import ProfileAccountUpdateAgreements
+    from .profile_account_update_attributes import ProfileAccountUpdateAttributes
     from .profile_agreements import ProfileAgreements
     from .profile_anonymous_login_request import ProfileAnonymousLoginRequest
     from .profile_anonymous_login_v2_request import ProfileAnonymousLoginV2Request
@@ -98,15 +170,56 @@ if TYPE_CHECKING:
     from .profile_identifier_type import ProfileIdentifierType
     from .profile_identity_provider import ProfileIdentityProvider
     from .profile_login_request import ProfileLoginRequest
+    from .profile_login_v2_request import ProfileLoginV2Request
+    from .profile_login_v2_request_agreements import ProfileLoginV2RequestAgreements
+    from .profile_login_v2_request_attributes import ProfileLoginV2RequestAttributes
+    from .profile_promotion_list_response import ProfilePromotionListResponse
     from .profile_refresh_request import ProfileRefreshRequest
+    from .profile_refresh_v2_response import ProfileRefreshV2Response
+    from .profile_registration_request import ProfileRegistrationRequest
+    from .profile_registration_request_agreements import ProfileRegistrationRequestAgreements
+    from .profile_registration_request_attributes import ProfileRegistrationRequestAttributes
     from .profile_server_side_login_request import ProfileServerSideLoginRequest
     from .profile_sex import ProfileSex
     from .profile_tag import ProfileTag
     from .profile_tag_assignment import ProfileTagAssignment
     from .profile_token_response import ProfileTokenResponse
     from .profile_update_request import ProfileUpdateRequest
+    from .promotion import Promotion
+    from .promotion_activate_for_profile_request import PromotionActivateForProfileRequest
+    from .promotion_batch_request import PromotionBatchRequest
+    from .promotion_create_request import PromotionCreateRequest
+    from .promotion_create_request_params import PromotionCreateRequestParams
+    from .promotion_delete_request import PromotionDeleteRequest
+    from .promotion_fields import PromotionFields
+    from .promotion_key import PromotionKey
+    from .promotion_key_request import PromotionKeyRequest
+    from .promotion_list_response import PromotionListResponse
+    from .promotion_redeem_request import PromotionRedeemRequest
+    from .promotion_result import PromotionResult
+    from .promotion_settings import PromotionSettings
+    from .promotion_tag_ref import PromotionTagRef
+    from .recommendation_campaign_batch_delete import RecommendationCampaignBatchDelete
+    from .recommendation_campaign_batch_delete_response import (
+        RecommendationCampaignBatchDeleteResponse,
+    )
+    from .recommendation_campaign_definition import RecommendationCampaignDefinition
+    from .recommendation_campaign_input import RecommendationCampaignInput
+    from .recommendation_campaign_list_response import RecommendationCampaignListResponse
+    from .recommendation_campaign_list_response_extras import (
+        RecommendationCampaignListResponseExtras,
+    )
+    from .recommendation_campaign_list_response_meta import RecommendationCampaignListResponseMeta
     from .recommendation_campaign_response import RecommendationCampaignResponse
+    from .recommendation_campaign_state import RecommendationCampaignState
     from .recommendation_context_item import RecommendationContextItem
+    from .recommendation_directory import RecommendationDirectory
+    from .recommendation_directory_attach import RecommendationDirectoryAttach
+    from .recommendation_directory_attach_response import RecommendationDirectoryAttachResponse
+    from .recommendation_directory_name import RecommendationDirectoryName
+    from .recommendation_directory_ref import RecommendationDirectoryRef
+    from .recommendation_event_request import RecommendationEventRequest
+    from .recommendation_event_request_params import RecommendationEventRequestParams
     from .recommendation_filters_joiner import RecommendationFiltersJoiner
     from .recommendation_items_source_type import RecommendationItemsSourceType
     from .recommendation_response_extras import RecommendationResponseExtras
@@ -114,8 +227,30 @@ if TYPE_CHECKING:
     from .recommendation_slot import RecommendationSlot
     from .recommendation_slot_error import RecommendationSlotError
     from .recommendation_slot_row import RecommendationSlotRow
+    from .recommendation_state_change_request import RecommendationStateChangeRequest
+    from .recommendations_by_campaign_request import RecommendationsByCampaignRequest
+    from .recommendations_by_campaign_request_items_source import (
+        RecommendationsByCampaignRequestItemsSource,
+    )
+    from .recommendations_by_campaign_request_params import RecommendationsByCampaignRequestParams
+    from .recommendations_by_identifier_request import RecommendationsByIdentifierRequest
+    from .recommendations_by_identifier_request_items_source import (
+        RecommendationsByIdentifierRequestItemsSource,
+    )
+    from .recommendations_by_identifier_request_params import (
+        RecommendationsByIdentifierRequestParams,
+    )
     from .register_profile_request import RegisterProfileRequest
     from .register_profile_request_sex import RegisterProfileRequestSex
+    from .schema_builder_record import SchemaBuilderRecord
+    from .schema_builder_record_fields import SchemaBuilderRecordFields
+    from .schema_builder_record_relations import SchemaBuilderRecordRelations
+    from .schema_builder_record_request import SchemaBuilderRecordRequest
+    from .schema_builder_record_request_fields import SchemaBuilderRecordRequestFields
+    from .schema_builder_schema import SchemaBuilderSchema
+    from .schema_builder_schema_fields import SchemaBuilderSchemaFields
+    from .schema_builder_schema_request import SchemaBuilderSchemaRequest
+    from .schema_builder_schema_request_fields import SchemaBuilderSchemaRequestFields
     from .search_attribute_groups import SearchAttributeGroups
     from .search_autocomplete_request import SearchAutocompleteRequest
     from .search_catalog_state import SearchCatalogState
@@ -154,24 +289,44 @@ if TYPE_CHECKING:
     from .search_suggestion import SearchSuggestion
     from .search_supported_languages import SearchSupportedLanguages
     from .search_visual_request import SearchVisualRequest
+    from .server_time import ServerTime
+    from .simple_recommendation_campaign import SimpleRecommendationCampaign
     from .single_event_request import SingleEventRequest
     from .suggestion_index_config import SuggestionIndexConfig
     from .suggestion_index_config_input import SuggestionIndexConfigInput
     from .suggestion_index_config_list import SuggestionIndexConfigList
     from .suggestion_index_source import SuggestionIndexSource
     from .suggestion_index_sources import SuggestionIndexSources
+    from .tag_create_request import TagCreateRequest
+    from .tag_created import TagCreated
+    from .token_only_request import TokenOnlyRequest
     from .transaction_amount import TransactionAmount
     from .transaction_create_request import TransactionCreateRequest
     from .transaction_create_request_metadata import TransactionCreateRequestMetadata
     from .transaction_payment_info import TransactionPaymentInfo
     from .transaction_product import TransactionProduct
     from .transaction_source import TransactionSource
+    from .update_a_promotion_search_key import UpdateAPromotionSearchKey
     from .user_external_provider_type import UserExternalProviderType
     from .user_login_consumer import UserLoginConsumer
     from .user_login_request import UserLoginRequest
     from .user_login_response import UserLoginResponse
     from .user_mfa_method import UserMfaMethod
     from .user_mfa_verification_request import UserMfaVerificationRequest
+    from .view_voucher_details_by_search_key_search_key import (
+        ViewVoucherDetailsBySearchKeySearchKey,
+    )
+    from .voucher import Voucher
+    from .voucher_assign_request import VoucherAssignRequest
+    from .voucher_assign_response import VoucherAssignResponse
+    from .voucher_batch_redeem_item import VoucherBatchRedeemItem
+    from .voucher_batch_redeem_item_profile_key import VoucherBatchRedeemItemProfileKey
+    from .voucher_create_request import VoucherCreateRequest
+    from .voucher_list_response import VoucherListResponse
+    from .voucher_pool import VoucherPool
+    from .voucher_pool_list_response import VoucherPoolListResponse
+    from .voucher_redeem_request import VoucherRedeemRequest
+    from .voucher_status import VoucherStatus
     from .workflow_author import WorkflowAuthor
     from .workflow_block_statistics import WorkflowBlockStatistics
     from .workflow_capping import WorkflowCapping
@@ -199,6 +354,13 @@ if TYPE_CHECKING:
     from .workspace_token_response import WorkspaceTokenResponse
 
 _MODULES: dict[str, str] = {
+    "AccountActionResult": ".account_action_result",
+    "AccountDeleteRequest": ".account_delete_request",
+    "AggregateHistogram": ".aggregate_histogram",
+    "AggregateHistogramRequest": ".aggregate_histogram_request",
+    "AggregateHistogramRequestAggregateDataBy": ".aggregate_histogram_request_aggregate_data_by",
+    "AggregateHistogramRequestDateFilter": ".aggregate_histogram_request_date_filter",
+    "AggregateResult": ".aggregate_result",
     "AiCompatEventBatchRequest": ".ai_compat_event_batch_request",
     "AiCompatEventPayload": ".ai_compat_event_payload",
     "AiCompatEventType": ".ai_compat_event_type",
@@ -206,8 +368,10 @@ _MODULES: dict[str, str] = {
     "AiCompatItemSearchClickEventSearchType": ".ai_compat_item_search_click_event_search_type",
     "AiCompatRecommendationClickEvent": ".ai_compat_recommendation_click_event",
     "AiCompatRecommendationViewEvent": ".ai_compat_recommendation_view_event",
+    "AnalyticsCalculateRequest": ".analytics_calculate_request",
     "ApiKeyPermissionCheckResponse": ".api_key_permission_check_response",
     "ApiKeyPermissionMap": ".api_key_permission_map",
+    "AssignedVoucherListResponse": ".assigned_voucher_list_response",
     "AuthProfileAgreements": ".auth_profile_agreements",
     "AuthProfileAttributes": ".auth_profile_attributes",
     "AutomationLastRunWithStages": ".automation_last_run_with_stages",
@@ -216,50 +380,97 @@ _MODULES: dict[str, str] = {
     "BatchEventItem": ".batch_event_item",
     "BrickworksActor": ".brickworks_actor",
     "BrickworksDisplayConfiguration": ".brickworks_display_configuration",
+    "BrickworksGenerateRequest": ".brickworks_generate_request",
+    "BrickworksGenerateRequestFieldContext": ".brickworks_generate_request_field_context",
+    "BrickworksGeneratedObject": ".brickworks_generated_object",
     "BrickworksPaginationMeta": ".brickworks_pagination_meta",
+    "BrickworksPreview": ".brickworks_preview",
+    "BrickworksPreviewRequest": ".brickworks_preview_request",
+    "BrickworksPreviewRequestContext": ".brickworks_preview_request_context",
+    "BrickworksPreviewRequestSchema": ".brickworks_preview_request_schema",
+    "BrickworksPreviewRequestValues": ".brickworks_preview_request_values",
     "BrickworksRecord": ".brickworks_record",
     "BrickworksRecordData": ".brickworks_record_data",
+    "BrickworksRecordEnvelope": ".brickworks_record_envelope",
+    "BrickworksRecordEnvelopeData": ".brickworks_record_envelope_data",
     "BrickworksRecordPage": ".brickworks_record_page",
     "BrickworksSchema": ".brickworks_schema",
     "BrickworksSchemaFields": ".brickworks_schema_fields",
     "BrickworksSchemaListResponse": ".brickworks_schema_list_response",
     "Catalog": ".catalog",
+    "CatalogActionResult": ".catalog_action_result",
     "CatalogBatchDeleteResponse": ".catalog_batch_delete_response",
     "CatalogCreateRequest": ".catalog_create_request",
     "CatalogDeleteResponse": ".catalog_delete_response",
     "CatalogDeleteResult": ".catalog_delete_result",
     "CatalogItem": ".catalog_item",
     "CatalogItemCreateRequest": ".catalog_item_create_request",
+    "CatalogItemDetail": ".catalog_item_detail",
     "CatalogItemImportRequest": ".catalog_item_import_request",
     "CatalogItemListResponse": ".catalog_item_list_response",
     "CatalogItemResponse": ".catalog_item_response",
+    "CatalogItemUpdate": ".catalog_item_update",
     "CatalogItemUploadRequest": ".catalog_item_upload_request",
     "CatalogItemValue": ".catalog_item_value",
     "CatalogKeysResponse": ".catalog_keys_response",
     "CatalogListResponse": ".catalog_list_response",
     "CatalogMapping": ".catalog_mapping",
     "CatalogMappingCreateRequest": ".catalog_mapping_create_request",
+    "CatalogMappingList": ".catalog_mapping_list",
     "CatalogMappingResponse": ".catalog_mapping_response",
     "CatalogMappingSummary": ".catalog_mapping_summary",
     "CatalogMetaData": ".catalog_meta_data",
     "CatalogPrimaryKey": ".catalog_primary_key",
     "CatalogResponse": ".catalog_response",
+    "ChangePasswordRequest": ".change_password_request",
+    "ChangeRecommendationCampaignStateState": ".change_recommendation_campaign_state_state",
+    "CompanyProfileCreateRequest": ".company_profile_create_request",
+    "CompanyProfileCreateRequestAgreements": ".company_profile_create_request_agreements",
+    "CompanyProfileCreateRequestAttributes": ".company_profile_create_request_attributes",
+    "ConditionalLoginV2Response": ".conditional_login_v2_response",
     "CurrentWorkspaceDetails": ".current_workspace_details",
     "CurrentWorkspaceResponse": ".current_workspace_response",
     "CustomEventRequest": ".custom_event_request",
+    "EmailChangeConfirmation": ".email_change_confirmation",
+    "EmailChangeRequest": ".email_change_request",
+    "EmailOnlyRequest": ".email_only_request",
     "ErrorDetail": ".error_detail",
     "ErrorResponse": ".error_response",
     "EventClient": ".event_client",
     "EventParams": ".event_params",
     "EventRecord": ".event_record",
+    "ExpressionResult": ".expression_result",
+    "FacebookAccountDeleteRequest": ".facebook_account_delete_request",
+    "FacebookEmailChangeRequest": ".facebook_email_change_request",
+    "GeneratedContent": ".generated_content",
+    "GetAClientsPromotionsStatusItem": ".get_a_clients_promotions_status_item",
     "GetApiCallsStatsChartType": ".get_api_calls_stats_chart_type",
     "GetApiCallsStatsGranularity": ".get_api_calls_stats_granularity",
     "GetApiCallsStatsGroupBy": ".get_api_calls_stats_group_by",
     "GetBusinessProfilesForOrganizationUserUniversalListSortBy": ".get_business_profiles_for_organization_user_universal_list_sort_by",
+    "GetPromotionDetailsAsBusinessProfileSearchKey": ".get_promotion_details_as_business_profile_search_key",
+    "GetRecommendationCampaignsV2Ordering": ".get_recommendation_campaigns_v2_ordering",
+    "GetRecommendationCampaignsV2StateItem": ".get_recommendation_campaigns_v2_state_item",
     "GetSchemasSchemaTypes": ".get_schemas_schema_types",
+    "GetVouchersAssignedToAClientByIdentifierClientIdentifierName": ".get_vouchers_assigned_to_a_client_by_identifier_client_identifier_name",
+    "HandbillConfiguration": ".handbill_configuration",
+    "HandbillListResponse": ".handbill_list_response",
+    "HandbillSummary": ".handbill_summary",
+    "InsertParameters": ".insert_parameters",
+    "LegacyAnonymousLoginRequest": ".legacy_anonymous_login_request",
+    "LegacyFacebookLoginRequest": ".legacy_facebook_login_request",
+    "LegacyFacebookLoginRequestAgreements": ".legacy_facebook_login_request_agreements",
+    "LegacyFacebookLoginRequestAttributes": ".legacy_facebook_login_request_attributes",
+    "LegacyOAuthLoginRequest": ".legacy_o_auth_login_request",
+    "LegacyOAuthLoginRequestAgreements": ".legacy_o_auth_login_request_agreements",
+    "LegacyOAuthLoginRequestAttributes": ".legacy_o_auth_login_request_attributes",
+    "LegacyProfileLoginRequest": ".legacy_profile_login_request",
+    "LegacyTokenResponse": ".legacy_token_response",
     "ListCatalogsOrderBy": ".list_catalogs_order_by",
     "ListClientsSortBy": ".list_clients_sort_by",
     "ListClientsSortOrder": ".list_clients_sort_order",
+    "LoyaltyListMeta": ".loyalty_list_meta",
+    "MobileCampaignContent": ".mobile_campaign_content",
     "OrganizationApiCallsCount": ".organization_api_calls_count",
     "OrganizationApiCallsDataPoint": ".organization_api_calls_data_point",
     "OrganizationApiCallsStats": ".organization_api_calls_stats",
@@ -274,7 +485,17 @@ _MODULES: dict[str, str] = {
     "OrganizationUsageStatsRequest": ".organization_usage_stats_request",
     "OrganizationWorkspace": ".organization_workspace",
     "OrganizationWorkspaceList": ".organization_workspace_list",
+    "PasswordResetConfirmation": ".password_reset_confirmation",
+    "PhoneUpdateConfirmation": ".phone_update_confirmation",
+    "PhoneUpdateRequest": ".phone_update_request",
+    "PosTransaction": ".pos_transaction",
     "Profile": ".profile",
+    "ProfileAccountInformation": ".profile_account_information",
+    "ProfileAccountInformationAgreements": ".profile_account_information_agreements",
+    "ProfileAccountInformationAttributes": ".profile_account_information_attributes",
+    "ProfileAccountUpdate": ".profile_account_update",
+    "ProfileAccountUpdateAgreements": ".profile_account_update_agreements",
+    "ProfileAccountUpdateAttributes": ".profile_account_update_attributes",
     "ProfileAgreements": ".profile_agreements",
     "ProfileAnonymousLoginRequest": ".profile_anonymous_login_request",
     "ProfileAnonymousLoginV2Request": ".profile_anonymous_login_v2_request",
@@ -288,15 +509,52 @@ _MODULES: dict[str, str] = {
     "ProfileIdentifierType": ".profile_identifier_type",
     "ProfileIdentityProvider": ".profile_identity_provider",
     "ProfileLoginRequest": ".profile_login_request",
+    "ProfileLoginV2Request": ".profile_login_v2_request",
+    "ProfileLoginV2RequestAgreements": ".profile_login_v2_request_agreements",
+    "ProfileLoginV2RequestAttributes": ".profile_login_v2_request_attributes",
+    "ProfilePromotionListResponse": ".profile_promotion_list_response",
     "ProfileRefreshRequest": ".profile_refresh_request",
+    "ProfileRefreshV2Response": ".profile_refresh_v2_response",
+    "ProfileRegistrationRequest": ".profile_registration_request",
+    "ProfileRegistrationRequestAgreements": ".profile_registration_request_agreements",
+    "ProfileRegistrationRequestAttributes": ".profile_registration_request_attributes",
     "ProfileServerSideLoginRequest": ".profile_server_side_login_request",
     "ProfileSex": ".profile_sex",
     "ProfileTag": ".profile_tag",
     "ProfileTagAssignment": ".profile_tag_assignment",
     "ProfileTokenResponse": ".profile_token_response",
     "ProfileUpdateRequest": ".profile_update_request",
+    "Promotion": ".promotion",
+    "PromotionActivateForProfileRequest": ".promotion_activate_for_profile_request",
+    "PromotionBatchRequest": ".promotion_batch_request",
+    "PromotionCreateRequest": ".promotion_create_request",
+    "PromotionCreateRequestParams": ".promotion_create_request_params",
+    "PromotionDeleteRequest": ".promotion_delete_request",
+    "PromotionFields": ".promotion_fields",
+    "PromotionKey": ".promotion_key",
+    "PromotionKeyRequest": ".promotion_key_request",
+    "PromotionListResponse": ".promotion_list_response",
+    "PromotionRedeemRequest": ".promotion_redeem_request",
+    "PromotionResult": ".promotion_result",
+    "PromotionSettings": ".promotion_settings",
+    "PromotionTagRef": ".promotion_tag_ref",
+    "RecommendationCampaignBatchDelete": ".recommendation_campaign_batch_delete",
+    "RecommendationCampaignBatchDeleteResponse": ".recommendation_campaign_batch_delete_response",
+    "RecommendationCampaignDefinition": ".recommendation_campaign_definition",
+    "RecommendationCampaignInput": ".recommendation_campaign_input",
+    "RecommendationCampaignListResponse": ".recommendation_campaign_list_response",
+    "RecommendationCampaignListResponseExtras": ".recommendation_campaign_list_response_extras",
+    "RecommendationCampaignListResponseMeta": ".recommendation_campaign_list_response_meta",
     "RecommendationCampaignResponse": ".recommendation_campaign_response",
+    "RecommendationCampaignState": ".recommendation_campaign_state",
     "RecommendationContextItem": ".recommendation_context_item",
+    "RecommendationDirectory": ".recommendation_directory",
+    "RecommendationDirectoryAttach": ".recommendation_directory_attach",
+    "RecommendationDirectoryAttachResponse": ".recommendation_directory_attach_response",
+    "RecommendationDirectoryName": ".recommendation_directory_name",
+    "RecommendationDirectoryRef": ".recommendation_directory_ref",
+    "RecommendationEventRequest": ".recommendation_event_request",
+    "RecommendationEventRequestParams": ".recommendation_event_request_params",
     "RecommendationFiltersJoiner": ".recommendation_filters_joiner",
     "RecommendationItemsSourceType": ".recommendation_items_source_type",
     "RecommendationResponseExtras": ".recommendation_response_extras",
@@ -304,8 +562,24 @@ _MODULES: dict[str, str] = {
     "RecommendationSlot": ".recommendation_slot",
     "RecommendationSlotError": ".recommendation_slot_error",
     "RecommendationSlotRow": ".recommendation_slot_row",
+    "RecommendationStateChangeRequest": ".recommendation_state_change_request",
+    "RecommendationsByCampaignRequest": ".recommendations_by_campaign_request",
+    "RecommendationsByCampaignRequestItemsSource": ".recommendations_by_campaign_request_items_source",
+    "RecommendationsByCampaignRequestParams": ".recommendations_by_campaign_request_params",
+    "RecommendationsByIdentifierRequest": ".recommendations_by_identifier_request",
+    "RecommendationsByIdentifierRequestItemsSource": ".recommendations_by_identifier_request_items_source",
+    "RecommendationsByIdentifierRequestParams": ".recommendations_by_identifier_request_params",
     "RegisterProfileRequest": ".register_profile_request",
     "RegisterProfileRequestSex": ".register_profile_request_sex",
+    "SchemaBuilderRecord": ".schema_builder_record",
+    "SchemaBuilderRecordFields": ".schema_builder_record_fields",
+    "SchemaBuilderRecordRelations": ".schema_builder_record_relations",
+    "SchemaBuilderRecordRequest": ".schema_builder_record_request",
+    "SchemaBuilderRecordRequestFields": ".schema_builder_record_request_fields",
+    "SchemaBuilderSchema": ".schema_builder_schema",
+    "SchemaBuilderSchemaFields": ".schema_builder_schema_fields",
+    "SchemaBuilderSchemaRequest": ".schema_builder_schema_request",
+    "SchemaBuilderSchemaRequestFields": ".schema_builder_schema_request_fields",
     "SearchAttributeGroups": ".search_attribute_groups",
     "SearchAutocompleteRequest": ".search_autocomplete_request",
     "SearchCatalogState": ".search_catalog_state",
@@ -344,24 +618,42 @@ _MODULES: dict[str, str] = {
     "SearchSuggestion": ".search_suggestion",
     "SearchSupportedLanguages": ".search_supported_languages",
     "SearchVisualRequest": ".search_visual_request",
+    "ServerTime": ".server_time",
+    "SimpleRecommendationCampaign": ".simple_recommendation_campaign",
     "SingleEventRequest": ".single_event_request",
     "SuggestionIndexConfig": ".suggestion_index_config",
     "SuggestionIndexConfigInput": ".suggestion_index_config_input",
     "SuggestionIndexConfigList": ".suggestion_index_config_list",
     "SuggestionIndexSource": ".suggestion_index_source",
     "SuggestionIndexSources": ".suggestion_index_sources",
+    "TagCreateRequest": ".tag_create_request",
+    "TagCreated": ".tag_created",
+    "TokenOnlyRequest": ".token_only_request",
     "TransactionAmount": ".transaction_amount",
     "TransactionCreateRequest": ".transaction_create_request",
     "TransactionCreateRequestMetadata": ".transaction_create_request_metadata",
     "TransactionPaymentInfo": ".transaction_payment_info",
     "TransactionProduct": ".transaction_product",
     "TransactionSource": ".transaction_source",
+    "UpdateAPromotionSearchKey": ".update_a_promotion_search_key",
     "UserExternalProviderType": ".user_external_provider_type",
     "UserLoginConsumer": ".user_login_consumer",
     "UserLoginRequest": ".user_login_request",
     "UserLoginResponse": ".user_login_response",
     "UserMfaMethod": ".user_mfa_method",
     "UserMfaVerificationRequest": ".user_mfa_verification_request",
+    "ViewVoucherDetailsBySearchKeySearchKey": ".view_voucher_details_by_search_key_search_key",
+    "Voucher": ".voucher",
+    "VoucherAssignRequest": ".voucher_assign_request",
+    "VoucherAssignResponse": ".voucher_assign_response",
+    "VoucherBatchRedeemItem": ".voucher_batch_redeem_item",
+    "VoucherBatchRedeemItemProfileKey": ".voucher_batch_redeem_item_profile_key",
+    "VoucherCreateRequest": ".voucher_create_request",
+    "VoucherListResponse": ".voucher_list_response",
+    "VoucherPool": ".voucher_pool",
+    "VoucherPoolListResponse": ".voucher_pool_list_response",
+    "VoucherRedeemRequest": ".voucher_redeem_request",
+    "VoucherStatus": ".voucher_status",
     "WorkflowAuthor": ".workflow_author",
     "WorkflowBlockStatistics": ".workflow_block_statistics",
     "WorkflowCapping": ".workflow_capping",
@@ -388,6 +680,13 @@ _MODULES: dict[str, str] = {
 }
 
 __all__ = (
+    "AccountActionResult",
+    "AccountDeleteRequest",
+    "AggregateHistogram",
+    "AggregateHistogramRequest",
+    "AggregateHistogramRequestAggregateDataBy",
+    "AggregateHistogramRequestDateFilter",
+    "AggregateResult",
     "AiCompatEventBatchRequest",
     "AiCompatEventPayload",
     "AiCompatEventType",
@@ -395,8 +694,10 @@ __all__ = (
     "AiCompatItemSearchClickEventSearchType",
     "AiCompatRecommendationClickEvent",
     "AiCompatRecommendationViewEvent",
+    "AnalyticsCalculateRequest",
     "ApiKeyPermissionCheckResponse",
     "ApiKeyPermissionMap",
+    "AssignedVoucherListResponse",
     "AuthProfileAgreements",
     "AuthProfileAttributes",
     "AutomationLastRunWithStages",
@@ -405,50 +706,97 @@ __all__ = (
     "BatchEventItem",
     "BrickworksActor",
     "BrickworksDisplayConfiguration",
+    "BrickworksGeneratedObject",
+    "BrickworksGenerateRequest",
+    "BrickworksGenerateRequestFieldContext",
     "BrickworksPaginationMeta",
+    "BrickworksPreview",
+    "BrickworksPreviewRequest",
+    "BrickworksPreviewRequestContext",
+    "BrickworksPreviewRequestSchema",
+    "BrickworksPreviewRequestValues",
     "BrickworksRecord",
     "BrickworksRecordData",
+    "BrickworksRecordEnvelope",
+    "BrickworksRecordEnvelopeData",
     "BrickworksRecordPage",
     "BrickworksSchema",
     "BrickworksSchemaFields",
     "BrickworksSchemaListResponse",
     "Catalog",
+    "CatalogActionResult",
     "CatalogBatchDeleteResponse",
     "CatalogCreateRequest",
     "CatalogDeleteResponse",
     "CatalogDeleteResult",
     "CatalogItem",
     "CatalogItemCreateRequest",
+    "CatalogItemDetail",
     "CatalogItemImportRequest",
     "CatalogItemListResponse",
     "CatalogItemResponse",
+    "CatalogItemUpdate",
     "CatalogItemUploadRequest",
     "CatalogItemValue",
     "CatalogKeysResponse",
     "CatalogListResponse",
     "CatalogMapping",
     "CatalogMappingCreateRequest",
+    "CatalogMappingList",
     "CatalogMappingResponse",
     "CatalogMappingSummary",
     "CatalogMetaData",
     "CatalogPrimaryKey",
     "CatalogResponse",
+    "ChangePasswordRequest",
+    "ChangeRecommendationCampaignStateState",
+    "CompanyProfileCreateRequest",
+    "CompanyProfileCreateRequestAgreements",
+    "CompanyProfileCreateRequestAttributes",
+    "ConditionalLoginV2Response",
     "CurrentWorkspaceDetails",
     "CurrentWorkspaceResponse",
     "CustomEventRequest",
+    "EmailChangeConfirmation",
+    "EmailChangeRequest",
+    "EmailOnlyRequest",
     "ErrorDetail",
     "ErrorResponse",
     "EventClient",
     "EventParams",
     "EventRecord",
+    "ExpressionResult",
+    "FacebookAccountDeleteRequest",
+    "FacebookEmailChangeRequest",
+    "GeneratedContent",
+    "GetAClientsPromotionsStatusItem",
     "GetApiCallsStatsChartType",
     "GetApiCallsStatsGranularity",
     "GetApiCallsStatsGroupBy",
     "GetBusinessProfilesForOrganizationUserUniversalListSortBy",
+    "GetPromotionDetailsAsBusinessProfileSearchKey",
+    "GetRecommendationCampaignsV2Ordering",
+    "GetRecommendationCampaignsV2StateItem",
     "GetSchemasSchemaTypes",
+    "GetVouchersAssignedToAClientByIdentifierClientIdentifierName",
+    "HandbillConfiguration",
+    "HandbillListResponse",
+    "HandbillSummary",
+    "InsertParameters",
+    "LegacyAnonymousLoginRequest",
+    "LegacyFacebookLoginRequest",
+    "LegacyFacebookLoginRequestAgreements",
+    "LegacyFacebookLoginRequestAttributes",
+    "LegacyOAuthLoginRequest",
+    "LegacyOAuthLoginRequestAgreements",
+    "LegacyOAuthLoginRequestAttributes",
+    "LegacyProfileLoginRequest",
+    "LegacyTokenResponse",
     "ListCatalogsOrderBy",
     "ListClientsSortBy",
     "ListClientsSortOrder",
+    "LoyaltyListMeta",
+    "MobileCampaignContent",
     "OrganizationApiCallsCount",
     "OrganizationApiCallsDataPoint",
     "OrganizationApiCallsStats",
@@ -463,7 +811,17 @@ __all__ = (
     "OrganizationUsageStatsRequest",
     "OrganizationWorkspace",
     "OrganizationWorkspaceList",
+    "PasswordResetConfirmation",
+    "PhoneUpdateConfirmation",
+    "PhoneUpdateRequest",
+    "PosTransaction",
     "Profile",
+    "ProfileAccountInformation",
+    "ProfileAccountInformationAgreements",
+    "ProfileAccountInformationAttributes",
+    "ProfileAccountUpdate",
+    "ProfileAccountUpdateAgreements",
+    "ProfileAccountUpdateAttributes",
     "ProfileAgreements",
     "ProfileAnonymousLoginRequest",
     "ProfileAnonymousLoginV2Request",
@@ -477,24 +835,77 @@ __all__ = (
     "ProfileIdentifierType",
     "ProfileIdentityProvider",
     "ProfileLoginRequest",
+    "ProfileLoginV2Request",
+    "ProfileLoginV2RequestAgreements",
+    "ProfileLoginV2RequestAttributes",
+    "ProfilePromotionListResponse",
     "ProfileRefreshRequest",
+    "ProfileRefreshV2Response",
+    "ProfileRegistrationRequest",
+    "ProfileRegistrationRequestAgreements",
+    "ProfileRegistrationRequestAttributes",
     "ProfileServerSideLoginRequest",
     "ProfileSex",
     "ProfileTag",
     "ProfileTagAssignment",
     "ProfileTokenResponse",
     "ProfileUpdateRequest",
+    "Promotion",
+    "PromotionActivateForProfileRequest",
+    "PromotionBatchRequest",
+    "PromotionCreateRequest",
+    "PromotionCreateRequestParams",
+    "PromotionDeleteRequest",
+    "PromotionFields",
+    "PromotionKey",
+    "PromotionKeyRequest",
+    "PromotionListResponse",
+    "PromotionRedeemRequest",
+    "PromotionResult",
+    "PromotionSettings",
+    "PromotionTagRef",
+    "RecommendationCampaignBatchDelete",
+    "RecommendationCampaignBatchDeleteResponse",
+    "RecommendationCampaignDefinition",
+    "RecommendationCampaignInput",
+    "RecommendationCampaignListResponse",
+    "RecommendationCampaignListResponseExtras",
+    "RecommendationCampaignListResponseMeta",
     "RecommendationCampaignResponse",
+    "RecommendationCampaignState",
     "RecommendationContextItem",
+    "RecommendationDirectory",
+    "RecommendationDirectoryAttach",
+    "RecommendationDirectoryAttachResponse",
+    "RecommendationDirectoryName",
+    "RecommendationDirectoryRef",
+    "RecommendationEventRequest",
+    "RecommendationEventRequestParams",
     "RecommendationFiltersJoiner",
     "RecommendationItemsSourceType",
     "RecommendationResponseExtras",
     "RecommendationResultItem",
+    "RecommendationsByCampaignRequest",
+    "RecommendationsByCampaignRequestItemsSource",
+    "RecommendationsByCampaignRequestParams",
+    "RecommendationsByIdentifierRequest",
+    "RecommendationsByIdentifierRequestItemsSource",
+    "RecommendationsByIdentifierRequestParams",
     "RecommendationSlot",
     "RecommendationSlotError",
     "RecommendationSlotRow",
+    "RecommendationStateChangeRequest",
     "RegisterProfileRequest",
     "RegisterProfileRequestSex",
+    "SchemaBuilderRecord",
+    "SchemaBuilderRecordFields",
+    "SchemaBuilderRecordRelations",
+    "SchemaBuilderRecordRequest",
+    "SchemaBuilderRecordRequestFields",
+    "SchemaBuilderSchema",
+    "SchemaBuilderSchemaFields",
+    "SchemaBuilderSchemaRequest",
+    "SchemaBuilderSchemaRequestFields",
     "SearchAttributeGroups",
     "SearchAutocompleteRequest",
     "SearchCatalogState",
@@ -533,24 +944,42 @@ __all__ = (
     "SearchSuggestion",
     "SearchSupportedLanguages",
     "SearchVisualRequest",
+    "ServerTime",
+    "SimpleRecommendationCampaign",
     "SingleEventRequest",
     "SuggestionIndexConfig",
     "SuggestionIndexConfigInput",
     "SuggestionIndexConfigList",
     "SuggestionIndexSource",
     "SuggestionIndexSources",
+    "TagCreated",
+    "TagCreateRequest",
+    "TokenOnlyRequest",
     "TransactionAmount",
     "TransactionCreateRequest",
     "TransactionCreateRequestMetadata",
     "TransactionPaymentInfo",
     "TransactionProduct",
     "TransactionSource",
+    "UpdateAPromotionSearchKey",
     "UserExternalProviderType",
     "UserLoginConsumer",
     "UserLoginRequest",
     "UserLoginResponse",
     "UserMfaMethod",
     "UserMfaVerificationRequest",
+    "ViewVoucherDetailsBySearchKeySearchKey",
+    "Voucher",
+    "VoucherAssignRequest",
+    "VoucherAssignResponse",
+    "VoucherBatchRedeemItem",
+    "VoucherBatchRedeemItemProfileKey",
+    "VoucherCreateRequest",
+    "VoucherListResponse",
+    "VoucherPool",
+    "VoucherPoolListResponse",
+    "VoucherRedeemRequest",
+    "VoucherStatus",
     "WorkflowAuthor",
     "WorkflowBlockStatistics",
     "WorkflowCapping",

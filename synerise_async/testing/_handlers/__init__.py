@@ -7,11 +7,13 @@ has been checked against the spec), so every operation in the spec is served.
 from __future__ import annotations
 
 from . import (  # noqa: F401  (imported for their registrations)
+    assets,
     auth,
     automation,
     brickworks,
     catalogs,
     events,
+    loyalty,
     organizations,
     profiles,
     search,
