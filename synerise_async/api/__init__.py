@@ -73,14 +73,14 @@ REGISTRY: dict[str, OperationEntry] = {
         "loyalty",
         "GET",
         "/v4/promotions/promotion/get-for-client",
-        None,
+        "page",
     ),
     "GetAllClientPromotionsV2": OperationEntry(
         "synerise_async.api.loyalty.get_all_client_promotions_v2",
         "loyalty",
         "GET",
         "/v4/promotions/v2/promotion/get-for-client/{identifierType}/{identifierValue}",
-        None,
+        "page",
     ),
     "GetPromotionDetailsAsBusinessProfile": OperationEntry(
         "synerise_async.api.loyalty.get_promotion_details_as_business_profile",
@@ -94,7 +94,7 @@ REGISTRY: dict[str, OperationEntry] = {
         "recommendation_campaigns",
         "GET",
         "/recommendations/v2/campaigns",
-        None,
+        "page",
     ),
     "GetVouchersAssignedToAClientByIdentifier": OperationEntry(
         "synerise_async.api.loyalty.get_vouchers_assigned_to_a_client_by_identifier",
@@ -104,14 +104,14 @@ REGISTRY: dict[str, OperationEntry] = {
         None,
     ),
     "ListPools": OperationEntry(
-        "synerise_async.api.loyalty.list_pools", "loyalty", "GET", "/v4/vouchers/pool/list", None
+        "synerise_async.api.loyalty.list_pools", "loyalty", "GET", "/v4/vouchers/pool/list", "page"
     ),
     "ListVouchersFromPool": OperationEntry(
         "synerise_async.api.loyalty.list_vouchers_from_pool",
         "loyalty",
         "GET",
         "/v4/vouchers/item/list/{poolUuid}",
-        None,
+        "page",
     ),
     "LogInAnonymouslyV3": OperationEntry(
         "synerise_async.api.authorization.log_in_anonymously_v3",

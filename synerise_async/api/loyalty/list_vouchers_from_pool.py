@@ -2,7 +2,7 @@
 from typing import Any
 from urllib.parse import quote
 
-from ..._transport import Operation, RawResponse, Response, Transport, unexpected_status
+from ..._transport import Operation, Pagination, RawResponse, Response, Transport, unexpected_status
 from ...models.voucher_list_response import VoucherListResponse
 from ...types import UNSET, Unset
 
@@ -13,6 +13,9 @@ OPERATION = Operation(
     tag="loyalty",
     security=("JWT",),
     api_version="4.4",
+    pagination=Pagination(
+        style="page", items="data", page_param="page", size_param="limit", total="meta.total_pages"
+    ),
     unconfirmed=True,
     query_types={"page": "integer", "limit": "integer", "includeMeta": "boolean"},
 )

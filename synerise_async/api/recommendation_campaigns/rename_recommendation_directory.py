@@ -12,6 +12,7 @@ OPERATION = Operation(
     path="/recommendations/v2/campaigns/directories/{directoryId}",
     tag="recommendation_campaigns",
     security=("JWT", "Basic"),
+    retry="safe",
     unconfirmed=True,
 )
 
