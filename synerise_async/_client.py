@@ -109,9 +109,11 @@ class SyneriseClient(GeneratedClient):
     Use it as an async context manager (or call :meth:`aclose`)::
 
         async with SyneriseClient(WorkspaceAuth(api_key=key), region=Region.AZURE_EU) as client:
-            workflows = await get_paginated_diagrams.asyncio(client=client, page=1, limit=50)
+            workflows = await client.automation.get_paginated_diagrams(page=1, limit=50)
 
-    Every generated operation takes the client as ``client=``. Keyword options:
+    Every generated operation is a method ``client.<tag>.<operation>(...)`` (see
+    ``synerise_async.resources``); the module functions take the client as ``client=``.
+    Keyword options:
 
     - ``region``: a :class:`Region` or a name (``"eu"``, ``"us"``, ``"gcp"``);
       ``base_url`` overrides it (a proxy or the fake server). With neither,
