@@ -433,7 +433,12 @@ def _init_module(tags: list[str], paginated: list[tuple[str, str, set[str]]]) ->
             "            **params: Any,",
             f"        ) -> AsyncPaginator[{item}]: ...",
         ]
-    lines.append(_PAGINATE_TAIL)
+    tail = _PAGINATE_TAIL
+    if not by_response:  # one overload alone is an error: keep just the implementation
+        tail = tail[
+            tail.index("\n        def paginate(\n            self,\n            operation: Any,") :
+        ]
+    lines.append(tail)
     return "\n".join(lines) + "\n"
 
 
@@ -542,7 +547,7 @@ _PAGINATE_TAIL = '''
             item type is inferred from it. ``await`` the result for the first page only;
             ``.pages()`` iterates pages.
             """
-            ...
+            raise NotImplementedError  # what runs is the definition below
 
     else:
 

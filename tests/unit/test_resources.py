@@ -118,7 +118,7 @@ def test_importing_the_client_imports_no_resource_or_operation_module() -> None:
 import sys
 from synerise_async import SyneriseClient
 def ours():
-    return sorted(m for m in sys.modules if m.startswith(("synerise_async.resources.", "synerise_async.api.")))
+    return sorted(m for m in sys.modules if m.startswith(("synerise_async.resources.", "synerise_async.api")))
 before = ours()
 client = SyneriseClient(base_url="http://127.0.0.1:9")
 client.profiles.get_profile, client.with_raw_response.profiles
@@ -135,6 +135,7 @@ print([before, after_access, ours()])
     assert before == []
     assert after_access == ["synerise_async.resources._base", "synerise_async.resources.profiles"]
     assert after_call == [
+        "synerise_async.api",
         "synerise_async.api.profiles",
         "synerise_async.api.profiles.get_profile",
         "synerise_async.resources._base",
@@ -169,6 +170,8 @@ def test_operation_module_accepts_every_form(client: SyneriseClient) -> None:
         client.with_raw_response.profiles.list_clients,
     ]
     assert [operation_module(form) for form in forms] == [list_clients] * len(forms)
+    view = client.with_options(headers={"X-View": "1"})
+    assert view.profiles._client is view  # resources bind to the view, never a cached parent
     with pytest.raises(ConfigurationError, match="not a generated operation"):
         operation_module(len)
 
