@@ -380,7 +380,7 @@ class GeneratedClient:
             item type is inferred from it. ``await`` the result for the first page only;
             ``.pages()`` iterates pages.
             """
-            ...
+            raise NotImplementedError  # what runs is the definition below
 
     else:
 
