@@ -30,7 +30,7 @@ from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError, ParseError
 from openapi_python_client.parser.properties import ModelProperty
 
-from . import model_code, paths
+from . import model_code, paths, resources
 from .documents import Document
 from .errors import CodegenError
 from .operations import (
@@ -79,9 +79,11 @@ def generate_package(
     data = GeneratorData.from_dict(spec, config=config)
     if isinstance(data, GeneratorError):
         raise CodegenError("The generator rejected the document:", [_describe(data)])
-    project = Project(openapi=data, config=config, custom_template_path=templates)
     models = {str(model.class_info.name): model for model in data.models}
-    project.env.globals.update(_template_globals(collect_operations(spec), models))
+    operations = collect_operations(spec)
+    project = _Project(openapi=data, config=config, custom_template_path=templates)
+    project.resources_args = (operations, models)
+    project.env.globals.update(_template_globals(operations, models))
     # repr() of a str/int/None is always a valid literal: safe for spec-provided strings.
     project.env.filters["pyrepr"] = repr
     with _venv_tools_on_path(), contextlib.redirect_stdout(io.StringIO()):
@@ -101,7 +103,7 @@ def generate_package(
 def install(generated: Path, package_dir: Path = paths.PACKAGE_DIR) -> None:
     """Replace the generated parts of the package with those of ``generated``.
 
-    Hand-written files are never touched: only ``api/``, ``models/`` and ``types.py``.
+    Hand-written files are never touched: only the parts in ``paths.GENERATED_PARTS``.
     Each part is copied next to its destination first, then swapped in.
     """
     for part in paths.GENERATED_PARTS:
@@ -133,6 +135,19 @@ def tree_diff(expected: Path, actual: Path) -> list[str]:
 
 
 # --- helpers ------------------------------------------------------------------------
+
+
+class _Project(Project):
+    """The generator's project plus ``resources/``, written before the post-hooks format it."""
+
+    resources_args: tuple[dict[str, OperationMeta], dict[str, ModelProperty]]
+
+    def _build_api(self) -> None:
+        super()._build_api()
+        operations, models = self.resources_args
+        resources.write_resources(
+            self.openapi.endpoint_collections_by_tag, operations, models, self.package_dir, HEADER
+        )
 
 
 def _template_globals(

@@ -35,4 +35,4 @@ SOURCES_FILE = CODEGEN_DIR / "sources.toml"
 PACKAGE_NAME = "synerise_async"
 PACKAGE_DIR = ROOT / PACKAGE_NAME
 # The only parts of the package generation owns; everything else there is hand-written.
-GENERATED_PARTS = ("api", "models", "types.py")
+GENERATED_PARTS = ("api", "models", "resources", "types.py")

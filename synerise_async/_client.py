@@ -15,8 +15,8 @@ import random
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
-from types import ModuleType, TracebackType
-from typing import Any, Final, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import aiohttp
 import attrs
@@ -36,12 +36,15 @@ from ._errors import (
     parse_error_body,
     status_error_class,
 )
-from ._events import EventsAPI
-from ._pagination import AsyncPaginator
+from ._pagination import AsyncPaginator, operation_module
 from ._regions import Region, resolve_base_url
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from ._transport import Operation, RawResponse, RequestOptions, Response
 from ._version import __version__
+from .resources import GeneratedClient
+
+if TYPE_CHECKING:
+    from ._events import EventsAPI
 
 __all__ = ["ClientStats", "SyneriseClient"]
 
@@ -100,15 +103,17 @@ class _Failure(Exception):
         self.cause = cause
 
 
-class SyneriseClient:
+class SyneriseClient(GeneratedClient):
     """An asynchronous client for the Synerise API.
 
     Use it as an async context manager (or call :meth:`aclose`)::
 
         async with SyneriseClient(WorkspaceAuth(api_key=key), region=Region.AZURE_EU) as client:
-            workflows = await get_paginated_diagrams.asyncio(client=client, page=1, limit=50)
+            workflows = await client.automation.get_paginated_diagrams(page=1, limit=50)
 
-    Every generated operation takes the client as ``client=``. Keyword options:
+    Every generated operation is a method ``client.<tag>.<operation>(...)`` (see
+    ``synerise_async.resources``); the module functions take the client as ``client=``.
+    Keyword options:
 
     - ``region``: a :class:`Region` or a name (``"eu"``, ``"us"``, ``"gcp"``);
       ``base_url`` overrides it (a proxy or the fake server). With neither,
@@ -203,7 +208,9 @@ class SyneriseClient:
 
     @property
     def events(self) -> EventsAPI:
-        """Bulk event delivery: ``await client.events.send_many(events)``."""
+        """Operations tagged ``events`` plus bulk delivery: ``await client.events.send_many(events)``."""
+        from ._events import EventsAPI  # deferred: the client imports no resource module
+
         return EventsAPI(self)
 
     @property
@@ -382,19 +389,18 @@ class SyneriseClient:
                 operation_id=operation.operation_id,
             ) from exc
 
-    def paginate(
+    def _paginator(
         self,
-        operation: ModuleType,
+        operation: object,
+        params: dict[str, Any],
         *,
-        max_items: int | None = None,
-        prefetch: bool = False,
-        **params: Any,
+        max_items: int | None,
+        prefetch: bool,
     ) -> AsyncPaginator[Any]:
-        """Iterate every item of a paginated operation: ``async for item in client.paginate(op)``.
-
-        ``await`` the result for the first page only; ``.pages()`` iterates pages.
-        """
-        return AsyncPaginator(self, operation, params, max_items=max_items, prefetch=prefetch)
+        """The runtime of ``paginate``, whose per-operation item types are generated
+        (``GeneratedClient.paginate`` in ``synerise_async.resources``)."""
+        module = operation_module(operation)
+        return AsyncPaginator(self, module, params, max_items=max_items, prefetch=prefetch)
 
     # ------------------------------------------------------------------ the pipeline
 

@@ -23,6 +23,7 @@ import orjson
 
 from ._errors import APIError, BadRequestError, ConfigurationError, SyneriseError
 from ._transport import Operation, RawResponse
+from .resources.events import EventsResource
 
 if TYPE_CHECKING:
     import anyio.abc
@@ -228,11 +229,13 @@ class _Batcher:
         return closed
 
 
-class EventsAPI:
-    """Event helpers bound to a client: ``client.events.send_many(...)``."""
+class EventsAPI(EventsResource):
+    """``client.events``: the generated ``events`` operations plus ``send_many(...)``."""
+
+    _client: SyneriseClient
 
     def __init__(self, client: SyneriseClient) -> None:
-        self._client = client
+        super().__init__(client)
 
     async def send_many(
         self,

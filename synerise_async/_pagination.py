@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import inspect
 import re
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -25,7 +27,7 @@ from ._transport import Operation, Pagination, Response
 if TYPE_CHECKING:
     from ._client import SyneriseClient
 
-__all__ = ["AsyncPaginator", "Page"]
+__all__ = ["AsyncPaginator", "Page", "operation_module"]
 
 T = TypeVar("T")
 
@@ -90,6 +92,31 @@ def _next_from_link_header(header: str | None) -> str | None:
             if name.strip().lower() == "rel" and "next" in value.strip().strip('"').lower().split():
                 return match.group(1).strip() or None
     return None
+
+
+def operation_module(operation: object) -> ModuleType:
+    """The generated module behind what ``paginate`` was given.
+
+    Accepted: the operation module, its ``asyncio`` / ``asyncio_detailed`` function, or a
+    bound method of a generated resource (``client.profiles.list_clients``, also under
+    ``client.with_raw_response``), whose name is the module's and whose resource knows
+    its tag.
+    """
+    if isinstance(operation, ModuleType):
+        return operation
+    name = getattr(operation, "__name__", None)
+    owner = getattr(operation, "__self__", None)
+    tag = getattr(owner, "_tag", None)
+    if isinstance(tag, str) and tag and isinstance(name, str):
+        package = __name__.rpartition(".")[0]
+        return importlib.import_module(f"{package}.api.{tag}.{name}")
+    module = sys.modules.get(getattr(operation, "__module__", None) or "")
+    if name in ("asyncio", "asyncio_detailed") and module is not None:
+        return module
+    raise ConfigurationError(
+        f"{operation!r} is not a generated operation: pass its module, its asyncio / "
+        "asyncio_detailed function or a client.<tag>.<operation> method"
+    )
 
 
 class AsyncPaginator(Generic[T]):

@@ -1,0 +1,81 @@
+"""Generated resource classes: options that clash with API parameter names, the mini package."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from codegen_helpers import _STUB_ERRORS, json_response, make_doc, op, run_python
+
+from codegen import paths
+from codegen.generate import generate_package
+
+CLASHING = op(
+    "getThing",
+    parameters=[
+        {"name": "thingId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        {"name": "timeout", "in": "query", "schema": {"type": "number"}},
+        {"name": "max_retries", "in": "query", "schema": {"type": "integer"}},
+    ],
+    responses=json_response({"type": "object", "properties": {"name": {"type": "string"}}}),
+)
+
+
+def _package(tmp_path: Path) -> Path:
+    package = generate_package(make_doc({"/v4/things/{thingId}": {"get": CLASHING}}), tmp_path)
+    for name in ("__init__.py", "client.py", "errors.py"):
+        (package / name).unlink()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    shutil.copy(paths.PACKAGE_DIR / "_transport.py", package / "_transport.py")
+    (package / "_errors.py").write_text(_STUB_ERRORS, encoding="utf-8")
+    return package
+
+
+def test_api_parameters_named_like_options_get_a_suffix(tmp_path: Path) -> None:
+    """An API parameter called timeout/max_retries becomes timeout_/max_retries_ and still reaches the query."""
+    out = run_python(
+        """
+        import asyncio, inspect
+        from synerise_async._transport import RawResponse, Response
+        from synerise_async.resources.things import ThingsResource
+
+        class Recorder:
+            async def request(self, operation, kwargs, parse, options=None):
+                self.seen = (operation.operation_id, kwargs, options)
+                raw = RawResponse(200, {}, b'{"name": "x"}')
+                return Response(200, {}, raw.content, parse(raw))
+
+        params = list(inspect.signature(ThingsResource.get_thing).parameters)
+        assert params == ["self", "thing_id", "timeout_", "max_retries_", "timeout",
+                          "extra_headers", "extra_query", "max_retries"], params
+        transport = Recorder()
+        thing = asyncio.run(ThingsResource(transport).get_thing(5, timeout_=2.5, max_retries_=3, timeout=1.0))
+        op_id, kwargs, options = transport.seen
+        assert op_id == "getThing" and kwargs["url"] == "/v4/things/5"
+        assert kwargs["params"] == {"timeout": 2.5, "max_retries": 3}, kwargs
+        assert options.timeout == 1.0 and options.max_retries is None
+        asyncio.run(ThingsResource(transport).get_thing(5))
+        assert transport.seen[2] is None  # no per-call option: the client's fast path
+        assert thing.name == "x"
+        print("ok")
+        """,
+        _package(tmp_path),
+    )
+    assert out.strip() == "ok"
+
+
+def test_mini_package_gets_resources_for_every_tag(mini_package: Path) -> None:
+    """The mini fixture generates one resource module per tag with its operations as methods."""
+    out = run_python(
+        """
+        from synerise_async.api import REGISTRY
+        from synerise_async.resources import GeneratedClient
+        for entry in REGISTRY.values():
+            name = entry.module.rpartition(".")[2]
+            resource = getattr(GeneratedClient, entry.tag).fget(object())
+            assert callable(getattr(resource, name)), entry
+        print(len(REGISTRY))
+        """,
+        mini_package,
+    )
+    assert int(out) > 0
