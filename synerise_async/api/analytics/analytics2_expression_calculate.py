@@ -12,6 +12,7 @@ OPERATION = Operation(
     path="/analytics/{namespace}/expressions/{expressionId}/calculate/by/{identifierType}",
     tag="analytics",
     security=("JWT", "Basic"),
+    retry="safe",
     unconfirmed=True,
 )
 

@@ -12,6 +12,7 @@ OPERATION = Operation(
     path="/analytics/analytics/definitions-manager/aggregates/{aggregateId}/client/{clientId}/calculate/histogram",
     tag="analytics",
     security=("JWT",),
+    retry="safe",
     unconfirmed=True,
 )
 

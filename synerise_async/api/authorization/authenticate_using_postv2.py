@@ -10,6 +10,7 @@ OPERATION = Operation(
     method="POST",
     path="/sauth/v2/auth/login/client",
     tag="authorization",
+    retry="safe",
     unconfirmed=True,
 )
 

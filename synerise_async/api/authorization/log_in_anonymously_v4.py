@@ -11,6 +11,7 @@ OPERATION = Operation(
     path="/v4/auth/login/client/anonymous",
     tag="authorization",
     api_version="4.4",
+    retry="safe",
     unconfirmed=True,
 )
 

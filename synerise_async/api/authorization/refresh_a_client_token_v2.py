@@ -10,6 +10,7 @@ OPERATION = Operation(
     path="/sauth/v2/auth/refresh/client",
     tag="authorization",
     security=("JWT",),
+    retry="safe",
     unconfirmed=True,
 )
 

@@ -12,6 +12,7 @@ OPERATION = Operation(
     path="/brickworks/v1/schemas/records/preview/by/{identifierType}",
     tag="brickworks",
     security=("JWT", "Basic"),
+    retry="safe",
     unconfirmed=True,
 )
 

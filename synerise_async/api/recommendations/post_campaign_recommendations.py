@@ -11,6 +11,7 @@ OPERATION = Operation(
     path="/recommendations/v2/recommend/campaigns",
     tag="recommendations",
     security=("TrackerKey", "JWT", "Basic"),
+    retry="safe",
     unconfirmed=True,
 )
 

@@ -12,6 +12,7 @@ OPERATION = Operation(
     path="/recommendations/v2/recommend/campaigns/{campaignIdentifier}/by/{identifierName}",
     tag="recommendations",
     security=("TrackerKey", "JWT", "Basic"),
+    retry="safe",
     unconfirmed=True,
 )
 
