@@ -21,7 +21,7 @@ def _get_kwargs(
     *,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -57,7 +57,7 @@ async def asyncio_detailed(
     client: Transport,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> Response[VoucherPoolListResponse]:
     """List voucher pools
 
@@ -67,7 +67,7 @@ async def asyncio_detailed(
     Args:
         page (int | Unset):
         limit (int | Unset):
-        include_meta (bool | Unset):
+        include_meta (bool | Unset):  Default: False.
 
     Raises:
         SyneriseError: Raised by the client for error statuses, transport failures and
@@ -90,7 +90,7 @@ async def asyncio(
     client: Transport,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> VoucherPoolListResponse:
     """List voucher pools
 
@@ -100,7 +100,7 @@ async def asyncio(
     Args:
         page (int | Unset):
         limit (int | Unset):
-        include_meta (bool | Unset):
+        include_meta (bool | Unset):  Default: False.
 
     Raises:
         SyneriseError: Raised by the client for error statuses, transport failures and

@@ -23,7 +23,7 @@ def _get_kwargs(
     *,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -62,7 +62,7 @@ async def asyncio_detailed(
     client: Transport,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> Response[VoucherListResponse]:
     """List the vouchers of a pool
 
@@ -72,7 +72,7 @@ async def asyncio_detailed(
         pool_uuid (str):
         page (int | Unset):
         limit (int | Unset):
-        include_meta (bool | Unset):
+        include_meta (bool | Unset):  Default: False.
 
     Raises:
         SyneriseError: Raised by the client for error statuses, transport failures and
@@ -97,7 +97,7 @@ async def asyncio(
     client: Transport,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> VoucherListResponse:
     """List the vouchers of a pool
 
@@ -107,7 +107,7 @@ async def asyncio(
         pool_uuid (str):
         page (int | Unset):
         limit (int | Unset):
-        include_meta (bool | Unset):
+        include_meta (bool | Unset):  Default: False.
 
     Raises:
         SyneriseError: Raised by the client for error statuses, transport failures and
