@@ -191,13 +191,17 @@ if TYPE_CHECKING:
     from .promotion_create_request import PromotionCreateRequest
     from .promotion_create_request_params import PromotionCreateRequestParams
     from .promotion_delete_request import PromotionDeleteRequest
+    from .promotion_details_type_0 import PromotionDetailsType0
     from .promotion_fields import PromotionFields
+    from .promotion_image import PromotionImage
     from .promotion_key import PromotionKey
     from .promotion_key_request import PromotionKeyRequest
     from .promotion_list_response import PromotionListResponse
+    from .promotion_params import PromotionParams
     from .promotion_redeem_request import PromotionRedeemRequest
     from .promotion_result import PromotionResult
     from .promotion_settings import PromotionSettings
+    from .promotion_tag import PromotionTag
     from .promotion_tag_ref import PromotionTagRef
     from .recommendation_campaign_batch_delete import RecommendationCampaignBatchDelete
     from .recommendation_campaign_batch_delete_response import (
@@ -530,13 +534,17 @@ _MODULES: dict[str, str] = {
     "PromotionCreateRequest": ".promotion_create_request",
     "PromotionCreateRequestParams": ".promotion_create_request_params",
     "PromotionDeleteRequest": ".promotion_delete_request",
+    "PromotionDetailsType0": ".promotion_details_type_0",
     "PromotionFields": ".promotion_fields",
+    "PromotionImage": ".promotion_image",
     "PromotionKey": ".promotion_key",
     "PromotionKeyRequest": ".promotion_key_request",
     "PromotionListResponse": ".promotion_list_response",
+    "PromotionParams": ".promotion_params",
     "PromotionRedeemRequest": ".promotion_redeem_request",
     "PromotionResult": ".promotion_result",
     "PromotionSettings": ".promotion_settings",
+    "PromotionTag": ".promotion_tag",
     "PromotionTagRef": ".promotion_tag_ref",
     "RecommendationCampaignBatchDelete": ".recommendation_campaign_batch_delete",
     "RecommendationCampaignBatchDeleteResponse": ".recommendation_campaign_batch_delete_response",
@@ -856,13 +864,17 @@ __all__ = (
     "PromotionCreateRequest",
     "PromotionCreateRequestParams",
     "PromotionDeleteRequest",
+    "PromotionDetailsType0",
     "PromotionFields",
+    "PromotionImage",
     "PromotionKey",
     "PromotionKeyRequest",
     "PromotionListResponse",
+    "PromotionParams",
     "PromotionRedeemRequest",
     "PromotionResult",
     "PromotionSettings",
+    "PromotionTag",
     "PromotionTagRef",
     "RecommendationCampaignBatchDelete",
     "RecommendationCampaignBatchDeleteResponse",

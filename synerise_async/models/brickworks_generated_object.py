@@ -40,10 +40,10 @@ class BrickworksGeneratedObject:
     field_created_at: str | Unset = UNSET
     field_updated_at: str | Unset = UNSET
     field_published_at: str | Unset = UNSET
-    field_matched_audience: Any | Unset = UNSET
-    """ The audience that matched (any JSON). """
-    field_unmatched_audience_relations: Any | Unset = UNSET
-    """ Relations whose audience did not match (any JSON). """
+    field_matched_audience: bool | None | Unset = UNSET
+    """ Whether the profile matched the audience. """
+    field_unmatched_audience_relations: list[str] | Unset = UNSET
+    """ Relations whose audience did not match. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,9 +63,15 @@ class BrickworksGeneratedObject:
 
         field_published_at = self.field_published_at
 
-        field_matched_audience = self.field_matched_audience
+        field_matched_audience: bool | None | Unset
+        if isinstance(self.field_matched_audience, Unset):
+            field_matched_audience = UNSET
+        else:
+            field_matched_audience = self.field_matched_audience
 
-        field_unmatched_audience_relations = self.field_unmatched_audience_relations
+        field_unmatched_audience_relations: list[str] | Unset = UNSET
+        if not isinstance(self.field_unmatched_audience_relations, Unset):
+            field_unmatched_audience_relations = self.field_unmatched_audience_relations
 
         field_dict: dict[str, Any] = {
             **self.additional_properties,

@@ -12,7 +12,7 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="LoyaltyListMeta")
 
 # Keys parsed into fields; any other key goes to additional_properties.
-_KNOWN_KEYS = frozenset({"page", "limit", "totalCount", "totalPages"})
+_KNOWN_KEYS = frozenset({"page", "limit", "totalCount", "totalPages", "code", "link"})
 
 
 @_attrs_define
@@ -23,6 +23,10 @@ class LoyaltyListMeta:
     limit: int | Unset = UNSET
     total_count: int | Unset = UNSET
     total_pages: int | Unset = UNSET
+    code: int | Unset = UNSET
+    """ The HTTP status, repeated. """
+    link: list[Any] | Unset = UNSET
+    """ Links to other pages. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,6 +37,12 @@ class LoyaltyListMeta:
         total_count = self.total_count
 
         total_pages = self.total_pages
+
+        code = self.code
+
+        link: list[Any] | Unset = UNSET
+        if not isinstance(self.link, Unset):
+            link = self.link
 
         field_dict: dict[str, Any] = {
             **self.additional_properties,
@@ -46,6 +56,10 @@ class LoyaltyListMeta:
             field_dict["totalCount"] = total_count
         if total_pages is not UNSET:
             field_dict["totalPages"] = total_pages
+        if code is not UNSET:
+            field_dict["code"] = code
+        if link is not UNSET:
+            field_dict["link"] = link
 
         return field_dict
 
@@ -63,17 +77,25 @@ class LoyaltyListMeta:
 
             total_pages = d.get("totalPages", UNSET)
 
+            code = d.get("code", UNSET)
+
+            link = d.get("link", UNSET)
+
             loyalty_list_meta = cls(
                 page,
                 limit,
                 total_count,
                 total_pages,
+                code,
+                link,
             )
             if len(d) > (
                 (page is not UNSET)
                 + (limit is not UNSET)
                 + (total_count is not UNSET)
                 + (total_pages is not UNSET)
+                + (code is not UNSET)
+                + (link is not UNSET)
             ):
                 loyalty_list_meta.additional_properties = {
                     prop_name: prop_dict

@@ -2,22 +2,69 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+if TYPE_CHECKING:
+    from ..models.promotion_details_type_0 import PromotionDetailsType0
+    from ..models.promotion_image import PromotionImage
+    from ..models.promotion_params import PromotionParams
+    from ..models.promotion_tag import PromotionTag
+
+
 T = TypeVar("T", bound="Promotion")
 
 # Keys parsed into fields; any other key goes to additional_properties.
-_KNOWN_KEYS = frozenset({"uuid", "code", "type", "status", "name", "headerName", "createdAt"})
+_KNOWN_KEYS = frozenset(
+    {
+        "uuid",
+        "code",
+        "type",
+        "status",
+        "name",
+        "headerName",
+        "headline",
+        "description",
+        "createdAt",
+        "vouchers",
+        "redeemLimitPerClient",
+        "redeemQuantityPerActivation",
+        "currentRedeemedQuantity",
+        "currentRedeemLimit",
+        "activationCounter",
+        "possibleRedeems",
+        "details",
+        "discountType",
+        "discountMode",
+        "discountModeDetails",
+        "requireRedeemedPoints",
+        "discountValue",
+        "images",
+        "startAt",
+        "expireAt",
+        "displayFrom",
+        "displayTo",
+        "lastingTime",
+        "lastingAt",
+        "params",
+        "catalogIndexItems",
+        "price",
+        "priority",
+        "itemScope",
+        "minBasketValue",
+        "maxBasketValue",
+        "tags",
+    }
+)
 
 
 @_attrs_define
 class Promotion:
-    """A promotion; the sources show these fields, the API returns more."""
+    """A promotion, with the fields Synerise's FastStore client models; the API may return more."""
 
     uuid: str | Unset = UNSET
     code: str | Unset = UNSET
@@ -25,10 +72,44 @@ class Promotion:
     status: str | Unset = UNSET
     name: str | Unset = UNSET
     header_name: str | Unset = UNSET
+    headline: str | Unset = UNSET
+    description: str | Unset = UNSET
     created_at: str | Unset = UNSET
+    vouchers: list[str] | Unset = UNSET
+    redeem_limit_per_client: int | Unset = UNSET
+    redeem_quantity_per_activation: int | Unset = UNSET
+    current_redeemed_quantity: int | Unset = UNSET
+    current_redeem_limit: int | Unset = UNSET
+    activation_counter: int | Unset = UNSET
+    possible_redeems: int | Unset = UNSET
+    details: None | PromotionDetailsType0 | Unset = UNSET
+    """ Type-specific details. """
+    discount_type: str | Unset = UNSET
+    discount_mode: str | Unset = UNSET
+    discount_mode_details: None | str | Unset = UNSET
+    require_redeemed_points: float | Unset = UNSET
+    discount_value: float | Unset = UNSET
+    images: list[PromotionImage] | Unset = UNSET
+    start_at: None | str | Unset = UNSET
+    expire_at: None | str | Unset = UNSET
+    display_from: None | str | Unset = UNSET
+    display_to: None | str | Unset = UNSET
+    lasting_time: int | Unset = UNSET
+    lasting_at: None | str | Unset = UNSET
+    params: PromotionParams | Unset = UNSET
+    """ Custom promotion parameters. """
+    catalog_index_items: list[str] | Unset = UNSET
+    price: float | Unset = UNSET
+    priority: int | Unset = UNSET
+    item_scope: str | Unset = UNSET
+    min_basket_value: None | str | Unset = UNSET
+    max_basket_value: None | str | Unset = UNSET
+    tags: list[PromotionTag] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if _unresolved:
+            _resolve_models()
         uuid = self.uuid
 
         code = self.code
@@ -41,7 +122,121 @@ class Promotion:
 
         header_name = self.header_name
 
+        headline = self.headline
+
+        description = self.description
+
         created_at = self.created_at
+
+        vouchers: list[str] | Unset = UNSET
+        if not isinstance(self.vouchers, Unset):
+            vouchers = self.vouchers
+
+        redeem_limit_per_client = self.redeem_limit_per_client
+
+        redeem_quantity_per_activation = self.redeem_quantity_per_activation
+
+        current_redeemed_quantity = self.current_redeemed_quantity
+
+        current_redeem_limit = self.current_redeem_limit
+
+        activation_counter = self.activation_counter
+
+        possible_redeems = self.possible_redeems
+
+        details: dict[str, Any] | None | Unset
+        if isinstance(self.details, Unset):
+            details = UNSET
+        elif isinstance(self.details, PromotionDetailsType0):
+            details = self.details.to_dict()
+        else:
+            details = self.details
+
+        discount_type = self.discount_type
+
+        discount_mode = self.discount_mode
+
+        discount_mode_details: None | str | Unset
+        if isinstance(self.discount_mode_details, Unset):
+            discount_mode_details = UNSET
+        else:
+            discount_mode_details = self.discount_mode_details
+
+        require_redeemed_points = self.require_redeemed_points
+
+        discount_value = self.discount_value
+
+        images: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.images, Unset):
+            images = []
+            for images_item_data in self.images:
+                images_item = images_item_data.to_dict()
+                images.append(images_item)
+
+        start_at: None | str | Unset
+        if isinstance(self.start_at, Unset):
+            start_at = UNSET
+        else:
+            start_at = self.start_at
+
+        expire_at: None | str | Unset
+        if isinstance(self.expire_at, Unset):
+            expire_at = UNSET
+        else:
+            expire_at = self.expire_at
+
+        display_from: None | str | Unset
+        if isinstance(self.display_from, Unset):
+            display_from = UNSET
+        else:
+            display_from = self.display_from
+
+        display_to: None | str | Unset
+        if isinstance(self.display_to, Unset):
+            display_to = UNSET
+        else:
+            display_to = self.display_to
+
+        lasting_time = self.lasting_time
+
+        lasting_at: None | str | Unset
+        if isinstance(self.lasting_at, Unset):
+            lasting_at = UNSET
+        else:
+            lasting_at = self.lasting_at
+
+        params: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.params, Unset):
+            params = self.params.to_dict()
+
+        catalog_index_items: list[str] | Unset = UNSET
+        if not isinstance(self.catalog_index_items, Unset):
+            catalog_index_items = self.catalog_index_items
+
+        price = self.price
+
+        priority = self.priority
+
+        item_scope = self.item_scope
+
+        min_basket_value: None | str | Unset
+        if isinstance(self.min_basket_value, Unset):
+            min_basket_value = UNSET
+        else:
+            min_basket_value = self.min_basket_value
+
+        max_basket_value: None | str | Unset
+        if isinstance(self.max_basket_value, Unset):
+            max_basket_value = UNSET
+        else:
+            max_basket_value = self.max_basket_value
+
+        tags: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.tags, Unset):
+            tags = []
+            for tags_item_data in self.tags:
+                tags_item = tags_item_data.to_dict()
+                tags.append(tags_item)
 
         field_dict: dict[str, Any] = {
             **self.additional_properties,
@@ -59,8 +254,68 @@ class Promotion:
             field_dict["name"] = name
         if header_name is not UNSET:
             field_dict["headerName"] = header_name
+        if headline is not UNSET:
+            field_dict["headline"] = headline
+        if description is not UNSET:
+            field_dict["description"] = description
         if created_at is not UNSET:
             field_dict["createdAt"] = created_at
+        if vouchers is not UNSET:
+            field_dict["vouchers"] = vouchers
+        if redeem_limit_per_client is not UNSET:
+            field_dict["redeemLimitPerClient"] = redeem_limit_per_client
+        if redeem_quantity_per_activation is not UNSET:
+            field_dict["redeemQuantityPerActivation"] = redeem_quantity_per_activation
+        if current_redeemed_quantity is not UNSET:
+            field_dict["currentRedeemedQuantity"] = current_redeemed_quantity
+        if current_redeem_limit is not UNSET:
+            field_dict["currentRedeemLimit"] = current_redeem_limit
+        if activation_counter is not UNSET:
+            field_dict["activationCounter"] = activation_counter
+        if possible_redeems is not UNSET:
+            field_dict["possibleRedeems"] = possible_redeems
+        if details is not UNSET:
+            field_dict["details"] = details
+        if discount_type is not UNSET:
+            field_dict["discountType"] = discount_type
+        if discount_mode is not UNSET:
+            field_dict["discountMode"] = discount_mode
+        if discount_mode_details is not UNSET:
+            field_dict["discountModeDetails"] = discount_mode_details
+        if require_redeemed_points is not UNSET:
+            field_dict["requireRedeemedPoints"] = require_redeemed_points
+        if discount_value is not UNSET:
+            field_dict["discountValue"] = discount_value
+        if images is not UNSET:
+            field_dict["images"] = images
+        if start_at is not UNSET:
+            field_dict["startAt"] = start_at
+        if expire_at is not UNSET:
+            field_dict["expireAt"] = expire_at
+        if display_from is not UNSET:
+            field_dict["displayFrom"] = display_from
+        if display_to is not UNSET:
+            field_dict["displayTo"] = display_to
+        if lasting_time is not UNSET:
+            field_dict["lastingTime"] = lasting_time
+        if lasting_at is not UNSET:
+            field_dict["lastingAt"] = lasting_at
+        if params is not UNSET:
+            field_dict["params"] = params
+        if catalog_index_items is not UNSET:
+            field_dict["catalogIndexItems"] = catalog_index_items
+        if price is not UNSET:
+            field_dict["price"] = price
+        if priority is not UNSET:
+            field_dict["priority"] = priority
+        if item_scope is not UNSET:
+            field_dict["itemScope"] = item_scope
+        if min_basket_value is not UNSET:
+            field_dict["minBasketValue"] = min_basket_value
+        if max_basket_value is not UNSET:
+            field_dict["maxBasketValue"] = max_basket_value
+        if tags is not UNSET:
+            field_dict["tags"] = tags
 
         return field_dict
 
@@ -68,6 +323,8 @@ class Promotion:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
         d = src_dict
         try:
             uuid = d.get("uuid", UNSET)
@@ -82,7 +339,78 @@ class Promotion:
 
             header_name = d.get("headerName", UNSET)
 
+            headline = d.get("headline", UNSET)
+
+            description = d.get("description", UNSET)
+
             created_at = d.get("createdAt", UNSET)
+
+            vouchers = d.get("vouchers", UNSET)
+
+            redeem_limit_per_client = d.get("redeemLimitPerClient", UNSET)
+
+            redeem_quantity_per_activation = d.get("redeemQuantityPerActivation", UNSET)
+
+            current_redeemed_quantity = d.get("currentRedeemedQuantity", UNSET)
+
+            current_redeem_limit = d.get("currentRedeemLimit", UNSET)
+
+            activation_counter = d.get("activationCounter", UNSET)
+
+            possible_redeems = d.get("possibleRedeems", UNSET)
+
+            details = d.get("details", UNSET)
+            if isinstance(details, dict):
+                try:
+                    details = PromotionDetailsType0.from_dict(details)
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+
+            discount_type = d.get("discountType", UNSET)
+
+            discount_mode = d.get("discountMode", UNSET)
+
+            discount_mode_details = d.get("discountModeDetails", UNSET)
+
+            require_redeemed_points = d.get("requireRedeemedPoints", UNSET)
+
+            discount_value = d.get("discountValue", UNSET)
+
+            images = d.get("images", UNSET)
+            if images is not UNSET:
+                images = list(map(PromotionImage.from_dict, images))
+
+            start_at = d.get("startAt", UNSET)
+
+            expire_at = d.get("expireAt", UNSET)
+
+            display_from = d.get("displayFrom", UNSET)
+
+            display_to = d.get("displayTo", UNSET)
+
+            lasting_time = d.get("lastingTime", UNSET)
+
+            lasting_at = d.get("lastingAt", UNSET)
+
+            params = d.get("params", UNSET)
+            if params is not UNSET:
+                params = PromotionParams.from_dict(params)
+
+            catalog_index_items = d.get("catalogIndexItems", UNSET)
+
+            price = d.get("price", UNSET)
+
+            priority = d.get("priority", UNSET)
+
+            item_scope = d.get("itemScope", UNSET)
+
+            min_basket_value = d.get("minBasketValue", UNSET)
+
+            max_basket_value = d.get("maxBasketValue", UNSET)
+
+            tags = d.get("tags", UNSET)
+            if tags is not UNSET:
+                tags = list(map(PromotionTag.from_dict, tags))
 
             promotion = cls(
                 uuid,
@@ -91,7 +419,37 @@ class Promotion:
                 status,
                 name,
                 header_name,
+                headline,
+                description,
                 created_at,
+                vouchers,
+                redeem_limit_per_client,
+                redeem_quantity_per_activation,
+                current_redeemed_quantity,
+                current_redeem_limit,
+                activation_counter,
+                possible_redeems,
+                details,
+                discount_type,
+                discount_mode,
+                discount_mode_details,
+                require_redeemed_points,
+                discount_value,
+                images,
+                start_at,
+                expire_at,
+                display_from,
+                display_to,
+                lasting_time,
+                lasting_at,
+                params,
+                catalog_index_items,
+                price,
+                priority,
+                item_scope,
+                min_basket_value,
+                max_basket_value,
+                tags,
             )
             if len(d) > (
                 (uuid is not UNSET)
@@ -100,7 +458,37 @@ class Promotion:
                 + (status is not UNSET)
                 + (name is not UNSET)
                 + (header_name is not UNSET)
+                + (headline is not UNSET)
+                + (description is not UNSET)
                 + (created_at is not UNSET)
+                + (vouchers is not UNSET)
+                + (redeem_limit_per_client is not UNSET)
+                + (redeem_quantity_per_activation is not UNSET)
+                + (current_redeemed_quantity is not UNSET)
+                + (current_redeem_limit is not UNSET)
+                + (activation_counter is not UNSET)
+                + (possible_redeems is not UNSET)
+                + (details is not UNSET)
+                + (discount_type is not UNSET)
+                + (discount_mode is not UNSET)
+                + (discount_mode_details is not UNSET)
+                + (require_redeemed_points is not UNSET)
+                + (discount_value is not UNSET)
+                + (images is not UNSET)
+                + (start_at is not UNSET)
+                + (expire_at is not UNSET)
+                + (display_from is not UNSET)
+                + (display_to is not UNSET)
+                + (lasting_time is not UNSET)
+                + (lasting_at is not UNSET)
+                + (params is not UNSET)
+                + (catalog_index_items is not UNSET)
+                + (price is not UNSET)
+                + (priority is not UNSET)
+                + (item_scope is not UNSET)
+                + (min_basket_value is not UNSET)
+                + (max_basket_value is not UNSET)
+                + (tags is not UNSET)
             ):
                 promotion.additional_properties = {
                     prop_name: prop_dict
@@ -127,3 +515,21 @@ class Promotion:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global PromotionDetailsType0  # noqa: PLW0603
+    global PromotionImage  # noqa: PLW0603
+    global PromotionParams  # noqa: PLW0603
+    global PromotionTag  # noqa: PLW0603
+    from ..models.promotion_details_type_0 import PromotionDetailsType0  # noqa: PLC0415
+    from ..models.promotion_image import PromotionImage  # noqa: PLC0415
+    from ..models.promotion_params import PromotionParams  # noqa: PLC0415
+    from ..models.promotion_tag import PromotionTag  # noqa: PLC0415
+
+    _unresolved = False

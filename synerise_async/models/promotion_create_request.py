@@ -55,8 +55,8 @@ class PromotionCreateRequest:
     name: str | Unset = UNSET
     header_name: str | Unset = UNSET
     header_description: str | Unset = UNSET
-    start_at: str | Unset = UNSET
-    expire_at: str | Unset = UNSET
+    start_at: None | str | Unset = UNSET
+    expire_at: None | str | Unset = UNSET
     params: PromotionCreateRequestParams | Unset = UNSET
     """ Custom promotion parameters. """
     catalog: str | Unset = UNSET
@@ -87,9 +87,17 @@ class PromotionCreateRequest:
 
         header_description = self.header_description
 
-        start_at = self.start_at
+        start_at: None | str | Unset
+        if isinstance(self.start_at, Unset):
+            start_at = UNSET
+        else:
+            start_at = self.start_at
 
-        expire_at = self.expire_at
+        expire_at: None | str | Unset
+        if isinstance(self.expire_at, Unset):
+            expire_at = UNSET
+        else:
+            expire_at = self.expire_at
 
         params: dict[str, Any] | Unset = UNSET
         if not isinstance(self.params, Unset):

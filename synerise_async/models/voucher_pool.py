@@ -12,18 +12,21 @@ from ..types import UNSET, Unset
 T = TypeVar("T", bound="VoucherPool")
 
 # Keys parsed into fields; any other key goes to additional_properties.
-_KNOWN_KEYS = frozenset({"uuid"})
+_KNOWN_KEYS = frozenset({"uuid", "name"})
 
 
 @_attrs_define
 class VoucherPool:
-    """A voucher pool; the sources show only its UUID."""
+    """A voucher pool; the sources show its UUID and name."""
 
     uuid: str | Unset = UNSET
+    name: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         uuid = self.uuid
+
+        name = self.name
 
         field_dict: dict[str, Any] = {
             **self.additional_properties,
@@ -31,6 +34,8 @@ class VoucherPool:
 
         if uuid is not UNSET:
             field_dict["uuid"] = uuid
+        if name is not UNSET:
+            field_dict["name"] = name
 
         return field_dict
 
@@ -42,10 +47,13 @@ class VoucherPool:
         try:
             uuid = d.get("uuid", UNSET)
 
+            name = d.get("name", UNSET)
+
             voucher_pool = cls(
                 uuid,
+                name,
             )
-            if len(d) > (uuid is not UNSET):
+            if len(d) > ((uuid is not UNSET) + (name is not UNSET)):
                 voucher_pool.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()

@@ -44,6 +44,7 @@ from synerise_async.models import (
     VoucherRedeemRequest,
 )
 from synerise_async.testing import FakeSynerise
+from synerise_async.types import Unset
 
 from .conftest import client_for
 
@@ -77,6 +78,18 @@ async def test_get_or_assign_keeps_the_profiles_voucher(
     assert (await _pool(client))[1] == free_before - 1
     mine = await get_assigned_vouchers.asyncio(client=profile)
     assert [v.code for v in mine.data] == [first.data.code]
+
+
+async def test_voucher_lists_page_through_headers_unless_meta_is_asked_for(
+    client: SyneriseClient,
+) -> None:
+    """ListPools puts paging in X-Pagination-* headers by default and in `meta` with includeMeta."""
+    plain = await list_pools.asyncio_detailed(client=client, limit=1)
+    assert plain.headers["X-Pagination-Total-Count"] == "1"
+    assert plain.headers["X-Pagination-Limit"] == "1"
+    assert isinstance(plain.parsed.meta, Unset)
+    with_meta = await list_pools.asyncio(client=client, limit=1, include_meta=True)
+    assert (with_meta.meta.total_count, with_meta.meta.total_pages) == (1, 1)
 
 
 async def test_assign_takes_a_new_voucher_until_the_pool_is_empty(

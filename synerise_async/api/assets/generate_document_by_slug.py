@@ -13,6 +13,7 @@ OPERATION = Operation(
     path="/schema-service/v2/documents/{slug}/generate",
     tag="assets",
     security=("JWT",),
+    retry="safe",
     unconfirmed=True,
 )
 

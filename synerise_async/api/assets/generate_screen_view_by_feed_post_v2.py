@@ -13,6 +13,7 @@ OPERATION = Operation(
     path="/schema-service/v3/screen-views/{feedSlug}/generate",
     tag="assets",
     security=("JWT",),
+    retry="safe",
     unconfirmed=True,
 )
 

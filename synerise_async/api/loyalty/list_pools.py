@@ -24,7 +24,7 @@ def _get_kwargs(
     *,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -60,7 +60,7 @@ async def asyncio_detailed(
     client: Transport,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> Response[VoucherPoolListResponse]:
     """List voucher pools
 
@@ -70,7 +70,7 @@ async def asyncio_detailed(
     Args:
         page (int | Unset):
         limit (int | Unset):
-        include_meta (bool | Unset):
+        include_meta (bool | Unset):  Default: False.
 
     Raises:
         SyneriseError: Raised by the client for error statuses, transport failures and
@@ -93,7 +93,7 @@ async def asyncio(
     client: Transport,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> VoucherPoolListResponse:
     """List voucher pools
 
@@ -103,7 +103,7 @@ async def asyncio(
     Args:
         page (int | Unset):
         limit (int | Unset):
-        include_meta (bool | Unset):
+        include_meta (bool | Unset):  Default: False.
 
     Raises:
         SyneriseError: Raised by the client for error statuses, transport failures and

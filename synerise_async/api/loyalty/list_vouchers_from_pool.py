@@ -26,7 +26,7 @@ def _get_kwargs(
     *,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -65,7 +65,7 @@ async def asyncio_detailed(
     client: Transport,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> Response[VoucherListResponse]:
     """List the vouchers of a pool
 
@@ -75,7 +75,7 @@ async def asyncio_detailed(
         pool_uuid (str):
         page (int | Unset):
         limit (int | Unset):
-        include_meta (bool | Unset):
+        include_meta (bool | Unset):  Default: False.
 
     Raises:
         SyneriseError: Raised by the client for error statuses, transport failures and
@@ -100,7 +100,7 @@ async def asyncio(
     client: Transport,
     page: int | Unset = UNSET,
     limit: int | Unset = UNSET,
-    include_meta: bool | Unset = UNSET,
+    include_meta: bool | Unset = False,
 ) -> VoucherListResponse:
     """List the vouchers of a pool
 
@@ -110,7 +110,7 @@ async def asyncio(
         pool_uuid (str):
         page (int | Unset):
         limit (int | Unset):
-        include_meta (bool | Unset):
+        include_meta (bool | Unset):  Default: False.
 
     Raises:
         SyneriseError: Raised by the client for error statuses, transport failures and
