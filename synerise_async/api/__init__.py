@@ -121,14 +121,14 @@ REGISTRY: dict[str, OperationEntry] = {
         "loyalty",
         "GET",
         "/v4/promotions/promotion/get-for-client",
-        "page",
+        "link",
     ),
     "GetAllClientPromotionsV2": OperationEntry(
         "synerise_async.api.loyalty.get_all_client_promotions_v2",
         "loyalty",
         "GET",
         "/v4/promotions/v2/promotion/get-for-client/{identifierType}/{identifierValue}",
-        "page",
+        "link",
     ),
     "GetPromotionDetailsAsBusinessProfile": OperationEntry(
         "synerise_async.api.loyalty.get_promotion_details_as_business_profile",
@@ -152,14 +152,14 @@ REGISTRY: dict[str, OperationEntry] = {
         None,
     ),
     "ListPools": OperationEntry(
-        "synerise_async.api.loyalty.list_pools", "loyalty", "GET", "/v4/vouchers/pool/list", "page"
+        "synerise_async.api.loyalty.list_pools", "loyalty", "GET", "/v4/vouchers/pool/list", "link"
     ),
     "ListVouchersFromPool": OperationEntry(
         "synerise_async.api.loyalty.list_vouchers_from_pool",
         "loyalty",
         "GET",
         "/v4/vouchers/item/list/{poolUuid}",
-        "page",
+        "link",
     ),
     "LogInAnonymouslyV3": OperationEntry(
         "synerise_async.api.authorization.log_in_anonymously_v3",

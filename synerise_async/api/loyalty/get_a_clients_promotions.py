@@ -14,7 +14,12 @@ OPERATION = Operation(
     security=("JWT",),
     api_version="4.4",
     pagination=Pagination(
-        style="page", items="data", page_param="page", size_param="limit", total="meta.total_pages"
+        style="link",
+        items="data",
+        page_param="page",
+        size_param="limit",
+        total="meta.total_pages",
+        next="meta.link",
     ),
     query_types={
         "sort": "array",
