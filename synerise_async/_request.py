@@ -129,7 +129,7 @@ def prepare(
         query=tuple(query),
         headers=merged,
         body=body,
-        repeat_safe=_repeat_safe(operation, method, parts.json),
+        repeat_safe=_repeat_safe(operation, method, parts),
         authenticate=authenticate,
     )
 
@@ -175,11 +175,11 @@ def _encode_body(
     return body
 
 
-def _repeat_safe(operation: Operation, method: str, payload: Any) -> bool:
+def _repeat_safe(operation: Operation, method: str, parts: RequestParts) -> bool:
     if method in IDEMPOTENT_METHODS or operation.retry == "safe":
         return True
     if operation.retry == "event-salt":
-        return _all_salted(payload)
+        return parts.all_salted or _all_salted(parts.json)
     return False
 
 

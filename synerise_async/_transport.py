@@ -129,6 +129,9 @@ class RequestParts:
     content: bytes | str | None = None
     data: Mapping[str, Any] | None = None
     files: Sequence[tuple[str, Any]] | None = None
+    all_salted: bool = False
+    """The caller vouches that every event in the body carries an ``eventSalt``, so an
+    ``event-salt`` operation may be retried (a pre-encoded ``content`` cannot be inspected)."""
 
     @classmethod
     def from_mapping(cls, kwargs: Mapping[str, Any]) -> RequestParts:

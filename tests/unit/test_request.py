@@ -117,6 +117,10 @@ def test_salted_events_are_repeat_safe_and_unsalted_are_not() -> None:
     assert _prepare(op, RequestParts(method="POST", url="/e", json=salted)).repeat_safe
     mixed = [{"eventSalt": "1"}, {}]
     assert not _prepare(op, RequestParts(method="POST", url="/e", json=mixed)).repeat_safe
+    encoded = RequestParts(method="POST", url="/e", content=b'[{"eventSalt":"1"}]')
+    assert not _prepare(op, encoded).repeat_safe
+    vouched = RequestParts(method="POST", url="/e", content=b"[]", all_salted=True)
+    assert _prepare(op, vouched).repeat_safe
 
 
 def test_form_bodies_are_rebuilt_per_attempt() -> None:
