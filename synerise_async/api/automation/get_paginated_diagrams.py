@@ -2,7 +2,15 @@
 from typing import Any
 from uuid import UUID
 
-from ..._transport import Operation, Pagination, RawResponse, Response, Transport, unexpected_status
+from ..._transport import (
+    Operation,
+    Pagination,
+    RawResponse,
+    RequestParts,
+    Response,
+    Transport,
+    unexpected_status,
+)
 from ...models.workflow_list_response import WorkflowListResponse
 from ...models.workflow_sort_field import WorkflowSortField
 from ...models.workflow_sort_order import WorkflowSortOrder
@@ -47,7 +55,7 @@ def _get_kwargs(
     block_types: str | Unset = UNSET,
     triggers_on_event: str | Unset = UNSET,
     generates_event: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> RequestParts:
 
     params: dict[str, Any] = {}
 
@@ -90,13 +98,11 @@ def _get_kwargs(
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
-    _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/automation-brain/diagrams",
-        "params": params,
-    }
-
-    return _kwargs
+    return RequestParts(
+        method="GET",
+        url="/automation-brain/diagrams",
+        params=params,
+    )
 
 
 def _parse_response(response: RawResponse) -> WorkflowListResponse:

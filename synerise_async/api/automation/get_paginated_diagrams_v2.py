@@ -2,7 +2,15 @@
 from typing import Any
 from uuid import UUID
 
-from ..._transport import Operation, Pagination, RawResponse, Response, Transport, unexpected_status
+from ..._transport import (
+    Operation,
+    Pagination,
+    RawResponse,
+    RequestParts,
+    Response,
+    Transport,
+    unexpected_status,
+)
 from ...models.workflow_list_v2_response import WorkflowListV2Response
 from ...models.workflow_sort_field import WorkflowSortField
 from ...models.workflow_sort_order import WorkflowSortOrder
@@ -43,7 +51,7 @@ def _get_kwargs(
     search: str | Unset = UNSET,
     directory_id: UUID | Unset = UNSET,
     tags: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> RequestParts:
 
     params: dict[str, Any] = {}
 
@@ -82,13 +90,11 @@ def _get_kwargs(
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
-    _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/automation-brain/v2/diagrams",
-        "params": params,
-    }
-
-    return _kwargs
+    return RequestParts(
+        method="GET",
+        url="/automation-brain/v2/diagrams",
+        params=params,
+    )
 
 
 def _parse_response(response: RawResponse) -> WorkflowListV2Response:
