@@ -42,7 +42,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import orjson
 from multidict import CIMultiDict
 
 __all__ = [
@@ -103,45 +102,16 @@ class ErrorBody:
     errors: tuple[ErrorDetail, ...] = ()
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def parse_error_body(content: bytes) -> ErrorBody | None:
     """Parse a Synerise error body; ``None`` when the body is not a JSON object.
 
     Deliberately lenient: an error body with odd field types must still become an error,
-    never a second exception while reporting the first.
+    never a second exception while reporting the first. The cattrs hooks live in ``_serde``
+    (imported on the first error, so importing the package does not pay for cattrs).
     """
-    try:
-        data = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    raw_errors = data.get("errors")
-    details: tuple[ErrorDetail, ...] = ()
-    if isinstance(raw_errors, list):
-        details = tuple(
-            ErrorDetail(
-                code=item.get("code") if isinstance(item.get("code"), int | str) else None,
-                field=_str_or_none(item.get("field")),
-                message=_str_or_none(item.get("message")),
-                rejected_value=item.get("rejectedValue"),
-            )
-            for item in raw_errors
-            if isinstance(item, dict)
-        )
-    status = data.get("status")
-    timestamp = data.get("timestamp")
-    return ErrorBody(
-        timestamp=timestamp if isinstance(timestamp, str | int) else None,
-        status=status if isinstance(status, int) else None,
-        error=_str_or_none(data.get("error")),
-        message=_str_or_none(data.get("message")),
-        path=_str_or_none(data.get("path")),
-        errors=details,
-    )
+    from ._serde import parse_error_body as structure_error_body
+
+    return structure_error_body(content)
 
 
 def _rebuild(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
