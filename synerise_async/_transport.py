@@ -13,6 +13,7 @@ imports nothing generated.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Generic, NoReturn, Protocol, TypeVar
 
@@ -29,6 +30,7 @@ __all__ = [
     "Transport",
     "json_body",
     "json_items_body",
+    "query_argument",
     "request_id_from_headers",
     "unexpected_status",
 ]
@@ -180,6 +182,27 @@ def json_items_body(operation: Operation, value: Any, model: type[Any]) -> list[
         else:
             _invalid_body(operation, item, f"a list of {model.__name__} or dict; an item")
     return items
+
+
+def query_argument(operation: Operation, name: str, value: Any, expected: type[Any]) -> Any:
+    """A query argument checked against its generated type before the generated code
+    transforms it; an enum also accepts one of its values (``"desc"``).
+
+    ``None`` and ``UNSET`` pass through (the generated code drops them).
+    """
+    if value is None or isinstance(value, expected) or type(value).__name__ == "Unset":
+        return value
+    if issubclass(expected, enum.Enum) and not isinstance(value, bool):
+        try:
+            return expected(value)
+        except ValueError:
+            pass
+    from ._errors import ConfigurationError
+
+    raise ConfigurationError(
+        f"{operation.operation_id}: query parameter {name!r} must be {expected.__name__}, "
+        f"got {type(value).__name__}"
+    )
 
 
 REQUEST_ID_HEADERS: Final = (

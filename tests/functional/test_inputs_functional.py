@@ -106,3 +106,20 @@ def test_bracketed_wire_names_get_readable_python_names() -> None:
     assert {"time_from", "time_to"} <= set(events)
     parts = list_clients._get_kwargs(filters_email="a@b.c")
     assert parts.params == {"filters[email]": "a@b.c"}
+
+
+def test_enum_and_datetime_query_arguments_are_checked_before_the_generated_transform() -> None:
+    """An enum parameter takes its member or plain value; a wrong type is a ConfigurationError
+    naming the operation and parameter, not an AttributeError from generated code."""
+    from synerise_async.models import ListClientsSortOrder
+
+    by_value = list_clients._get_kwargs(sort_order="DESC")  # type: ignore[arg-type]
+    by_member = list_clients._get_kwargs(sort_order=ListClientsSortOrder.DESC)
+    assert by_value.params == by_member.params == {"sortOrder": "DESC"}
+    with pytest.raises(sa.ConfigurationError, match=r"listClients: query parameter 'sortOrder'"):
+        list_clients._get_kwargs(sort_order=3)  # type: ignore[arg-type]
+    with pytest.raises(
+        sa.ConfigurationError,
+        match=r"getClientEvents: query parameter 'time\[from\]' must be datetime, got str",
+    ):
+        get_client_events._get_kwargs(1, time_from="yesterday")  # type: ignore[arg-type]
