@@ -9,6 +9,7 @@ from ..._transport import (
     Response,
     Transport,
     json_body,
+    query_argument,
     unexpected_status,
 )
 from ...models.user_login_response import UserLoginResponse
@@ -36,6 +37,7 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
+    mfa_type = query_argument(OPERATION, "mfaType", mfa_type, UserMfaMethod)
     json_mfa_type = mfa_type._value_
     params["mfaType"] = json_mfa_type
 

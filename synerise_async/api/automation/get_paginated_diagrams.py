@@ -9,6 +9,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.workflow_list_response import WorkflowListResponse
@@ -63,12 +64,14 @@ def _get_kwargs(
 
     params["limit"] = limit
 
+    status = query_argument(OPERATION, "status", status, WorkflowStatusFilter)
     json_status: str | Unset = UNSET
     if not isinstance(status, Unset):
         json_status = status._value_
 
     params["status"] = json_status
 
+    sort = query_argument(OPERATION, "sort", sort, WorkflowSortField)
     json_sort: str | Unset = UNSET
     if not isinstance(sort, Unset):
         json_sort = sort._value_
@@ -77,6 +80,7 @@ def _get_kwargs(
 
     params["sortBy"] = sort_by
 
+    order = query_argument(OPERATION, "order", order, WorkflowSortOrder)
     json_order: str | Unset = UNSET
     if not isinstance(order, Unset):
         json_order = order._value_

@@ -7,6 +7,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.workflow_block_statistics import WorkflowBlockStatistics
@@ -33,6 +34,7 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
+    time_period = query_argument(OPERATION, "timePeriod", time_period, WorkflowStatisticsTimePeriod)
     json_time_period: str | Unset = UNSET
     if not isinstance(time_period, Unset):
         json_time_period = time_period._value_

@@ -8,6 +8,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.brickworks_schema_list_response import BrickworksSchemaListResponse
@@ -52,6 +53,7 @@ def _get_kwargs(
 
     params["sortBy"] = sort_by
 
+    schema_types = query_argument(OPERATION, "schemaTypes", schema_types, GetSchemasSchemaTypes)
     json_schema_types: str | Unset = UNSET
     if not isinstance(schema_types, Unset):
         json_schema_types = schema_types._value_

@@ -8,6 +8,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.catalog_list_response import CatalogListResponse
@@ -50,6 +51,7 @@ def _get_kwargs(
 
     params["offset"] = offset
 
+    order_by = query_argument(OPERATION, "orderBy", order_by, ListCatalogsOrderBy)
     json_order_by: str | Unset = UNSET
     if not isinstance(order_by, Unset):
         json_order_by = order_by._value_

@@ -8,6 +8,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.event_record import EventRecord
@@ -42,11 +43,13 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
+    time_from = query_argument(OPERATION, "time[from]", time_from, datetime.datetime)
     json_time_from: str | int | float | Unset = UNSET
     if not isinstance(time_from, Unset):
         json_time_from = serialize_datetime(time_from)
     params["time[from]"] = json_time_from
 
+    time_to = query_argument(OPERATION, "time[to]", time_to, datetime.datetime)
     json_time_to: str | int | float | Unset = UNSET
     if not isinstance(time_to, Unset):
         json_time_to = serialize_datetime(time_to)

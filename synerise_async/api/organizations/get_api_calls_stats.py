@@ -7,6 +7,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.get_api_calls_stats_chart_type import GetApiCallsStatsChartType
@@ -115,18 +116,21 @@ def _get_kwargs(
 
     params["doNotTrack"] = do_not_track
 
+    granularity = query_argument(OPERATION, "granularity", granularity, GetApiCallsStatsGranularity)
     json_granularity: str | Unset = UNSET
     if not isinstance(granularity, Unset):
         json_granularity = granularity._value_
 
     params["granularity"] = json_granularity
 
+    group_by = query_argument(OPERATION, "groupBy", group_by, GetApiCallsStatsGroupBy)
     json_group_by: str | Unset = UNSET
     if not isinstance(group_by, Unset):
         json_group_by = group_by._value_
 
     params["groupBy"] = json_group_by
 
+    chart_type = query_argument(OPERATION, "chartType", chart_type, GetApiCallsStatsChartType)
     json_chart_type: str | Unset = UNSET
     if not isinstance(chart_type, Unset):
         json_chart_type = chart_type._value_

@@ -7,6 +7,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.organization_api_calls_unique_parameter import OrganizationApiCallsUniqueParameter
@@ -37,6 +38,9 @@ def _get_kwargs(
 
     params["to"] = to
 
+    unique_parameter = query_argument(
+        OPERATION, "uniqueParameter", unique_parameter, OrganizationApiCallsUniqueParameter
+    )
     json_unique_parameter = unique_parameter._value_
     params["uniqueParameter"] = json_unique_parameter
 

@@ -8,6 +8,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.get_business_profiles_for_organization_user_universal_list_sort_by import (
@@ -51,6 +52,9 @@ def _get_kwargs(
 
     params["businessProfileGroupId"] = business_profile_group_id
 
+    sort_by = query_argument(
+        OPERATION, "sortBy", sort_by, GetBusinessProfilesForOrganizationUserUniversalListSortBy
+    )
     json_sort_by: str | Unset = UNSET
     if not isinstance(sort_by, Unset):
         json_sort_by = sort_by._value_

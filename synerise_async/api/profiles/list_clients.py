@@ -8,6 +8,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.list_clients_sort_by import ListClientsSortBy
@@ -52,12 +53,14 @@ def _get_kwargs(
 
     params: dict[str, Any] = {}
 
+    sort_by = query_argument(OPERATION, "sortBy", sort_by, ListClientsSortBy)
     json_sort_by: str | Unset = UNSET
     if not isinstance(sort_by, Unset):
         json_sort_by = sort_by._value_
 
     params["sortBy"] = json_sort_by
 
+    sort_order = query_argument(OPERATION, "sortOrder", sort_order, ListClientsSortOrder)
     json_sort_order: str | Unset = UNSET
     if not isinstance(sort_order, Unset):
         json_sort_order = sort_order._value_

@@ -7,6 +7,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.recommendation_campaign_response import RecommendationCampaignResponse
@@ -69,6 +70,9 @@ def _get_kwargs(
 
     params["itemIdExcluded"] = json_item_id_excluded
 
+    items_source_type = query_argument(
+        OPERATION, "itemsSourceType", items_source_type, RecommendationItemsSourceType
+    )
     json_items_source_type: str | Unset = UNSET
     if not isinstance(items_source_type, Unset):
         json_items_source_type = items_source_type._value_
@@ -79,6 +83,9 @@ def _get_kwargs(
 
     params["additionalFilters"] = additional_filters
 
+    filters_joiner = query_argument(
+        OPERATION, "filtersJoiner", filters_joiner, RecommendationFiltersJoiner
+    )
     json_filters_joiner: str | Unset = UNSET
     if not isinstance(filters_joiner, Unset):
         json_filters_joiner = filters_joiner._value_
@@ -87,6 +94,9 @@ def _get_kwargs(
 
     params["additionalElasticFilters"] = additional_elastic_filters
 
+    elastic_filters_joiner = query_argument(
+        OPERATION, "elasticFiltersJoiner", elastic_filters_joiner, RecommendationFiltersJoiner
+    )
     json_elastic_filters_joiner: str | Unset = UNSET
     if not isinstance(elastic_filters_joiner, Unset):
         json_elastic_filters_joiner = elastic_filters_joiner._value_

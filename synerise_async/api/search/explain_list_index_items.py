@@ -7,6 +7,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.search_explain_response import SearchExplainResponse
@@ -128,6 +129,7 @@ def _get_kwargs(
 
     params["ignoreQueryRules"] = ignore_query_rules
 
+    include_facets = query_argument(OPERATION, "includeFacets", include_facets, SearchIncludeFacets)
     json_include_facets: str | Unset = UNSET
     if not isinstance(include_facets, Unset):
         json_include_facets = include_facets._value_
@@ -140,6 +142,7 @@ def _get_kwargs(
 
     params["maxValuesPerFacet"] = max_values_per_facet
 
+    ordering = query_argument(OPERATION, "ordering", ordering, SearchOrdering)
     json_ordering: str | Unset = UNSET
     if not isinstance(ordering, Unset):
         json_ordering = ordering._value_
@@ -156,6 +159,7 @@ def _get_kwargs(
 
     params["sortByGeoPoint"] = sort_by_geo_point
 
+    sort_by_metric = query_argument(OPERATION, "sortByMetric", sort_by_metric, SearchSortByMetric)
     json_sort_by_metric: str | Unset = UNSET
     if not isinstance(sort_by_metric, Unset):
         json_sort_by_metric = sort_by_metric._value_

@@ -8,6 +8,7 @@ from ..._transport import (
     RequestParts,
     Response,
     Transport,
+    query_argument,
     unexpected_status,
 )
 from ...models.search_index_config_list import SearchIndexConfigList
@@ -61,6 +62,7 @@ def _get_kwargs(
 
     params["sortBy"] = sort_by
 
+    ordering = query_argument(OPERATION, "ordering", ordering, SearchOrdering)
     json_ordering: str | Unset = UNSET
     if not isinstance(ordering, Unset):
         json_ordering = ordering._value_
