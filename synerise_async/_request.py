@@ -108,7 +108,10 @@ def prepare(
             _check_types(operation, "query", operation.query_types, params)
         query = encode_query(params)
     if options is not None and options.extra_query:
-        query.extend(encode_query(options.extra_query))
+        # Like Stainless: an extra parameter replaces an operation parameter of that name.
+        extra = encode_query(options.extra_query)
+        replaced = {name for name, _ in extra}
+        query = [pair for pair in query if pair[0] not in replaced] + extra
     merged = dict(headers)
     if operation.accept is not None:
         merged["Accept"] = operation.accept

@@ -151,3 +151,13 @@ def test_request_parts_from_a_mapping_refuse_unknown_keys() -> None:
     assert parts == RequestParts(method="GET", url="/x", params={"a": 1})
     with pytest.raises(sa.ConfigurationError, match="unknown request part"):
         RequestParts.from_mapping({"method": "GET", "url": "/x", "__next_url__": "/y"})
+
+
+def test_extra_query_replaces_an_operation_parameter_of_the_same_name() -> None:
+    """extra_query overrides a same-named operation parameter instead of sending both."""
+    prepared = _prepare(
+        GET_OP,
+        RequestParts(method="GET", url="/items", params={"limit": 5, "page": 1}),
+        options=RequestOptions(extra_query={"limit": 50, "debug": "1"}),
+    )
+    assert prepared.query == (("page", "1"), ("limit", "50"), ("debug", "1"))
