@@ -15,6 +15,7 @@ import contextlib
 import filecmp
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError, ParseError
 from openapi_python_client.parser.properties import ModelProperty
+from openapi_python_client.strings import PythonIdentifier
 
 from . import model_code, paths, resources
 from .documents import Document
@@ -79,6 +81,7 @@ def generate_package(
     data = GeneratorData.from_dict(spec, config=config)
     if isinstance(data, GeneratorError):
         raise CodegenError("The generator rejected the document:", [_describe(data)])
+    readable_bracketed_names(data, config.field_prefix)
     models = {str(model.class_info.name): model for model in data.models}
     operations = collect_operations(spec)
     project = _Project(openapi=data, config=config, custom_template_path=templates)
@@ -103,7 +106,7 @@ def generate_package(
 def install(generated: Path, package_dir: Path = paths.PACKAGE_DIR) -> None:
     """Replace the generated parts of the package with those of ``generated``.
 
-    Hand-written files are never touched: only the parts in ``paths.GENERATED_PARTS``.
+    Hand-written files are never touched: only ``api/``, ``models/`` and ``types.py``.
     Each part is copied next to its destination first, then swapped in.
     """
     for part in paths.GENERATED_PARTS:
@@ -148,6 +151,29 @@ class _Project(Project):
         resources.write_resources(
             self.openapi.endpoint_collections_by_tag, operations, models, self.package_dir, HEADER
         )
+
+
+_NOT_IN_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]+")
+
+
+def readable_bracketed_names(data: GeneratorData, prefix: str) -> None:
+    """``filters[email]`` -> ``filters_email``, ``time[from]`` -> ``time_from``.
+
+    The generator deletes brackets (``filtersemail``); a separator keeps the name readable.
+    Only the Python argument name changes; the wire name stays as the spec says.
+    """
+    for collection in data.endpoint_collections_by_tag.values():
+        for endpoint in collection.endpoints:
+            for prop in endpoint.query_parameters:
+                wire = _raw(prop.name)
+                if "[" in wire:
+                    readable = _NOT_IN_IDENTIFIER.sub("_", wire).strip("_")
+                    prop.python_name = PythonIdentifier(readable, prefix=prefix)
+
+
+def _raw(name: Any) -> str:
+    # The generator wraps spec strings in UntrustedString; only sanitised names reach code.
+    return str(name.get_untrusted_value()) if hasattr(name, "get_untrusted_value") else str(name)
 
 
 def _template_globals(

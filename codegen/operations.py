@@ -51,6 +51,10 @@ class OperationMeta:
     """``maxItems`` of an array request body."""
     max_body_bytes: int | None = None
     """``x-synerise-max-body-bytes`` of the operation."""
+    path_types: tuple[tuple[str, str], ...] = ()
+    """(wire name, JSON type) of each path parameter, for the client's pre-send check."""
+    accept: str | None = None
+    """The success response's media type(s) when not JSON, for the ``Accept`` header."""
 
 
 def _resolve(doc: Document, schema: Any) -> Any:
@@ -73,11 +77,13 @@ def _json_type(doc: Document, schema: Any) -> str | None:
     return str(kind) if kind else None
 
 
-def _query_types(doc: Document, operation: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+def _query_types(
+    doc: Document, operation: dict[str, Any], location: str = "query"
+) -> tuple[tuple[str, str], ...]:
     pairs = []
     for parameter in operation.get("parameters") or []:
         parameter = _resolve(doc, parameter)
-        if parameter.get("in") != "query":
+        if parameter.get("in") != location:
             continue
         kind = _json_type(doc, parameter.get("schema"))
         if kind is not None:
@@ -91,6 +97,19 @@ def _body_max_items(doc: Document, operation: dict[str, Any]) -> int | None:
     schema = _resolve(doc, media.get("schema"))
     limit = schema.get("maxItems") if schema.get("type") == "array" else None
     return int(limit) if isinstance(limit, int) else None
+
+
+def _accept(doc: Document, operation: dict[str, Any]) -> str | None:
+    """The media types of the success responses, when they are not (only) JSON."""
+    types: list[str] = []
+    for code, response in (operation.get("responses") or {}).items():
+        if str(code).startswith("2"):
+            for media in _resolve(doc, response).get("content") or {}:
+                if media not in types:
+                    types.append(str(media))
+    if not types or all(t == "application/json" or t.endswith("+json") for t in types):
+        return None
+    return ", ".join(types)
 
 
 def collect_operations(doc: Document) -> dict[str, OperationMeta]:
@@ -114,6 +133,8 @@ def collect_operations(doc: Document) -> dict[str, OperationMeta]:
             query_types=_query_types(doc, operation),
             max_items=_body_max_items(doc, operation),
             max_body_bytes=operation.get("x-synerise-max-body-bytes"),
+            path_types=_query_types(doc, operation, "path"),
+            accept=_accept(doc, operation),
         )
     return found
 
@@ -164,11 +185,26 @@ def operation_source(
         fields.append("unconfirmed=True")
     if meta.query_types:
         fields.append(f"query_types={dict(meta.query_types)!r}")
+    path_types = _by_python_name(endpoint, meta.path_types)
+    if path_types:
+        fields.append(f"path_types={path_types!r}")
+    if meta.accept is not None:
+        fields.append(f"accept={meta.accept!r}")
     for name in ("max_items", "max_body_bytes"):
         value = getattr(meta, name)
         if value is not None:
             fields.append(f"{name}={int(value)!r}")
     return "Operation(" + ", ".join(fields) + ")"
+
+
+def _by_python_name(endpoint: Endpoint, types: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Path parameter types keyed by the generated argument name (what RequestParts carries)."""
+    # Spec names are UntrustedString here; they are only compared, never emitted as code.
+    names = {
+        getattr(p.name, "get_untrusted_value", lambda n=p.name: str(n))(): str(p.python_name)
+        for p in endpoint.path_parameters
+    }
+    return {names[wire]: kind for wire, kind in types if wire in names}
 
 
 def pagination_style(meta: OperationMeta) -> str | None:

@@ -111,7 +111,11 @@ def _method(tag: str, endpoint: Endpoint, meta: OperationMeta) -> _Method:
         params.append(_param(prop, positional=True))
     if len(endpoint.bodies) == 1:
         body = endpoint.bodies[0].prop
-        annotation = body.get_type_string().as_unembedded_code()
+        annotation = (
+            json_body_annotation(body)
+            if endpoint.bodies[0].body_type == "json"
+            else body.get_type_string().as_unembedded_code()
+        )
         params.append(_Param("body", "body", annotation, None if body.required else "UNSET", False))
     elif len(endpoint.bodies) > 1:
         types = [
@@ -144,6 +148,20 @@ def _method(tag: str, endpoint: Endpoint, meta: OperationMeta) -> _Method:
         returns=success_type(endpoint),
         doc=_docstring(endpoint, meta, tag),
     )
+
+
+def json_body_annotation(prop: Any) -> str:
+    """The annotation of a JSON body argument, as ``body_type`` in endpoint_macros.py.jinja
+    spells it: a model body also takes a mapping, a list of models a sequence of either."""
+    optional = "" if prop.required else " | Unset"
+    if prop.template == "model_property.py.jinja":
+        model = prop.get_type_string(no_optional=True).as_unembedded_code()
+        return f"{model} | Mapping[str, Any]{optional}"
+    inner = getattr(prop, "inner_property", None)
+    if prop.template == "list_property.py.jinja" and inner.template == "model_property.py.jinja":
+        model = inner.get_type_string(no_optional=True).as_unembedded_code()
+        return f"Sequence[{model} | Mapping[str, Any]]{optional}"
+    return str(prop.get_type_string().as_unembedded_code())
 
 
 def _param(prop: Any, *, positional: bool) -> _Param:
@@ -237,7 +255,7 @@ def _tag_module(tag: str, methods: list[_Method], endpoints: list[Endpoint]) -> 
         "",
         "from __future__ import annotations",
         "",
-        "from collections.abc import Mapping",
+        "from collections.abc import Mapping, Sequence",
         "from typing import TYPE_CHECKING, Any",
         "",
         *runtime,

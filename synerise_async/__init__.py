@@ -5,7 +5,12 @@ The public surface is re-exported here; implementation lives in private modules
 models in ``synerise_async.models`` (both produced by ``make generate``).
 """
 
+import logging
 from typing import TYPE_CHECKING, Any
+
+# A library never configures logging; the NullHandler keeps Python's last-resort handler
+# from printing our debug records when the application has set up none.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ._auth import (
@@ -30,6 +35,7 @@ if TYPE_CHECKING:
         APITimeoutError,
         AuthenticationError,
         BadRequestError,
+        ClientClosedError,
         ConfigurationError,
         ConflictError,
         ErrorBody,
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
         PermissionDeniedError,
         RateLimitError,
         SyneriseError,
+        TransportFailure,
         UnexpectedStatusError,
         UnprocessableEntityError,
     )
@@ -47,7 +54,7 @@ if TYPE_CHECKING:
     from ._pagination import AsyncPaginator, Page
     from ._regions import Region
     from ._retry import RetryPolicy
-    from ._transport import Operation, Pagination, Response
+    from ._transport import Operation, Pagination, RequestParts, Response
     from ._version import __version__
 
 # Names resolve on first access (PEP 562), so importing one generated operation does not
@@ -64,6 +71,7 @@ _LAZY: dict[str, str] = {
     "AuthenticationError": "_errors",
     "BadRequestError": "_errors",
     "BasicAuth": "_auth",
+    "ClientClosedError": "_errors",
     "ClientStats": "_client",
     "ConfigurationError": "_errors",
     "ConflictError": "_errors",
@@ -83,6 +91,7 @@ _LAZY: dict[str, str] = {
     "ProfileAuth": "_auth",
     "RateLimitError": "_errors",
     "Region": "_regions",
+    "RequestParts": "_transport",
     "Response": "_transport",
     "RetryPolicy": "_retry",
     "SendReport": "_events",
@@ -91,6 +100,7 @@ _LAZY: dict[str, str] = {
     "Token": "_auth",
     "TokenAuth": "_auth",
     "TokenCache": "_auth",
+    "TransportFailure": "_errors",
     "UnexpectedStatusError": "_errors",
     "UnprocessableEntityError": "_errors",
     "UserAuth": "_auth",
@@ -110,6 +120,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BasicAuth",
+    "ClientClosedError",
     "ClientStats",
     "ConfigurationError",
     "ConflictError",
@@ -129,6 +140,7 @@ __all__ = [
     "ProfileAuth",
     "RateLimitError",
     "Region",
+    "RequestParts",
     "Response",
     "RetryPolicy",
     "SendReport",
@@ -137,6 +149,7 @@ __all__ = [
     "Token",
     "TokenAuth",
     "TokenCache",
+    "TransportFailure",
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "UserAuth",

@@ -85,18 +85,17 @@ class Token:
         return f"Token(expires_at={self.expires_at!r}, issued_at={self.issued_at!r})"
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready form for token caches."""
-        return {"value": self.value, "expires_at": self.expires_at, "issued_at": self.issued_at}
+        """A JSON-ready form for token caches (the project's cattrs converter, ``_serde``)."""
+        from ._serde import token_record
+
+        return token_record(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Token:
-        """The inverse of :meth:`to_json`."""
-        expires = data.get("expires_at")
-        return cls(
-            value=str(data["value"]),
-            expires_at=None if expires is None else float(expires),
-            issued_at=float(data["issued_at"]),
-        )
+        """The inverse of :meth:`to_json`; a malformed record raises ``ValueError``."""
+        from ._serde import token_from_record
+
+        return token_from_record(data)
 
 
 def token_from_jwt(

@@ -1,9 +1,14 @@
 """SyneriseClient: owns the aiohttp session and runs the request pipeline for every call.
 
-One call goes: resolve the URL against the region -> normalise parameters and encode the
-body (orjson) -> obtain a credential (one login in flight for all callers) -> take a
-concurrency slot -> send -> on 429 and safe-to-repeat failures back off and retry ->
-map status >= 400 to a typed error -> hand the bytes to the generated parser.
+One call is layered like httpx's ``send``, each layer one concern:
+
+- :meth:`SyneriseClient.request`: prepare once (``_request.prepare``: types checked, query
+  and body encoded, "safe to repeat" decided), apply the call's timeout, parse the result;
+- ``_send_with_retries``: back off and retry what ``_retry`` says may be retried, map a
+  final status >= 400 or transport failure to a typed error;
+- ``_send_handling_auth``: attach the credential, and on a 401 drop that token, log in
+  once and replay once;
+- ``_send_once``: take a concurrency slot and make one HTTP attempt.
 """
 
 from __future__ import annotations
@@ -23,23 +28,33 @@ import attrs
 import orjson
 
 from ._auth import Auth, AuthStats, Token, TokenCache, TokenManager
-from ._encoding import SECRET_PARAMS, encode_query, redact_url
+from ._encoding import redact_url
 from ._errors import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
     APITimeoutError,
+    ClientClosedError,
     ConfigurationError,
     RateLimitError,
     SyneriseError,
     excerpt,
     parse_error_body,
+    scrubbed_cause,
     status_error_class,
 )
 from ._pagination import AsyncPaginator, operation_module
 from ._regions import Region, resolve_base_url
-from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
-from ._transport import Operation, RawResponse, RequestOptions, Response
+from ._request import PreparedRequest, prepare
+from ._retry import RetryPolicy, failure_retry_delay, parse_retry_after, status_retry_delay
+from ._transport import (
+    Operation,
+    RawResponse,
+    RequestOptions,
+    RequestParts,
+    Response,
+    request_id_from_headers,
+)
 from ._version import __version__
 from .resources import GeneratedClient
 
@@ -55,7 +70,6 @@ logger = logging.getLogger("synerise_async")
 DEFAULT_TIMEOUT: Final = 30.0
 DEFAULT_MAX_CONCURRENCY: Final = 64
 DEFAULT_CONNECTION_LIMIT: Final = 100
-IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 USER_AGENT: Final = (
     f"synerise-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
@@ -90,17 +104,17 @@ class _Shared:
     stats: ClientStats = attrs.field(factory=ClientStats)
 
 
-class _Failure(Exception):
+@attrs.frozen(slots=True)
+class _Failure:
     """An attempt that produced no HTTP response (internal to the retry loop)."""
 
-    def __init__(
-        self, error: type[APIConnectionError], reason: str, *, unsent: bool, cause: str
-    ) -> None:
-        super().__init__(reason)
-        self.error = error
-        self.reason = reason
-        self.unsent = unsent
-        self.cause = cause
+    error: type[APIConnectionError]
+    reason: str
+    unsent: bool
+    """The connection could not even be opened: the request surely never arrived."""
+    cause: str
+    """Label for ``ClientStats.retries_by_cause``."""
+    exc: BaseException
 
 
 class SyneriseClient(GeneratedClient):
@@ -159,22 +173,16 @@ class SyneriseClient(GeneratedClient):
             )
         if max_concurrency < 1 or connection_limit < 1:
             raise ConfigurationError("max_concurrency and connection_limit must be >= 1")
-        if isinstance(timeout, int | float) and timeout <= 0:
-            raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
         self._base_url = resolve_base_url(region, base_url, allow_insecure_http=allow_insecure_http)
         self._auth = auth
         self._static_auth_header = auth.static_header() if auth is not None else None
-        self._timeout = (
-            timeout
-            if isinstance(timeout, aiohttp.ClientTimeout)
-            else aiohttp.ClientTimeout(total=timeout)
-        )
-        self._retry = retry if retry is not None else RetryPolicy()
+        self._timeout = _attempt_timeout(timeout)
+        self._retry = _retry_policy(retry) if retry is not None else RetryPolicy()
         self._max_concurrency = max_concurrency
         self._connection_limit = connection_limit
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if headers:
-            self._headers.update(headers)
+        if headers is not None:
+            self._headers.update(_header_map(headers))
         self._token_cache = token_cache
         self._jwt_public_key = jwt_public_key
         self._tracker_key = tracker_key
@@ -234,10 +242,18 @@ class SyneriseClient(GeneratedClient):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the session (if the client created it). Safe to call twice."""
+        """Close the session (if the client created it). Safe to call twice.
+
+        Raises :class:`SyneriseError` when called from another event loop than the one the
+        client was used on (the session can only be closed there); the client stays open.
+        """
         shared = self._shared
         if shared.closed:
             return
+        if shared.loop is not None and shared.loop is not asyncio.get_running_loop():
+            raise SyneriseError(
+                "this SyneriseClient belongs to another event loop; close it from that loop"
+            )
         shared.closed = True
         tokens = shared.tokens
         if tokens is not None:
@@ -264,26 +280,29 @@ class SyneriseClient(GeneratedClient):
         timeout: float | aiohttp.ClientTimeout | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> SyneriseClient:
-        """A view of this client with other per-call options, sharing its session and tokens."""
+        """A view of this client with other per-call options, sharing its session and tokens.
+
+        The options are checked like the constructor's (a bad value is a
+        :class:`ConfigurationError`).
+        """
+        new_retry = _retry_policy(retry) if retry is not None else None
+        new_timeout = _attempt_timeout(timeout) if timeout is not None else None
+        new_headers = _header_map(headers) if headers is not None else None
         view = object.__new__(SyneriseClient)
         view.__dict__.update(self.__dict__)
         view._is_view = True
-        if retry is not None:
-            view._retry = retry
-        if timeout is not None:
-            view._timeout = (
-                timeout
-                if isinstance(timeout, aiohttp.ClientTimeout)
-                else aiohttp.ClientTimeout(total=timeout)
-            )
-        if headers:
-            view._headers = {**self._headers, **headers}
+        if new_retry is not None:
+            view._retry = new_retry
+        if new_timeout is not None:
+            view._timeout = new_timeout
+        if new_headers:
+            view._headers = {**self._headers, **new_headers}
         return view
 
     def _session_for_loop(self) -> aiohttp.ClientSession:
         shared = self._shared
         if shared.closed:
-            raise SyneriseError("this SyneriseClient is closed")
+            raise ClientClosedError("this SyneriseClient is closed; create a new one")
         loop = asyncio.get_running_loop()
         if shared.loop is None:
             shared.loop = loop
@@ -319,15 +338,20 @@ class SyneriseClient(GeneratedClient):
     async def request(
         self,
         operation: Operation,
-        kwargs: dict[str, Any],
+        kwargs: RequestParts | Mapping[str, Any],
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
     ) -> Response[T]:
         """Run one generated operation through the pipeline (see :class:`Transport`)."""
-        if options is None:
-            raw = await self._send(operation, kwargs)
+        parts = kwargs if isinstance(kwargs, RequestParts) else RequestParts.from_mapping(kwargs)
+        policy = self._retry
+        if options is not None:
+            policy = _call_policy(policy, options)
+        prepared = self._prepare(operation, parts, options)
+        if options is None or options.timeout is None:
+            raw = await self._send_with_retries(prepared, policy)
         else:
-            raw = await self._send_with_options(operation, kwargs, options)
+            raw = await self._send_within(prepared, policy, options.timeout)
         try:
             parsed = parse(raw)
         except SyneriseError:
@@ -340,9 +364,10 @@ class SyneriseClient(GeneratedClient):
                 f"({type(exc).__name__}: {_short(exc)}{'; ' + where if where else ''})",
                 status_code=raw.status_code,
                 body_excerpt=excerpt(raw.content),
-                method=operation.method,
-                url=redact_url(self._base_url + kwargs["url"]),
+                method=prepared.method,
+                url=prepared.redacted_url,
                 operation_id=operation.operation_id,
+                request_id=request_id_from_headers(raw.headers),
             ) from exc
         return Response(
             status_code=raw.status_code, headers=raw.headers, content=raw.content, parsed=parsed
@@ -367,14 +392,17 @@ class SyneriseClient(GeneratedClient):
             api_version=api_version,
             retry="safe",
         )
-        kwargs: dict[str, Any] = {"method": method, "url": path}
-        if json is not None:
-            kwargs["json"] = json
-        if params:
-            kwargs["params"] = dict(params)
-        if bearer is not None:
-            kwargs["headers"] = {"Authorization": f"Bearer {bearer}"}
-        raw = await self._send(operation, kwargs, authenticate=False)
+        parts = RequestParts(
+            method=method,
+            url=path,
+            params=params or None,
+            headers=None if bearer is None else {"Authorization": f"Bearer {bearer}"},
+            json=json,
+        )
+        prepared = prepare(
+            operation, parts, base_url=self._base_url, headers=self._headers, authenticate=False
+        )
+        raw = await self._send_with_retries(prepared, self._retry)
         if not raw.content:
             return None
         try:
@@ -387,6 +415,7 @@ class SyneriseClient(GeneratedClient):
                 method=method,
                 url=redact_url(self._base_url + path),
                 operation_id=operation.operation_id,
+                request_id=request_id_from_headers(raw.headers),
             ) from exc
 
     def _paginator(
@@ -404,168 +433,146 @@ class SyneriseClient(GeneratedClient):
 
     # ------------------------------------------------------------------ the pipeline
 
-    async def _send_with_options(
-        self, operation: Operation, kwargs: dict[str, Any], options: RequestOptions
-    ) -> RawResponse:
-        """Apply per-call options, then send; ``options.timeout`` bounds every attempt."""
-        if options.extra_headers:
-            kwargs = {
-                **kwargs,
-                "headers": {**(kwargs.get("headers") or {}), **options.extra_headers},
-            }
-        if options.extra_query:
-            kwargs = {**kwargs, "params": {**(kwargs.get("params") or {}), **options.extra_query}}
-        policy = self._retry
-        if options.max_retries is not None:
-            if options.max_retries < 0:
-                raise ConfigurationError(f"max_retries must be >= 0, got {options.max_retries!r}")
-            policy = attrs.evolve(policy, max_retries=options.max_retries)
-        if options.timeout is None:
-            return await self._send(operation, kwargs, policy=policy)
-        if options.timeout <= 0:
-            raise ConfigurationError(f"timeout must be > 0 seconds, got {options.timeout!r}")
-        try:
-            async with asyncio.timeout(options.timeout):
-                return await self._send(operation, kwargs, policy=policy)
-        except TimeoutError:
-            raise APITimeoutError(
-                f"{operation.operation_id}: no answer within the call's timeout of "
-                f"{options.timeout} s (retries included)",
-                method=operation.method,
-                url=redact_url(self._base_url + kwargs["url"]),
-                operation_id=operation.operation_id,
-            ) from None
+    def _prepare(
+        self, operation: Operation, parts: RequestParts, options: RequestOptions | None
+    ) -> PreparedRequest:
+        tracker_key = self._tracker_key if self._wants_tracker_key(operation) else None
+        return prepare(
+            operation,
+            parts,
+            base_url=self._base_url,
+            headers=self._headers,
+            options=options,
+            tracker_key=tracker_key,
+        )
 
-    async def _send(
-        self,
-        operation: Operation,
-        kwargs: dict[str, Any],
-        *,
-        authenticate: bool = True,
-        policy: RetryPolicy | None = None,
+    async def _send_within(
+        self, prepared: PreparedRequest, policy: RetryPolicy, call_timeout: float
     ) -> RawResponse:
+        """``_send_with_retries`` bounded by the call's timeout (retries included)."""
+        try:
+            async with asyncio.timeout(call_timeout):
+                return await self._send_with_retries(prepared, policy)
+        except TimeoutError:
+            pass
+        # Raised outside the except block: the error carries no chained asyncio internals.
+        raise APITimeoutError(
+            f"{prepared.operation.operation_id}: no answer within the call's timeout of "
+            f"{call_timeout} s (retries included)",
+            method=prepared.method,
+            url=prepared.redacted_url,
+            operation_id=prepared.operation.operation_id,
+        )
+
+    async def _send_with_retries(
+        self, prepared: PreparedRequest, policy: RetryPolicy
+    ) -> RawResponse:
+        """Attempts until one is final; a final failure or status >= 400 raises."""
+        operation = prepared.operation
+        stats = self._shared.stats
+        started = self._clock()
+        attempts = 0
+        retries = 0
+        while True:
+            outcome, made = await self._send_handling_auth(prepared)
+            attempts += made
+            if isinstance(outcome, _Failure):
+                delay = failure_retry_delay(
+                    unsent=outcome.unsent,
+                    retries=retries,
+                    policy=policy,
+                    repeat_safe=prepared.repeat_safe,
+                    elapsed=self._clock() - started,
+                    rand=self._random,
+                )
+                if delay is None:
+                    break
+                cause = outcome.cause
+            else:
+                status = outcome.status_code
+                if status < 400:
+                    if operation.deprecated or "X-API-DEPRECATED" in outcome.headers:
+                        self._warn_deprecated(operation, outcome.headers.get("X-API-DEPRECATED"))
+                    return outcome
+                now = self._clock()
+                delay = status_retry_delay(
+                    status,
+                    outcome.headers,
+                    retries=retries,
+                    policy=policy,
+                    repeat_safe=prepared.repeat_safe,
+                    elapsed=now - started,
+                    now=now,
+                    rand=self._random,
+                )
+                if delay is None:
+                    raise self._status_error(prepared, outcome, attempts)
+                cause = str(status)
+            stats.count_retry(cause)
+            self._log_retry(operation, cause, attempts, delay)
+            retries += 1
+            await self._sleep(delay)
+        # Chained to a scrubbed stand-in, raised outside any except block: the aiohttp
+        # exception (whose request info holds the Authorization header) is in no chain.
+        raise outcome.error(
+            f"{operation.operation_id}: {outcome.reason}",
+            method=prepared.method,
+            url=prepared.redacted_url,
+            operation_id=operation.operation_id,
+            attempts=attempts,
+        ) from scrubbed_cause(outcome.exc)
+
+    async def _send_handling_auth(
+        self, prepared: PreparedRequest
+    ) -> tuple[RawResponse | _Failure, int]:
+        """One attempt with the credential attached; after a 401, one replay with a new token.
+
+        Returns the outcome and the number of HTTP attempts made (1 or 2).
+        """
+        if not prepared.authenticate:
+            return await self._send_once(prepared, prepared.headers), 1
+        headers, token = await self._authorize(prepared)
+        outcome = await self._send_once(prepared, headers)
+        if (
+            token is None
+            or isinstance(outcome, _Failure)
+            or outcome.status_code != 401
+            or not self._can_reauthenticate()
+        ):
+            return outcome, 1
+        # The token we attached was rejected: drop exactly it, log in once, replay once.
+        self._shared.stats.replays_after_401 += 1
+        await self._token_manager().invalidate(token)
+        headers, token = await self._authorize(prepared)
+        return await self._send_once(prepared, headers), 2
+
+    async def _send_once(
+        self, prepared: PreparedRequest, headers: Mapping[str, str]
+    ) -> RawResponse | _Failure:
+        """One HTTP attempt inside a concurrency slot; no response -> a ``_Failure``."""
         session = self._session_for_loop()
         shared = self._shared
         slots = shared.slots
         assert slots is not None
-        method: str = kwargs["method"].upper()
-        url = self._base_url + kwargs["url"]
-        params = kwargs.get("params")
-        if "query" in kwargs:
-            # Pre-encoded pairs from a server-provided next link: sent as given.
-            query: list[tuple[str, str]] = list(kwargs["query"])
-        else:
-            if params and operation.query_types:
-                _check_query_types(operation, params)
-            query = encode_query(params)
-        headers = self._request_headers(operation, kwargs)
-        body = self._encode_body(kwargs, headers)
-        _check_body_limits(operation, kwargs, body)
-        needs_tracker_key = authenticate and self._wants_tracker_key(operation)
-        authenticate = authenticate and not needs_tracker_key
-        if needs_tracker_key:
-            assert self._tracker_key is not None
-            query.append(("token", self._tracker_key))
-        if policy is None:
-            policy = self._retry
-        started = self._clock()
-        attempts = 0
-        retries = 0
-        replayed = False
-        while True:
-            attempts += 1
-            token: Token | None = None
-            if authenticate:
-                token = await self._authorize(operation, headers)
-            try:
-                async with slots:
-                    shared.stats.requests += 1
-                    data = body.build() if isinstance(body, _FormBody) else body
-                    async with session.request(
-                        method, url, params=query, data=data, headers=headers, timeout=self._timeout
-                    ) as resp:
-                        content = await resp.read()
-                        status = resp.status
-                        resp_headers = resp.headers
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                failure = _classify_failure(exc)
-                if retries < policy.max_retries and self._safe_to_repeat(
-                    operation, method, kwargs, failure.unsent
-                ):
-                    delay = policy.backoff(retries, self._random)
-                    if self._within_deadline(policy, started, delay):
-                        shared.stats.count_retry(failure.cause)
-                        self._log_retry(operation, failure.cause, attempts, delay)
-                        retries += 1
-                        await self._sleep(delay)
-                        continue
-                raise failure.error(
-                    f"{operation.operation_id}: {failure.reason}",
-                    method=method,
-                    url=redact_url(url, query),
-                    operation_id=operation.operation_id,
-                    attempts=attempts,
-                ) from exc
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "%s %s -> %d (attempt %d)", method, redact_url(url, query), status, attempts
-                )
-            if status == 401 and token is not None and not replayed and self._can_reauthenticate():
-                # The token we attached was rejected: drop exactly it, log in once, replay once.
-                replayed = True
-                shared.stats.replays_after_401 += 1
-                await self._token_manager().invalidate(token)
-                continue
-            if status in RETRYABLE_STATUSES:
-                wait = self._retry_delay(
-                    operation, method, kwargs, status, resp_headers, policy, retries
-                )
-                if wait is not None and self._within_deadline(policy, started, wait):
-                    shared.stats.count_retry(str(status))
-                    self._log_retry(operation, str(status), attempts, wait)
-                    retries += 1
-                    await self._sleep(wait)
-                    continue
-            if status >= 400:
-                raise self._status_error(
-                    operation,
-                    method,
-                    redact_url(url, query),
-                    status,
-                    resp_headers,
-                    content,
-                    attempts,
-                )
-            if operation.deprecated or "X-API-DEPRECATED" in resp_headers:
-                self._warn_deprecated(operation, resp_headers.get("X-API-DEPRECATED"))
-            return RawResponse(status, resp_headers, content)
-
-    def _request_headers(self, operation: Operation, kwargs: Mapping[str, Any]) -> dict[str, str]:
-        headers = dict(self._headers)
-        extra = kwargs.get("headers")
-        if extra:
-            headers.update({k: str(v) for k, v in extra.items()})
-        if operation.api_version is not None:
-            headers["Api-Version"] = operation.api_version
-        return headers
-
-    @staticmethod
-    def _encode_body(
-        kwargs: Mapping[str, Any], headers: dict[str, str]
-    ) -> bytes | _FormBody | None:
-        if "json" in kwargs:
-            headers["Content-Type"] = "application/json"
-            try:
-                return orjson.dumps(kwargs["json"], option=orjson.OPT_NON_STR_KEYS)
-            except TypeError as exc:
-                raise ConfigurationError(f"request body is not JSON-serialisable: {exc}") from exc
-        if "content" in kwargs:
-            content = kwargs["content"]
-            return content.encode() if isinstance(content, str) else bytes(content)
-        if "files" in kwargs or "data" in kwargs:
-            headers.pop("Content-Type", None)  # aiohttp writes the multipart boundary itself
-            return _FormBody.from_kwargs(kwargs)
-        return None
+        try:
+            async with slots:
+                shared.stats.requests += 1
+                async with session.request(
+                    prepared.method,
+                    prepared.url,
+                    params=prepared.query,
+                    data=prepared.body_for_attempt(),
+                    headers=headers,
+                    timeout=self._timeout,
+                ) as resp:
+                    content = await resp.read()
+                    status = resp.status
+                    resp_headers = resp.headers
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return _classify_failure(exc)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s -> %d", prepared.method, prepared.redacted_url, status)
+        return RawResponse(status, resp_headers, content)
 
     def _wants_tracker_key(self, operation: Operation) -> bool:
         if self._tracker_key is None or "TrackerKey" not in operation.security:
@@ -574,11 +581,12 @@ class SyneriseClient(GeneratedClient):
             return True
         return not ({"JWT", "Basic"} & set(operation.security))
 
-    async def _authorize(self, operation: Operation, headers: dict[str, str]) -> Token | None:
-        """Attach the credential; return the token used (for a replay after 401), if any."""
+    async def _authorize(self, prepared: PreparedRequest) -> tuple[Mapping[str, str], Token | None]:
+        """The attempt's headers with the credential, and the token used (for a 401 replay)."""
         auth = self._auth
+        operation = prepared.operation
         if auth is None or not operation.security:
-            return None
+            return prepared.headers, None
         static = self._static_auth_header
         if static is not None:
             if "Basic" not in operation.security:
@@ -586,67 +594,17 @@ class SyneriseClient(GeneratedClient):
                     f"{operation.operation_id} does not accept Basic auth (accepts: "
                     f"{', '.join(operation.security)}); use a JWT-based auth such as WorkspaceAuth"
                 )
-            headers["Authorization"] = static
-            return None
+            return {**prepared.headers, "Authorization": static}, None
         tokens = self._shared.tokens or self._token_manager()
         token = tokens.fresh() or await tokens.token()
-        headers["Authorization"] = f"Bearer {token.value}"
-        return token
+        return {**prepared.headers, "Authorization": f"Bearer {token.value}"}, token
 
     def _can_reauthenticate(self) -> bool:
         return self._auth is not None and self._auth.reauthenticates
 
-    def _safe_to_repeat(
-        self, operation: Operation, method: str, kwargs: Mapping[str, Any], unsent: bool
-    ) -> bool:
-        """Whether sending the request again cannot apply it twice."""
-        if unsent or method in IDEMPOTENT_METHODS or operation.retry == "safe":
-            return True
-        if operation.retry == "event-salt":
-            return _all_salted(kwargs.get("json"))
-        return False
-
-    def _retry_delay(
-        self,
-        operation: Operation,
-        method: str,
-        kwargs: Mapping[str, Any],
-        status: int,
-        headers: Mapping[str, str],
-        policy: RetryPolicy,
-        retries: int,
-    ) -> float | None:
-        """Seconds to wait before retrying a retryable status, or ``None`` not to retry."""
-        if retries >= policy.max_retries:
-            return None
-        retry_after = parse_retry_after(headers, self._clock())
-        if status == 429:
-            if retry_after is not None and retry_after > policy.max_retry_after:
-                return None
-            # A 429 was not processed: always safe to send again.
-            return retry_after if retry_after is not None else policy.backoff(retries, self._random)
-        if not self._safe_to_repeat(operation, method, kwargs, unsent=False):
-            return None
-        backoff = policy.backoff(retries, self._random)
-        if retry_after is not None and retry_after <= policy.max_retry_after:
-            return max(backoff, retry_after)
-        return backoff
-
-    def _within_deadline(self, policy: RetryPolicy, started: float, delay: float) -> bool:
-        if policy.deadline is None:
-            return True
-        return self._clock() + delay - started < policy.deadline
-
-    def _status_error(
-        self,
-        operation: Operation,
-        method: str,
-        url: str,
-        status: int,
-        headers: Mapping[str, str],
-        content: bytes,
-        attempts: int,
-    ) -> APIError:
+    def _status_error(self, prepared: PreparedRequest, raw: RawResponse, attempts: int) -> APIError:
+        operation = prepared.operation
+        status, headers, content = raw.status_code, raw.headers, raw.content
         body = parse_error_body(content)
         detail = (body.message or body.error) if body is not None else None
         text = detail if detail else excerpt(content) or "no body"
@@ -657,10 +615,11 @@ class SyneriseClient(GeneratedClient):
             "headers": headers,
             "body": body,
             "body_excerpt": excerpt(content),
-            "method": method,
-            "url": url,
+            "method": prepared.method,
+            "url": prepared.redacted_url,
             "operation_id": operation.operation_id,
             "attempts": attempts,
+            "request_id": request_id_from_headers(headers),
         }
         if cls is RateLimitError:
             return RateLimitError(
@@ -692,100 +651,75 @@ class SyneriseClient(GeneratedClient):
         )
 
 
-_QUERY_TYPE_CHECKS: Final[dict[str, Callable[[Any], bool]]] = {
-    "integer": lambda v: (
-        (isinstance(v, int) and not isinstance(v, bool))
-        or (isinstance(v, float) and v.is_integer())
-    ),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "string": lambda v: isinstance(v, str),
-    "array": lambda v: isinstance(v, list | tuple),
-    "object": lambda v: isinstance(v, Mapping),
-}
+def _attempt_timeout(timeout: object) -> aiohttp.ClientTimeout:
+    """The per-attempt timeout from seconds or an ``aiohttp.ClientTimeout``, checked."""
+    if isinstance(timeout, aiohttp.ClientTimeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise ConfigurationError(
+            f"timeout must be seconds or an aiohttp.ClientTimeout, not {type(timeout).__name__}"
+        )
+    if not timeout > 0 or timeout == float("inf"):
+        raise ConfigurationError(f"timeout must be > 0 seconds, got {timeout!r}")
+    return aiohttp.ClientTimeout(total=timeout)
 
 
-def _check_query_types(operation: Operation, params: Mapping[str, Any]) -> None:
-    """Refuse, before sending, query values whose type the spec does not allow."""
-    for name, value in params.items():
-        expected = operation.query_types.get(name)
-        check = _QUERY_TYPE_CHECKS.get(expected) if expected else None
-        if check is not None and value is not None and not check(value):
-            if name.lower() in SECRET_PARAMS:
-                shown = "***"
-            else:
-                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+def _retry_policy(retry: object) -> RetryPolicy:
+    if not isinstance(retry, RetryPolicy):
+        raise ConfigurationError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+    return retry
+
+
+def _header_map(headers: object) -> dict[str, str]:
+    if not isinstance(headers, Mapping):
+        raise ConfigurationError(f"headers must be a mapping, not {type(headers).__name__}")
+    for name, value in headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
             raise ConfigurationError(
-                f"{operation.operation_id}: query parameter {name!r} must be {expected}, "
-                f"got {type(value).__name__} {shown}"
+                f"headers must map str to str; {name!r} maps to a {type(value).__name__}"
             )
+    return dict(headers)
 
 
-def _check_body_limits(operation: Operation, kwargs: Mapping[str, Any], body: object) -> None:
-    """Refuse, before sending, bodies over the documented item or size limits."""
-    limit = operation.max_items
-    payload = kwargs.get("json")
-    if limit is not None and isinstance(payload, list) and len(payload) > limit:
-        raise ConfigurationError(
-            f"{operation.operation_id}: {len(payload)} items exceed the documented maximum of {limit} "
-            "per request; split them (client.events.send_many does this for events)"
-        )
-    size_limit = operation.max_body_bytes
-    if size_limit is not None and isinstance(body, bytes) and len(body) > size_limit:
-        raise ConfigurationError(
-            f"{operation.operation_id}: request body of {len(body)} bytes exceeds the documented "
-            f"limit of {size_limit} bytes"
-        )
-
-
-@attrs.frozen
-class _FormBody:
-    """A multipart body kept as fields, so each attempt gets a fresh ``aiohttp.FormData``
-    (a FormData can be sent only once, and a retry must resend the same bytes)."""
-
-    fields: tuple[tuple[str, bytes | str, str | None, str | None], ...]
-
-    @classmethod
-    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> _FormBody:
-        fields: list[tuple[str, bytes | str, str | None, str | None]] = [
-            (name, str(value), None, None) for name, value in (kwargs.get("data") or {}).items()
-        ]
-        for name, file in kwargs.get("files") or []:
-            filename, payload, content_type = file[0], file[1], file[2]
-            if hasattr(payload, "read"):
-                payload = payload.read()
-            fields.append((name, payload, filename, content_type))
-        return cls(tuple(fields))
-
-    def build(self) -> aiohttp.FormData:
-        form = aiohttp.FormData()
-        for name, value, filename, content_type in self.fields:
-            form.add_field(name, value, filename=filename, content_type=content_type)
-        return form
-
-
-def _all_salted(body: Any) -> bool:
-    """True when every event in a JSON body carries an ``eventSalt`` (overwrite, not duplicate)."""
-    if isinstance(body, dict):
-        return bool(body.get("eventSalt"))
-    if isinstance(body, list) and body:
-        return all(isinstance(item, dict) and bool(item.get("eventSalt")) for item in body)
-    return False
+def _call_policy(policy: RetryPolicy, options: RequestOptions) -> RetryPolicy:
+    """The client's policy with the call's ``max_retries``; also checks the call's timeout."""
+    if options.timeout is not None and (
+        isinstance(options.timeout, bool)
+        or not isinstance(options.timeout, int | float)
+        or not options.timeout > 0
+    ):
+        raise ConfigurationError(f"timeout must be > 0 seconds, got {options.timeout!r}")
+    if options.max_retries is None:
+        return policy
+    if (
+        isinstance(options.max_retries, bool)
+        or not isinstance(options.max_retries, int)
+        or options.max_retries < 0
+    ):
+        raise ConfigurationError(f"max_retries must be an int >= 0, got {options.max_retries!r}")
+    return attrs.evolve(policy, max_retries=options.max_retries)
 
 
 def _classify_failure(exc: BaseException) -> _Failure:
     """Map an aiohttp/asyncio exception to our error class, noting whether it was surely unsent."""
     if isinstance(exc, aiohttp.ClientConnectorError):
         return _Failure(
-            APIConnectionError, f"cannot connect: {_short(exc)}", unsent=True, cause="connect"
+            APIConnectionError,
+            f"cannot connect: {scrubbed_cause(exc).message}",
+            unsent=True,
+            cause="connect",
+            exc=exc,
         )
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
-        return _Failure(APITimeoutError, "request timed out", unsent=False, cause="timeout")
+        return _Failure(
+            APITimeoutError, "request timed out", unsent=False, cause="timeout", exc=exc
+        )
     return _Failure(
         APIConnectionError,
         f"connection failed: {type(exc).__name__}",
         unsent=False,
         cause="connection",
+        exc=exc,
     )
 
 

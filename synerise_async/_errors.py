@@ -6,6 +6,8 @@ caller raw::
 
     SyneriseError
     ├── ConfigurationError            caller mistake, detected before anything is sent
+    ├── ClientClosedError             the client was used after ``aclose()``
+    ├── TransportFailure              never raised: the scrubbed ``__cause__`` of a transport error
     ├── PaginationError               a paginator cannot go on (e.g. a repeated cursor)
     └── APIError                      something went wrong talking to Synerise
         ├── APIConnectionError        no usable HTTP response
@@ -23,16 +25,24 @@ caller raw::
             └── InternalServerError          >= 500
 
 Messages, reprs and attributes never contain API keys, passwords or tokens: URLs are
-redacted before they are stored and request headers are not kept at all.
+redacted before they are stored and request headers are not kept at all. Transport
+failures are chained to a :class:`TransportFailure` (the aiohttp exception's type name
+and a redacted message), never to the aiohttp exception, whose request info carries the
+``Authorization`` header.
+
+Every exception survives ``pickle`` with its attributes (Celery results, process pools);
+``request_id`` on :class:`APIError` is the server's ``X-Request-Id`` (or a relative), when
+a response arrived.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import orjson
+from multidict import CIMultiDict
 
 __all__ = [
     "APIConnectionError",
@@ -42,6 +52,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "ErrorBody",
@@ -52,6 +63,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "SyneriseError",
+    "TransportFailure",
     "UnexpectedStatusError",
     "UnprocessableEntityError",
     "status_error_class",
@@ -90,53 +102,73 @@ class ErrorBody:
     errors: tuple[ErrorDetail, ...] = ()
 
 
-def _str_or_none(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def parse_error_body(content: bytes) -> ErrorBody | None:
     """Parse a Synerise error body; ``None`` when the body is not a JSON object.
 
     Deliberately lenient: an error body with odd field types must still become an error,
-    never a second exception while reporting the first.
+    never a second exception while reporting the first. The cattrs hooks live in ``_serde``
+    (imported on the first error, so importing the package does not pay for cattrs).
     """
-    try:
-        data = orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    raw_errors = data.get("errors")
-    details: tuple[ErrorDetail, ...] = ()
-    if isinstance(raw_errors, list):
-        details = tuple(
-            ErrorDetail(
-                code=item.get("code") if isinstance(item.get("code"), int | str) else None,
-                field=_str_or_none(item.get("field")),
-                message=_str_or_none(item.get("message")),
-                rejected_value=item.get("rejectedValue"),
-            )
-            for item in raw_errors
-            if isinstance(item, dict)
-        )
-    status = data.get("status")
-    timestamp = data.get("timestamp")
-    return ErrorBody(
-        timestamp=timestamp if isinstance(timestamp, str | int) else None,
-        status=status if isinstance(status, int) else None,
-        error=_str_or_none(data.get("error")),
-        message=_str_or_none(data.get("message")),
-        path=_str_or_none(data.get("path")),
-        errors=details,
-    )
+    from ._serde import parse_error_body as structure_error_body
+
+    return structure_error_body(content)
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...]) -> BaseException:
+    """Recreate an exception without calling its ``__init__`` (pickle restores the attributes)."""
+    error = cls.__new__(cls)
+    BaseException.__init__(error, *args)
+    return error
+
+
+def _picklable_state(state: dict[str, Any]) -> dict[str, Any]:
+    headers = state.get("headers")
+    if headers is not None and not isinstance(headers, dict | CIMultiDict):
+        # aiohttp's CIMultiDictProxy refuses pickling; a CIMultiDict copy keeps the lookups.
+        state = {**state, "headers": CIMultiDict(headers)}
+    return state
 
 
 class SyneriseError(Exception):
     """Base class of every exception raised by synerise-async."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default reduce calls ``cls(*args)``, which fails for keyword-only arguments.
+        return (_rebuild, (type(self), self.args), _picklable_state(self.__dict__))
+
 
 class ConfigurationError(SyneriseError, ValueError):
     """The client or a call was configured wrongly; nothing was sent."""
+
+
+class ClientClosedError(SyneriseError):
+    """The client was used after :meth:`~synerise_async.SyneriseClient.aclose`."""
+
+
+class TransportFailure(SyneriseError):
+    """The cause recorded for a transport error: the low-level exception's type and a
+    redacted message, without its request info (which holds the request's headers)."""
+
+    def __init__(self, type_name: str, message: str) -> None:
+        super().__init__(type_name, message)
+        self.type_name = type_name
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.type_name}: {self.message}" if self.message else self.type_name
+
+
+_SECRET_TEXT = re.compile(
+    r"(?i)(bearer\s+|basic\s+|(?:token|apikey|api_key|password|access_token)=)[^\s&'\",;]+"
+)
+
+
+def scrubbed_cause(exc: BaseException, limit: int = 200) -> TransportFailure:
+    """A stand-in cause for ``exc`` that carries nothing secret (see :class:`TransportFailure`)."""
+    text = _SECRET_TEXT.sub(r"\1***", str(exc))
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return TransportFailure(type(exc).__name__, text)
 
 
 class PaginationError(SyneriseError):
@@ -147,7 +179,9 @@ class APIError(SyneriseError):
     """An exchange with the Synerise API failed.
 
     ``method`` and ``url`` identify the request (the URL with secrets redacted);
-    ``operation_id`` names the spec operation; ``attempts`` counts the HTTP attempts made.
+    ``operation_id`` names the spec operation; ``attempts`` counts the HTTP attempts made;
+    ``request_id`` is the server's id of the (last) response, ``None`` when none arrived or
+    the server sent none.
     """
 
     def __init__(
@@ -158,6 +192,7 @@ class APIError(SyneriseError):
         url: str | None = None,
         operation_id: str | None = None,
         attempts: int = 1,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -165,6 +200,7 @@ class APIError(SyneriseError):
         self.url = url
         self.operation_id = operation_id
         self.attempts = attempts
+        self.request_id = request_id
 
     def __str__(self) -> str:
         where = f" ({self.method} {self.url})" if self.method and self.url else ""
@@ -192,10 +228,18 @@ class APIResponseValidationError(APIError):
 class UnexpectedStatusError(APIError):
     """A status the spec does not document for the operation (raised by generated parsers)."""
 
-    def __init__(self, operation_id: str, status_code: int, content: bytes) -> None:
+    def __init__(
+        self,
+        operation_id: str,
+        status_code: int,
+        content: bytes,
+        *,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(
             f"{operation_id}: undocumented status {status_code}: {excerpt(content)!r}",
             operation_id=operation_id,
+            request_id=request_id,
         )
         self.status_code = status_code
         self.body_excerpt = excerpt(content)

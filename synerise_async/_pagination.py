@@ -2,7 +2,9 @@
 
 The strategy comes from the operation's ``OPERATION.pagination`` record, generated from
 ``x-synerise-pagination`` in the spec: page/limit with a page count, pageIndex/pageSize
-over bare arrays, limit/offset with a total, next links, and cursor tokens.
+over bare arrays, limit/offset with a total, next links, and cursor tokens. Each style is a
+small strategy class that only says what comes after a page: the next call's keyword
+arguments, a :class:`RequestParts` for a server-provided link, or ``None`` at the end.
 Only the current page (plus, with ``prefetch=True``, the next one) is held in memory.
 """
 
@@ -14,18 +16,15 @@ import importlib
 import inspect
 import re
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
 from ._errors import ConfigurationError, PaginationError
-from ._transport import Operation, Pagination, Response
-
-if TYPE_CHECKING:
-    from ._client import SyneriseClient
+from ._transport import Operation, Pagination, RequestParts, Response, Transport
 
 __all__ = ["AsyncPaginator", "Page", "operation_module"]
 
@@ -119,6 +118,140 @@ def operation_module(operation: object) -> ModuleType:
     )
 
 
+Step: TypeAlias = "dict[str, Any] | RequestParts"
+"""What fetches a page: keyword arguments for the generated function, or a next link."""
+
+
+class PageStrategy(Protocol):
+    """What comes after a page, for one pagination style."""
+
+    def next_step(
+        self, params: Mapping[str, Any], page: Page[Any], short: bool
+    ) -> Step | None:  # pragma: no cover - protocol
+        """The step to the following page, or ``None`` when ``page`` was the last.
+
+        ``params`` fetched ``page``; ``short`` says it held fewer items than asked for.
+        """
+        ...
+
+
+@attrs.frozen
+class PageNumberStrategy:
+    """``page`` (1-based) or ``page-index`` styles: the page number goes up by one; the
+    total page count, when the response has one, says where to stop."""
+
+    pagination: Pagination
+
+    def next_step(self, params: Mapping[str, Any], page: Page[Any], short: bool) -> Step | None:
+        p = self.pagination
+        assert p.page_param is not None
+        current = int(params.get(p.page_param) or 1)
+        total_pages = _attr_path(page.response.parsed, p.total) if p.total else None
+        if isinstance(total_pages, int) and current >= total_pages:
+            return None
+        if not isinstance(total_pages, int) and short:
+            return None
+        return {**params, p.page_param: current + 1}
+
+
+@attrs.frozen
+class OffsetStrategy:
+    """``offset`` style: skip the items seen so far; stop at the total or a short page."""
+
+    pagination: Pagination
+
+    def next_step(self, params: Mapping[str, Any], page: Page[Any], short: bool) -> Step | None:
+        p = self.pagination
+        assert p.page_param is not None
+        offset = int(params.get(p.page_param) or 0) + len(page.items)
+        total = _attr_path(page.response.parsed, p.total) if p.total else None
+        if (isinstance(total, int) and offset >= total) or (not isinstance(total, int) and short):
+            return None
+        return {**params, p.page_param: offset}
+
+
+@attrs.define
+class CursorStrategy:
+    """``cursor`` style: pass on the response's token; a token seen before is an error
+    (the server would otherwise make us loop forever)."""
+
+    pagination: Pagination
+    operation_id: str
+    seen: set[str] = attrs.field(factory=set)
+
+    def next_step(self, params: Mapping[str, Any], page: Page[Any], short: bool) -> Step | None:
+        p = self.pagination
+        assert p.page_param is not None
+        token = _attr_path(page.response.parsed, p.next)
+        if not token:
+            return None
+        token = str(token)
+        if token in self.seen or token == params.get(p.page_param):
+            raise PaginationError(
+                f"{self.operation_id}: the server repeated cursor token; stopping "
+                "instead of looping forever"
+            )
+        self.seen.add(token)
+        return {**params, p.page_param: token}
+
+
+@attrs.frozen
+class LinkStrategy:
+    """``link`` style: follow the ``rel="next"`` link of the body (``meta.link``, present
+    only with ``includeMeta=true``) or else of the ``Link`` header (RFC 8288)."""
+
+    pagination: Pagination
+    method: str
+    base_url: str
+
+    def next_step(self, params: Mapping[str, Any], page: Page[Any], short: bool) -> Step | None:
+        url = _next_link(_attr_path(page.response.parsed, self.pagination.next))
+        if url is None:
+            url = _next_from_link_header(page.response.headers.get("Link"))
+        if url is None:
+            return None
+        path, query = link_target(url, self.base_url)
+        return RequestParts(method=self.method, url=path, query=query)
+
+
+def link_target(url: str, base_url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Path (relative to ``base_url``) and pre-encoded query of a next link.
+
+    Links to another scheme or host are refused: following them would send credentials there.
+    """
+    parts = urlsplit(url)
+    base = urlsplit(base_url)
+    if parts.netloc and (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
+        raise PaginationError(
+            f"next link points to another host ({parts.netloc}); not following it"
+        )
+    path = parts.path
+    if base.path and path.startswith(base.path):
+        path = path[len(base.path) :]
+    return path, tuple(parse_qsl(parts.query, keep_blank_values=True))
+
+
+_STYLES: Final = ("page", "page-index", "offset", "cursor", "link")
+
+
+def strategy_for(operation: Operation, base_url: str) -> PageStrategy:
+    """The strategy for an operation's pagination style."""
+    p = operation.pagination
+    assert p is not None
+    if p.style in ("page", "page-index"):
+        return PageNumberStrategy(p)
+    if p.style == "offset":
+        return OffsetStrategy(p)
+    if p.style == "cursor":
+        return CursorStrategy(p, operation.operation_id)
+    if p.style == "link":
+        return LinkStrategy(p, operation.method, base_url)
+    raise ConfigurationError(
+        f"{operation.operation_id}: unknown pagination style {p.style!r} "
+        f"(known: {', '.join(_STYLES)})"
+    )
+
+
 class AsyncPaginator(Generic[T]):
     """Items of every page: ``async for item in paginator``; ``await paginator`` for page one.
 
@@ -128,7 +261,7 @@ class AsyncPaginator(Generic[T]):
 
     def __init__(
         self,
-        client: SyneriseClient,
+        client: Transport,
         operation: ModuleType,
         params: dict[str, Any],
         *,
@@ -151,6 +284,7 @@ class AsyncPaginator(Generic[T]):
                 f"{record.operation_id} takes no parameter(s) {', '.join(unknown or ['client'])}; "
                 f"accepted: {', '.join(n for n in accepted if n != 'client')}"
             )
+        strategy_for(record, client.base_url)  # an unknown style fails here, not mid-iteration
         self._client = client
         self._module = operation
         self._operation = record
@@ -186,28 +320,33 @@ class AsyncPaginator(Generic[T]):
 
     async def pages(self) -> AsyncGenerator[Page[T], None]:
         """Iterate pages until the last one (or ``max_items`` items have been seen)."""
-        params: dict[str, Any] | None = dict(self._params)
-        seen_tokens: set[str] = set()
+        strategy = strategy_for(self._operation, self._client.base_url)
+        step: Step | None = dict(self._params)
+        params: Mapping[str, Any] = self._params
         pending: asyncio.Task[Page[T]] | None = None
         number = 0
         first_size = 0
         fetched = 0
         try:
-            while params is not None:
+            while step is not None:
                 number += 1
                 if pending is not None:
                     page, pending = await pending, None
                 else:
-                    page = await self._fetch(params, number)
+                    page = await self._fetch(step, number)
+                if isinstance(step, dict):
+                    params = step
                 first_size = first_size or len(page.items)
                 fetched += len(page.items)
-                params = self._next_params(params, page, first_size, seen_tokens)
-                if self._max_items is not None and fetched >= self._max_items:
-                    params = None
-                if params is not None and self._prefetch:
-                    pending = asyncio.get_running_loop().create_task(
-                        self._fetch(params, number + 1)
+                step = None
+                if page.items:
+                    step = strategy.next_step(
+                        params, page, self._is_short(params, page, first_size)
                     )
+                if self._max_items is not None and fetched >= self._max_items:
+                    step = None
+                if step is not None and self._prefetch:
+                    pending = asyncio.get_running_loop().create_task(self._fetch(step, number + 1))
                 yield page
         finally:
             if pending is not None:
@@ -215,83 +354,20 @@ class AsyncPaginator(Generic[T]):
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await pending
 
-    async def _fetch(self, params: dict[str, Any], number: int = 1) -> Page[T]:
-        link = params.pop("__next_url__", None)
-        if link is not None:
+    def _is_short(self, params: Mapping[str, Any], page: Page[T], first_size: int) -> bool:
+        """Whether ``page`` held fewer items than asked for (or than the first page)."""
+        size_param = self._pagination.size_param
+        size = params.get(size_param) if size_param else None
+        count = len(page.items)
+        return count < size if isinstance(size, int) else count < first_size
+
+    async def _fetch(self, step: Step, number: int = 1) -> Page[T]:
+        if isinstance(step, RequestParts):
             response = await self._client.request(
-                self._operation,
-                {"method": self._operation.method, "url": link[0], "query": link[1]},
-                self._module._parse_response,
+                self._operation, step, self._module._parse_response
             )
         else:
-            response = await self._module.asyncio_detailed(client=self._client, **params)
+            response = await self._module.asyncio_detailed(client=self._client, **step)
         return Page(
             items=_items(response.parsed, self._pagination), response=response, number=number
         )
-
-    def _next_params(
-        self, params: dict[str, Any], page: Page[T], first_size: int, seen: set[str]
-    ) -> dict[str, Any] | None:
-        """Parameters for the page after ``page``, or ``None`` when it was the last."""
-        p = self._pagination
-        count = len(page.items)
-        if count == 0:
-            return None
-        parsed = page.response.parsed
-        size = params.get(p.size_param) if p.size_param else None
-        short = count < size if isinstance(size, int) else count < first_size
-        style = p.style
-        if style in ("page", "page-index"):
-            assert p.page_param is not None
-            current = int(params.get(p.page_param) or 1)
-            total_pages = _attr_path(parsed, p.total) if p.total else None
-            if isinstance(total_pages, int) and current >= total_pages:
-                return None
-            if not isinstance(total_pages, int) and short:
-                return None
-            return {**params, p.page_param: current + 1}
-        if style == "offset":
-            assert p.page_param is not None
-            offset = int(params.get(p.page_param) or 0) + count
-            total = _attr_path(parsed, p.total) if p.total else None
-            if (isinstance(total, int) and offset >= total) or (
-                not isinstance(total, int) and short
-            ):
-                return None
-            return {**params, p.page_param: offset}
-        if style == "cursor":
-            assert p.page_param is not None
-            token = _attr_path(parsed, p.next)
-            if not token:
-                return None
-            token = str(token)
-            if token in seen or token == params.get(p.page_param):
-                raise PaginationError(
-                    f"{self._operation.operation_id}: the server repeated cursor token; stopping "
-                    "instead of looping forever"
-                )
-            seen.add(token)
-            return {**params, p.page_param: token}
-        if style == "link":
-            # The body carries meta.link only with includeMeta=true; otherwise Synerise
-            # announces the next page in the Link header (RFC 8288).
-            url = _next_link(_attr_path(parsed, p.next)) or _next_from_link_header(
-                page.response.headers.get("Link")
-            )
-            if url is None:
-                return None
-            return {"__next_url__": self._link_target(url)}
-        raise PaginationError(f"unknown pagination style {style!r}")
-
-    def _link_target(self, url: str) -> tuple[str, list[tuple[str, str]]]:
-        """Path and query of a next link; links to another host are refused (credentials)."""
-        parts = urlsplit(url)
-        base = urlsplit(self._client.base_url)
-        if parts.netloc and (parts.scheme, parts.netloc) != (base.scheme, base.netloc):
-            raise PaginationError(
-                f"next link points to another host ({parts.netloc}); not following it"
-            )
-        path = parts.path
-        if base.path and path.startswith(base.path):
-            path = path[len(base.path) :]
-        return path, parse_qsl(parts.query, keep_blank_values=True)

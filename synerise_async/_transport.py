@@ -1,7 +1,7 @@
 """The seam between generated endpoint modules and the hand-written client.
 
 Generated modules (``synerise_async/api/**``) never do I/O. Each one describes its
-operation with an :class:`Operation` record, builds request keyword arguments in
+operation with an :class:`Operation` record, builds a typed :class:`RequestParts` in
 ``_get_kwargs`` and parses a :class:`RawResponse` in ``_parse_response``. Its
 ``asyncio_detailed`` function hands all three to :meth:`Transport.request`, which
 ``SyneriseClient`` implements: auth, region, retries, error mapping, logging and limits
@@ -13,8 +13,9 @@ imports nothing generated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, NoReturn, Protocol, TypeVar
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Generic, NoReturn, Protocol, TypeVar
 
 import attrs
 import orjson
@@ -24,8 +25,13 @@ __all__ = [
     "Pagination",
     "RawResponse",
     "RequestOptions",
+    "RequestParts",
     "Response",
     "Transport",
+    "json_body",
+    "json_items_body",
+    "query_argument",
+    "request_id_from_headers",
     "unexpected_status",
 ]
 
@@ -75,6 +81,10 @@ class Operation:
     """True when the spec marks the path or shape as not confirmed by any source."""
     query_types: Mapping[str, str] = attrs.field(factory=dict, eq=False)
     """JSON type of each query parameter by wire name, checked before sending."""
+    path_types: Mapping[str, str] = attrs.field(factory=dict, eq=False)
+    """JSON type of each path parameter by Python name, checked before sending."""
+    accept: str | None = None
+    """The ``Accept`` header, when the success response is not JSON (``text/csv``)."""
     max_items: int | None = None
     """Most items an array request body may hold (``maxItems``)."""
     max_body_bytes: int | None = None
@@ -97,6 +107,131 @@ class RequestOptions:
     """Query parameters added to the operation's own."""
     max_retries: int | None = None
     """Overrides ``RetryPolicy.max_retries`` for this call."""
+
+
+@attrs.frozen(slots=True)
+class RequestParts:
+    """What a generated ``_get_kwargs`` hands the client: one request, not yet encoded.
+
+    ``url`` is the path relative to the base URL; with ``path_params`` it is a template
+    (``/catalogs/bags/{catalog_id}``) the client fills in after checking the values' types.
+    ``params`` are the operation's query parameters by wire name, encoded by the client;
+    ``query`` holds pre-encoded ``(name, value)`` pairs (a server-provided next link) and
+    replaces ``params``. At most one body: ``json`` (any JSON value), ``content`` (raw),
+    or ``data`` / ``files`` (a form).
+    """
+
+    method: str
+    url: str
+    path_params: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] | None = None
+    query: Sequence[tuple[str, str]] | None = None
+    headers: Mapping[str, str] | None = None
+    json: Any = None
+    content: bytes | str | None = None
+    data: Mapping[str, Any] | None = None
+    files: Sequence[tuple[str, Any]] | None = None
+    all_salted: bool = False
+    """The caller vouches that every event in the body carries an ``eventSalt``, so an
+    ``event-salt`` operation may be retried (a pre-encoded ``content`` cannot be inspected)."""
+
+    @classmethod
+    def from_mapping(cls, kwargs: Mapping[str, Any]) -> RequestParts:
+        """Build from the keyword dict older callers pass; unknown keys are refused."""
+        from ._errors import ConfigurationError
+
+        unknown = set(kwargs) - _PART_NAMES
+        if unknown:
+            raise ConfigurationError(
+                f"unknown request part(s) {', '.join(sorted(unknown))}; "
+                f"expected {', '.join(sorted(_PART_NAMES))}"
+            )
+        return cls(**kwargs)
+
+
+_PART_NAMES: Final = frozenset(a.name for a in attrs.fields(RequestParts))
+
+
+def _invalid_body(operation: Operation, value: Any, expected: str) -> NoReturn:
+    from ._errors import ConfigurationError
+
+    raise ConfigurationError(
+        f"{operation.operation_id}: body must be {expected}, got {type(value).__name__}"
+    )
+
+
+def json_body(operation: Operation, value: Any, model: type[Any]) -> Any:
+    """The JSON of a request body given as the generated ``model`` or a plain mapping."""
+    if isinstance(value, model):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return value
+    _invalid_body(operation, value, f"{model.__name__} or a dict")
+
+
+def json_items_body(operation: Operation, value: Any, model: type[Any]) -> list[Any]:
+    """The JSON of an array body whose items are ``model`` instances or plain mappings."""
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes | Mapping):
+        _invalid_body(operation, value, f"a list of {model.__name__} or dict")
+    items: list[Any] = []
+    for item in value:
+        if isinstance(item, model):
+            items.append(item.to_dict())
+        elif isinstance(item, Mapping):
+            items.append(item)
+        else:
+            _invalid_body(operation, item, f"a list of {model.__name__} or dict; an item")
+    return items
+
+
+def query_argument(operation: Operation, name: str, value: Any, expected: type[Any]) -> Any:
+    """A query argument checked against its generated type before the generated code
+    transforms it; an enum also accepts one of its values (``"desc"``).
+
+    ``None`` and ``UNSET`` pass through (the generated code drops them).
+    """
+    if value is None or isinstance(value, expected) or type(value).__name__ == "Unset":
+        return value
+    if issubclass(expected, enum.Enum) and not isinstance(value, bool):
+        try:
+            return expected(value)
+        except ValueError:
+            pass
+    from ._errors import ConfigurationError
+
+    raise ConfigurationError(
+        f"{operation.operation_id}: query parameter {name!r} must be {expected.__name__}, "
+        f"got {type(value).__name__}"
+    )
+
+
+REQUEST_ID_HEADERS: Final = (
+    "X-Request-Id",
+    "X-Correlation-Id",
+    "X-Amzn-RequestId",
+    "X-Amz-Request-Id",
+    "Request-Id",
+    "X-Trace-Id",
+)
+"""Headers servers and their proxies use for the id of a response, in order of preference."""
+
+
+def request_id_from_headers(headers: Mapping[str, str]) -> str | None:
+    """The response's request id, from ``X-Request-Id`` or one of its usual relatives.
+
+    aiohttp headers are case-insensitive; a plain dict is also searched case-insensitively.
+    """
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    if isinstance(headers, dict):
+        lowered = {k.lower(): v for k, v in headers.items()}
+        for name in REQUEST_ID_HEADERS:
+            found = lowered.get(name.lower())
+            if found:
+                return str(found)
+    return None
 
 
 class RawResponse:
@@ -131,24 +266,34 @@ class Response(Generic[T_co]):
     content: bytes = attrs.field(repr=False)
     parsed: T_co
 
+    @property
+    def request_id(self) -> str | None:
+        """The server's id for this response (``X-Request-Id`` or a relative), if it sent one."""
+        return request_id_from_headers(self.headers)
+
 
 class Transport(Protocol):
-    """What generated endpoint functions need from a client."""
+    """What generated endpoint functions, the paginator and the events sender need from a
+    client."""
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL (the paginator refuses next links to any other host)."""
+        ...
 
     async def request(
         self,
         operation: Operation,
-        kwargs: dict[str, Any],
+        kwargs: RequestParts | Mapping[str, Any],
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
     ) -> Response[T]:
         """Send the request described by ``kwargs`` and parse a successful response.
 
-        ``kwargs`` is what a generated ``_get_kwargs`` returns: ``method``, ``url`` (path
-        relative to the base URL), and optionally ``params``, ``headers``, ``json``,
-        ``data``, ``files``, ``content``; ``query`` (pre-encoded ``(name, value)`` pairs)
-        replaces ``params`` when following a server-provided link. Statuses >= 400 raise before
-        ``parse`` runs. ``options`` carries per-call overrides (see :class:`RequestOptions`).
+        ``kwargs`` is what a generated ``_get_kwargs`` returns (a :class:`RequestParts`); a
+        mapping with the same keys is accepted from older callers. Statuses >= 400 raise
+        before ``parse`` runs. ``options`` carries per-call overrides (see
+        :class:`RequestOptions`).
         """
         ...
 
@@ -157,4 +302,9 @@ def unexpected_status(operation_id: str, response: RawResponse) -> NoReturn:
     """Raise for a success status the spec does not document for this operation."""
     from ._errors import UnexpectedStatusError
 
-    raise UnexpectedStatusError(operation_id, response.status_code, response.content)
+    raise UnexpectedStatusError(
+        operation_id,
+        response.status_code,
+        response.content,
+        request_id=request_id_from_headers(response.headers),
+    )

@@ -52,7 +52,7 @@ class AuthorizationResource(Resource):
     async def authenticate_conditional_using_post(
         self,
         *,
-        body: ProfileLoginV2Request,
+        body: ProfileLoginV2Request | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -81,7 +81,7 @@ class AuthorizationResource(Resource):
     async def authenticate_using_post_v_3(
         self,
         *,
-        body: ProfileLoginRequest,
+        body: ProfileLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -114,7 +114,7 @@ class AuthorizationResource(Resource):
     async def authenticate_using_postv2(
         self,
         *,
-        body: ProfileLoginV2Request,
+        body: ProfileLoginV2Request | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -201,7 +201,7 @@ class AuthorizationResource(Resource):
     async def log_in_anonymously_v2(
         self,
         *,
-        body: ProfileAnonymousLoginV2Request,
+        body: ProfileAnonymousLoginV2Request | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -233,7 +233,7 @@ class AuthorizationResource(Resource):
     async def log_in_anonymously_v3(
         self,
         *,
-        body: ProfileAnonymousLoginRequest,
+        body: ProfileAnonymousLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -263,7 +263,7 @@ class AuthorizationResource(Resource):
     async def log_in_anonymously_v4(
         self,
         *,
-        body: LegacyAnonymousLoginRequest,
+        body: LegacyAnonymousLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -292,7 +292,7 @@ class AuthorizationResource(Resource):
     async def log_in_conditionally_v3(
         self,
         *,
-        body: ProfileLoginRequest,
+        body: ProfileLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -325,7 +325,7 @@ class AuthorizationResource(Resource):
     async def log_in_profile_server_side(
         self,
         *,
-        body: ProfileServerSideLoginRequest,
+        body: ProfileServerSideLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -358,7 +358,7 @@ class AuthorizationResource(Resource):
     async def log_in_profile_v4(
         self,
         *,
-        body: LegacyProfileLoginRequest,
+        body: LegacyProfileLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -387,7 +387,7 @@ class AuthorizationResource(Resource):
     async def log_in_with_facebook_no_registration_v4(
         self,
         *,
-        body: LegacyFacebookLoginRequest,
+        body: LegacyFacebookLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -416,7 +416,7 @@ class AuthorizationResource(Resource):
     async def log_in_with_facebook_v4(
         self,
         *,
-        body: LegacyFacebookLoginRequest,
+        body: LegacyFacebookLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -445,7 +445,7 @@ class AuthorizationResource(Resource):
     async def log_in_with_o_auth_v4(
         self,
         *,
-        body: LegacyOAuthLoginRequest,
+        body: LegacyOAuthLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -503,7 +503,7 @@ class AuthorizationResource(Resource):
     async def profile_login(
         self,
         *,
-        body: WorkspaceLoginRequest,
+        body: WorkspaceLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -534,7 +534,7 @@ class AuthorizationResource(Resource):
     async def profile_login_using_post(
         self,
         *,
-        body: WorkspaceLoginRequest,
+        body: WorkspaceLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -626,7 +626,7 @@ class AuthorizationResource(Resource):
     async def refresh_a_client_token_v3(
         self,
         *,
-        body: ProfileRefreshRequest,
+        body: ProfileRefreshRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -686,7 +686,7 @@ class AuthorizationResource(Resource):
     async def register_a_client(
         self,
         *,
-        body: RegisterProfileRequest,
+        body: RegisterProfileRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -783,7 +783,7 @@ class AuthorizationResource(Resource):
     async def user_login(
         self,
         *,
-        body: UserLoginRequest,
+        body: UserLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -815,7 +815,7 @@ class AuthorizationResource(Resource):
     async def verify_user_mfa(
         self,
         *,
-        body: UserMfaVerificationRequest,
+        body: UserMfaVerificationRequest | Mapping[str, Any],
         mfa_type: UserMfaMethod,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
@@ -855,7 +855,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def authenticate_conditional_using_post(
         self,
         *,
-        body: ProfileLoginV2Request,
+        body: ProfileLoginV2Request | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -882,7 +882,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def authenticate_using_post_v_3(
         self,
         *,
-        body: ProfileLoginRequest,
+        body: ProfileLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -913,7 +913,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def authenticate_using_postv2(
         self,
         *,
-        body: ProfileLoginV2Request,
+        body: ProfileLoginV2Request | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -994,7 +994,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_anonymously_v2(
         self,
         *,
-        body: ProfileAnonymousLoginV2Request,
+        body: ProfileAnonymousLoginV2Request | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1024,7 +1024,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_anonymously_v3(
         self,
         *,
-        body: ProfileAnonymousLoginRequest,
+        body: ProfileAnonymousLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1052,7 +1052,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_anonymously_v4(
         self,
         *,
-        body: LegacyAnonymousLoginRequest,
+        body: LegacyAnonymousLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1079,7 +1079,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_conditionally_v3(
         self,
         *,
-        body: ProfileLoginRequest,
+        body: ProfileLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1110,7 +1110,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_profile_server_side(
         self,
         *,
-        body: ProfileServerSideLoginRequest,
+        body: ProfileServerSideLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1141,7 +1141,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_profile_v4(
         self,
         *,
-        body: LegacyProfileLoginRequest,
+        body: LegacyProfileLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1168,7 +1168,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_with_facebook_no_registration_v4(
         self,
         *,
-        body: LegacyFacebookLoginRequest,
+        body: LegacyFacebookLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1195,7 +1195,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_with_facebook_v4(
         self,
         *,
-        body: LegacyFacebookLoginRequest,
+        body: LegacyFacebookLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1222,7 +1222,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def log_in_with_o_auth_v4(
         self,
         *,
-        body: LegacyOAuthLoginRequest,
+        body: LegacyOAuthLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1276,7 +1276,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def profile_login(
         self,
         *,
-        body: WorkspaceLoginRequest,
+        body: WorkspaceLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1305,7 +1305,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def profile_login_using_post(
         self,
         *,
-        body: WorkspaceLoginRequest,
+        body: WorkspaceLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1391,7 +1391,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def refresh_a_client_token_v3(
         self,
         *,
-        body: ProfileRefreshRequest,
+        body: ProfileRefreshRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1447,7 +1447,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def register_a_client(
         self,
         *,
-        body: RegisterProfileRequest,
+        body: RegisterProfileRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1538,7 +1538,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def user_login(
         self,
         *,
-        body: UserLoginRequest,
+        body: UserLoginRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1568,7 +1568,7 @@ class AuthorizationResourceWithRawResponse(Resource):
     async def verify_user_mfa(
         self,
         *,
-        body: UserMfaVerificationRequest,
+        body: UserMfaVerificationRequest | Mapping[str, Any],
         mfa_type: UserMfaMethod,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,

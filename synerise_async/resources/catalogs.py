@@ -7,7 +7,7 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
@@ -48,7 +48,7 @@ class CatalogsResource(Resource):
         self,
         catalog_id: int,
         *,
-        body: CatalogItemCreateRequest,
+        body: CatalogItemCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -79,7 +79,7 @@ class CatalogsResource(Resource):
         self,
         catalog_id: int,
         *,
-        body: list[CatalogItemCreateRequest],
+        body: Sequence[CatalogItemCreateRequest | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -108,7 +108,7 @@ class CatalogsResource(Resource):
     async def create_catalog(
         self,
         *,
-        body: CatalogCreateRequest,
+        body: CatalogCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -138,7 +138,7 @@ class CatalogsResource(Resource):
         self,
         catalog_id: int,
         *,
-        body: CatalogMappingCreateRequest,
+        body: CatalogMappingCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -528,7 +528,7 @@ class CatalogsResource(Resource):
         self,
         catalog_id: int,
         *,
-        body: CatalogItemImportRequest,
+        body: CatalogItemImportRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -695,7 +695,7 @@ class CatalogsResource(Resource):
         catalog_id: int,
         item_id: int,
         *,
-        body: CatalogItemUpdate,
+        body: CatalogItemUpdate | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -763,7 +763,7 @@ class CatalogsResourceWithRawResponse(Resource):
         self,
         catalog_id: int,
         *,
-        body: CatalogItemCreateRequest,
+        body: CatalogItemCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -792,7 +792,7 @@ class CatalogsResourceWithRawResponse(Resource):
         self,
         catalog_id: int,
         *,
-        body: list[CatalogItemCreateRequest],
+        body: Sequence[CatalogItemCreateRequest | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -819,7 +819,7 @@ class CatalogsResourceWithRawResponse(Resource):
     async def create_catalog(
         self,
         *,
-        body: CatalogCreateRequest,
+        body: CatalogCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -847,7 +847,7 @@ class CatalogsResourceWithRawResponse(Resource):
         self,
         catalog_id: int,
         *,
-        body: CatalogMappingCreateRequest,
+        body: CatalogMappingCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1211,7 +1211,7 @@ class CatalogsResourceWithRawResponse(Resource):
         self,
         catalog_id: int,
         *,
-        body: CatalogItemImportRequest,
+        body: CatalogItemImportRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1368,7 +1368,7 @@ class CatalogsResourceWithRawResponse(Resource):
         catalog_id: int,
         item_id: int,
         *,
-        body: CatalogItemUpdate,
+        body: CatalogItemUpdate | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -7,7 +7,7 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
@@ -41,7 +41,7 @@ class EventsResource(Resource):
     async def batch_send_events(
         self,
         *,
-        body: list[BatchEventItem],
+        body: Sequence[BatchEventItem | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -74,7 +74,7 @@ class EventsResource(Resource):
     async def client_completed_transaction(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -107,7 +107,7 @@ class EventsResource(Resource):
     async def custom_event(
         self,
         *,
-        body: CustomEventRequest,
+        body: CustomEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -142,8 +142,8 @@ class EventsResource(Resource):
         self,
         client_id: int,
         *,
-        timefrom: datetime.datetime | Unset = UNSET,
-        timeto: datetime.datetime | Unset = UNSET,
+        time_from: datetime.datetime | Unset = UNSET,
+        time_to: datetime.datetime | Unset = UNSET,
         action: str | Unset = UNSET,
         limit: int | Unset = UNSET,
         timeout: float | None = None,
@@ -170,8 +170,8 @@ class EventsResource(Resource):
                 _op.OPERATION,
                 _op._get_kwargs(
                     client_id=client_id,
-                    timefrom=timefrom,
-                    timeto=timeto,
+                    time_from=time_from,
+                    time_to=time_to,
                     action=action,
                     limit=limit,
                 ),
@@ -183,8 +183,8 @@ class EventsResource(Resource):
     async def get_client_own_events(
         self,
         *,
-        timefrom: datetime.datetime | Unset = UNSET,
-        timeto: datetime.datetime | Unset = UNSET,
+        time_from: datetime.datetime | Unset = UNSET,
+        time_to: datetime.datetime | Unset = UNSET,
         action: str | Unset = UNSET,
         limit: int | Unset = UNSET,
         timeout: float | None = None,
@@ -209,7 +209,7 @@ class EventsResource(Resource):
         return (
             await self._client.request(
                 _op.OPERATION,
-                _op._get_kwargs(timefrom=timefrom, timeto=timeto, action=action, limit=limit),
+                _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
                 _op._parse_response,
                 request_options(timeout, extra_headers, extra_query, max_retries),
             )
@@ -218,8 +218,8 @@ class EventsResource(Resource):
     async def get_events_from_all_clients(
         self,
         *,
-        timefrom: datetime.datetime | Unset = UNSET,
-        timeto: datetime.datetime | Unset = UNSET,
+        time_from: datetime.datetime | Unset = UNSET,
+        time_to: datetime.datetime | Unset = UNSET,
         action: str | Unset = UNSET,
         limit: int | Unset = UNSET,
         timeout: float | None = None,
@@ -244,7 +244,7 @@ class EventsResource(Resource):
         return (
             await self._client.request(
                 _op.OPERATION,
-                _op._get_kwargs(timefrom=timefrom, timeto=timeto, action=action, limit=limit),
+                _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
                 _op._parse_response,
                 request_options(timeout, extra_headers, extra_query, max_retries),
             )
@@ -281,7 +281,7 @@ class EventsResource(Resource):
     async def recommendation_clicked(
         self,
         *,
-        body: RecommendationEventRequest,
+        body: RecommendationEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -310,7 +310,7 @@ class EventsResource(Resource):
     async def recommendation_seen(
         self,
         *,
-        body: RecommendationEventRequest,
+        body: RecommendationEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -339,7 +339,7 @@ class EventsResource(Resource):
     async def send_added_to_cart_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -371,7 +371,7 @@ class EventsResource(Resource):
     async def send_added_to_favorites_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -403,7 +403,7 @@ class EventsResource(Resource):
     async def send_ai_compat_event_batch(
         self,
         *,
-        body: AiCompatEventBatchRequest,
+        body: AiCompatEventBatchRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -434,7 +434,7 @@ class EventsResource(Resource):
     async def send_ai_compat_item_search_click_event(
         self,
         *,
-        body: AiCompatItemSearchClickEvent,
+        body: AiCompatItemSearchClickEvent | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -464,7 +464,7 @@ class EventsResource(Resource):
     async def send_ai_compat_recommendation_click_event(
         self,
         *,
-        body: AiCompatRecommendationClickEvent,
+        body: AiCompatRecommendationClickEvent | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -494,7 +494,7 @@ class EventsResource(Resource):
     async def send_ai_compat_recommendation_view_event(
         self,
         *,
-        body: AiCompatRecommendationViewEvent,
+        body: AiCompatRecommendationViewEvent | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -524,7 +524,7 @@ class EventsResource(Resource):
     async def send_appeared_in_location_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -556,7 +556,7 @@ class EventsResource(Resource):
     async def send_application_started_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -588,7 +588,7 @@ class EventsResource(Resource):
     async def send_assigned_to_company_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -621,7 +621,7 @@ class EventsResource(Resource):
     async def send_cancelled_transaction_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -653,7 +653,7 @@ class EventsResource(Resource):
     async def send_hit_timer_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -685,7 +685,7 @@ class EventsResource(Resource):
     async def send_item_search_click_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -717,7 +717,7 @@ class EventsResource(Resource):
     async def send_logged_in_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -748,7 +748,7 @@ class EventsResource(Resource):
     async def send_logged_out_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -780,7 +780,7 @@ class EventsResource(Resource):
     async def send_product_view_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -812,7 +812,7 @@ class EventsResource(Resource):
     async def send_push_cancelled_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -844,7 +844,7 @@ class EventsResource(Resource):
     async def send_push_clicked_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -876,7 +876,7 @@ class EventsResource(Resource):
     async def send_push_received_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -908,7 +908,7 @@ class EventsResource(Resource):
     async def send_push_viewed_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -940,7 +940,7 @@ class EventsResource(Resource):
     async def send_registered_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -972,7 +972,7 @@ class EventsResource(Resource):
     async def send_removed_from_cart_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1004,7 +1004,7 @@ class EventsResource(Resource):
     async def send_searched_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1036,7 +1036,7 @@ class EventsResource(Resource):
     async def send_shared_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1068,7 +1068,7 @@ class EventsResource(Resource):
     async def send_visited_screen_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1107,7 +1107,7 @@ class EventsResourceWithRawResponse(Resource):
     async def batch_send_events(
         self,
         *,
-        body: list[BatchEventItem],
+        body: Sequence[BatchEventItem | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1138,7 +1138,7 @@ class EventsResourceWithRawResponse(Resource):
     async def client_completed_transaction(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1169,7 +1169,7 @@ class EventsResourceWithRawResponse(Resource):
     async def custom_event(
         self,
         *,
-        body: CustomEventRequest,
+        body: CustomEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1202,8 +1202,8 @@ class EventsResourceWithRawResponse(Resource):
         self,
         client_id: int,
         *,
-        timefrom: datetime.datetime | Unset = UNSET,
-        timeto: datetime.datetime | Unset = UNSET,
+        time_from: datetime.datetime | Unset = UNSET,
+        time_to: datetime.datetime | Unset = UNSET,
         action: str | Unset = UNSET,
         limit: int | Unset = UNSET,
         timeout: float | None = None,
@@ -1228,7 +1228,11 @@ class EventsResourceWithRawResponse(Resource):
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
-                client_id=client_id, timefrom=timefrom, timeto=timeto, action=action, limit=limit
+                client_id=client_id,
+                time_from=time_from,
+                time_to=time_to,
+                action=action,
+                limit=limit,
             ),
             _op._parse_response,
             request_options(timeout, extra_headers, extra_query, max_retries),
@@ -1237,8 +1241,8 @@ class EventsResourceWithRawResponse(Resource):
     async def get_client_own_events(
         self,
         *,
-        timefrom: datetime.datetime | Unset = UNSET,
-        timeto: datetime.datetime | Unset = UNSET,
+        time_from: datetime.datetime | Unset = UNSET,
+        time_to: datetime.datetime | Unset = UNSET,
         action: str | Unset = UNSET,
         limit: int | Unset = UNSET,
         timeout: float | None = None,
@@ -1262,7 +1266,7 @@ class EventsResourceWithRawResponse(Resource):
 
         return await self._client.request(
             _op.OPERATION,
-            _op._get_kwargs(timefrom=timefrom, timeto=timeto, action=action, limit=limit),
+            _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
             _op._parse_response,
             request_options(timeout, extra_headers, extra_query, max_retries),
         )
@@ -1270,8 +1274,8 @@ class EventsResourceWithRawResponse(Resource):
     async def get_events_from_all_clients(
         self,
         *,
-        timefrom: datetime.datetime | Unset = UNSET,
-        timeto: datetime.datetime | Unset = UNSET,
+        time_from: datetime.datetime | Unset = UNSET,
+        time_to: datetime.datetime | Unset = UNSET,
         action: str | Unset = UNSET,
         limit: int | Unset = UNSET,
         timeout: float | None = None,
@@ -1295,7 +1299,7 @@ class EventsResourceWithRawResponse(Resource):
 
         return await self._client.request(
             _op.OPERATION,
-            _op._get_kwargs(timefrom=timefrom, timeto=timeto, action=action, limit=limit),
+            _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
             _op._parse_response,
             request_options(timeout, extra_headers, extra_query, max_retries),
         )
@@ -1329,7 +1333,7 @@ class EventsResourceWithRawResponse(Resource):
     async def recommendation_clicked(
         self,
         *,
-        body: RecommendationEventRequest,
+        body: RecommendationEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1356,7 +1360,7 @@ class EventsResourceWithRawResponse(Resource):
     async def recommendation_seen(
         self,
         *,
-        body: RecommendationEventRequest,
+        body: RecommendationEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1383,7 +1387,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_added_to_cart_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1413,7 +1417,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_added_to_favorites_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1443,7 +1447,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_ai_compat_event_batch(
         self,
         *,
-        body: AiCompatEventBatchRequest,
+        body: AiCompatEventBatchRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1472,7 +1476,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_ai_compat_item_search_click_event(
         self,
         *,
-        body: AiCompatItemSearchClickEvent,
+        body: AiCompatItemSearchClickEvent | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1500,7 +1504,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_ai_compat_recommendation_click_event(
         self,
         *,
-        body: AiCompatRecommendationClickEvent,
+        body: AiCompatRecommendationClickEvent | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1528,7 +1532,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_ai_compat_recommendation_view_event(
         self,
         *,
-        body: AiCompatRecommendationViewEvent,
+        body: AiCompatRecommendationViewEvent | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1556,7 +1560,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_appeared_in_location_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1586,7 +1590,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_application_started_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1616,7 +1620,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_assigned_to_company_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1647,7 +1651,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_cancelled_transaction_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1677,7 +1681,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_hit_timer_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1707,7 +1711,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_item_search_click_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1737,7 +1741,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_logged_in_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1766,7 +1770,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_logged_out_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1796,7 +1800,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_product_view_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1826,7 +1830,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_push_cancelled_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1856,7 +1860,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_push_clicked_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1886,7 +1890,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_push_received_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1916,7 +1920,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_push_viewed_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1946,7 +1950,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_registered_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1976,7 +1980,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_removed_from_cart_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2006,7 +2010,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_searched_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2036,7 +2040,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_shared_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2066,7 +2070,7 @@ class EventsResourceWithRawResponse(Resource):
     async def send_visited_screen_event(
         self,
         *,
-        body: SingleEventRequest,
+        body: SingleEventRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -7,7 +7,7 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
@@ -64,7 +64,7 @@ class LoyaltyResource(Resource):
     async def activate_promotion(
         self,
         *,
-        body: PromotionKeyRequest,
+        body: PromotionKeyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -95,7 +95,7 @@ class LoyaltyResource(Resource):
         identifier_type: str,
         identifier_value: str,
         *,
-        body: PromotionActivateForProfileRequest,
+        body: PromotionActivateForProfileRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -127,7 +127,7 @@ class LoyaltyResource(Resource):
     async def assign_voucher(
         self,
         *,
-        body: VoucherAssignRequest,
+        body: VoucherAssignRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -156,7 +156,7 @@ class LoyaltyResource(Resource):
     async def batch_activate_promotions(
         self,
         *,
-        body: list[PromotionKeyRequest],
+        body: Sequence[PromotionKeyRequest | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -185,7 +185,7 @@ class LoyaltyResource(Resource):
     async def batch_deactivate_promotions(
         self,
         *,
-        body: list[PromotionKeyRequest],
+        body: Sequence[PromotionKeyRequest | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -214,7 +214,7 @@ class LoyaltyResource(Resource):
     async def batch_import_promotions(
         self,
         *,
-        body: PromotionBatchRequest,
+        body: PromotionBatchRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -244,7 +244,7 @@ class LoyaltyResource(Resource):
     async def batch_redeem_vouchers_for_profile(
         self,
         *,
-        body: list[VoucherBatchRedeemItem],
+        body: Sequence[VoucherBatchRedeemItem | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -274,7 +274,7 @@ class LoyaltyResource(Resource):
     async def create_a_promotion(
         self,
         *,
-        body: PromotionCreateRequest,
+        body: PromotionCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -304,7 +304,7 @@ class LoyaltyResource(Resource):
     async def create_a_voucher(
         self,
         *,
-        body: VoucherCreateRequest,
+        body: VoucherCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -333,7 +333,7 @@ class LoyaltyResource(Resource):
     async def deactivate_promotion(
         self,
         *,
-        body: PromotionKeyRequest,
+        body: PromotionKeyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -362,7 +362,7 @@ class LoyaltyResource(Resource):
     async def delete_promotion(
         self,
         *,
-        body: PromotionDeleteRequest,
+        body: PromotionDeleteRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -552,7 +552,7 @@ class LoyaltyResource(Resource):
     async def get_or_assign_voucher(
         self,
         *,
-        body: VoucherAssignRequest,
+        body: VoucherAssignRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -941,7 +941,7 @@ class LoyaltyResource(Resource):
         identifier_type: str,
         identifier_value: str,
         *,
-        body: PosTransaction,
+        body: PosTransaction | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -975,7 +975,7 @@ class LoyaltyResource(Resource):
         identifier_type: str,
         identifier_value: str,
         *,
-        body: PosTransaction,
+        body: PosTransaction | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1006,7 +1006,7 @@ class LoyaltyResource(Resource):
     async def redeem_a_voucher(
         self,
         *,
-        body: VoucherRedeemRequest,
+        body: VoucherRedeemRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1035,7 +1035,7 @@ class LoyaltyResource(Resource):
     async def redeem_promotion(
         self,
         *,
-        body: PromotionRedeemRequest,
+        body: PromotionRedeemRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1066,7 +1066,7 @@ class LoyaltyResource(Resource):
         search_key: UpdateAPromotionSearchKey,
         search_value: str,
         *,
-        body: PromotionFields,
+        body: PromotionFields | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1097,7 +1097,7 @@ class LoyaltyResource(Resource):
         self,
         handbill_uuid: str,
         *,
-        body: HandbillConfiguration,
+        body: HandbillConfiguration | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1127,7 +1127,7 @@ class LoyaltyResource(Resource):
     async def update_promotion_settings(
         self,
         *,
-        body: PromotionSettings,
+        body: PromotionSettings | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1193,7 +1193,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def activate_promotion(
         self,
         *,
-        body: PromotionKeyRequest,
+        body: PromotionKeyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1222,7 +1222,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         identifier_type: str,
         identifier_value: str,
         *,
-        body: PromotionActivateForProfileRequest,
+        body: PromotionActivateForProfileRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1252,7 +1252,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def assign_voucher(
         self,
         *,
-        body: VoucherAssignRequest,
+        body: VoucherAssignRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1279,7 +1279,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def batch_activate_promotions(
         self,
         *,
-        body: list[PromotionKeyRequest],
+        body: Sequence[PromotionKeyRequest | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1306,7 +1306,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def batch_deactivate_promotions(
         self,
         *,
-        body: list[PromotionKeyRequest],
+        body: Sequence[PromotionKeyRequest | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1333,7 +1333,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def batch_import_promotions(
         self,
         *,
-        body: PromotionBatchRequest,
+        body: PromotionBatchRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1361,7 +1361,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def batch_redeem_vouchers_for_profile(
         self,
         *,
-        body: list[VoucherBatchRedeemItem],
+        body: Sequence[VoucherBatchRedeemItem | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1389,7 +1389,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def create_a_promotion(
         self,
         *,
-        body: PromotionCreateRequest,
+        body: PromotionCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1417,7 +1417,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def create_a_voucher(
         self,
         *,
-        body: VoucherCreateRequest,
+        body: VoucherCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1444,7 +1444,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def deactivate_promotion(
         self,
         *,
-        body: PromotionKeyRequest,
+        body: PromotionKeyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1471,7 +1471,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def delete_promotion(
         self,
         *,
-        body: PromotionDeleteRequest,
+        body: PromotionDeleteRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -1651,7 +1651,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def get_or_assign_voucher(
         self,
         *,
-        body: VoucherAssignRequest,
+        body: VoucherAssignRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2009,7 +2009,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         identifier_type: str,
         identifier_value: str,
         *,
-        body: PosTransaction,
+        body: PosTransaction | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2041,7 +2041,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         identifier_type: str,
         identifier_value: str,
         *,
-        body: PosTransaction,
+        body: PosTransaction | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2070,7 +2070,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def redeem_a_voucher(
         self,
         *,
-        body: VoucherRedeemRequest,
+        body: VoucherRedeemRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2097,7 +2097,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def redeem_promotion(
         self,
         *,
-        body: PromotionRedeemRequest,
+        body: PromotionRedeemRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2126,7 +2126,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         search_key: UpdateAPromotionSearchKey,
         search_value: str,
         *,
-        body: PromotionFields,
+        body: PromotionFields | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2155,7 +2155,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         self,
         handbill_uuid: str,
         *,
-        body: HandbillConfiguration,
+        body: HandbillConfiguration | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -2183,7 +2183,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     async def update_promotion_settings(
         self,
         *,
-        body: PromotionSettings,
+        body: PromotionSettings | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -77,7 +77,7 @@ class OrganizationsResource(Resource):
     async def generate_daily_new_data_points_stats(
         self,
         *,
-        body: OrganizationUsageStatsRequest,
+        body: OrganizationUsageStatsRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -111,7 +111,7 @@ class OrganizationsResource(Resource):
     async def generate_daily_retention_data_points_stats(
         self,
         *,
-        body: OrganizationUsageStatsRequest,
+        body: OrganizationUsageStatsRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -308,7 +308,7 @@ class OrganizationsResource(Resource):
     async def update_ban_settings(
         self,
         *,
-        body: ProfileBanSettings,
+        body: ProfileBanSettings | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -374,7 +374,7 @@ class OrganizationsResourceWithRawResponse(Resource):
     async def generate_daily_new_data_points_stats(
         self,
         *,
-        body: OrganizationUsageStatsRequest,
+        body: OrganizationUsageStatsRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -406,7 +406,7 @@ class OrganizationsResourceWithRawResponse(Resource):
     async def generate_daily_retention_data_points_stats(
         self,
         *,
-        body: OrganizationUsageStatsRequest,
+        body: OrganizationUsageStatsRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -593,7 +593,7 @@ class OrganizationsResourceWithRawResponse(Resource):
     async def update_ban_settings(
         self,
         *,
-        body: ProfileBanSettings,
+        body: ProfileBanSettings | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -42,7 +42,7 @@ class ProfileAccountResource(Resource):
     async def change_my_password(
         self,
         *,
-        body: ChangePasswordRequest,
+        body: ChangePasswordRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -71,7 +71,7 @@ class ProfileAccountResource(Resource):
     async def confirm_account_activation(
         self,
         *,
-        body: TokenOnlyRequest,
+        body: TokenOnlyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -100,7 +100,7 @@ class ProfileAccountResource(Resource):
     async def confirm_facebook_email_change(
         self,
         *,
-        body: EmailChangeConfirmation,
+        body: EmailChangeConfirmation | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -129,7 +129,7 @@ class ProfileAccountResource(Resource):
     async def confirm_my_email_change(
         self,
         *,
-        body: EmailChangeConfirmation,
+        body: EmailChangeConfirmation | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -158,7 +158,7 @@ class ProfileAccountResource(Resource):
     async def confirm_my_phone_update(
         self,
         *,
-        body: PhoneUpdateConfirmation,
+        body: PhoneUpdateConfirmation | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -187,7 +187,7 @@ class ProfileAccountResource(Resource):
     async def confirm_password_reset(
         self,
         *,
-        body: PasswordResetConfirmation,
+        body: PasswordResetConfirmation | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -216,7 +216,7 @@ class ProfileAccountResource(Resource):
     async def delete_facebook_account(
         self,
         *,
-        body: FacebookAccountDeleteRequest,
+        body: FacebookAccountDeleteRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -245,7 +245,7 @@ class ProfileAccountResource(Resource):
     async def delete_my_account(
         self,
         *,
-        body: AccountDeleteRequest,
+        body: AccountDeleteRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -302,7 +302,7 @@ class ProfileAccountResource(Resource):
     async def register_profile_account_v4(
         self,
         *,
-        body: ProfileRegistrationRequest,
+        body: ProfileRegistrationRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -331,7 +331,7 @@ class ProfileAccountResource(Resource):
     async def request_account_activation(
         self,
         *,
-        body: EmailOnlyRequest,
+        body: EmailOnlyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -360,7 +360,7 @@ class ProfileAccountResource(Resource):
     async def request_facebook_email_change(
         self,
         *,
-        body: FacebookEmailChangeRequest,
+        body: FacebookEmailChangeRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -389,7 +389,7 @@ class ProfileAccountResource(Resource):
     async def request_my_email_change(
         self,
         *,
-        body: EmailChangeRequest,
+        body: EmailChangeRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -418,7 +418,7 @@ class ProfileAccountResource(Resource):
     async def request_my_phone_update(
         self,
         *,
-        body: PhoneUpdateRequest,
+        body: PhoneUpdateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -447,7 +447,7 @@ class ProfileAccountResource(Resource):
     async def request_password_reset(
         self,
         *,
-        body: EmailOnlyRequest,
+        body: EmailOnlyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -476,7 +476,7 @@ class ProfileAccountResource(Resource):
     async def update_my_account(
         self,
         *,
-        body: ProfileAccountUpdate,
+        body: ProfileAccountUpdate | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -512,7 +512,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def change_my_password(
         self,
         *,
-        body: ChangePasswordRequest,
+        body: ChangePasswordRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -539,7 +539,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def confirm_account_activation(
         self,
         *,
-        body: TokenOnlyRequest,
+        body: TokenOnlyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -566,7 +566,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def confirm_facebook_email_change(
         self,
         *,
-        body: EmailChangeConfirmation,
+        body: EmailChangeConfirmation | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -593,7 +593,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def confirm_my_email_change(
         self,
         *,
-        body: EmailChangeConfirmation,
+        body: EmailChangeConfirmation | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -620,7 +620,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def confirm_my_phone_update(
         self,
         *,
-        body: PhoneUpdateConfirmation,
+        body: PhoneUpdateConfirmation | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -647,7 +647,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def confirm_password_reset(
         self,
         *,
-        body: PasswordResetConfirmation,
+        body: PasswordResetConfirmation | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -674,7 +674,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def delete_facebook_account(
         self,
         *,
-        body: FacebookAccountDeleteRequest,
+        body: FacebookAccountDeleteRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -701,7 +701,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def delete_my_account(
         self,
         *,
-        body: AccountDeleteRequest,
+        body: AccountDeleteRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -754,7 +754,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def register_profile_account_v4(
         self,
         *,
-        body: ProfileRegistrationRequest,
+        body: ProfileRegistrationRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -781,7 +781,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def request_account_activation(
         self,
         *,
-        body: EmailOnlyRequest,
+        body: EmailOnlyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -808,7 +808,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def request_facebook_email_change(
         self,
         *,
-        body: FacebookEmailChangeRequest,
+        body: FacebookEmailChangeRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -835,7 +835,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def request_my_email_change(
         self,
         *,
-        body: EmailChangeRequest,
+        body: EmailChangeRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -862,7 +862,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def request_my_phone_update(
         self,
         *,
-        body: PhoneUpdateRequest,
+        body: PhoneUpdateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -889,7 +889,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def request_password_reset(
         self,
         *,
-        body: EmailOnlyRequest,
+        body: EmailOnlyRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -916,7 +916,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
     async def update_my_account(
         self,
         *,
-        body: ProfileAccountUpdate,
+        body: ProfileAccountUpdate | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -7,7 +7,7 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._base import Resource, request_options
@@ -28,7 +28,7 @@ class TransactionsResource(Resource):
     async def batch_add_or_update_transactions(
         self,
         *,
-        body: list[TransactionCreateRequest],
+        body: Sequence[TransactionCreateRequest | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -60,7 +60,7 @@ class TransactionsResource(Resource):
     async def create_a_transaction(
         self,
         *,
-        body: TransactionCreateRequest,
+        body: TransactionCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -102,7 +102,7 @@ class TransactionsResourceWithRawResponse(Resource):
     async def batch_add_or_update_transactions(
         self,
         *,
-        body: list[TransactionCreateRequest],
+        body: Sequence[TransactionCreateRequest | Mapping[str, Any]],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
@@ -132,7 +132,7 @@ class TransactionsResourceWithRawResponse(Resource):
     async def create_a_transaction(
         self,
         *,
-        body: TransactionCreateRequest,
+        body: TransactionCreateRequest | Mapping[str, Any],
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,

@@ -20,10 +20,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini"
 
 _STUB_ERRORS = """
+class ConfigurationError(ValueError):
+    pass
+
+
 class UnexpectedStatusError(Exception):
-    def __init__(self, operation_id, status, content):
+    def __init__(self, operation_id, status, content, *, request_id=None):
         super().__init__(f"{operation_id}: unexpected status {status}")
         self.status = status
+        self.request_id = request_id
 """
 
 

@@ -119,11 +119,12 @@ def test_operation_record_carries_the_spec_extensions(mini_package: Path) -> Non
 
 
 def test_endpoint_calls_the_transport_and_parses(mini_package: Path) -> None:
-    """asyncio() hands OPERATION and the request kwargs to client.request and returns .parsed."""
+    """asyncio() hands OPERATION and a typed RequestParts to client.request and returns .parsed;
+    path values stay unformatted for the client to check and quote."""
     out = run_python(
         """
         import asyncio, datetime
-        from synerise_async._transport import RawResponse, Response
+        from synerise_async._transport import RawResponse, RequestParts, Response
         from synerise_async.api.pets import list_pets, delete_pet
         from synerise_async.models.pet_status import PetStatus
 
@@ -136,10 +137,11 @@ def test_endpoint_calls_the_transport_and_parses(mini_package: Path) -> None:
         client = FakeTransport()
         since = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)
         page = asyncio.run(list_pets.asyncio(client=client, page=2, status=PetStatus.SOLD, since=since))
-        assert client.seen == ("listPets", {"method": "get", "url": "/v4/pets",
-            "params": {"page": 2, "status": "sold", "since": "2024-05-01T00:00:00+00:00"}}), client.seen
+        assert client.seen == ("listPets", RequestParts(method="GET", url="/v4/pets",
+            params={"page": 2, "status": "sold", "since": "2024-05-01T00:00:00+00:00"})), client.seen
         assert type(page.data[0]).__name__ == "Dog" and page.meta_data.total_count == 1
-        assert delete_pet._get_kwargs("a/b")["url"] == "/v4/pets/a%2Fb"
+        parts = delete_pet._get_kwargs("a/b")
+        assert (parts.url, parts.path_params) == ("/v4/pets/{pet_id}", {"pet_id": "a/b"}), parts
         assert delete_pet._parse_response(RawResponse(204, {}, b"")) is None
         try:
             delete_pet._parse_response(RawResponse(200, {}, b"{}"))

@@ -50,9 +50,9 @@ def test_api_parameters_named_like_options_get_a_suffix(tmp_path: Path) -> None:
                           "extra_headers", "extra_query", "max_retries"], params
         transport = Recorder()
         thing = asyncio.run(ThingsResource(transport).get_thing(5, timeout_=2.5, max_retries_=3, timeout=1.0))
-        op_id, kwargs, options = transport.seen
-        assert op_id == "getThing" and kwargs["url"] == "/v4/things/5"
-        assert kwargs["params"] == {"timeout": 2.5, "max_retries": 3}, kwargs
+        op_id, parts, options = transport.seen
+        assert op_id == "getThing" and parts.url.format(**parts.path_params) == "/v4/things/5"
+        assert parts.params == {"timeout": 2.5, "max_retries": 3}, parts
         assert options.timeout == 1.0 and options.max_retries is None
         asyncio.run(ThingsResource(transport).get_thing(5))
         assert transport.seen[2] is None  # no per-call option: the client's fast path

@@ -9,7 +9,7 @@ import warnings
 import aiohttp
 import pytest
 
-from synerise_async import Operation, SyneriseClient, SyneriseError
+from synerise_async import ClientClosedError, Operation, SyneriseClient, SyneriseError
 from synerise_async.api.authorization import profile_login_using_post
 from synerise_async.api.automation import get_paginated_diagrams_v2
 from synerise_async.models import WorkspaceLoginRequest
@@ -108,11 +108,30 @@ async def test_caller_supplied_session_is_left_open(fake: FakeSynerise) -> None:
 
 
 async def test_closed_client_refuses_requests(fake: FakeSynerise) -> None:
-    """After aclose(), a call raises SyneriseError; closing twice is harmless."""
+    """After aclose(), a call raises ClientClosedError; closing twice is harmless."""
     client = client_for(fake)
     await list_one(client)
     await client.aclose()
     await client.aclose()
-    with pytest.raises(SyneriseError, match="closed"):
+    with pytest.raises(ClientClosedError, match="closed"):
         await list_one(client)
     assert fake.stats.requests_by_operation["getPaginatedDiagramsV2"] == 1
+
+
+async def test_aclose_from_another_event_loop_raises_and_leaves_the_client_closable(
+    fake: FakeSynerise,
+) -> None:
+    """aclose() from a second loop raises SyneriseError; the owning loop can still close it."""
+    client = client_for(fake)
+    await list_one(client)
+
+    def close_elsewhere() -> None:
+        asyncio.run(client.aclose())
+
+    with pytest.raises(SyneriseError, match="another event loop"):
+        await asyncio.to_thread(close_elsewhere)
+    assert not client.is_closed
+    await list_one(client)
+    await client.aclose()
+    assert client.is_closed
+    assert client._shared.session is not None and client._shared.session.closed

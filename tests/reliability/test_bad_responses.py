@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import synerise_async as sa
 from synerise_async import RetryPolicy, SyneriseClient
-from synerise_async._transport import Operation, RawResponse
+from synerise_async._request import PreparedRequest
+from synerise_async._transport import RawResponse
 from synerise_async.api import load
 from synerise_async.api.automation import get_paginated_diagrams
 from tests.localserver import serve
@@ -46,8 +47,8 @@ class CannedClient(SyneriseClient):
         super().__init__()
         self._raw = raw
 
-    async def _send(
-        self, operation: Operation, kwargs: dict[str, Any], *, authenticate: bool = True
+    async def _send_with_retries(
+        self, prepared: PreparedRequest, policy: RetryPolicy
     ) -> RawResponse:
         return self._raw
 

@@ -177,13 +177,19 @@ async def test_error_body_is_parsed_into_the_exception(mocked: CompatMock) -> No
 
 
 async def test_connection_errors_are_mapped_and_never_leak_raw(mocked: CompatMock) -> None:
-    """aiohttp exceptions become APIConnectionError (retried for GETs first)."""
+    """aiohttp exceptions become APIConnectionError (retried for GETs first), chained to a
+    scrubbed stand-in naming the aiohttp exception, never to the aiohttp exception itself."""
     for _ in range(4):
         mocked.get(f"{BASE}/thing", exception=aiohttp.ServerDisconnectedError())
     async with make_client(Sleeps()) as client:
         with pytest.raises(sa.APIConnectionError) as info:
             await client.request(GET_OP, {"method": "GET", "url": "/thing"}, json_parse)
-    assert isinstance(info.value.__cause__, aiohttp.ServerDisconnectedError)
+    cause = info.value.__cause__
+    assert isinstance(cause, sa.TransportFailure)
+    assert cause.type_name == "ServerDisconnectedError"
+    assert info.value.__context__ is None or not isinstance(
+        info.value.__context__, aiohttp.ClientError
+    )
     assert client.stats.retries_by_cause == {"connection": 3}
 
 
@@ -350,3 +356,113 @@ async def test_type_errors_on_secret_parameters_do_not_echo_the_value() -> None:
                 op, {"method": "GET", "url": "/x", "params": {"token": 123456789}}, json_parse
             )
     assert "123456789" not in str(info.value) and "***" in str(info.value)
+
+
+async def test_500_on_a_get_is_retried(mocked: CompatMock) -> None:
+    """A 500 on an idempotent request is retried like 502-504 and then succeeds."""
+    mocked.get(f"{BASE}/thing", status=500)
+    mocked.get(f"{BASE}/thing", payload={"ok": True})
+    sleeps = Sleeps()
+    async with make_client(sleeps) as client:
+        response = await client.request(GET_OP, {"method": "GET", "url": "/thing"}, json_parse)
+    assert response.parsed == {"ok": True}
+    assert client.stats.retries_by_cause == {"500": 1}
+    assert sleeps.delays == [1.0]
+
+
+async def test_500_on_an_unsafe_post_is_not_retried(mocked: CompatMock) -> None:
+    """A 500 on a POST that is not documented as safe raises after one attempt."""
+    mocked.post(f"{BASE}/thing", status=500)
+    async with make_client(Sleeps()) as client:
+        with pytest.raises(sa.InternalServerError) as info:
+            await client.request(
+                POST_OP, {"method": "POST", "url": "/thing", "json": {}}, json_parse
+            )
+    assert info.value.attempts == 1
+    assert client.stats.requests == 1
+
+
+async def test_retry_statuses_of_the_policy_decide_what_is_retried(mocked: CompatMock) -> None:
+    """A policy without 500 in retry_statuses raises on the first 500 of a GET."""
+    mocked.get(f"{BASE}/thing", status=500)
+    policy = RetryPolicy(max_retries=3, jitter=False, retry_statuses={502, 503, 504})
+    async with make_client(Sleeps(), retry=policy) as client:
+        with pytest.raises(sa.InternalServerError):
+            await client.request(GET_OP, {"method": "GET", "url": "/thing"}, json_parse)
+    assert client.stats.requests == 1
+
+
+async def test_status_errors_and_responses_carry_the_request_id(mocked: CompatMock) -> None:
+    """X-Request-Id of the response is on Response.request_id and on the raised error."""
+    mocked.get(f"{BASE}/thing", payload={"ok": 1}, headers={"X-Request-Id": "ok-1"})
+    mocked.get(f"{BASE}/thing", status=404, headers={"X-Request-Id": "nf-2"})
+    async with make_client(Sleeps()) as client:
+        response = await client.request(GET_OP, {"method": "GET", "url": "/thing"}, json_parse)
+        with pytest.raises(sa.NotFoundError) as info:
+            await client.request(GET_OP, {"method": "GET", "url": "/thing"}, json_parse)
+    assert response.request_id == "ok-1"
+    assert info.value.request_id == "nf-2"
+
+
+async def test_typed_request_parts_are_sent_like_the_mapping_form(mocked: CompatMock) -> None:
+    """A RequestParts with path parameters and params reaches the right URL."""
+    op = Operation(
+        operation_id="getItem",
+        method="GET",
+        path="/items/{itemId}",
+        tag="t",
+        security=("Basic",),
+        path_types={"item_id": "integer"},
+    )
+    mocked.get(re.compile(rf"{BASE}/items/7\?limit=2$"), payload=[1])
+    async with make_client(Sleeps()) as client:
+        parts = sa.RequestParts(
+            method="GET", url="/items/{item_id}", path_params={"item_id": 7}, params={"limit": 2}
+        )
+        response = await client.request(op, parts, json_parse)
+        with pytest.raises(sa.ConfigurationError, match="path parameter 'item_id'"):
+            await client.request(
+                op,
+                sa.RequestParts(method="GET", url="/items/{item_id}", path_params={"item_id": []}),
+                json_parse,
+            )
+    assert response.parsed == [1]
+    assert client.stats.requests == 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"timeout": -5},
+        {"timeout": 0},
+        {"timeout": "30"},
+        {"timeout": True},
+        {"retry": 3},
+        {"headers": {"X-A": 1}},
+        {"headers": [("X-A", "1")]},
+    ],
+)
+def test_with_options_validates_like_the_constructor(options: dict[str, Any]) -> None:
+    """with_options refuses the values the constructor refuses, with a ConfigurationError."""
+    client = SyneriseClient(sa.BasicAuth(workspace_guid="ws", api_key="k"))
+    with pytest.raises(sa.ConfigurationError):
+        SyneriseClient(sa.BasicAuth(workspace_guid="ws", api_key="k"), **options)
+    with pytest.raises(sa.ConfigurationError):
+        client.with_options(**options)
+
+
+def test_with_options_accepts_valid_values() -> None:
+    """Valid options produce a view with those settings."""
+    client = SyneriseClient(sa.BasicAuth(workspace_guid="ws", api_key="k"))
+    view = client.with_options(timeout=5, retry=RetryPolicy(max_retries=1), headers={"X-A": "1"})
+    assert view._timeout.total == 5
+    assert view._retry.max_retries == 1
+    assert view._headers["X-A"] == "1" and "X-A" not in client._headers
+
+
+def test_the_package_logger_has_a_null_handler() -> None:
+    """The synerise_async logger carries a NullHandler, so nothing prints unconfigured."""
+    import logging
+
+    handlers = logging.getLogger("synerise_async").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)

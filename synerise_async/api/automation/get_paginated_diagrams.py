@@ -2,7 +2,16 @@
 from typing import Any
 from uuid import UUID
 
-from ..._transport import Operation, Pagination, RawResponse, Response, Transport, unexpected_status
+from ..._transport import (
+    Operation,
+    Pagination,
+    RawResponse,
+    RequestParts,
+    Response,
+    Transport,
+    query_argument,
+    unexpected_status,
+)
 from ...models.workflow_list_response import WorkflowListResponse
 from ...models.workflow_sort_field import WorkflowSortField
 from ...models.workflow_sort_order import WorkflowSortOrder
@@ -47,7 +56,7 @@ def _get_kwargs(
     block_types: str | Unset = UNSET,
     triggers_on_event: str | Unset = UNSET,
     generates_event: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> RequestParts:
 
     params: dict[str, Any] = {}
 
@@ -55,12 +64,14 @@ def _get_kwargs(
 
     params["limit"] = limit
 
+    status = query_argument(OPERATION, "status", status, WorkflowStatusFilter)
     json_status: str | Unset = UNSET
     if not isinstance(status, Unset):
         json_status = status._value_
 
     params["status"] = json_status
 
+    sort = query_argument(OPERATION, "sort", sort, WorkflowSortField)
     json_sort: str | Unset = UNSET
     if not isinstance(sort, Unset):
         json_sort = sort._value_
@@ -69,6 +80,7 @@ def _get_kwargs(
 
     params["sortBy"] = sort_by
 
+    order = query_argument(OPERATION, "order", order, WorkflowSortOrder)
     json_order: str | Unset = UNSET
     if not isinstance(order, Unset):
         json_order = order._value_
@@ -90,13 +102,11 @@ def _get_kwargs(
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
-    _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/automation-brain/diagrams",
-        "params": params,
-    }
-
-    return _kwargs
+    return RequestParts(
+        method="GET",
+        url="/automation-brain/diagrams",
+        params=params,
+    )
 
 
 def _parse_response(response: RawResponse) -> WorkflowListResponse:

@@ -2,7 +2,15 @@
 import datetime
 from typing import Any
 
-from ..._transport import Operation, RawResponse, Response, Transport, unexpected_status
+from ..._transport import (
+    Operation,
+    RawResponse,
+    RequestParts,
+    Response,
+    Transport,
+    query_argument,
+    unexpected_status,
+)
 from ...models.event_record import EventRecord
 from ...types import UNSET, Unset, serialize_datetime
 
@@ -25,23 +33,25 @@ OPERATION = Operation(
 
 def _get_kwargs(
     *,
-    timefrom: datetime.datetime | Unset = UNSET,
-    timeto: datetime.datetime | Unset = UNSET,
+    time_from: datetime.datetime | Unset = UNSET,
+    time_to: datetime.datetime | Unset = UNSET,
     action: str | Unset = UNSET,
     limit: int | Unset = UNSET,
-) -> dict[str, Any]:
+) -> RequestParts:
 
     params: dict[str, Any] = {}
 
-    json_timefrom: str | int | float | Unset = UNSET
-    if not isinstance(timefrom, Unset):
-        json_timefrom = serialize_datetime(timefrom)
-    params["time[from]"] = json_timefrom
+    time_from = query_argument(OPERATION, "time[from]", time_from, datetime.datetime)
+    json_time_from: str | int | float | Unset = UNSET
+    if not isinstance(time_from, Unset):
+        json_time_from = serialize_datetime(time_from)
+    params["time[from]"] = json_time_from
 
-    json_timeto: str | int | float | Unset = UNSET
-    if not isinstance(timeto, Unset):
-        json_timeto = serialize_datetime(timeto)
-    params["time[to]"] = json_timeto
+    time_to = query_argument(OPERATION, "time[to]", time_to, datetime.datetime)
+    json_time_to: str | int | float | Unset = UNSET
+    if not isinstance(time_to, Unset):
+        json_time_to = serialize_datetime(time_to)
+    params["time[to]"] = json_time_to
 
     params["action"] = action
 
@@ -49,13 +59,11 @@ def _get_kwargs(
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
-    _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/v4/events/all",
-        "params": params,
-    }
-
-    return _kwargs
+    return RequestParts(
+        method="GET",
+        url="/v4/events/all",
+        params=params,
+    )
 
 
 def _parse_response(response: RawResponse) -> list[EventRecord]:
@@ -77,8 +85,8 @@ def _parse_response(response: RawResponse) -> list[EventRecord]:
 async def asyncio_detailed(
     *,
     client: Transport,
-    timefrom: datetime.datetime | Unset = UNSET,
-    timeto: datetime.datetime | Unset = UNSET,
+    time_from: datetime.datetime | Unset = UNSET,
+    time_to: datetime.datetime | Unset = UNSET,
     action: str | Unset = UNSET,
     limit: int | Unset = UNSET,
 ) -> Response[list[EventRecord]]:
@@ -89,8 +97,8 @@ async def asyncio_detailed(
     read further, move the time window. Known only from the older magento2 generated client.
 
     Args:
-        timefrom (datetime.datetime | Unset):
-        timeto (datetime.datetime | Unset):
+        time_from (datetime.datetime | Unset):
+        time_to (datetime.datetime | Unset):
         action (str | Unset):
         limit (int | Unset):
 
@@ -103,8 +111,8 @@ async def asyncio_detailed(
     """
 
     kwargs = _get_kwargs(
-        timefrom=timefrom,
-        timeto=timeto,
+        time_from=time_from,
+        time_to=time_to,
         action=action,
         limit=limit,
     )
@@ -114,8 +122,8 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: Transport,
-    timefrom: datetime.datetime | Unset = UNSET,
-    timeto: datetime.datetime | Unset = UNSET,
+    time_from: datetime.datetime | Unset = UNSET,
+    time_to: datetime.datetime | Unset = UNSET,
     action: str | Unset = UNSET,
     limit: int | Unset = UNSET,
 ) -> list[EventRecord]:
@@ -126,8 +134,8 @@ async def asyncio(
     read further, move the time window. Known only from the older magento2 generated client.
 
     Args:
-        timefrom (datetime.datetime | Unset):
-        timeto (datetime.datetime | Unset):
+        time_from (datetime.datetime | Unset):
+        time_to (datetime.datetime | Unset):
         action (str | Unset):
         limit (int | Unset):
 
@@ -142,8 +150,8 @@ async def asyncio(
     return (
         await asyncio_detailed(
             client=client,
-            timefrom=timefrom,
-            timeto=timeto,
+            time_from=time_from,
+            time_to=time_to,
             action=action,
             limit=limit,
         )
