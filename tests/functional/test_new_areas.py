@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import enum
 import functools
 import inspect
@@ -65,7 +66,7 @@ def _value_for(annotation: Any, name: str, known: dict[str, Any]) -> Any:
         if inspect.isclass(annotation) and issubclass(annotation, enum.Enum):
             return annotation(value)
         return value
-    if typing.get_origin(annotation) is list:
+    if typing.get_origin(annotation) in (list, collections.abc.Sequence):
         return [_value_for(typing.get_args(annotation)[0], name, known)]
     if inspect.isclass(annotation) and issubclass(annotation, enum.Enum):
         return next(iter(annotation))
