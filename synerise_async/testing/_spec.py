@@ -1,10 +1,9 @@
 """The spec the fake serves: loading, per-operation request checks, and routing.
 
 The fake follows the normalised, merged document that code generation works from, so it
-answers exactly the paths, parameters and bodies the generated client sends. It is read
-from package data (``synerise_async/api/openapi.json``, installed by ``make generate``);
-in a source checkout without generated code it falls back to
-``openapi/build/synerise.json`` and then to normalising ``openapi/documents`` in-process.
+answers exactly the paths, parameters and bodies the generated client sends. Its only
+source is the package data ``synerise_async/api/openapi.json`` (written by
+``make generate`` and shipped in the wheel); a caller may pass another document.
 Everything here is computed once per process and shared by all fakes.
 """
 
@@ -302,24 +301,9 @@ def _find_spec_bytes() -> tuple[bytes, str]:
             return resource.read_bytes(), f"package data {PACKAGE_SPEC[0]}/{PACKAGE_SPEC[1]}"
     except (ModuleNotFoundError, FileNotFoundError):
         pass
-    checkout = Path(__file__).resolve().parents[2]
-    built = checkout / "openapi" / "build" / "synerise.json"
-    if built.is_file():
-        return built.read_bytes(), str(built)
-    documents = checkout / "openapi" / "documents"
-    if documents.is_dir() and (checkout / "codegen").is_dir():
-        import sys
-
-        sys.path.insert(0, str(checkout))
-        try:
-            from codegen.normalise import normalise
-        finally:
-            sys.path.remove(str(checkout))
-        document, _ = normalise(documents, checkout / "openapi" / "overlays")
-        return orjson.dumps(document), f"normalised from {documents}"
     raise SpecNotFoundError(
         "FakeSynerise needs the spec: synerise_async/api/openapi.json is missing "
-        "(run `make generate`), and no openapi/ checkout was found"
+        "(it ships with the package; in a source checkout run `make generate`)"
     )
 
 

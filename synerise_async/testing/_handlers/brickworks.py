@@ -96,7 +96,7 @@ def decode_token(schema_id: str, token: str) -> int:
 
 
 def _store(ctx: Ctx) -> BrickworksStore:
-    return ctx.fake.brickworks
+    return ctx.state.brickworks
 
 
 @handles("getSchemas")

@@ -121,7 +121,7 @@ def _page(ctx: Ctx, items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _catalogs(ctx: Ctx) -> CatalogStore:
-    return ctx.fake.catalogs
+    return ctx.state.catalogs
 
 
 def _now_ms(ctx: Ctx) -> int:

@@ -36,7 +36,7 @@ def _days(ctx: Ctx) -> list[str]:
 
 def _daily_counts(ctx: Ctx) -> dict[str, Counter[str]]:
     daily: dict[str, Counter[str]] = {}
-    for store in (ctx.fake.events, ctx.fake.transactions):
+    for store in (ctx.state.events, ctx.state.transactions):
         for day, counts in store.new_per_day().items():
             daily.setdefault(day, Counter()).update(counts)
     return daily
@@ -111,23 +111,23 @@ def retention_data_points(ctx: Ctx) -> Any:
 
 @handles("countApiCalls")
 def count_api_calls(ctx: Ctx) -> Any:
-    return {"count": ctx.fake.stats.requests, "transferSize": ctx.fake.bytes_received}
+    return {"count": ctx.state.stats.requests, "transferSize": ctx.state.bytes_received}
 
 
 @handles("getBanSettingsUsingGET")
 def get_ban_settings(ctx: Ctx) -> Any:
-    return dict(ctx.fake.ban_settings)
+    return dict(ctx.state.ban_settings)
 
 
 @handles("updateBanSettings")
 def update_ban_settings(ctx: Ctx) -> Any:
-    ctx.fake.ban_settings.update(ctx.body)
-    return dict(ctx.fake.ban_settings)
+    ctx.state.ban_settings.update(ctx.body)
+    return dict(ctx.state.ban_settings)
 
 
 @handles("getBusinessProfilesForOrganizationUserUniversalList")
 def organization_workspaces(ctx: Ctx) -> Any:
-    fake = ctx.fake
+    fake = ctx.state
     return {
         "data": [
             {
