@@ -20,6 +20,7 @@ from typing import Any, Final
 import attrs
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from ._fake_state import FakeState
 from ._faults import Faults, RateLimiter
@@ -333,7 +334,8 @@ class FakeSynerise:
         app = web.Application(
             client_max_size=MAX_REQUEST_BYTES, handler_args={"max_field_size": 65536}
         )
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        # [\s\S] rather than '.': a path parameter may hold an encoded newline.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
@@ -450,7 +452,12 @@ class FakeSynerise:
         op, path_params, exists = self.spec.router.match(request.method, raw_path)
         if op is None:
             if exists:
-                raise ApiError(405, f"Request method '{request.method}' is not supported")
+                allow = ", ".join(self.spec.router.allowed_methods(raw_path))
+                raise ApiError(
+                    405,
+                    f"Request method '{request.method}' is not supported",
+                    headers={"Allow": allow},
+                )
             raise ApiError(404, "No endpoint matches this path")
         stats.requests_by_operation[op.operation_id] += 1
         faults = self.faults
@@ -529,6 +536,13 @@ class FakeSynerise:
     def _authenticate(self, op: OperationSpec, request: web.Request) -> Principal | None:
         if not op.security:
             return None
+        tracker = "TrackerKey" in op.security
+        # A tracker key that is sent must be the right one, whatever else authenticates
+        # the request: a wrong key is never ignored.
+        if tracker and "token" in request.rel_url.query:
+            sent = request.rel_url.query.getall("token")
+            if len(sent) != 1 or sent[0] != self.state.tracker_key:
+                raise ApiError(401, "Invalid tracker key")
         header = request.headers.get("Authorization")
         if header:
             scheme, _, value = header.partition(" ")
@@ -544,9 +558,7 @@ class FakeSynerise:
                 raise ApiError(
                     401, f"{scheme.capitalize() or 'This'} authentication is not accepted here"
                 )
-        elif "TrackerKey" in op.security and "token" in request.rel_url.query:
-            if request.rel_url.query["token"] != self.tracker_key:
-                raise ApiError(401, "Invalid tracker key")
+        elif tracker and "token" in request.rel_url.query:
             principal = self._tracker_principal
         else:
             raise ApiError(401, "Full authentication is required to access this resource")
@@ -612,8 +624,17 @@ class FakeSynerise:
             self._too_large(op, limit)
         content_type = request.content_type
         if content_type == "multipart/form-data" and "multipart/form-data" in op.body_media:
-            form = await request.post()
-            return {k: (v.file.read() if hasattr(v, "file") else v) for k, v in form.items()}
+            try:
+                form = await request.post()
+            except (ValueError, HttpProcessingError) as exc:  # e.g. a part header aiohttp refuses
+                problems.append(Problem("body", f"malformed multipart body: {exc}", None))
+                return None
+            fields = {k: (v.file.read() if hasattr(v, "file") else v) for k, v in form.items()}
+            # Parts arrive as text or bytes: check their names and presence against the schema.
+            problems.extend(
+                op.check_body({k: v if isinstance(v, str) else "" for k, v in fields.items()})
+            )
+            return fields
         raw = await request.read()
         self.state.bytes_received += len(raw)
         if limit is not None and len(raw) > limit:

@@ -244,6 +244,12 @@ class Router:
         names = [s[1:-1] for s in _segments(op.path) if s.startswith("{") and s.endswith("}")]
         return op, dict(zip(names, values, strict=True)), True
 
+    def allowed_methods(self, raw_path: str) -> list[str]:
+        """The methods some operation serves at ``raw_path`` (the ``Allow`` of a 405)."""
+        segments = [unquote(s) for s in _segments(raw_path)]
+        methods = {m for node, _ in _alternatives(self._root, segments) for m in node.operations}
+        return sorted(methods)
+
     def _walk(
         self, node: _Node, segments: list[str], index: int, values: list[str]
     ) -> tuple[_Node, list[str]] | None:
@@ -410,7 +416,7 @@ def _operation(
     if body:
         content = body.get("content") or {}
         body_media = tuple(content)
-        json_media = content.get("application/json")
+        json_media = content.get("application/json") or content.get("multipart/form-data")
         if json_media is not None:
             body_validator = compiler.compile(json_media.get("schema") or {}, "request")
     responses = raw.get("responses") or {}

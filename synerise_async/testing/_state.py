@@ -151,9 +151,10 @@ class StoredEvent:
             "uuid": self.uuid,
             "time": self.time,
             "action": self.action,
-            "client": dict(self.client),
             "params": dict(self.params),
         }
+        if self.client:  # an AI-engine event may name no profile; `client` needs an identifier
+            record["client"] = dict(self.client)
         if self.label is not None:
             record["label"] = self.label
         return record

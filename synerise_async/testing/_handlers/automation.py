@@ -193,8 +193,13 @@ def list_workflows(ctx: Ctx) -> Any:
     start = (page - 1) * limit
     total = len(items)
     return {
-        "data": [w.data for w in items[start : start + limit]],
-        "meta": {"limit": limit, "page": page, "pages": math.ceil(total / limit), "total": total},
+        "data": [w.data for w in items[start : start + limit]] if limit > 0 else [],
+        "meta": {
+            "limit": limit,
+            "page": page,
+            "pages": math.ceil(total / limit) if limit > 0 else 0,
+            "total": total,
+        },
     }
 
 

@@ -142,10 +142,8 @@ def list_catalogs(ctx: Ctx) -> Any:
 @handles("createCatalog")
 def create_catalog(ctx: Ctx) -> Any:
     store = _catalogs(ctx)
-    name = ctx.body["name"]
-    if any(bag["name"] == name for bag in store.bags.values()):
-        raise ApiError(400, f"A catalog named {name!r} already exists")
-    return {"data": store.create(name, _now_ms(ctx)), "metaData": _meta(ctx, 1)}
+    # Names need not be unique: the spec states no such rule.
+    return {"data": store.create(ctx.body["name"], _now_ms(ctx)), "metaData": _meta(ctx, 1)}
 
 
 @handles("deleteCatalogs")

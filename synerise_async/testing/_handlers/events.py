@@ -159,12 +159,19 @@ def batch_events(ctx: Ctx) -> Any:
 
 
 def _ai_event(ctx: Ctx, action: str, item: dict[str, Any]) -> None:
+    # The spec gives EventTimestamp no format: a value that is not an ISO 8601 date-time
+    # is kept as sent (in params) and the event is timed at its arrival.
     when = item.get("EventTimestamp")
+    parsed = parse_time(when) if isinstance(when, str) else None
     ctx.state.events.add(
         action=action,
-        time_ms=_event_time(ctx, when, "EventTimestamp"),
-        client={"uuid": item["clientUUID"]} if item.get("clientUUID") else {},
-        params={k: v for k, v in item.items() if k not in ("clientUUID", "EventTimestamp")},
+        time_ms=int(ctx.now * 1000) if parsed is None else parsed,
+        client={"uuid": item["clientUUID"]} if isinstance(item.get("clientUUID"), str) else {},
+        params={
+            k: v
+            for k, v in item.items()
+            if k != "clientUUID" and not (k == "EventTimestamp" and parsed is not None)
+        },
         label=None,
         event_salt=None,
         operation_id=ctx.op.operation_id,
