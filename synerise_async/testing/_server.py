@@ -16,6 +16,7 @@ import random
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Final
+from urllib.parse import quote
 
 import attrs
 import orjson
@@ -663,7 +664,7 @@ class FakeSynerise:
     def _reply(self, op: OperationSpec, result: Any) -> web.Response:
         reply = result if isinstance(result, Reply) else Reply(body=result)
         status = reply.status or op.success_status
-        headers = dict(reply.headers) if reply.headers else {}
+        headers = {k: _header_safe(v) for k, v in reply.headers.items()} if reply.headers else {}
         if op.deprecated:
             headers["X-API-DEPRECATED"] = DEPRECATION_NOTICE
         if reply.body is NO_BODY or status == 204:
@@ -750,6 +751,14 @@ def _example(ctx: Ctx) -> Any:
     if example is None:
         return Reply(body={} if op.success_media == "application/json" else "")
     return Reply(body=example)
+
+
+def _header_safe(value: str) -> str:
+    """``value`` percent-encoded when it holds a character HTTP headers cannot carry
+    (a handler may echo a query value, e.g. ``sortBy``, into a header)."""
+    if all(" " <= ch <= "~" for ch in value):
+        return value
+    return quote(value, safe=" !#$%&'()*+,-./:;<=>?@[]^_`{|}~")
 
 
 def _summary(problems: list[Problem]) -> str:

@@ -14,6 +14,8 @@ foreign credentials have their own exhaustive tests below, as do unsupported met
 
 from __future__ import annotations
 
+import base64
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,12 +89,23 @@ def consumer_kind(op: OperationSpec) -> str:
     return "anonymous"
 
 
-def credentials(fake: FakeSynerise, op: OperationSpec) -> dict[str, str]:
-    """Headers a well-behaved client sends: a valid token and ``Api-Version`` where needed."""
+def credentials(fake: FakeSynerise, op: OperationSpec) -> tuple[dict[str, str], dict[str, str]]:
+    """Headers and query a well-behaved client sends: ``Api-Version`` where needed and
+    valid credentials, spread over the three schemes: the tracker key where accepted,
+    Basic for every other workspace operation that takes it, a JWT of a documented
+    consumer elsewhere."""
     headers = {"Api-Version": op.api_version} if op.api_version else {}
-    if op.security:
-        headers["Authorization"] = f"Bearer {fake.issue_token(consumer_kind(op))}"
-    return headers
+    kind = consumer_kind(op)
+    if not op.security:
+        return headers, {}
+    if "TrackerKey" in op.security:
+        return headers, {"token": fake.tracker_key}
+    if "Basic" in op.security and kind == "workspace" and zlib.crc32(op.operation_id.encode()) % 2:
+        pair = f"{fake.workspace_guid}:{fake.api_key}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    else:
+        headers["Authorization"] = f"Bearer {fake.issue_token(kind)}"
+    return headers, {}
 
 
 def explained_by_documented_rule(op: OperationSpec, response: requests.Response) -> bool:
@@ -111,7 +124,7 @@ def fuzz(
 ) -> None:
     op = spec_op(operation)
     fake = running.fake
-    headers = credentials(fake, op)
+    headers, query = credentials(fake, op)
 
     @settings(
         max_examples=EXAMPLES[mode],
@@ -123,7 +136,7 @@ def fuzz(
     )
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: Any) -> None:
-        response = case.call(base_url=fake.url, session=http, headers=headers)
+        response = case.call(base_url=fake.url, session=http, headers=headers, params=query)
         checks = list(CHECKS)
         if mode is GenerationMode.NEGATIVE:
             checks.append(openapi_checks.negative_data_rejection)

@@ -17,6 +17,7 @@ import pytest
 
 from synerise_async.testing import FakeSynerise
 from synerise_async.testing._spec import OperationSpec, load_spec
+from synerise_async.testing._state import parse_time
 
 SPEC = load_spec()
 DOC = SPEC.document
@@ -306,3 +307,29 @@ async def test_an_unsupported_method_gets_405_with_allow(
         assert served <= allowed, (path, allowed)
         checked += 1
     assert checked >= len(DOC["paths"]) * 0.9
+
+
+@pytest.mark.parametrize("when", ["0999-05-01T10:00:00Z", "0001-01-01T00:00:00+14:00"])
+async def test_events_from_the_edges_of_the_calendar_are_listed_with_valid_times(
+    fake: FakeSynerise, http: aiohttp.ClientSession, when: str
+) -> None:
+    """An event timed before year 1000, or before year 1 in UTC, is listed with a date-time the spec accepts."""
+    body = {"action": "a.b", "label": "x", "client": {"customId": "c"}, "time": when}
+    async with http.post(f"{fake.url}/v4/events/custom", json=body, headers=workspace(fake)) as r:
+        assert r.status == 202, await r.text()
+    async with http.get(f"{fake.url}/v4/events/all", headers=workspace(fake)) as resp:
+        assert resp.status == 200, await resp.text()  # the fixture's fake validates its responses
+        (record,) = await resp.json()
+    assert record["time"][:4] == when[:4]
+    assert parse_time(record["time"]) == parse_time(when)
+
+
+async def test_a_query_value_echoed_into_a_header_cannot_break_the_response(
+    fake: FakeSynerise, http: aiohttp.ClientSession
+) -> None:
+    """A ``sortBy`` with a control character is echoed percent-encoded in ``X-Pagination-Sorted-By``, not a dropped connection."""
+    params = {"sortBy": "h\x1f\xa0", "includeMeta": "false"}
+    url = f"{fake.url}/search/v2/suggestion-indices"
+    async with http.get(url, params=params, headers=workspace(fake)) as resp:
+        assert resp.status == 200, await resp.text()
+        assert resp.headers["X-Pagination-Sorted-By"] == "h%1F%C2%A0"
