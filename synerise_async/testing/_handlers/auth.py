@@ -196,13 +196,13 @@ def register_profile(ctx: Ctx) -> Any:
 
 
 def _consumer(ctx: Ctx, selected: bool) -> dict[str, Any]:
-    fake = ctx.state
+    state = ctx.state
     return {
         "type": "USER",
-        "businessProfileId": fake.workspace_id if selected else None,
-        "name": fake.user_email,
-        "id": fake.user_id,
-        "authorities": list(fake.user_authorities) if selected else [],
+        "businessProfileId": state.workspace_id if selected else None,
+        "name": state.user_email,
+        "id": state.user_id,
+        "authorities": list(state.user_authorities) if selected else [],
         "roles": "25" if selected else "-2",
     }
 
@@ -219,37 +219,37 @@ def _user_principal(ctx: Ctx, *, mfa_pending: bool, selected: bool) -> Principal
 
 @handles("userLogin")
 def user_login(ctx: Ctx) -> Any:
-    fake = ctx.state
-    if ctx.body["username"] != fake.user_email or ctx.body["password"] != fake.user_password:
+    state = ctx.state
+    if ctx.body["username"] != state.user_email or ctx.body["password"] != state.user_password:
         raise ApiError(401, "Bad credentials")
-    pending = bool(fake.mfa_methods)
-    token, _ = fake.tokens.issue(_user_principal(ctx, mfa_pending=pending, selected=False))
+    pending = bool(state.mfa_methods)
+    token, _ = state.tokens.issue(_user_principal(ctx, mfa_pending=pending, selected=False))
     _count_login(ctx, "user")
     return {
         "token": token,
         "consumer": _consumer(ctx, selected=False),
-        "mfaMethods": list(fake.mfa_methods),
+        "mfaMethods": list(state.mfa_methods),
     }
 
 
 @handles("verifyUserMfa")
 def verify_mfa(ctx: Ctx) -> Any:
-    fake = ctx.state
+    state = ctx.state
     _require_principal(ctx, "user")
     method = ctx.query["mfaType"]
-    if fake.mfa_methods and method not in fake.mfa_methods:
+    if state.mfa_methods and method not in state.mfa_methods:
         raise bad_request("is not enabled for this user", "mfaType", method)
-    if ctx.body["verificationCode"] != fake.mfa_code:
+    if ctx.body["verificationCode"] != state.mfa_code:
         raise ApiError(401, "Invalid verification code")
-    token, _ = fake.tokens.issue(_user_principal(ctx, mfa_pending=False, selected=False))
-    fake.stats.mfa_verifications += 1
+    token, _ = state.tokens.issue(_user_principal(ctx, mfa_pending=False, selected=False))
+    state.stats.mfa_verifications += 1
     return {"token": token, "consumer": _consumer(ctx, selected=False), "mfaMethods": []}
 
 
 def _select(ctx: Ctx) -> Any:
-    fake = ctx.state
-    token, _ = fake.tokens.issue(_user_principal(ctx, mfa_pending=False, selected=True))
-    fake.stats.workspace_selections += 1
+    state = ctx.state
+    token, _ = state.tokens.issue(_user_principal(ctx, mfa_pending=False, selected=True))
+    state.stats.workspace_selections += 1
     return {"token": token, "consumer": _consumer(ctx, selected=True), "mfaMethods": []}
 
 
@@ -271,16 +271,16 @@ def select_workspace_legacy(ctx: Ctx) -> Any:
 
 @handles("listWorkspaces")
 def list_workspaces(ctx: Ctx) -> Any:
-    fake = ctx.state
+    state = ctx.state
     return [
         {
-            "name": fake.workspace_name,
-            "subdomain": fake.workspace_subdomain,
-            "logo": f"https://upload.snrcdn.net/{fake.workspace_subdomain}/logo.png",
-            "hash": fake.workspace_guid.replace("-", ""),
-            "guid": fake.workspace_guid,
-            "created": int(fake.started_at * 1000),
-            "updated": int(fake.started_at * 1000),
+            "name": state.workspace_name,
+            "subdomain": state.workspace_subdomain,
+            "logo": f"https://upload.snrcdn.net/{state.workspace_subdomain}/logo.png",
+            "hash": state.workspace_guid.replace("-", ""),
+            "guid": state.workspace_guid,
+            "created": int(state.started_at * 1000),
+            "updated": int(state.started_at * 1000),
         }
     ]
 
@@ -299,7 +299,7 @@ def list_workspace_ids(ctx: Ctx) -> Any:
 
 @handles("getCurrentBusinessProfileUsingGET")
 def current_workspace(ctx: Ctx) -> Any:
-    fake = ctx.state
+    state = ctx.state
     principal = ctx.principal
     selected = principal is not None and principal.workspace_selected
     if not selected:
@@ -307,16 +307,16 @@ def current_workspace(ctx: Ctx) -> Any:
     return {
         "selected": True,
         "data": {
-            "id": fake.workspace_id,
-            "name": fake.workspace_name,
-            "logo": f"https://upload.snrcdn.net/{fake.workspace_subdomain}/logo.png",
-            "businessProfileGuid": fake.workspace_guid,
-            "created": fake.started_iso,
-            "subdomain": fake.workspace_subdomain,
+            "id": state.workspace_id,
+            "name": state.workspace_name,
+            "logo": f"https://upload.snrcdn.net/{state.workspace_subdomain}/logo.png",
+            "businessProfileGuid": state.workspace_guid,
+            "created": state.started_iso,
+            "subdomain": state.workspace_subdomain,
             "ipRestriction": "OFF",
             "mfaRestriction": "OFF",
             "labels": ["fake"],
             "emailAttributeName": "email",
-            "organizationGuid": fake.organization_guid,
+            "organizationGuid": state.organization_guid,
         },
     }

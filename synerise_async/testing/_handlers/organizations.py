@@ -127,16 +127,16 @@ def update_ban_settings(ctx: Ctx) -> Any:
 
 @handles("getBusinessProfilesForOrganizationUserUniversalList")
 def organization_workspaces(ctx: Ctx) -> Any:
-    fake = ctx.state
+    state = ctx.state
     return {
         "data": [
             {
-                "author": fake.user_id,
-                "name": fake.workspace_name,
-                "subdomain": fake.workspace_subdomain,
-                "logo": f"https://upload.snrcdn.net/{fake.workspace_subdomain}/logo.png",
-                "hash": fake.workspace_guid.replace("-", ""),
-                "guid": fake.workspace_guid,
+                "author": state.user_id,
+                "name": state.workspace_name,
+                "subdomain": state.workspace_subdomain,
+                "logo": f"https://upload.snrcdn.net/{state.workspace_subdomain}/logo.png",
+                "hash": state.workspace_guid.replace("-", ""),
+                "guid": state.workspace_guid,
                 "activeUsersCount": 1,
             }
         ]
