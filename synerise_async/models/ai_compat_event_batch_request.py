@@ -29,15 +29,13 @@ _AI_COMPAT_EVENT_TYPE_BY_VALUE = cast(
 class AiCompatEventBatchRequest:
     """A batch of events of one AI-engine event type."""
 
-    event_type: AiCompatEventType | Unset = UNSET
+    event_type: AiCompatEventType
     """ Event types accepted by the AI-compatible batch endpoint. """
     items: list[AiCompatEventPayload] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        event_type: str | Unset = UNSET
-        if not isinstance(self.event_type, Unset):
-            event_type = self.event_type._value_
+        event_type = self.event_type._value_
 
         items: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.items, Unset):
@@ -48,10 +46,9 @@ class AiCompatEventBatchRequest:
 
         field_dict: dict[str, Any] = {
             **self.additional_properties,
+            "eventType": event_type,
         }
 
-        if event_type is not UNSET:
-            field_dict["eventType"] = event_type
         if items is not UNSET:
             field_dict["items"] = items
 
@@ -65,13 +62,12 @@ class AiCompatEventBatchRequest:
             _resolve_models()
         d = src_dict
         try:
-            event_type = d.get("eventType", UNSET)
-            if event_type is not UNSET:
-                event_type = (
-                    _AI_COMPAT_EVENT_TYPE_BY_VALUE.get(event_type)
-                    if event_type.__class__ is str
-                    else None
-                ) or AiCompatEventType(event_type)
+            event_type = d["eventType"]
+            event_type = (
+                _AI_COMPAT_EVENT_TYPE_BY_VALUE.get(event_type)
+                if event_type.__class__ is str
+                else None
+            ) or AiCompatEventType(event_type)
 
             items = d.get("items", UNSET)
             if items is not UNSET:
@@ -81,7 +77,7 @@ class AiCompatEventBatchRequest:
                 event_type,
                 items,
             )
-            if len(d) > ((event_type is not UNSET) + (items is not UNSET)):
+            if len(d) > (1 + (items is not UNSET)):
                 ai_compat_event_batch_request.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()

@@ -6,15 +6,11 @@ from io import BytesIO
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
-from attrs import field as _attrs_field
 
 from .. import types
 from ..types import File
 
 T = TypeVar("T", bound="CatalogItemUploadRequest")
-
-# Keys parsed into fields; any other key goes to additional_properties.
-_KNOWN_KEYS = frozenset({"file"})
 
 
 @_attrs_define
@@ -23,13 +19,11 @@ class CatalogItemUploadRequest:
 
     file: File
     """ The CSV file. """
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         file = self.file.to_tuple()
 
         field_dict: dict[str, Any] = {
-            **self.additional_properties,
             "file": file,
         }
 
@@ -39,9 +33,6 @@ class CatalogItemUploadRequest:
         files: types.RequestFiles = []
 
         files.append(("file", self.file.to_tuple()))
-
-        for prop_name, prop in self.additional_properties.items():
-            files.append((prop_name, (None, str(prop).encode(), "text/plain")))
 
         return files
 
@@ -56,29 +47,7 @@ class CatalogItemUploadRequest:
             catalog_item_upload_request = cls(
                 file,
             )
-            if len(d) > 1:
-                catalog_item_upload_request.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
         return catalog_item_upload_request
-
-    @property
-    def additional_keys(self) -> list[str]:
-        return list(self.additional_properties.keys())
-
-    def __getitem__(self, key: str) -> Any:
-        return self.additional_properties[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.additional_properties[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self.additional_properties[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.additional_properties

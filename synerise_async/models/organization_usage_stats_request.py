@@ -24,7 +24,7 @@ class OrganizationUsageStatsRequest:
     from_: datetime.date
     """ First day of the report (YYYY-MM-DD). """
     to: datetime.date
-    """ Last day of the report (YYYY-MM-DD). """
+    """ Last day of the report (YYYY-MM-DD); not before `from`, and at most 366 days after it. """
     actions: list[str] | Unset = UNSET
     """ Event actions to include; all events when omitted. """
     bp_guids: list[UUID] | Unset = UNSET

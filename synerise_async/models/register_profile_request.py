@@ -53,8 +53,8 @@ _REGISTER_PROFILE_REQUEST_SEX_BY_VALUE = cast(
 class RegisterProfileRequest:
     """Data of the Profile account to register. Omit unknown fields rather than sending null."""
 
-    email: str | Unset = UNSET
-    password: str | Unset = UNSET
+    email: str
+    password: str
     phone: str | Unset = UNSET
     custom_id: str | Unset = UNSET
     first_name: str | Unset = UNSET
@@ -130,12 +130,10 @@ class RegisterProfileRequest:
 
         field_dict: dict[str, Any] = {
             **self.additional_properties,
+            "email": email,
+            "password": password,
         }
 
-        if email is not UNSET:
-            field_dict["email"] = email
-        if password is not UNSET:
-            field_dict["password"] = password
         if phone is not UNSET:
             field_dict["phone"] = phone
         if custom_id is not UNSET:
@@ -183,9 +181,9 @@ class RegisterProfileRequest:
             _resolve_models()
         d = src_dict
         try:
-            email = d.get("email", UNSET)
+            email = d["email"]
 
-            password = d.get("password", UNSET)
+            password = d["password"]
 
             phone = d.get("phone", UNSET)
 
@@ -256,8 +254,7 @@ class RegisterProfileRequest:
                 attributes,
             )
             if len(d) > (
-                (email is not UNSET)
-                + (password is not UNSET)
+                2
                 + (phone is not UNSET)
                 + (custom_id is not UNSET)
                 + (first_name is not UNSET)

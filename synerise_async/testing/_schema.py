@@ -52,11 +52,25 @@ class Problem:
         return f"Problem({self.field!r}, {self.message!r})"
 
     def to_json(self) -> dict[str, Any]:
-        """The Synerise ``errors[]`` entry for this problem."""
+        """The Synerise ``errors[]`` entry for this problem (always JSON-encodable)."""
         rejected = self.rejected
         if isinstance(rejected, dict | list) and len(str(rejected)) > 200:
             rejected = f"<{type(rejected).__name__} of {len(rejected)} entries>"
-        return {"field": self.field, "message": self.message, "rejectedValue": rejected}
+        return {"field": self.field, "message": self.message, "rejectedValue": _json_safe(rejected)}
+
+
+_INT64: Final = (-(2**63), 2**63 - 1)
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with integers beyond 64 bits as text (orjson cannot encode them)."""
+    if type(value) is int and not _INT64[0] <= value <= _INT64[1]:
+        return str(value)
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return value
 
 
 Validator = Callable[[Any, Path, list[Problem]], None]
@@ -467,6 +481,8 @@ def _number_checks(schema: Mapping[str, Any]) -> list[Validator]:
     if schema.get("type") == "integer" and fmt in _INT_FORMATS:
         fmt_lo, fmt_hi = _INT_FORMATS[fmt]
         checks.append(_range_check(fmt_lo, fmt_hi, False, False, f"must fit in {fmt}"))
+        if fmt == "int64":
+            checks.append(_int64_float_check)
     if lo is not None or hi is not None:
         checks.append(_range_check(lo, hi, ex_lo, ex_hi, None))
     multiple = schema.get("multipleOf")
@@ -480,6 +496,13 @@ def _number_checks(schema: Mapping[str, Any]) -> list[Validator]:
 
         checks.append(multiple_check)
     return checks
+
+
+def _int64_float_check(value: Any, path: Path, problems: list[Problem]) -> None:
+    # A JSON integer beyond 64 bits reaches us as a float (orjson cannot hold it as an
+    # int); at or past 2**63 in size it cannot have been an int64.
+    if type(value) is float and abs(value) >= 2.0**63:
+        problems.append(Problem(render_path(path), "must fit in int64", value))
 
 
 def _range_check(

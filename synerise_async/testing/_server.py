@@ -13,16 +13,17 @@ import datetime as dt
 import logging
 import math
 import random
-import time
-import uuid
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Final
+from urllib.parse import quote
 
 import attrs
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
+from ._fake_state import FakeState
 from ._faults import Faults, RateLimiter
 from ._handlers import HANDLERS, NO_BODY, ApiError, Ctx, Reply
 from ._handlers.automation import WorkflowStore
@@ -147,63 +148,30 @@ class FakeSynerise:
 
         data_rng = random.Random(f"synerise-fake-data:{seed}" if seed is not None else None)
         self._fault_rng = random.Random(seed)
-
-        def uid() -> str:
-            return str(uuid.UUID(int=data_rng.getrandbits(128), version=4))
-
-        self.api_key: str = api_key or uid().upper()
-        """A Workspace API key the fake accepts (login and Basic auth)."""
-        self.workspace_api_keys: set[str] = {self.api_key}
-        self.workspace_guid: str = (workspace_guid or uid()).lower()
-        self.workspace_id: int = 1000 + data_rng.randrange(9000)
-        self.workspace_name = "Fake Store"
-        self.workspace_subdomain = "fake-store"
-        self.organization_guid = uid()
-        self.profile_api_key: str = uid().upper()
-        """The Profile (client) API key for profile and anonymous logins."""
-        self.tracker_key: str = f"{data_rng.getrandbits(128):032x}"
-        """Tracker key accepted as ``?token=`` by tracker-scoped operations."""
-        self.user_email = "user@example.com"
-        self.user_password = "correct horse battery staple"
-        self.user_id = 12345
-        self.user_authorities = ("API_CUSTOM_EVENTS_CREATE", "AUTOMATON_BRAIN_DIAGRAM_LIST_READ")
-        self.mfa_methods: tuple[str, ...] = ("TOTP_AUTHENTICATOR",) if mfa else ()
-        self.mfa_code = "123456"
-        self.profile_email = "jane.doe@example.com"
-        self.profile_password = "strongPassword1!"
-        self.profile_accounts: dict[str, dict[str, Any]] = {}
-        self.add_profile_account(
-            email=self.profile_email, password=self.profile_password, uuid=uid()
+        self.state = FakeState(
+            rng=data_rng,
+            api_key=api_key,
+            workspace_guid=workspace_guid,
+            workflows=workflows,
+            profiles=profiles,
+            catalogs=catalogs,
+            catalog_items=catalog_items,
+            brickworks_records=brickworks_records,
+            search_indices=search_indices,
+            mfa=mfa,
+            seed=seed,
         )
-
-        self.started_at = time.time()
-        now_ms = int(self.started_at * 1000)
-        self.stats = FakeStats()
-        self.events = EventStore(self.stats)
-        """Every event stored, with the overwrite rule applied."""
-        self.transactions = EventStore(self.stats, kind="transactions")
-        self.workflows = WorkflowStore(
-            workflows, data_rng, workspace_id=self.workspace_id, now=self.started_at
-        )
-        self.profiles = ProfileStore(profiles, data_rng)
-        self.catalogs = CatalogStore(
-            catalogs, catalog_items, data_rng, workspace_id=self.workspace_id, now_ms=now_ms
-        )
-        self.brickworks = BrickworksStore(brickworks_records, data_rng, now_ms=now_ms)
-        self.search = SearchStore(search_indices, data_rng, now_ms=now_ms)
-        self.ban_settings: dict[str, Any] = {}
-        self.bytes_received = 0
+        """What the handlers work on: stores, credentials, token issuer, clock."""
         self.handler_errors: list[BaseException] = []
         """Exceptions raised inside the fake (answered 500); empty unless the fake has a bug."""
 
         self._limiter = RateLimiter()
         self._keys: KeyPair | None = None
-        self._tokens: TokenIssuer | None = None
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._basic_principals: dict[str, Principal] = {}
         self._tracker_principal = Principal(
-            kind="tracker", credential=self.tracker_key, subject="tracker"
+            kind="tracker", credential=self.state.tracker_key, subject="tracker"
         )
 
     # ------------------------------------------------------------------ lifecycle
@@ -220,15 +188,129 @@ class FakeSynerise:
         return self._port
 
     @property
+    def api_key(self) -> str:
+        """A Workspace API key the fake accepts (login and Basic auth)."""
+        return self.state.api_key
+
+    @property
+    def workspace_api_keys(self) -> set[str]:
+        """Every Workspace API key the fake accepts."""
+        return self.state.workspace_api_keys
+
+    @property
+    def workspace_guid(self) -> str:
+        """GUID of the fake's workspace (the user name of Basic auth)."""
+        return self.state.workspace_guid
+
+    @property
+    def workspace_id(self) -> int:
+        """Numeric id of the fake's workspace."""
+        return self.state.workspace_id
+
+    @property
+    def profile_api_key(self) -> str:
+        """The Profile (client) API key for profile and anonymous logins."""
+        return self.state.profile_api_key
+
+    @property
+    def tracker_key(self) -> str:
+        """Tracker key accepted as ``?token=`` by tracker-scoped operations."""
+        return self.state.tracker_key
+
+    @property
+    def user_email(self) -> str:
+        """User name of the Synerise user who can log in."""
+        return self.state.user_email
+
+    @property
+    def user_password(self) -> str:
+        """Password of that user."""
+        return self.state.user_password
+
+    @property
+    def mfa_code(self) -> str:
+        """The multi-factor code the fake accepts."""
+        return self.state.mfa_code
+
+    @property
+    def profile_email(self) -> str:
+        """E-mail of the seeded profile account."""
+        return self.state.profile_email
+
+    @property
+    def profile_password(self) -> str:
+        """Password of the seeded profile account."""
+        return self.state.profile_password
+
+    @property
+    def profile_accounts(self) -> dict[str, dict[str, Any]]:
+        """Profile accounts that can log in, by UUID."""
+        return self.state.profile_accounts
+
+    @property
+    def started_at(self) -> float:
+        """When the fake's data was seeded (Unix seconds)."""
+        return self.state.started_at
+
+    @property
     def started_iso(self) -> str:
-        return dt.datetime.fromtimestamp(self.started_at, dt.UTC).isoformat().replace("+00:00", "Z")
+        """``started_at`` as ISO 8601 UTC."""
+        return self.state.started_iso
+
+    @property
+    def stats(self) -> FakeStats:
+        """Counters to assert on (``fake.stats.logins == 1``)."""
+        return self.state.stats
+
+    @property
+    def events(self) -> EventStore:
+        """Every event stored, with the overwrite rule applied."""
+        return self.state.events
+
+    @property
+    def transactions(self) -> EventStore:
+        """Every transaction stored, with the overwrite rule applied."""
+        return self.state.transactions
+
+    @property
+    def workflows(self) -> WorkflowStore:
+        """The seeded workflows."""
+        return self.state.workflows
+
+    @property
+    def profiles(self) -> ProfileStore:
+        """The profiles and their tags."""
+        return self.state.profiles
+
+    @property
+    def catalogs(self) -> CatalogStore:
+        """The catalogs and their items."""
+        return self.state.catalogs
+
+    @property
+    def brickworks(self) -> BrickworksStore:
+        """Brickworks schemas and records."""
+        return self.state.brickworks
+
+    @property
+    def search(self) -> SearchStore:
+        """Search and suggestion index configurations."""
+        return self.state.search
+
+    @property
+    def ban_settings(self) -> dict[str, Any]:
+        """The workspace's ban settings."""
+        return self.state.ban_settings
+
+    @property
+    def bytes_received(self) -> int:
+        """Bytes of request bodies read."""
+        return self.state.bytes_received
 
     @property
     def tokens(self) -> TokenIssuer:
         """The JWT issuer (available once started)."""
-        if self._tokens is None:
-            raise RuntimeError("the fake is not running")
-        return self._tokens
+        return self.state.tokens
 
     @property
     def public_key_pem(self) -> str:
@@ -245,15 +327,17 @@ class FakeSynerise:
             self._keys = (
                 KeyPair.from_pem(self._private_key) if self._private_key else KeyPair.generate()
             )
-            self._tokens = TokenIssuer(
+            self.state.tokens = TokenIssuer(
                 self._keys,
                 lifetime=lambda: self.faults.token_lifetime,
-                workspace_id=self.workspace_id,
+                workspace_id=self.state.workspace_id,
+                clock=self.state.clock,
             )
         app = web.Application(
             client_max_size=MAX_REQUEST_BYTES, handler_args={"max_field_size": 65536}
         )
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        # [\s\S] rather than '.': a path parameter may hold an encoded newline.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._handle)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self._requested_port, reuse_address=True)
@@ -267,6 +351,7 @@ class FakeSynerise:
         sockets = getattr(server, "sockets", None)
         assert sockets
         self._port = int(sockets[0].getsockname()[1])
+        self.state.url = self.url
         logger.debug("fake Synerise listening on %s (spec: %s)", self.url, self.spec.source)
 
     async def stop(self) -> None:
@@ -318,20 +403,11 @@ class FakeSynerise:
         password: str | None,
         uuid: str | None = None,
         custom_id: str | None = None,
-        external: str | None = None,
     ) -> dict[str, Any]:
         """Register a profile account that can log in (``authenticateUsingPOST_v3``)."""
-        account_uuid = uuid or str(
-            _uuid_from(email or custom_id or external or str(len(self.profile_accounts)))
+        return self.state.add_profile_account(
+            email=email, password=password, uuid=uuid, custom_id=custom_id
         )
-        account = {
-            "email": email,
-            "password": password,
-            "uuid": account_uuid,
-            "customId": custom_id,
-        }
-        self.profile_accounts[account_uuid] = account
-        return account
 
     def reset_stats(self) -> None:
         """Zero the counters (stored data stays)."""
@@ -378,7 +454,12 @@ class FakeSynerise:
         op, path_params, exists = self.spec.router.match(request.method, raw_path)
         if op is None:
             if exists:
-                raise ApiError(405, f"Request method '{request.method}' is not supported")
+                allow = ", ".join(self.spec.router.allowed_methods(raw_path))
+                raise ApiError(
+                    405,
+                    f"Request method '{request.method}' is not supported",
+                    headers={"Allow": allow},
+                )
             raise ApiError(404, "No endpoint matches this path")
         stats.requests_by_operation[op.operation_id] += 1
         faults = self.faults
@@ -396,14 +477,14 @@ class FakeSynerise:
         if problems:
             raise ApiError(400, _summary(problems), problems)
         ctx = Ctx(
-            fake=self,
+            state=self.state,
             op=op,
             request=request,
             query=query,
             path=path,
             body=body,
             principal=principal,
-            now=time.time(),
+            now=self.state.clock(),
         )
         handler = HANDLERS.get(op.operation_id, _example)
         try:
@@ -457,6 +538,13 @@ class FakeSynerise:
     def _authenticate(self, op: OperationSpec, request: web.Request) -> Principal | None:
         if not op.security:
             return None
+        tracker = "TrackerKey" in op.security
+        # A tracker key that is sent must be the right one, whatever else authenticates
+        # the request: a wrong key is never ignored.
+        if tracker and "token" in request.rel_url.query:
+            sent = request.rel_url.query.getall("token")
+            if len(sent) != 1 or sent[0] != self.state.tracker_key:
+                raise ApiError(401, "Invalid tracker key")
         header = request.headers.get("Authorization")
         if header:
             scheme, _, value = header.partition(" ")
@@ -472,9 +560,7 @@ class FakeSynerise:
                 raise ApiError(
                     401, f"{scheme.capitalize() or 'This'} authentication is not accepted here"
                 )
-        elif "TrackerKey" in op.security and "token" in request.rel_url.query:
-            if request.rel_url.query["token"] != self.tracker_key:
-                raise ApiError(401, "Invalid tracker key")
+        elif tracker and "token" in request.rel_url.query:
             principal = self._tracker_principal
         else:
             raise ApiError(401, "Full authentication is required to access this resource")
@@ -540,10 +626,19 @@ class FakeSynerise:
             self._too_large(op, limit)
         content_type = request.content_type
         if content_type == "multipart/form-data" and "multipart/form-data" in op.body_media:
-            form = await request.post()
-            return {k: (v.file.read() if hasattr(v, "file") else v) for k, v in form.items()}
+            try:
+                form = await request.post()
+            except (ValueError, HttpProcessingError) as exc:  # e.g. a part header aiohttp refuses
+                problems.append(Problem("body", f"malformed multipart body: {exc}", None))
+                return None
+            fields = {k: (v.file.read() if hasattr(v, "file") else v) for k, v in form.items()}
+            # Parts arrive as text or bytes: check their names and presence against the schema.
+            problems.extend(
+                op.check_body({k: v if isinstance(v, str) else "" for k, v in fields.items()})
+            )
+            return fields
         raw = await request.read()
-        self.bytes_received += len(raw)
+        self.state.bytes_received += len(raw)
         if limit is not None and len(raw) > limit:
             self._too_large(op, limit)
         if not raw:
@@ -570,7 +665,7 @@ class FakeSynerise:
     def _reply(self, op: OperationSpec, result: Any) -> web.Response:
         reply = result if isinstance(result, Reply) else Reply(body=result)
         status = reply.status or op.success_status
-        headers = dict(reply.headers) if reply.headers else {}
+        headers = {k: _header_safe(v) for k, v in reply.headers.items()} if reply.headers else {}
         if op.deprecated:
             headers["X-API-DEPRECATED"] = DEPRECATION_NOTICE
         if reply.body is NO_BODY or status == 204:
@@ -659,6 +754,14 @@ def _example(ctx: Ctx) -> Any:
     return Reply(body=example)
 
 
+def _header_safe(value: str) -> str:
+    """``value`` percent-encoded when it holds a character HTTP headers cannot carry
+    (a handler may echo a query value, e.g. ``sortBy``, into a header)."""
+    if all(" " <= ch <= "~" for ch in value):
+        return value
+    return quote(value, safe=" !#$%&'()*+,-./:;<=>?@[]^_`{|}~")
+
+
 def _summary(problems: list[Problem]) -> str:
     first = problems[0]
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -667,7 +770,3 @@ def _summary(problems: list[Problem]) -> str:
 
 def _format_seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def _uuid_from(text: str) -> uuid.UUID:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"synerise-fake:{text}")

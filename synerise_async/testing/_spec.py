@@ -1,10 +1,9 @@
 """The spec the fake serves: loading, per-operation request checks, and routing.
 
 The fake follows the normalised, merged document that code generation works from, so it
-answers exactly the paths, parameters and bodies the generated client sends. It is read
-from package data (``synerise_async/api/openapi.json``, installed by ``make generate``);
-in a source checkout without generated code it falls back to
-``openapi/build/synerise.json`` and then to normalising ``openapi/documents`` in-process.
+answers exactly the paths, parameters and bodies the generated client sends. Its only
+source is the package data ``synerise_async/api/openapi.json`` (written by
+``make generate`` and shipped in the wheel); a caller may pass another document.
 Everything here is computed once per process and shared by all fakes.
 """
 
@@ -245,6 +244,12 @@ class Router:
         names = [s[1:-1] for s in _segments(op.path) if s.startswith("{") and s.endswith("}")]
         return op, dict(zip(names, values, strict=True)), True
 
+    def allowed_methods(self, raw_path: str) -> list[str]:
+        """The methods some operation serves at ``raw_path`` (the ``Allow`` of a 405)."""
+        segments = [unquote(s) for s in _segments(raw_path)]
+        methods = {m for node, _ in _alternatives(self._root, segments) for m in node.operations}
+        return sorted(methods)
+
     def _walk(
         self, node: _Node, segments: list[str], index: int, values: list[str]
     ) -> tuple[_Node, list[str]] | None:
@@ -302,24 +307,9 @@ def _find_spec_bytes() -> tuple[bytes, str]:
             return resource.read_bytes(), f"package data {PACKAGE_SPEC[0]}/{PACKAGE_SPEC[1]}"
     except (ModuleNotFoundError, FileNotFoundError):
         pass
-    checkout = Path(__file__).resolve().parents[2]
-    built = checkout / "openapi" / "build" / "synerise.json"
-    if built.is_file():
-        return built.read_bytes(), str(built)
-    documents = checkout / "openapi" / "documents"
-    if documents.is_dir() and (checkout / "codegen").is_dir():
-        import sys
-
-        sys.path.insert(0, str(checkout))
-        try:
-            from codegen.normalise import normalise
-        finally:
-            sys.path.remove(str(checkout))
-        document, _ = normalise(documents, checkout / "openapi" / "overlays")
-        return orjson.dumps(document), f"normalised from {documents}"
     raise SpecNotFoundError(
         "FakeSynerise needs the spec: synerise_async/api/openapi.json is missing "
-        "(run `make generate`), and no openapi/ checkout was found"
+        "(it ships with the package; in a source checkout run `make generate`)"
     )
 
 
@@ -426,7 +416,7 @@ def _operation(
     if body:
         content = body.get("content") or {}
         body_media = tuple(content)
-        json_media = content.get("application/json")
+        json_media = content.get("application/json") or content.get("multipart/form-data")
         if json_media is not None:
             body_validator = compiler.compile(json_media.get("schema") or {}, "request")
     responses = raw.get("responses") or {}

@@ -41,9 +41,26 @@ def parse_time(value: str) -> int | None:
 
 
 def iso_millis(epoch_ms: int) -> str:
-    """``2024-03-18T10:15:30.000Z`` for epoch milliseconds."""
-    moment = _EPOCH + dt.timedelta(milliseconds=epoch_ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+    """``2024-03-18T10:15:30.000Z`` for epoch milliseconds.
+
+    An instant a few hours outside the years 0001-9999 in UTC (sent with a far offset,
+    e.g. ``0001-01-01T00:00:00+14:00``) is written at that extreme offset instead.
+    """
+    delta = dt.timedelta(milliseconds=epoch_ms)
+    for zone, suffix in ((dt.UTC, "Z"), (_EAST, "+14:00"), (_WEST, "-12:00")):
+        try:
+            moment = _EPOCH.astimezone(zone) + delta
+        except OverflowError:
+            continue
+        return (
+            f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+            f"{moment.minute:02d}:{moment.second:02d}.{epoch_ms % 1000:03d}{suffix}"
+        )
+    raise OverflowError(f"{epoch_ms} ms is outside what a date-time can express")
+
+
+_EAST: Final = dt.timezone(dt.timedelta(hours=14))
+_WEST: Final = dt.timezone(dt.timedelta(hours=-12))
 
 
 @attrs.define(slots=True)
@@ -151,9 +168,10 @@ class StoredEvent:
             "uuid": self.uuid,
             "time": self.time,
             "action": self.action,
-            "client": dict(self.client),
             "params": dict(self.params),
         }
+        if self.client:  # an AI-engine event may name no profile; `client` needs an identifier
+            record["client"] = dict(self.client)
         if self.label is not None:
             record["label"] = self.label
         return record

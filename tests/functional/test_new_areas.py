@@ -122,11 +122,11 @@ def _client(fake: FakeSynerise, consumers: list[str]) -> SyneriseClient:
 
 async def test_every_new_operation_answers_2xx_with_a_parsed_result(fake: FakeSynerise) -> None:
     """Each operation of the new documents, called via its generated function, gets a 2xx it parses."""
-    store = loyalty_store(fake)
+    store = loyalty_store(fake.state)
     pool = next(iter(store.pools))
     voucher = next(iter(store.vouchers.values()))
     promotion = next(iter(store.promotions.values()))
-    boxes = schema_builder_store(fake)
+    boxes = schema_builder_store(fake.state)
     schema = boxes.add_schema("Stores", {"title": {"type": "TEXT"}}, [], "2024-03-18T10:15:30Z")
     record = boxes.add_record(schema["schemaId"], {"title": {"value": "A"}}, "2024-03-18T10:15:30Z")
     known: dict[str, Any] = {

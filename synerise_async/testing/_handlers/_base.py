@@ -13,7 +13,7 @@ from .._tokens import Principal
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from .._server import FakeSynerise
+    from .._fake_state import FakeState
     from .._spec import OperationSpec
 
 __all__ = ["HANDLERS", "ApiError", "Ctx", "Reply", "handles", "not_found"]
@@ -65,9 +65,9 @@ class Reply:
 
 @attrs.define(slots=True, eq=False)
 class Ctx:
-    """One request, decoded and checked against the spec."""
+    """One request, decoded and checked against the spec, and the state it may change."""
 
-    fake: FakeSynerise
+    state: FakeState
     op: OperationSpec
     request: web.Request
     query: dict[str, Any]

@@ -87,19 +87,19 @@ class SchemaBuilderStore:
 _STORES: weakref.WeakKeyDictionary[Any, SchemaBuilderStore] = weakref.WeakKeyDictionary()
 
 
-def schema_builder_store(fake: Any) -> SchemaBuilderStore:
+def schema_builder_store(state: Any) -> SchemaBuilderStore:
     """The schema builder store of one fake (empty until schemas are created)."""
-    store = _STORES.get(fake)
+    store = _STORES.get(state)
     if store is None:
         store = SchemaBuilderStore(
-            random.Random(f"boxes:{fake.seed}"), workspace_id=int(fake.workspace_id)
+            random.Random(f"boxes:{state.seed}"), workspace_id=int(state.workspace_id)
         )
-        _STORES[fake] = store
+        _STORES[state] = store
     return store
 
 
 def _store(ctx: Ctx) -> SchemaBuilderStore:
-    return schema_builder_store(ctx.fake)
+    return schema_builder_store(ctx.state)
 
 
 def _now(ctx: Ctx) -> str:

@@ -10,13 +10,13 @@ from ._base import ApiError, Ctx, Reply, bad_request, handles, not_found
 
 
 def _count_login(ctx: Ctx, kind: str) -> None:
-    stats = ctx.fake.stats
+    stats = ctx.state.stats
     stats.logins += 1
     stats.logins_by_kind[kind] += 1
 
 
 def _profile_token_body(ctx: Ctx, principal: Principal, origin: str) -> dict[str, Any]:
-    token, expires = ctx.fake.tokens.issue(principal)
+    token, expires = ctx.state.tokens.issue(principal)
     body: dict[str, Any] = {
         "token": token,
         "expiration": int(expires),
@@ -36,10 +36,10 @@ def _profile_token_body(ctx: Ctx, principal: Principal, origin: str) -> dict[str
 @handles("profileLogin", "profileLoginUsingPOST")
 def workspace_login(ctx: Ctx) -> Any:
     api_key = ctx.body["apiKey"]
-    if api_key not in ctx.fake.workspace_api_keys:
+    if api_key not in ctx.state.workspace_api_keys:
         raise ApiError(401, "Invalid API key")
-    principal = Principal(kind="workspace", credential=api_key, subject=ctx.fake.workspace_guid)
-    token, _ = ctx.fake.tokens.issue(principal)
+    principal = Principal(kind="workspace", credential=api_key, subject=ctx.state.workspace_guid)
+    token, _ = ctx.state.tokens.issue(principal)
     _count_login(ctx, "workspace")
     return {"token": token}
 
@@ -47,8 +47,8 @@ def workspace_login(ctx: Ctx) -> Any:
 @handles("profileAuthenticationRefreshUsingGET")
 def workspace_refresh(ctx: Ctx) -> Any:
     principal = _require_principal(ctx, "workspace")
-    token, _ = ctx.fake.tokens.issue(_fresh(principal))
-    ctx.fake.stats.refreshes += 1
+    token, _ = ctx.state.tokens.issue(_fresh(principal))
+    ctx.state.stats.refreshes += 1
     return {"token": token}
 
 
@@ -73,7 +73,7 @@ def _require_principal(ctx: Ctx, *kinds: str) -> Principal:
 @handles("checkPermissions")
 def check_permissions(ctx: Ctx) -> Any:
     return {
-        "businessProfileName": ctx.fake.workspace_name,
+        "businessProfileName": ctx.state.workspace_name,
         "permissions": dict.fromkeys(ctx.body, True),
     }
 
@@ -82,21 +82,21 @@ def check_permissions(ctx: Ctx) -> Any:
 
 
 def _check_profile_key(ctx: Ctx, api_key: str) -> None:
-    if api_key != ctx.fake.profile_api_key:
+    if api_key != ctx.state.profile_api_key:
         raise ApiError(401, "Invalid API key")
 
 
 def _profile_principal(ctx: Ctx, account: dict[str, Any]) -> Principal:
     return Principal(
         kind="profile",
-        credential=ctx.fake.profile_api_key,
+        credential=ctx.state.profile_api_key,
         subject=str(account["uuid"]),
         claims={"customId": account.get("customId")} if account.get("customId") else {},
     )
 
 
 def _find_account(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any] | None:
-    accounts = ctx.fake.profile_accounts
+    accounts = ctx.state.profile_accounts
     for field in ("email", "customId", "uuid"):
         value = body.get(field)
         if value is None:
@@ -123,7 +123,7 @@ def _login_account(ctx: Ctx, body: dict[str, Any], *, create: bool) -> tuple[dic
     if account is None:
         if not create:
             raise ApiError(401, "No account exists for this profile")
-        account = ctx.fake.add_profile_account(
+        account = ctx.state.add_profile_account(
             email=body.get("email"),
             password=None,
             uuid=body.get("uuid"),
@@ -159,7 +159,7 @@ def profile_login_conditional(ctx: Ctx) -> Any:
 def anonymous_login(ctx: Ctx) -> Any:
     _check_profile_key(ctx, ctx.body["apiKey"])
     principal = Principal(
-        kind="anonymous", credential=ctx.fake.profile_api_key, subject=str(ctx.body["uuid"])
+        kind="anonymous", credential=ctx.state.profile_api_key, subject=str(ctx.body["uuid"])
     )
     _count_login(ctx, "anonymous")
     return _profile_token_body(ctx, principal, "ANONYMOUS")
@@ -170,7 +170,7 @@ def profile_refresh(ctx: Ctx) -> Any:
     principal = _require_principal(ctx, "profile", "anonymous")
     if isinstance(ctx.body, dict):
         _check_profile_key(ctx, ctx.body["apiKey"])
-    ctx.fake.stats.refreshes += 1
+    ctx.state.stats.refreshes += 1
     origin = "ANONYMOUS" if principal.kind == "anonymous" else "SYNERISE"
     return _profile_token_body(ctx, _fresh(principal), origin)
 
@@ -182,13 +182,13 @@ def register_profile(ctx: Ctx) -> Any:
         raise bad_request("email and password are required to register", "email")
     if _find_account(ctx, {"email": body["email"]}) is not None:
         raise bad_request("an account with this email already exists", "email", body["email"])
-    ctx.fake.add_profile_account(
+    ctx.state.add_profile_account(
         email=body["email"],
         password=body["password"],
         uuid=body.get("uuid"),
         custom_id=body.get("customId"),
     )
-    ctx.fake.profiles.upsert({k: v for k, v in body.items() if k != "password"})
+    ctx.state.profiles.upsert({k: v for k, v in body.items() if k != "password"})
     return Reply()
 
 
@@ -196,13 +196,13 @@ def register_profile(ctx: Ctx) -> Any:
 
 
 def _consumer(ctx: Ctx, selected: bool) -> dict[str, Any]:
-    fake = ctx.fake
+    state = ctx.state
     return {
         "type": "USER",
-        "businessProfileId": fake.workspace_id if selected else None,
-        "name": fake.user_email,
-        "id": fake.user_id,
-        "authorities": list(fake.user_authorities) if selected else [],
+        "businessProfileId": state.workspace_id if selected else None,
+        "name": state.user_email,
+        "id": state.user_id,
+        "authorities": list(state.user_authorities) if selected else [],
         "roles": "25" if selected else "-2",
     }
 
@@ -210,8 +210,8 @@ def _consumer(ctx: Ctx, selected: bool) -> dict[str, Any]:
 def _user_principal(ctx: Ctx, *, mfa_pending: bool, selected: bool) -> Principal:
     return Principal(
         kind="user",
-        credential=ctx.fake.user_email,
-        subject=str(ctx.fake.user_id),
+        credential=ctx.state.user_email,
+        subject=str(ctx.state.user_id),
         workspace_selected=selected,
         mfa_pending=mfa_pending,
     )
@@ -219,44 +219,44 @@ def _user_principal(ctx: Ctx, *, mfa_pending: bool, selected: bool) -> Principal
 
 @handles("userLogin")
 def user_login(ctx: Ctx) -> Any:
-    fake = ctx.fake
-    if ctx.body["username"] != fake.user_email or ctx.body["password"] != fake.user_password:
+    state = ctx.state
+    if ctx.body["username"] != state.user_email or ctx.body["password"] != state.user_password:
         raise ApiError(401, "Bad credentials")
-    pending = bool(fake.mfa_methods)
-    token, _ = fake.tokens.issue(_user_principal(ctx, mfa_pending=pending, selected=False))
+    pending = bool(state.mfa_methods)
+    token, _ = state.tokens.issue(_user_principal(ctx, mfa_pending=pending, selected=False))
     _count_login(ctx, "user")
     return {
         "token": token,
         "consumer": _consumer(ctx, selected=False),
-        "mfaMethods": list(fake.mfa_methods),
+        "mfaMethods": list(state.mfa_methods),
     }
 
 
 @handles("verifyUserMfa")
 def verify_mfa(ctx: Ctx) -> Any:
-    fake = ctx.fake
+    state = ctx.state
     _require_principal(ctx, "user")
     method = ctx.query["mfaType"]
-    if fake.mfa_methods and method not in fake.mfa_methods:
+    if state.mfa_methods and method not in state.mfa_methods:
         raise bad_request("is not enabled for this user", "mfaType", method)
-    if ctx.body["verificationCode"] != fake.mfa_code:
+    if ctx.body["verificationCode"] != state.mfa_code:
         raise ApiError(401, "Invalid verification code")
-    token, _ = fake.tokens.issue(_user_principal(ctx, mfa_pending=False, selected=False))
-    fake.stats.mfa_verifications += 1
+    token, _ = state.tokens.issue(_user_principal(ctx, mfa_pending=False, selected=False))
+    state.stats.mfa_verifications += 1
     return {"token": token, "consumer": _consumer(ctx, selected=False), "mfaMethods": []}
 
 
 def _select(ctx: Ctx) -> Any:
-    fake = ctx.fake
-    token, _ = fake.tokens.issue(_user_principal(ctx, mfa_pending=False, selected=True))
-    fake.stats.workspace_selections += 1
+    state = ctx.state
+    token, _ = state.tokens.issue(_user_principal(ctx, mfa_pending=False, selected=True))
+    state.stats.workspace_selections += 1
     return {"token": token, "consumer": _consumer(ctx, selected=True), "mfaMethods": []}
 
 
 @handles("selectWorkspace")
 def select_workspace(ctx: Ctx) -> Any:
     _require_principal(ctx, "user")
-    if str(ctx.path["businessProfileUUID"]).lower() != ctx.fake.workspace_guid.lower():
+    if str(ctx.path["businessProfileUUID"]).lower() != ctx.state.workspace_guid.lower():
         raise not_found("Workspace")
     return _select(ctx)
 
@@ -264,23 +264,23 @@ def select_workspace(ctx: Ctx) -> Any:
 @handles("selectWorkspaceLegacy")
 def select_workspace_legacy(ctx: Ctx) -> Any:
     _require_principal(ctx, "user")
-    if ctx.path["id"] != ctx.fake.workspace_id:
+    if ctx.path["id"] != ctx.state.workspace_id:
         raise not_found("Workspace")
     return _select(ctx)
 
 
 @handles("listWorkspaces")
 def list_workspaces(ctx: Ctx) -> Any:
-    fake = ctx.fake
+    state = ctx.state
     return [
         {
-            "name": fake.workspace_name,
-            "subdomain": fake.workspace_subdomain,
-            "logo": f"https://upload.snrcdn.net/{fake.workspace_subdomain}/logo.png",
-            "hash": fake.workspace_guid.replace("-", ""),
-            "guid": fake.workspace_guid,
-            "created": int(fake.started_at * 1000),
-            "updated": int(fake.started_at * 1000),
+            "name": state.workspace_name,
+            "subdomain": state.workspace_subdomain,
+            "logo": f"https://upload.snrcdn.net/{state.workspace_subdomain}/logo.png",
+            "hash": state.workspace_guid.replace("-", ""),
+            "guid": state.workspace_guid,
+            "created": int(state.started_at * 1000),
+            "updated": int(state.started_at * 1000),
         }
     ]
 
@@ -289,7 +289,7 @@ def list_workspaces(ctx: Ctx) -> Any:
 def list_workspace_ids(ctx: Ctx) -> Any:
     return [
         {
-            "id": ctx.fake.workspace_id,
+            "id": ctx.state.workspace_id,
             "ipRestriction": "OFF",
             "mfaRestriction": "OFF",
             "favorite": True,
@@ -299,7 +299,7 @@ def list_workspace_ids(ctx: Ctx) -> Any:
 
 @handles("getCurrentBusinessProfileUsingGET")
 def current_workspace(ctx: Ctx) -> Any:
-    fake = ctx.fake
+    state = ctx.state
     principal = ctx.principal
     selected = principal is not None and principal.workspace_selected
     if not selected:
@@ -307,16 +307,16 @@ def current_workspace(ctx: Ctx) -> Any:
     return {
         "selected": True,
         "data": {
-            "id": fake.workspace_id,
-            "name": fake.workspace_name,
-            "logo": f"https://upload.snrcdn.net/{fake.workspace_subdomain}/logo.png",
-            "businessProfileGuid": fake.workspace_guid,
-            "created": fake.started_iso,
-            "subdomain": fake.workspace_subdomain,
+            "id": state.workspace_id,
+            "name": state.workspace_name,
+            "logo": f"https://upload.snrcdn.net/{state.workspace_subdomain}/logo.png",
+            "businessProfileGuid": state.workspace_guid,
+            "created": state.started_iso,
+            "subdomain": state.workspace_subdomain,
             "ipRestriction": "OFF",
             "mfaRestriction": "OFF",
             "labels": ["fake"],
             "emailAttributeName": "email",
-            "organizationGuid": fake.organization_guid,
+            "organizationGuid": state.organization_guid,
         },
     }

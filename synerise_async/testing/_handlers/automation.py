@@ -173,7 +173,7 @@ def _sort(items: list[Workflow], query: dict[str, Any]) -> list[Workflow]:
 @handles("getPaginatedDiagrams", "getPaginatedDiagramsV2")
 def list_workflows(ctx: Ctx) -> Any:
     query = ctx.query
-    store: WorkflowStore = ctx.fake.workflows
+    store: WorkflowStore = ctx.state.workflows
     wanted = query.get("status", "All")
     items = [w for w in store if _matches_status(w, wanted, ctx.now)]
     if "search" in query:
@@ -193,13 +193,18 @@ def list_workflows(ctx: Ctx) -> Any:
     start = (page - 1) * limit
     total = len(items)
     return {
-        "data": [w.data for w in items[start : start + limit]],
-        "meta": {"limit": limit, "page": page, "pages": math.ceil(total / limit), "total": total},
+        "data": [w.data for w in items[start : start + limit]] if limit > 0 else [],
+        "meta": {
+            "limit": limit,
+            "page": page,
+            "pages": math.ceil(total / limit) if limit > 0 else 0,
+            "total": total,
+        },
     }
 
 
 def _workflow(ctx: Ctx) -> Workflow:
-    return ctx.fake.workflows.get(ctx.path["diagramId"])
+    return ctx.state.workflows.get(ctx.path["diagramId"])
 
 
 def _refuse_if_stopped(workflow: Workflow, action: str) -> None:
@@ -296,20 +301,20 @@ def block_statistics(ctx: Ctx) -> Any:
 
 @handles("getWorkflowLastRunWithStages")
 def last_run(ctx: Ctx) -> Any:
-    workflow = ctx.fake.workflows.get(ctx.path["automationWorkflowId"])
+    workflow = ctx.state.workflows.get(ctx.path["automationWorkflowId"])
     if not workflow.data.get("hasTransformation"):
         raise ApiError(400, "The workflow has no data-processing node")
     limit = int(ctx.query.get("limit", 500))
     stage = {
         "status": "Success",
-        "runDate": ctx.fake.started_iso,
+        "runDate": ctx.state.started_iso,
         "logs": ["INFO Job finished with success!"][:limit],
         "logsSize": 1,
         "successCount": workflow.runs_finished,
         "failureCount": 0,
     }
     return {
-        "startTime": round(ctx.fake.started_at, 6),
+        "startTime": round(ctx.state.started_at, 6),
         "runId": str(uuid.uuid5(uuid.NAMESPACE_URL, workflow.id)),
         "pipelineResponse": {"importData": stage, "transformData": stage, "exportData": stage},
         "overallRunStatus": "Success",

@@ -96,7 +96,7 @@ def decode_token(schema_id: str, token: str) -> int:
 
 
 def _store(ctx: Ctx) -> BrickworksStore:
-    return ctx.fake.brickworks
+    return ctx.state.brickworks
 
 
 @handles("getSchemas")
@@ -108,15 +108,16 @@ def list_schemas(ctx: Ctx) -> Any:
     if "schemaTypes" in ctx.query and ctx.query["schemaTypes"] != "SIMPLE":
         schemas = []
     page, limit = int(ctx.query.get("page", 1)), int(ctx.query.get("limit", 50))
-    start = (page - 1) * limit
+    # A page of no schemas for a limit below 1 (a document without the spec's minimum).
+    start = (page - 1) * max(limit, 0)
     return {
         "meta": {
             "page": page,
             "limit": limit,
-            "pages": math.ceil(len(schemas) / limit),
+            "pages": math.ceil(len(schemas) / limit) if limit > 0 else 0,
             "total": len(schemas),
         },
-        "data": schemas[start : start + limit],
+        "data": schemas[start : start + limit] if limit > 0 else [],
     }
 
 

@@ -121,7 +121,7 @@ def _page(ctx: Ctx, items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _catalogs(ctx: Ctx) -> CatalogStore:
-    return ctx.fake.catalogs
+    return ctx.state.catalogs
 
 
 def _now_ms(ctx: Ctx) -> int:
@@ -142,10 +142,8 @@ def list_catalogs(ctx: Ctx) -> Any:
 @handles("createCatalog")
 def create_catalog(ctx: Ctx) -> Any:
     store = _catalogs(ctx)
-    name = ctx.body["name"]
-    if any(bag["name"] == name for bag in store.bags.values()):
-        raise ApiError(400, f"A catalog named {name!r} already exists")
-    return {"data": store.create(name, _now_ms(ctx)), "metaData": _meta(ctx, 1)}
+    # Names need not be unique: the spec states no such rule.
+    return {"data": store.create(ctx.body["name"], _now_ms(ctx)), "metaData": _meta(ctx, 1)}
 
 
 @handles("deleteCatalogs")

@@ -72,7 +72,7 @@ def _store(ctx: Ctx, store: EventStore, event: dict[str, Any], action: str, fiel
 
 @handles("customEvent")
 def custom_event(ctx: Ctx) -> Any:
-    _store(ctx, ctx.fake.events, ctx.body, ctx.body["action"], "time")
+    _store(ctx, ctx.state.events, ctx.body, ctx.body["action"], "time")
     return Reply()
 
 
@@ -105,7 +105,7 @@ def _typed_action(ctx: Ctx) -> str:
     "sendVisitedScreenEvent",
 )
 def typed_event(ctx: Ctx) -> Any:
-    _store(ctx, ctx.fake.events, ctx.body, _typed_action(ctx), "time")
+    _store(ctx, ctx.state.events, ctx.body, _typed_action(ctx), "time")
     return Reply()
 
 
@@ -142,7 +142,7 @@ def batch_events(ctx: Ctx) -> Any:
         raise ApiError(
             400, "Validation failed: " + problems[0].field + " " + problems[0].message, problems
         )
-    store = ctx.fake.events
+    store = ctx.state.events
     operation_id = ctx.op.operation_id
     for event, action, time_ms in zip(ctx.body, actions, times, strict=True):
         store.add(
@@ -159,12 +159,19 @@ def batch_events(ctx: Ctx) -> Any:
 
 
 def _ai_event(ctx: Ctx, action: str, item: dict[str, Any]) -> None:
+    # The spec gives EventTimestamp no format: a value that is not an ISO 8601 date-time
+    # is kept as sent (in params) and the event is timed at its arrival.
     when = item.get("EventTimestamp")
-    ctx.fake.events.add(
+    parsed = parse_time(when) if isinstance(when, str) else None
+    ctx.state.events.add(
         action=action,
-        time_ms=_event_time(ctx, when, "EventTimestamp"),
-        client={"uuid": item["clientUUID"]} if item.get("clientUUID") else {},
-        params={k: v for k, v in item.items() if k not in ("clientUUID", "EventTimestamp")},
+        time_ms=int(ctx.now * 1000) if parsed is None else parsed,
+        client={"uuid": item["clientUUID"]} if isinstance(item.get("clientUUID"), str) else {},
+        params={
+            k: v
+            for k, v in item.items()
+            if k != "clientUUID" and not (k == "EventTimestamp" and parsed is not None)
+        },
         label=None,
         event_salt=None,
         operation_id=ctx.op.operation_id,
@@ -200,7 +207,7 @@ def _listing(ctx: Ctx, client_filter: dict[str, Any] | None) -> list[dict[str, A
     action = query.get("action")
     limit = int(query.get("limit", 100))
     out: list[dict[str, Any]] = []
-    for event in sorted(ctx.fake.events, key=lambda e: e.time_ms, reverse=True):
+    for event in sorted(ctx.state.events, key=lambda e: e.time_ms, reverse=True):
         if action is not None and event.action != action:
             continue
         if low is not None and event.time_ms < low:
@@ -220,7 +227,7 @@ def _listing(ctx: Ctx, client_filter: dict[str, Any] | None) -> list[dict[str, A
 @handles("getClientEvents")
 def client_events(ctx: Ctx) -> Any:
     client_id = ctx.path["clientID"]
-    profile = ctx.fake.profiles.by_id.get(client_id)
+    profile = ctx.state.profiles.by_id.get(client_id)
     identity: dict[str, Any] = {"id": client_id}
     if profile is not None:
         identity.update({k: profile.get(k) for k in ("email", "customId", "uuid")})
@@ -244,7 +251,7 @@ def all_events(ctx: Ctx) -> Any:
 
 
 def _store_transaction(ctx: Ctx, item: dict[str, Any], field: str) -> None:
-    ctx.fake.transactions.add(
+    ctx.state.transactions.add(
         action="transaction.charge",
         time_ms=_event_time(ctx, item.get("recordedAt"), field),
         client=item["client"],

@@ -11,7 +11,7 @@ What the sources describe, and the fake therefore does:
 - a promotion's ``code`` is unique and batch imports upsert by it, changing only the
   fields sent; a Profile activates and deactivates its own promotions.
 
-The store lives beside the fake (a weak map), so it needs nothing from the server class.
+The store lives beside the fake's state (a weak map keyed by its ``FakeState``).
 """
 
 from __future__ import annotations
@@ -179,17 +179,17 @@ class LoyaltyStore:
 _STORES: weakref.WeakKeyDictionary[Any, LoyaltyStore] = weakref.WeakKeyDictionary()
 
 
-def loyalty_store(fake: Any) -> LoyaltyStore:
+def loyalty_store(state: Any) -> LoyaltyStore:
     """The loyalty store of one fake, created on first use from the fake's seed."""
-    store = _STORES.get(fake)
+    store = _STORES.get(state)
     if store is None:
-        store = LoyaltyStore(random.Random(f"loyalty:{fake.seed}"), now_ms=1_710_756_930_000)
-        _STORES[fake] = store
+        store = LoyaltyStore(random.Random(f"loyalty:{state.seed}"), now_ms=1_710_756_930_000)
+        _STORES[state] = store
     return store
 
 
 def _store(ctx: Ctx) -> LoyaltyStore:
-    return loyalty_store(ctx.fake)
+    return loyalty_store(ctx.state)
 
 
 def _profile(ctx: Ctx, body: Any = None) -> str:

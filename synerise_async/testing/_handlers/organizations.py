@@ -36,7 +36,7 @@ def _days(ctx: Ctx) -> list[str]:
 
 def _daily_counts(ctx: Ctx) -> dict[str, Counter[str]]:
     daily: dict[str, Counter[str]] = {}
-    for store in (ctx.fake.events, ctx.fake.transactions):
+    for store in (ctx.state.events, ctx.state.transactions):
         for day, counts in store.new_per_day().items():
             daily.setdefault(day, Counter()).update(counts)
     return daily
@@ -111,32 +111,32 @@ def retention_data_points(ctx: Ctx) -> Any:
 
 @handles("countApiCalls")
 def count_api_calls(ctx: Ctx) -> Any:
-    return {"count": ctx.fake.stats.requests, "transferSize": ctx.fake.bytes_received}
+    return {"count": ctx.state.stats.requests, "transferSize": ctx.state.bytes_received}
 
 
 @handles("getBanSettingsUsingGET")
 def get_ban_settings(ctx: Ctx) -> Any:
-    return dict(ctx.fake.ban_settings)
+    return dict(ctx.state.ban_settings)
 
 
 @handles("updateBanSettings")
 def update_ban_settings(ctx: Ctx) -> Any:
-    ctx.fake.ban_settings.update(ctx.body)
-    return dict(ctx.fake.ban_settings)
+    ctx.state.ban_settings.update(ctx.body)
+    return dict(ctx.state.ban_settings)
 
 
 @handles("getBusinessProfilesForOrganizationUserUniversalList")
 def organization_workspaces(ctx: Ctx) -> Any:
-    fake = ctx.fake
+    state = ctx.state
     return {
         "data": [
             {
-                "author": fake.user_id,
-                "name": fake.workspace_name,
-                "subdomain": fake.workspace_subdomain,
-                "logo": f"https://upload.snrcdn.net/{fake.workspace_subdomain}/logo.png",
-                "hash": fake.workspace_guid.replace("-", ""),
-                "guid": fake.workspace_guid,
+                "author": state.user_id,
+                "name": state.workspace_name,
+                "subdomain": state.workspace_subdomain,
+                "logo": f"https://upload.snrcdn.net/{state.workspace_subdomain}/logo.png",
+                "hash": state.workspace_guid.replace("-", ""),
+                "guid": state.workspace_guid,
                 "activeUsersCount": 1,
             }
         ]

@@ -159,7 +159,7 @@ def _blank(client_id: int) -> dict[str, Any]:
 
 
 def _store(ctx: Ctx) -> ProfileStore:
-    return ctx.fake.profiles
+    return ctx.state.profiles
 
 
 @handles("createAClientInCrm", "createProfileInstantly")

@@ -70,7 +70,7 @@ class SearchStore:
 
 
 def _store(ctx: Ctx) -> SearchStore:
-    return ctx.fake.search
+    return ctx.state.search
 
 
 def _paged_listing(ctx: Ctx, items: list[dict[str, Any]]) -> Reply:
@@ -83,7 +83,7 @@ def _paged_listing(ctx: Ctx, items: list[dict[str, Any]]) -> Reply:
     def url(number: int) -> str:
         params = {k: v for k, v in ctx.request.query.items() if k not in ("page", "limit")}
         params.update(page=str(number), limit=str(limit))
-        return f"{ctx.fake.url}{ctx.op.path}?{urlencode(params)}"
+        return f"{ctx.state.url}{ctx.op.path}?{urlencode(params)}"
 
     links = [{"rel": "first", "url": url(1)}]
     if page > 1:
