@@ -11,7 +11,8 @@ help:
 	@echo "make test             lint, type-check, drift-check and run the whole test suite"
 	@echo "make generate         regenerate synerise_async/api, models, types.py from openapi/"
 	@echo "make check-generated  fail if generated code differs from what openapi/ produces"
-	@echo "make pull             download the published spec documents (needs network)"
+	@echo "make pull             download the published whole-API spec, split by tag (needs network;"
+	@echo "                      PULL_ARGS='--areas' for the per-area documents, '--no-split', ...)"
 	@echo "make bench            run the benchmarks and write BENCHMARKS.md"
 
 $(STAMP): pyproject.toml
@@ -45,9 +46,11 @@ test-fast: $(STAMP)
 generate: $(STAMP)
 	$(PY) -m codegen generate
 
-## Download the published spec documents (all or nothing) and update openapi/spec.lock.json.
+## Download the published spec (all or nothing) and update openapi/spec.lock.json.
+## PULL_ARGS: --whole openapi-json|URL, --no-split, --areas, --url AREA=URL, --only.
+PULL_ARGS ?=
 pull: $(STAMP)
-	$(PY) -m codegen pull
+	$(PY) -m codegen pull $(PULL_ARGS)
 
 ## Merge openapi/documents, apply openapi/overlays, fix/check -> openapi/build/synerise.json.
 normalise: $(STAMP)

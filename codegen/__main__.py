@@ -36,14 +36,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    pull = commands.add_parser("pull", help="download the published documents and update the lock")
+    pull = commands.add_parser(
+        "pull",
+        help="download the published spec (whole-API document by default) and update the lock",
+        description=(
+            "Without options: download the default whole-API document of codegen/sources.toml, "
+            "split it by first tag and replace openapi/documents/ with the parts. All or nothing."
+        ),
+    )
+    pull.add_argument(
+        "--whole",
+        metavar="NAME_OR_URL",
+        help="a [whole.NAME] of sources.toml (openapi-yaml, openapi-json) or a URL of one document",
+    )
+    pull.add_argument(
+        "--no-split",
+        action="store_true",
+        help="keep the whole-API document as one file, openapi/documents/synerise.<yaml|json>",
+    )
+    pull.add_argument(
+        "--areas",
+        action="store_true",
+        help="download the per-area documents of sources.toml instead (other documents stay)",
+    )
     pull.add_argument(
         "--url",
         action="extend",
         nargs="+",
         default=[],
         metavar="AREA=URL",
-        help="download AREA from URL instead of the codegen/sources.toml default",
+        help="per-area mode: download AREA from URL instead of the sources.toml default",
     )
     pull.add_argument("--only", action="store_true", help="pull only the areas given with --url")
     pull.set_defaults(run=_pull)
@@ -64,15 +86,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _pull(args: argparse.Namespace) -> int:
-    from .pull import load_sources, pull
+    from .pull import load_sources, pull, pull_whole
 
-    sources = {} if args.only else load_sources()
-    for item in args.url:
-        area, sep, url = item.partition("=")
-        if not sep or not area or not url:
-            raise CodegenError(f"--url expects AREA=URL, got {item!r}.")
-        sources[area] = url
-    for line in pull(sources):
+    areas_mode = args.areas or args.only or bool(args.url)
+    if areas_mode and (args.whole or args.no_split):
+        raise CodegenError("--whole/--no-split and --areas/--url/--only cannot be combined.")
+    if not areas_mode:
+        sources = load_sources()
+        choice = args.whole or sources.default_whole
+        source = sources.whole.get(choice)
+        url = source.url if source is not None else choice
+        if source is None and "://" not in choice:
+            raise CodegenError(
+                f"--whole {choice!r} is neither a URL nor one of {sorted(sources.whole)}."
+            )
+        lines = pull_whole(url, split=not args.no_split)
+        if source is not None and source.inferred:
+            lines.append(f"note: {url} is an inferred URL ({source.note})")
+    else:
+        urls = {} if args.only else {n: s.url for n, s in load_sources().areas.items()}
+        for item in args.url:
+            area, sep, url = item.partition("=")
+            if not sep or not area or not url:
+                raise CodegenError(f"--url expects AREA=URL, got {item!r}.")
+            urls[area] = url
+        if not urls:
+            raise CodegenError("--only needs at least one --url AREA=URL.")
+        lines = pull(urls)
+    for line in lines:
         print(line)
     return 0
 
