@@ -14,7 +14,10 @@ from collections.abc import Sequence
 from . import paths
 from .errors import CodegenError
 
-__all__ = ["main"]
+__all__ = ["EXIT_BREAKING", "main"]
+
+EXIT_BREAKING = 3
+"""``diff --fail-on-breaking`` found a breaking change (1 and 2 mean errors, see above)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,6 +83,26 @@ def _parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="normalise, generate, install into the package")
     generate.set_defaults(run=_generate)
 
+    diff = commands.add_parser(
+        "diff",
+        help="what changed for SDK users between two specs (Markdown for CHANGELOG.md)",
+        description=(
+            "OLD and NEW: a spec file (JSON or YAML, e.g. synerise_async/api/openapi.json), "
+            "a documents directory (normalised with the overlays/ beside it), or REV:path "
+            "for either at a git revision, e.g. main:synerise_async/api/openapi.json. "
+            f"Exit status 0, or {EXIT_BREAKING} with --fail-on-breaking when a change is breaking."
+        ),
+    )
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument(
+        "--fail-on-breaking",
+        action="store_true",
+        help=f"exit {EXIT_BREAKING} when any change is breaking",
+    )
+    diff.add_argument("--summary", action="store_true", help="print the short summary only")
+    diff.set_defaults(run=_diff)
+
     check = commands.add_parser("check", help="fail if the committed generated code is stale")
     check.set_defaults(run=_check)
     return parser
@@ -143,12 +166,14 @@ def _normalise(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from .diff import diff_specs, render_summary
     from .generate import generate_package, install, temporary_directory
     from .normalise import normalise, write_build
 
     started = time.monotonic()
     doc, report = normalise()
     write_build(doc, report)
+    shipped = _shipped_spec()
     with temporary_directory() as scratch:
         generated = generate_package(doc, scratch)
         install(generated)
@@ -159,7 +184,36 @@ def _generate(args: argparse.Namespace) -> int:
         f"{paths.PACKAGE_NAME}/ in {time.monotonic() - started:.1f}s "
         f"({len(report.lines)} normaliser change(s), see {paths.REPORT_FILE.relative_to(paths.ROOT)})"
     )
+    if shipped is None:
+        print("no previously shipped spec to compare with")
+    else:
+        print(render_summary(diff_specs(shipped, doc)), end="")
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import diff_specs, load_spec, render_markdown, render_summary
+
+    old, old_label = load_spec(args.old)
+    new, new_label = load_spec(args.new)
+    result = diff_specs(old, new)
+    if args.summary:
+        print(render_summary(result), end="")
+    else:
+        print(render_markdown(result, old_label, new_label), end="")
+    return EXIT_BREAKING if args.fail_on_breaking and result.breaking else 0
+
+
+def _shipped_spec() -> dict[str, object] | None:
+    """The spec the package was last generated from, read before ``install`` replaces it."""
+    import json
+
+    shipped = paths.PACKAGE_DIR / "api" / "openapi.json"
+    try:
+        loaded = json.loads(shipped.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
 
 
 def _check(args: argparse.Namespace) -> int:
