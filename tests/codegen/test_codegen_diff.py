@@ -303,3 +303,32 @@ def test_unknown_revision_is_a_clear_error() -> None:
 
     with pytest.raises(CodegenError, match="git cat-file"):
         load_spec("no-such-rev-xyz:synerise_async/api/openapi.json")
+
+
+def test_two_documents_directories_are_normalised_and_compared(tmp_path: Path) -> None:
+    """Two documents directories (each with its overlays beside it) are normalised, then compared."""
+    import yaml
+
+    for version, operations in (
+        ("old", {"/a": {"get": op("getA")}}),
+        ("new", {"/a": {"get": op("getA")}, "/b": {"get": op("getB")}}),
+    ):
+        (tmp_path / version / "documents").mkdir(parents=True)
+        (tmp_path / version / "overlays").mkdir()
+        (tmp_path / version / "documents" / "a.yaml").write_text(
+            yaml.safe_dump(make_doc(operations)), encoding="utf-8"
+        )
+    overlay = {
+        "overlay": "1.0.0",
+        "actions": [{"target": "$.paths['/a'].get", "update": {"deprecated": True}}],
+    }
+    (tmp_path / "new" / "overlays" / "fix.yaml").write_text(
+        yaml.safe_dump(overlay), encoding="utf-8"
+    )
+    old, _ = load_spec(str(tmp_path / "old" / "documents"))
+    new, _ = load_spec(str(tmp_path / "new" / "documents"))
+    result = diff_specs(old, new)
+    assert [o.operation_id for o in result.added] == ["getB"]
+    assert [(ref.operation_id, [c.text for c in changes]) for ref, changes in result.changed] == [
+        ("getA", ["now deprecated"])
+    ]
