@@ -372,6 +372,16 @@ def _feature_schemas() -> dict[str, Any]:
                 "count": {"type": "integer", "nullable": True},
                 "seen": {"type": "string", "format": "date-time", "nullable": True},
                 "due": {"type": "string", "format": "date", "nullable": True},
+                "times": {"type": "array", "items": {"type": "string", "format": "date-time"}},
+                "maybeTimes": {
+                    "type": "array",
+                    "nullable": True,
+                    "items": {"type": "string", "format": "date-time", "nullable": True},
+                },
+                "timesById": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string", "format": "date-time"},
+                },
                 "owner": {"allOf": [_ref("FeatureBase")], "nullable": True},
                 "priority": {"type": "integer", "enum": [1, 2, 3]},
                 "weight": {"type": "number", "enum": [0.5, 1, 2.5]},
@@ -415,6 +425,17 @@ def _features_document() -> dict[str, Any]:
             "style": "form",
             "explode": True,
             "schema": {"type": "array", "items": {"type": "string"}},
+        },
+        {
+            "name": "at",
+            "in": "query",
+            "explode": True,
+            "schema": {"type": "array", "items": {"type": "string", "format": "date-time"}},
+        },
+        {
+            "name": "since",
+            "in": "query",
+            "schema": {"type": "string", "format": "date-time", "nullable": True},
         },
         {
             "name": "levels",
