@@ -126,7 +126,7 @@ class BrickworksSchema:
         if not isinstance(self.updated_at, Unset):
             updated_at = serialize_datetime(self.updated_at)
 
-        published_at: None | str | Unset | int | float
+        published_at: None | str | int | float | Unset
         if isinstance(self.published_at, Unset):
             published_at = UNSET
         elif isinstance(self.published_at, datetime.datetime):
@@ -134,7 +134,7 @@ class BrickworksSchema:
         else:
             published_at = self.published_at
 
-        deleted_at: None | str | Unset | int | float
+        deleted_at: None | str | int | float | Unset
         if isinstance(self.deleted_at, Unset):
             deleted_at = UNSET
         elif isinstance(self.deleted_at, datetime.datetime):

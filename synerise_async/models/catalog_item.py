@@ -57,7 +57,7 @@ class CatalogItem:
         if not isinstance(self.creation_date, Unset):
             creation_date = serialize_datetime(self.creation_date)
 
-        last_modified: None | str | Unset | int | float
+        last_modified: None | str | int | float | Unset
         if isinstance(self.last_modified, Unset):
             last_modified = UNSET
         elif isinstance(self.last_modified, datetime.datetime):
