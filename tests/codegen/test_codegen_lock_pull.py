@@ -277,3 +277,15 @@ def test_pull_whole_offline_fails_in_one_sentence_via_the_cli() -> None:
     assert message.count("\n") == 0
     assert message.startswith("Pull failed: cannot download http://127.0.0.1:9/openapi.yaml")
     assert _snapshot(paths.DOCUMENTS_DIR) == before and paths.LOCK_FILE.read_bytes() == lock_before
+
+
+def test_document_parser_refuses_duplicate_keys_and_keeps_dates_as_strings() -> None:
+    """The (libyaml-backed) spec loader names the file and line of a duplicate key and leaves dates as text."""
+    from codegen.documents import parse_document_bytes
+
+    with pytest.raises(CodegenError, match=r"^x\.yaml: line 3: duplicate key 'a'"):
+        parse_document_bytes(b"openapi: 3.0.3\na: 1\na: 2\n", "x.yaml")
+    parsed = parse_document_bytes(
+        b"openapi: 3.0.3\nwhen: 2024-01-01\nat: 2024-01-01T10:00:00Z\n", "y"
+    )
+    assert parsed == {"openapi": "3.0.3", "when": "2024-01-01", "at": "2024-01-01T10:00:00Z"}
