@@ -174,7 +174,11 @@ def _load_revision(rev: str, inner: str) -> Document:
     archive = _git("archive", "--format=tar", rev, "--", *wanted)
     with tempfile.TemporaryDirectory(prefix="codegen-diff-") as scratch:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(scratch, filter="data")
+            # git wrote this archive; the "data" filter (3.11.4+) refuses odd members anyway.
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(scratch, filter="data")
+            else:  # pragma: no cover - Python 3.11.0-3.11.3
+                tar.extractall(scratch)
         return _load_path(Path(scratch) / inner)
 
 
