@@ -4,14 +4,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help demo test test-fast lint typecheck generate normalise pull check-generated lock check-lock coverage bench bench-quick clean
+.PHONY: help demo test test-fast lint typecheck generate normalise pull diff check-generated lock check-lock coverage bench bench-quick clean
 
 help:
 	@echo "make demo             run the ETL demo against the built-in fake Synerise"
 	@echo "make test             lint, type-check, drift-check and run the whole test suite"
 	@echo "make generate         regenerate synerise_async/api, models, types.py from openapi/"
+	@echo "make diff             API changes (Markdown) between DIFF_BASE (default HEAD) and openapi/"
 	@echo "make check-generated  fail if generated code differs from what openapi/ produces"
-	@echo "make pull             download the published spec documents (needs network)"
+	@echo "make pull             download the published whole-API spec, split by tag (needs network;"
+	@echo "                      PULL_ARGS='--areas' for the per-area documents, '--no-split', ...)"
 	@echo "make bench            run the benchmarks and write BENCHMARKS.md"
 
 $(STAMP): pyproject.toml
@@ -45,9 +47,17 @@ test-fast: $(STAMP)
 generate: $(STAMP)
 	$(PY) -m codegen generate
 
-## Download the published spec documents (all or nothing) and update openapi/spec.lock.json.
+## Download the published spec (all or nothing) and update openapi/spec.lock.json.
+## PULL_ARGS: --whole openapi-json|URL, --no-split, --areas, --url AREA=URL, --only.
+PULL_ARGS ?=
 pull: $(STAMP)
-	$(PY) -m codegen pull
+	$(PY) -m codegen pull $(PULL_ARGS)
+
+## What changed for SDK users: the spec shipped at DIFF_BASE vs openapi/documents now.
+## Markdown for CHANGELOG.md; e.g. `make diff DIFF_BASE=v0.1.0`.
+DIFF_BASE ?= HEAD
+diff: $(STAMP)
+	$(PY) -m codegen diff $(DIFF_BASE):synerise_async/api/openapi.json openapi/documents
 
 ## Merge openapi/documents, apply openapi/overlays, fix/check -> openapi/build/synerise.json.
 normalise: $(STAMP)

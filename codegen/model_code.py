@@ -9,6 +9,9 @@ enum's value map. These helpers give the template those names:
 * ``enum_maps``: one module-level alias per enum the model parses, ``(alias, class)``;
 * ``enum_map_name``: the alias of one enum property, as used inside the parser;
 * ``mentions``: whether generated code refers to any of some names.
+
+Importing this module also sets the JSON type of date-time properties (see
+``DATETIME_JSON_TYPE``), which every template uses when it declares serialised values.
 """
 
 from __future__ import annotations
@@ -17,9 +20,20 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from openapi_python_client.parser.properties.datetime import DateTimeProperty
+
 from .errors import CodegenError
 
-__all__ = ["enum_map_name", "enum_maps", "lazy_classes", "mentions"]
+__all__ = ["DATETIME_JSON_TYPE", "enum_map_name", "enum_maps", "lazy_classes", "mentions"]
+
+DATETIME_JSON_TYPE = "str | int | float"
+"""What a date-time serialises to: ``types.serialize_datetime`` sends back the wire value
+it was parsed from (an ISO string, or epoch seconds/millis), so not always ``str``. The
+generator's own ``"str"`` made every template that declares a serialised value (optional
+and nullable fields, lists, query parameters) fail ``mypy --strict``. Set on the class
+because the templates reach it through ``get_type_string(json=True)`` everywhere; the
+generator version is pinned, so this class attribute is stable."""
+DateTimeProperty._json_type_string = DATETIME_JSON_TYPE
 
 _ENUM_TEMPLATE = "enum_property.py.jinja"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -96,12 +97,122 @@ def check_local_refs(doc: Document, report: Report, problems: Problems) -> None:
             problems.append(f"$ref {ref!r} does not resolve")
 
 
-def check_operations(doc: Document, report: Report, problems: Problems) -> None:
-    """operationIds must exist and be unique, also once turned into module names (items 1, 2).
+def fix_operation_ids(doc: Document, report: Report, problems: Problems) -> None:
+    """Name operations without an operationId; spell odd ones as identifiers (items 1, 2).
 
-    A missing operationId is a failure rather than a synthesised name: the name becomes a
-    public function module, and a silently invented one would change when the path does.
+    A missing operationId becomes ``<method><PathWords>`` (``GET /a/{id}`` ->
+    ``getAById``), deterministic but tied to the path: the report says it needs a human
+    decision (pin the name with an overlay). An operationId with characters that are not
+    letters or digits is respelled in camelCase from its words (``get-thing.v2`` ->
+    ``getThingV2``; one starting with a digit gets the method in front), because the
+    generator would silently merge words (``odd/dots`` -> ``odddots``). The original is
+    kept as ``x-synerise-original-operation-id``.
     """
+    taken = {
+        op["operationId"]
+        for _p, _m, op in iter_operations(doc)
+        if isinstance(op.get("operationId"), str)
+    }
+    for path, method, operation in iter_operations(doc):
+        op_id = operation.get("operationId")
+        if not isinstance(op_id, str) or not op_id:
+            name = _free_operation_id(_operation_id_from_path(method, path), taken)
+            operation["operationId"] = name
+            report.fixed(
+                f"NEEDS A DECISION: {method.upper()} {path} has no operationId; named it {name!r} "
+                "from its method and path (pin a name with an overlay: it is the function's name)"
+            )
+        elif not _CLEAN_OPERATION_ID.fullmatch(op_id):
+            name = _camel_words(op_id)
+            if not name or not name[0].isalpha():
+                name = method + name[:1].upper() + name[1:]
+            name = _free_operation_id(name, taken)
+            operation["operationId"] = name
+            operation["x-synerise-original-operation-id"] = op_id
+            report.fixed(f"{method.upper()} {path}: operationId {op_id!r} respelled {name!r}")
+
+
+_CLEAN_OPERATION_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _camel_words(text: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", text) if w]
+    return "".join(w if i == 0 else w[:1].upper() + w[1:] for i, w in enumerate(words))
+
+
+def _operation_id_from_path(method: str, path: str) -> str:
+    parts = []
+    for segment in path.strip("/").split("/"):
+        if segment.startswith("{") and segment.endswith("}"):
+            segment = "by " + segment[1:-1]
+        parts.append(segment)
+    words = _camel_words(" ".join(parts))
+    return method + words[:1].upper() + words[1:]
+
+
+def _free_operation_id(base: str, taken: set[str]) -> str:
+    name, counter = base, 2
+    while name in taken:
+        name, counter = f"{base}{counter}", counter + 1
+    taken.add(name)
+    return name
+
+
+def fix_path_parameters(doc: Document, report: Report, problems: Problems) -> None:
+    """Path parameters must be named as in the path template, per operation.
+
+    Published specs sometimes declare ``id`` for ``/things/{thingId}`` on one method; the
+    generator would then build the URL with a placeholder no argument fills. When the
+    unmatched declarations and the unmatched placeholders are equally many, each
+    declaration (in order) takes the name of the placeholder (in template order); a
+    placeholder with no declaration at all gets a required string parameter.
+    """
+    for path, method, operation in iter_operations(doc):
+        label = operation_label(path, method, operation)
+        placeholders = re.findall(r"\{([^}]+)\}", path)
+        item = doc["paths"][path]
+        own = operation.get("parameters") or []
+        inherited = [
+            p
+            for p in item.get("parameters") or []
+            if _deref(doc, p).get("in") == "path"
+            and not any(
+                _deref(doc, o).get("in") == "path"
+                and _deref(doc, o).get("name") == _deref(doc, p).get("name")
+                for o in own
+            )
+        ]
+        declared = [i for i, p in enumerate(own) if _deref(doc, p).get("in") == "path"]
+        names = [_deref(doc, own[i]).get("name") for i in declared]
+        names += [_deref(doc, p).get("name") for p in inherited]
+        unmatched = [(i, n) for i, n in zip(declared, names, strict=False) if n not in placeholders]
+        missing = [n for n in placeholders if n not in names]
+        if not unmatched and not missing:
+            continue
+        if unmatched and len(unmatched) != len(missing):
+            problems.append(
+                f"{label}: path parameters {[n for _i, n in unmatched]} do not match the template's "
+                f"{placeholders}"
+            )
+            continue
+        for (index, name), target in zip(unmatched, missing, strict=False):
+            param = copy.deepcopy(_deref(doc, own[index]))
+            param["name"] = target
+            own[index] = param
+            report.fixed(
+                f"{label}: path parameter {name!r} renamed {target!r} to match the path template"
+            )
+        for target in missing[len(unmatched) :]:
+            operation.setdefault("parameters", []).append(
+                {"name": target, "in": "path", "required": True, "schema": {"type": "string"}}
+            )
+            report.fixed(
+                f"{label}: declared path parameter {target!r} (in the template, not declared)"
+            )
+
+
+def check_operations(doc: Document, report: Report, problems: Problems) -> None:
+    """operationIds must be unique, also once turned into module names (items 1, 2)."""
     seen: dict[str, str] = {}
     seen_python: dict[str, str] = {}
     for path, method, operation in iter_operations(doc):
@@ -416,7 +527,10 @@ def fix_enums(doc: Document, report: Report, problems: Problems) -> None:
         values = schema.get("enum")
         if not isinstance(values, list):
             return
-        if schema.get("type") == "number" or any(isinstance(v, float) for v in values):
+        kinds = {_json_kind(v) for v in values if v is not None}
+        if len(kinds) > 1 and kinds != {"integer", "number"}:
+            _drop_enum(schema, context, report, f"mixes {'/'.join(sorted(kinds))} values")
+        elif schema.get("type") == "number" or any(isinstance(v, float) for v in values):
             _fix_number_enum(schema, context, report, problems)
         elif (
             all(isinstance(v, str) for v in values if v is not None)
@@ -429,7 +543,9 @@ def fix_enums(doc: Document, report: Report, problems: Problems) -> None:
 
 PASSES: tuple[Pass, ...] = (
     check_local_refs,
+    fix_operation_ids,
     check_operations,
+    fix_path_parameters,
     fix_global_security,
     fix_content_types,
     fix_default_responses,
@@ -610,15 +726,28 @@ def _fix_number_enum(
         schema["enum"] = [None if v is None else int(v) for v in values]
         report.fixed(f"{context}: number enum -> integer enum")
     else:
-        shown = [
-            v
-            for v in numbers
-            if not (isinstance(v, int | float) and math.isfinite(v) and float(v).is_integer())
-        ]
-        problems.append(
-            f"{context}: enum of non-integral numbers {shown} (the generator drops it); "
-            "remove the enum with an overlay"
-        )
+        _drop_enum(schema, context, report, "has non-integral numbers (the generator drops those)")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number" if not (math.isfinite(value) and value.is_integer()) else "integer"
+    return "string" if isinstance(value, str) else type(value).__name__
+
+
+def _drop_enum(schema: dict[str, Any], context: str, report: Report, why: str) -> None:
+    """An enum no generated type can express: keep the values as a record, type stays.
+
+    The field then accepts any value of its type (a mixed enum: any JSON value); the
+    values stay visible in ``x-synerise-enum`` and in the report.
+    """
+    values = schema.pop("enum")
+    schema["x-synerise-enum"] = values
+    report.fixed(f"{context}: enum {values} {why}; dropped it, values kept in x-synerise-enum")
 
 
 def _enum_member_keys(values: list[Any]) -> list[str | None]:

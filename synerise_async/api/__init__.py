@@ -238,25 +238,25 @@ REGISTRY: dict[str, OperationEntry] = {
         "/catalogs/bags/{catalogId}/items/batch",
         None,
     ),
-    "analytics-calculate-aggregate-for-profile-with-period-uuid": OperationEntry(
-        "synerise_async.api.analytics.analytics_calculate_aggregate_for_profile_with_period_uuid",
-        "analytics",
-        "POST",
-        "/analytics/analytics/definitions-manager/aggregates/{aggregateId}/client/{clientId}/calculate/histogram",
-        None,
-    ),
-    "analytics2-aggregate-calculate": OperationEntry(
-        "synerise_async.api.analytics.analytics2_aggregate_calculate",
+    "analytics2AggregateCalculate": OperationEntry(
+        "synerise_async.api.analytics.analytics_2_aggregate_calculate",
         "analytics",
         "POST",
         "/analytics/{namespace}/aggregates/{aggregateId}/calculate/by/{identifierType}",
         None,
     ),
-    "analytics2-expression-calculate": OperationEntry(
-        "synerise_async.api.analytics.analytics2_expression_calculate",
+    "analytics2ExpressionCalculate": OperationEntry(
+        "synerise_async.api.analytics.analytics_2_expression_calculate",
         "analytics",
         "POST",
         "/analytics/{namespace}/expressions/{expressionId}/calculate/by/{identifierType}",
+        None,
+    ),
+    "analyticsCalculateAggregateForProfileWithPeriodUuid": OperationEntry(
+        "synerise_async.api.analytics.analytics_calculate_aggregate_for_profile_with_period_uuid",
+        "analytics",
+        "POST",
+        "/analytics/analytics/definitions-manager/aggregates/{aggregateId}/client/{clientId}/calculate/histogram",
         None,
     ),
     "assignProfileTag": OperationEntry(

@@ -30,13 +30,13 @@ class AccountActionResult:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            account_action_result = cls()
+            _instance = cls()
             if d:
-                account_action_result.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return account_action_result
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -40,11 +40,11 @@ class AccountDeleteRequest:
         try:
             password = d.get("password", UNSET)
 
-            account_delete_request = cls(
+            _instance = cls(
                 password,
             )
             if len(d) > (password is not UNSET):
-                account_delete_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -52,7 +52,7 @@ class AccountDeleteRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return account_delete_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -61,13 +61,13 @@ class AggregateHistogramRequest:
                 d["aggregateDataBy"]
             )
 
-            aggregate_histogram_request = cls(
+            _instance = cls(
                 variables,
                 date_filter,
                 aggregate_data_by,
             )
             if len(d) > 3:
-                aggregate_histogram_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -75,7 +75,7 @@ class AggregateHistogramRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return aggregate_histogram_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

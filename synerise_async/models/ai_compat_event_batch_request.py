@@ -73,12 +73,12 @@ class AiCompatEventBatchRequest:
             if items is not UNSET:
                 items = list(map(AiCompatEventPayload.from_dict, items))
 
-            ai_compat_event_batch_request = cls(
+            _instance = cls(
                 event_type,
                 items,
             )
             if len(d) > (1 + (items is not UNSET)):
-                ai_compat_event_batch_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -86,7 +86,7 @@ class AiCompatEventBatchRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return ai_compat_event_batch_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

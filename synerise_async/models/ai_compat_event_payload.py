@@ -30,13 +30,13 @@ class AiCompatEventPayload:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            ai_compat_event_payload = cls()
+            _instance = cls()
             if d:
-                ai_compat_event_payload.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return ai_compat_event_payload
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

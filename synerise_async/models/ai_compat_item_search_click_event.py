@@ -102,7 +102,7 @@ class AiCompatItemSearchClickEvent:
                     else None
                 ) or AiCompatItemSearchClickEventSearchType(search_type)
 
-            ai_compat_item_search_click_event = cls(
+            _instance = cls(
                 client_uuid,
                 correlation_id,
                 event_timestamp,
@@ -118,7 +118,7 @@ class AiCompatItemSearchClickEvent:
                 + (position is not UNSET)
                 + (search_type is not UNSET)
             ):
-                ai_compat_item_search_click_event.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -126,7 +126,7 @@ class AiCompatItemSearchClickEvent:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return ai_compat_item_search_click_event
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

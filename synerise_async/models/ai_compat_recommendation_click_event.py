@@ -85,7 +85,7 @@ class AiCompatRecommendationClickEvent:
 
             session_id = d.get("sessionId", UNSET)
 
-            ai_compat_recommendation_click_event = cls(
+            _instance = cls(
                 campaign_id,
                 client_uuid,
                 correlation_id,
@@ -101,7 +101,7 @@ class AiCompatRecommendationClickEvent:
                 + (item is not UNSET)
                 + (session_id is not UNSET)
             ):
-                ai_compat_recommendation_click_event.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -109,7 +109,7 @@ class AiCompatRecommendationClickEvent:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return ai_compat_recommendation_click_event
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -67,7 +67,7 @@ class AiCompatRecommendationViewEvent:
 
             event_timestamp = d.get("EventTimestamp", UNSET)
 
-            ai_compat_recommendation_view_event = cls(
+            _instance = cls(
                 campaign_id,
                 client_uuid,
                 correlation_id,
@@ -79,7 +79,7 @@ class AiCompatRecommendationViewEvent:
                 + (correlation_id is not UNSET)
                 + (event_timestamp is not UNSET)
             ):
-                ai_compat_recommendation_view_event.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -87,7 +87,7 @@ class AiCompatRecommendationViewEvent:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return ai_compat_recommendation_view_event
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

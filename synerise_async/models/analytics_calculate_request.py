@@ -40,11 +40,11 @@ class AnalyticsCalculateRequest:
         try:
             identifier_value = d.get("identifierValue", UNSET)
 
-            analytics_calculate_request = cls(
+            _instance = cls(
                 identifier_value,
             )
             if len(d) > (identifier_value is not UNSET):
-                analytics_calculate_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -52,7 +52,7 @@ class AnalyticsCalculateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return analytics_calculate_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -61,12 +61,12 @@ class ApiKeyPermissionCheckResponse:
             if permissions is not UNSET:
                 permissions = ApiKeyPermissionMap.from_dict(permissions)
 
-            api_key_permission_check_response = cls(
+            _instance = cls(
                 business_profile_name,
                 permissions,
             )
             if len(d) > ((business_profile_name is not UNSET) + (permissions is not UNSET)):
-                api_key_permission_check_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -74,7 +74,7 @@ class ApiKeyPermissionCheckResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return api_key_permission_check_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -80,7 +80,7 @@ class AuthProfileAgreements:
 
             wifi = d.get("wifi", UNSET)
 
-            auth_profile_agreements = cls(
+            _instance = cls(
                 email,
                 sms,
                 push,
@@ -96,7 +96,7 @@ class AuthProfileAgreements:
                 + (rfid is not UNSET)
                 + (wifi is not UNSET)
             ):
-                auth_profile_agreements.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -104,7 +104,7 @@ class AuthProfileAgreements:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return auth_profile_agreements
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

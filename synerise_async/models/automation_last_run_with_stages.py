@@ -77,7 +77,7 @@ class AutomationLastRunWithStages:
 
             overall_run_status = d.get("overallRunStatus", UNSET)
 
-            automation_last_run_with_stages = cls(
+            _instance = cls(
                 start_time,
                 run_id,
                 pipeline_response,
@@ -89,7 +89,7 @@ class AutomationLastRunWithStages:
                 + (pipeline_response is not UNSET)
                 + (overall_run_status is not UNSET)
             ):
-                automation_last_run_with_stages.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -97,7 +97,7 @@ class AutomationLastRunWithStages:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return automation_last_run_with_stages
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

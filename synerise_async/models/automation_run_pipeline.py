@@ -77,7 +77,7 @@ class AutomationRunPipeline:
             if export_data is not UNSET:
                 export_data = AutomationRunStage.from_dict(export_data)
 
-            automation_run_pipeline = cls(
+            _instance = cls(
                 import_data,
                 transform_data,
                 export_data,
@@ -87,7 +87,7 @@ class AutomationRunPipeline:
                 + (transform_data is not UNSET)
                 + (export_data is not UNSET)
             ):
-                automation_run_pipeline.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -95,7 +95,7 @@ class AutomationRunPipeline:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return automation_run_pipeline
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -100,7 +100,7 @@ class AutomationRunStage:
 
             failure_count = d.get("failureCount", UNSET)
 
-            automation_run_stage = cls(
+            _instance = cls(
                 status,
                 run_date,
                 logs,
@@ -118,7 +118,7 @@ class AutomationRunStage:
                 + (success_count is not UNSET)
                 + (failure_count is not UNSET)
             ):
-                automation_run_stage.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -126,7 +126,7 @@ class AutomationRunStage:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return automation_run_stage
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

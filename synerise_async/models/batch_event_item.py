@@ -107,7 +107,7 @@ class BatchEventItem:
 
             event_salt = d.get("eventSalt", UNSET)
 
-            batch_event_item = cls(
+            _instance = cls(
                 type_,
                 label,
                 client,
@@ -123,7 +123,7 @@ class BatchEventItem:
                 + (params is not UNSET)
                 + (event_salt is not UNSET)
             ):
-                batch_event_item.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -131,7 +131,7 @@ class BatchEventItem:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return batch_event_item
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

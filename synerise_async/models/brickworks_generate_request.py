@@ -68,13 +68,13 @@ class BrickworksGenerateRequest:
             if field_context is not UNSET:
                 field_context = BrickworksGenerateRequestFieldContext.from_dict(field_context)
 
-            brickworks_generate_request = cls(
+            _instance = cls(
                 identifier_value,
                 context,
                 field_context,
             )
             if len(d) > (1 + (context is not UNSET) + (field_context is not UNSET)):
-                brickworks_generate_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -82,7 +82,7 @@ class BrickworksGenerateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_generate_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -126,7 +126,7 @@ class BrickworksGeneratedObject:
 
             field_unmatched_audience_relations = d.get("__unmatchedAudienceRelations", UNSET)
 
-            brickworks_generated_object = cls(
+            _instance = cls(
                 field_id,
                 field_slug,
                 field_schema_id,
@@ -150,7 +150,7 @@ class BrickworksGeneratedObject:
                 + (field_matched_audience is not UNSET)
                 + (field_unmatched_audience_relations is not UNSET)
             ):
-                brickworks_generated_object.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -158,7 +158,7 @@ class BrickworksGeneratedObject:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_generated_object
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -67,7 +67,7 @@ class BrickworksPaginationMeta:
 
             total = d.get("total", UNSET)
 
-            brickworks_pagination_meta = cls(
+            _instance = cls(
                 page,
                 limit,
                 pages,
@@ -79,7 +79,7 @@ class BrickworksPaginationMeta:
                 + (pages is not UNSET)
                 + (total is not UNSET)
             ):
-                brickworks_pagination_meta.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -87,7 +87,7 @@ class BrickworksPaginationMeta:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_pagination_meta
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -78,14 +78,14 @@ class BrickworksPreviewRequest:
             if context is not UNSET:
                 context = BrickworksPreviewRequestContext.from_dict(context)
 
-            brickworks_preview_request = cls(
+            _instance = cls(
                 identifier_value,
                 schema,
                 values,
                 context,
             )
             if len(d) > (2 + (values is not UNSET) + (context is not UNSET)):
-                brickworks_preview_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -93,7 +93,7 @@ class BrickworksPreviewRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_preview_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -30,13 +30,13 @@ class BrickworksPreviewRequestContext:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            brickworks_preview_request_context = cls()
+            _instance = cls()
             if d:
-                brickworks_preview_request_context.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_preview_request_context
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -85,7 +85,7 @@ class BrickworksRecord:
             if updated_at is not UNSET:
                 updated_at = parse_datetime(updated_at)
 
-            brickworks_record = cls(
+            _instance = cls(
                 id,
                 schema_id,
                 data,
@@ -93,7 +93,7 @@ class BrickworksRecord:
                 updated_at,
             )
             if len(d) > (3 + (created_at is not UNSET) + (updated_at is not UNSET)):
-                brickworks_record.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -101,7 +101,7 @@ class BrickworksRecord:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_record
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

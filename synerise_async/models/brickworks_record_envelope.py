@@ -51,11 +51,11 @@ class BrickworksRecordEnvelope:
             if data is not UNSET:
                 data = BrickworksRecordEnvelopeData.from_dict(data)
 
-            brickworks_record_envelope = cls(
+            _instance = cls(
                 data,
             )
             if len(d) > (data is not UNSET):
-                brickworks_record_envelope.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -63,7 +63,7 @@ class BrickworksRecordEnvelope:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_record_envelope
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

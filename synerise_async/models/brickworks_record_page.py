@@ -63,13 +63,13 @@ class BrickworksRecordPage:
 
             previous_page_token = d["previousPageToken"]
 
-            brickworks_record_page = cls(
+            _instance = cls(
                 data,
                 next_page_token,
                 previous_page_token,
             )
             if len(d) > 3:
-                brickworks_record_page.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -77,7 +77,7 @@ class BrickworksRecordPage:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_record_page
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -126,7 +126,7 @@ class BrickworksSchema:
         if not isinstance(self.updated_at, Unset):
             updated_at = serialize_datetime(self.updated_at)
 
-        published_at: None | str | Unset
+        published_at: None | str | int | float | Unset
         if isinstance(self.published_at, Unset):
             published_at = UNSET
         elif isinstance(self.published_at, datetime.datetime):
@@ -134,7 +134,7 @@ class BrickworksSchema:
         else:
             published_at = self.published_at
 
-        deleted_at: None | str | Unset
+        deleted_at: None | str | int | float | Unset
         if isinstance(self.deleted_at, Unset):
             deleted_at = UNSET
         elif isinstance(self.deleted_at, datetime.datetime):
@@ -239,7 +239,7 @@ class BrickworksSchema:
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
 
-            brickworks_schema = cls(
+            _instance = cls(
                 id,
                 app_id,
                 display_name,
@@ -271,7 +271,7 @@ class BrickworksSchema:
                 + (published_at is not UNSET)
                 + (deleted_at is not UNSET)
             ):
-                brickworks_schema.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -279,7 +279,7 @@ class BrickworksSchema:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_schema
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -68,12 +68,12 @@ class BrickworksSchemaListResponse:
             if data is not UNSET:
                 data = list(map(BrickworksSchema.from_dict, data))
 
-            brickworks_schema_list_response = cls(
+            _instance = cls(
                 meta,
                 data,
             )
             if len(d) > ((meta is not UNSET) + (data is not UNSET)):
-                brickworks_schema_list_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -81,7 +81,7 @@ class BrickworksSchemaListResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return brickworks_schema_list_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -88,7 +88,7 @@ class Catalog:
         if not isinstance(self.creation_date, Unset):
             creation_date = serialize_datetime(self.creation_date)
 
-        last_modified: None | str | Unset
+        last_modified: None | str | int | float | Unset
         if isinstance(self.last_modified, Unset):
             last_modified = UNSET
         elif isinstance(self.last_modified, datetime.datetime):
@@ -198,7 +198,7 @@ class Catalog:
 
             modified_by = d.get("modifiedBy", UNSET)
 
-            catalog = cls(
+            _instance = cls(
                 id,
                 name,
                 author,
@@ -226,7 +226,7 @@ class Catalog:
                 + (created_by is not UNSET)
                 + (modified_by is not UNSET)
             ):
-                catalog.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -234,7 +234,7 @@ class Catalog:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -68,12 +68,12 @@ class CatalogBatchDeleteResponse:
             if meta_data is not UNSET:
                 meta_data = CatalogMetaData.from_dict(meta_data)
 
-            catalog_batch_delete_response = cls(
+            _instance = cls(
                 data,
                 meta_data,
             )
             if len(d) > ((data is not UNSET) + (meta_data is not UNSET)):
-                catalog_batch_delete_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -81,7 +81,7 @@ class CatalogBatchDeleteResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_batch_delete_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

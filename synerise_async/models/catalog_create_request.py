@@ -44,11 +44,11 @@ class CatalogCreateRequest:
         try:
             name = d["name"]
 
-            catalog_create_request = cls(
+            _instance = cls(
                 name,
             )
             if len(d) > 1:
-                catalog_create_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -56,7 +56,7 @@ class CatalogCreateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_create_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -51,12 +51,12 @@ class CatalogDeleteResult:
 
             result = d.get("result", UNSET)
 
-            catalog_delete_result = cls(
+            _instance = cls(
                 id,
                 result,
             )
             if len(d) > ((id is not UNSET) + (result is not UNSET)):
-                catalog_delete_result.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -64,7 +64,7 @@ class CatalogDeleteResult:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_delete_result
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -57,7 +57,7 @@ class CatalogItem:
         if not isinstance(self.creation_date, Unset):
             creation_date = serialize_datetime(self.creation_date)
 
-        last_modified: None | str | Unset
+        last_modified: None | str | int | float | Unset
         if isinstance(self.last_modified, Unset):
             last_modified = UNSET
         elif isinstance(self.last_modified, datetime.datetime):
@@ -117,7 +117,7 @@ class CatalogItem:
             if bag is not UNSET:
                 bag = Catalog.from_dict(bag)
 
-            catalog_item = cls(
+            _instance = cls(
                 id,
                 item_key,
                 value,
@@ -133,7 +133,7 @@ class CatalogItem:
                 + (last_modified is not UNSET)
                 + (bag is not UNSET)
             ):
-                catalog_item.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -141,7 +141,7 @@ class CatalogItem:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_item
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -58,12 +58,12 @@ class CatalogItemCreateRequest:
 
             value = CatalogItemValue.from_dict(d["value"])
 
-            catalog_item_create_request = cls(
+            _instance = cls(
                 item_key,
                 value,
             )
             if len(d) > 2:
-                catalog_item_create_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -71,7 +71,7 @@ class CatalogItemCreateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_item_create_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

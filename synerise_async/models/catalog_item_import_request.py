@@ -51,12 +51,12 @@ class CatalogItemImportRequest:
 
             item_key = d["itemKey"]
 
-            catalog_item_import_request = cls(
+            _instance = cls(
                 url,
                 item_key,
             )
             if len(d) > 2:
-                catalog_item_import_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -64,7 +64,7 @@ class CatalogItemImportRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_item_import_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -44,10 +44,10 @@ class CatalogItemUploadRequest:
         try:
             file = File(payload=BytesIO(d["file"]))
 
-            catalog_item_upload_request = cls(
+            _instance = cls(
                 file,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_item_upload_request
+        return _instance

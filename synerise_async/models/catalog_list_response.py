@@ -74,12 +74,12 @@ class CatalogListResponse:
             if meta_data is not UNSET:
                 meta_data = CatalogMetaData.from_dict(meta_data)
 
-            catalog_list_response = cls(
+            _instance = cls(
                 data,
                 meta_data,
             )
             if len(d) > ((data is not UNSET) + (meta_data is not UNSET)):
-                catalog_list_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -87,7 +87,7 @@ class CatalogListResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_list_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

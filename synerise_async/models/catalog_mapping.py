@@ -75,7 +75,7 @@ class CatalogMapping:
 
             param_key = d.get("paramKey", UNSET)
 
-            catalog_mapping = cls(
+            _instance = cls(
                 action,
                 bag_id,
                 bp_action_param_key,
@@ -89,7 +89,7 @@ class CatalogMapping:
                 + (business_profile_id is not UNSET)
                 + (param_key is not UNSET)
             ):
-                catalog_mapping.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -97,7 +97,7 @@ class CatalogMapping:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_mapping
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

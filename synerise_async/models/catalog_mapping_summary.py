@@ -87,7 +87,7 @@ class CatalogMappingSummary:
 
             item_id = d.get("itemId", UNSET)
 
-            catalog_mapping_summary = cls(
+            _instance = cls(
                 action,
                 bag_id,
                 bp_action_param_key,
@@ -103,7 +103,7 @@ class CatalogMappingSummary:
                 + (enrichment_fields is not UNSET)
                 + (item_id is not UNSET)
             ):
-                catalog_mapping_summary.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -111,7 +111,7 @@ class CatalogMappingSummary:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_mapping_summary
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -56,12 +56,12 @@ class CatalogMetaData:
 
             total_count = d.get("totalCount", UNSET)
 
-            catalog_meta_data = cls(
+            _instance = cls(
                 request_time,
                 total_count,
             )
             if len(d) > ((request_time is not UNSET) + (total_count is not UNSET)):
-                catalog_meta_data.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -69,7 +69,7 @@ class CatalogMetaData:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_meta_data
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

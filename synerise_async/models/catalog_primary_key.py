@@ -51,12 +51,12 @@ class CatalogPrimaryKey:
 
             description = d.get("description", UNSET)
 
-            catalog_primary_key = cls(
+            _instance = cls(
                 name,
                 description,
             )
             if len(d) > ((name is not UNSET) + (description is not UNSET)):
-                catalog_primary_key.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -64,7 +64,7 @@ class CatalogPrimaryKey:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return catalog_primary_key
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

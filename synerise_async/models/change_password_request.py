@@ -54,7 +54,7 @@ class ChangePasswordRequest:
 
             password = d.get("password", UNSET)
 
-            change_password_request = cls(
+            _instance = cls(
                 device_id,
                 old_password,
                 password,
@@ -62,7 +62,7 @@ class ChangePasswordRequest:
             if len(d) > (
                 (device_id is not UNSET) + (old_password is not UNSET) + (password is not UNSET)
             ):
-                change_password_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -70,7 +70,7 @@ class ChangePasswordRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return change_password_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -221,7 +221,7 @@ class CompanyProfileCreateRequest:
 
             zip_code = d.get("zipCode", UNSET)
 
-            company_profile_create_request = cls(
+            _instance = cls(
                 address,
                 agreements,
                 anonymous,
@@ -265,7 +265,7 @@ class CompanyProfileCreateRequest:
                 + (uuid is not UNSET)
                 + (zip_code is not UNSET)
             ):
-                company_profile_create_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -273,7 +273,7 @@ class CompanyProfileCreateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return company_profile_create_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -138,7 +138,7 @@ class CurrentWorkspaceDetails:
 
             organization_guid = d.get("organizationGuid", UNSET)
 
-            current_workspace_details = cls(
+            _instance = cls(
                 id,
                 name,
                 logo,
@@ -164,7 +164,7 @@ class CurrentWorkspaceDetails:
                 + (email_attribute_name is not UNSET)
                 + (organization_guid is not UNSET)
             ):
-                current_workspace_details.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -172,7 +172,7 @@ class CurrentWorkspaceDetails:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return current_workspace_details
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

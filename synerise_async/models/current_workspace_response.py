@@ -60,12 +60,12 @@ class CurrentWorkspaceResponse:
             if data is not UNSET:
                 data = CurrentWorkspaceDetails.from_dict(data)
 
-            current_workspace_response = cls(
+            _instance = cls(
                 selected,
                 data,
             )
             if len(d) > ((selected is not UNSET) + (data is not UNSET)):
-                current_workspace_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -73,7 +73,7 @@ class CurrentWorkspaceResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return current_workspace_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -101,7 +101,7 @@ class CustomEventRequest:
 
             event_salt = d.get("eventSalt", UNSET)
 
-            custom_event_request = cls(
+            _instance = cls(
                 label,
                 client,
                 action,
@@ -112,7 +112,7 @@ class CustomEventRequest:
             if len(d) > (
                 3 + (time is not UNSET) + (params is not UNSET) + (event_salt is not UNSET)
             ):
-                custom_event_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -120,7 +120,7 @@ class CustomEventRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return custom_event_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -47,12 +47,12 @@ class EmailChangeConfirmation:
 
             newsletter_agreement = d.get("newsletterAgreement", UNSET)
 
-            email_change_confirmation = cls(
+            _instance = cls(
                 token,
                 newsletter_agreement,
             )
             if len(d) > ((token is not UNSET) + (newsletter_agreement is not UNSET)):
-                email_change_confirmation.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -60,7 +60,7 @@ class EmailChangeConfirmation:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return email_change_confirmation
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -61,7 +61,7 @@ class EmailChangeRequest:
 
             uuid = d.get("uuid", UNSET)
 
-            email_change_request = cls(
+            _instance = cls(
                 device_id,
                 email,
                 password,
@@ -73,7 +73,7 @@ class EmailChangeRequest:
                 + (password is not UNSET)
                 + (uuid is not UNSET)
             ):
-                email_change_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -81,7 +81,7 @@ class EmailChangeRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return email_change_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -61,7 +61,7 @@ class ErrorDetail:
 
             rejected_value = d.get("rejectedValue", UNSET)
 
-            error_detail = cls(
+            _instance = cls(
                 code,
                 field,
                 message,
@@ -73,7 +73,7 @@ class ErrorDetail:
                 + (message is not UNSET)
                 + (rejected_value is not UNSET)
             ):
-                error_detail.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -81,7 +81,7 @@ class ErrorDetail:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return error_detail
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

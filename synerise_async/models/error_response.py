@@ -95,7 +95,7 @@ class ErrorResponse:
             if errors is not UNSET:
                 errors = list(map(ErrorDetail.from_dict, errors))
 
-            error_response = cls(
+            _instance = cls(
                 timestamp,
                 status,
                 error,
@@ -111,7 +111,7 @@ class ErrorResponse:
                 + (path is not UNSET)
                 + (errors is not UNSET)
             ):
-                error_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -119,7 +119,7 @@ class ErrorResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return error_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

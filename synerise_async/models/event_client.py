@@ -67,7 +67,7 @@ class EventClient:
 
             email = d.get("email", UNSET)
 
-            event_client = cls(
+            _instance = cls(
                 id,
                 custom_id,
                 uuid,
@@ -79,7 +79,7 @@ class EventClient:
                 + (uuid is not UNSET)
                 + (email is not UNSET)
             ):
-                event_client.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -87,7 +87,7 @@ class EventClient:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return event_client
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

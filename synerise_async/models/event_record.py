@@ -110,7 +110,7 @@ class EventRecord:
             if params is not UNSET:
                 params = EventParams.from_dict(params)
 
-            event_record = cls(
+            _instance = cls(
                 uuid,
                 time,
                 action,
@@ -126,7 +126,7 @@ class EventRecord:
                 + (client is not UNSET)
                 + (params is not UNSET)
             ):
-                event_record.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -134,7 +134,7 @@ class EventRecord:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return event_record
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

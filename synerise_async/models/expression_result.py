@@ -62,7 +62,7 @@ class ExpressionResult:
 
             result = d.get("result", UNSET)
 
-            expression_result = cls(
+            _instance = cls(
                 client_id,
                 expression_id,
                 name,
@@ -74,7 +74,7 @@ class ExpressionResult:
                 + (name is not UNSET)
                 + (result is not UNSET)
             ):
-                expression_result.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -82,7 +82,7 @@ class ExpressionResult:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return expression_result
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -54,7 +54,7 @@ class FacebookAccountDeleteRequest:
 
             uuid = d.get("uuid", UNSET)
 
-            facebook_account_delete_request = cls(
+            _instance = cls(
                 device_id,
                 facebook_token,
                 uuid,
@@ -62,7 +62,7 @@ class FacebookAccountDeleteRequest:
             if len(d) > (
                 (device_id is not UNSET) + (facebook_token is not UNSET) + (uuid is not UNSET)
             ):
-                facebook_account_delete_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -70,7 +70,7 @@ class FacebookAccountDeleteRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return facebook_account_delete_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

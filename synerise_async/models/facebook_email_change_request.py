@@ -54,13 +54,13 @@ class FacebookEmailChangeRequest:
 
             uuid = d.get("uuid", UNSET)
 
-            facebook_email_change_request = cls(
+            _instance = cls(
                 device_id,
                 email,
                 uuid,
             )
             if len(d) > ((device_id is not UNSET) + (email is not UNSET) + (uuid is not UNSET)):
-                facebook_email_change_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -68,7 +68,7 @@ class FacebookEmailChangeRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return facebook_email_change_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

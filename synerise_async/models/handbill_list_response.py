@@ -53,11 +53,11 @@ class HandbillListResponse:
             if data is not UNSET:
                 data = list(map(HandbillSummary.from_dict, data))
 
-            handbill_list_response = cls(
+            _instance = cls(
                 data,
             )
             if len(d) > (data is not UNSET):
-                handbill_list_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -65,7 +65,7 @@ class HandbillListResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return handbill_list_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

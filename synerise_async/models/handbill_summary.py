@@ -47,12 +47,12 @@ class HandbillSummary:
 
             name = d.get("name", UNSET)
 
-            handbill_summary = cls(
+            _instance = cls(
                 uuid,
                 name,
             )
             if len(d) > ((uuid is not UNSET) + (name is not UNSET)):
-                handbill_summary.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -60,7 +60,7 @@ class HandbillSummary:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return handbill_summary
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -54,13 +54,13 @@ class LegacyAnonymousLoginRequest:
 
             uuid = d.get("uuid", UNSET)
 
-            legacy_anonymous_login_request = cls(
+            _instance = cls(
                 api_key,
                 device_id,
                 uuid,
             )
             if len(d) > ((api_key is not UNSET) + (device_id is not UNSET) + (uuid is not UNSET)):
-                legacy_anonymous_login_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -68,7 +68,7 @@ class LegacyAnonymousLoginRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return legacy_anonymous_login_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -96,7 +96,7 @@ class LegacyFacebookLoginRequest:
 
             uuid = d.get("uuid", UNSET)
 
-            legacy_facebook_login_request = cls(
+            _instance = cls(
                 agreements,
                 api_key,
                 attributes,
@@ -112,7 +112,7 @@ class LegacyFacebookLoginRequest:
                 + (facebook_token is not UNSET)
                 + (uuid is not UNSET)
             ):
-                legacy_facebook_login_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -120,7 +120,7 @@ class LegacyFacebookLoginRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return legacy_facebook_login_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -92,7 +92,7 @@ class LegacyOAuthLoginRequest:
 
             uuid = d.get("uuid", UNSET)
 
-            legacy_o_auth_login_request = cls(
+            _instance = cls(
                 access_token,
                 agreements,
                 api_key,
@@ -108,7 +108,7 @@ class LegacyOAuthLoginRequest:
                 + (device_id is not UNSET)
                 + (uuid is not UNSET)
             ):
-                legacy_o_auth_login_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -116,7 +116,7 @@ class LegacyOAuthLoginRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return legacy_o_auth_login_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -68,7 +68,7 @@ class LegacyProfileLoginRequest:
 
             uuid = d.get("uuid", UNSET)
 
-            legacy_profile_login_request = cls(
+            _instance = cls(
                 api_key,
                 device_id,
                 email,
@@ -82,7 +82,7 @@ class LegacyProfileLoginRequest:
                 + (password is not UNSET)
                 + (uuid is not UNSET)
             ):
-                legacy_profile_login_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -90,7 +90,7 @@ class LegacyProfileLoginRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return legacy_profile_login_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

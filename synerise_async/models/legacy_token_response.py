@@ -36,11 +36,11 @@ class LegacyTokenResponse:
         try:
             token = d["token"]
 
-            legacy_token_response = cls(
+            _instance = cls(
                 token,
             )
             if len(d) > 1:
-                legacy_token_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -48,7 +48,7 @@ class LegacyTokenResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return legacy_token_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

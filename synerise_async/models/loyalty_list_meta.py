@@ -81,7 +81,7 @@ class LoyaltyListMeta:
 
             link = d.get("link", UNSET)
 
-            loyalty_list_meta = cls(
+            _instance = cls(
                 page,
                 limit,
                 total_count,
@@ -97,7 +97,7 @@ class LoyaltyListMeta:
                 + (code is not UNSET)
                 + (link is not UNSET)
             ):
-                loyalty_list_meta.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -105,7 +105,7 @@ class LoyaltyListMeta:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return loyalty_list_meta
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

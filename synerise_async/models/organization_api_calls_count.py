@@ -49,12 +49,12 @@ class OrganizationApiCallsCount:
 
             transfer_size = d.get("transferSize", UNSET)
 
-            organization_api_calls_count = cls(
+            _instance = cls(
                 count,
                 transfer_size,
             )
             if len(d) > ((count is not UNSET) + (transfer_size is not UNSET)):
-                organization_api_calls_count.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -62,7 +62,7 @@ class OrganizationApiCallsCount:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_api_calls_count
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

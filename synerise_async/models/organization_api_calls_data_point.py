@@ -76,7 +76,7 @@ class OrganizationApiCallsDataPoint:
             if values is not UNSET:
                 values = list(map(OrganizationApiCallsValue.from_dict, values))
 
-            organization_api_calls_data_point = cls(
+            _instance = cls(
                 date,
                 count,
                 transfer_size,
@@ -88,7 +88,7 @@ class OrganizationApiCallsDataPoint:
                 + (transfer_size is not UNSET)
                 + (values is not UNSET)
             ):
-                organization_api_calls_data_point.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -96,7 +96,7 @@ class OrganizationApiCallsDataPoint:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_api_calls_data_point
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -69,13 +69,13 @@ class OrganizationApiCallsStats:
             if data is not UNSET:
                 data = list(map(OrganizationApiCallsDataPoint.from_dict, data))
 
-            organization_api_calls_stats = cls(
+            _instance = cls(
                 count,
                 transfer_size,
                 data,
             )
             if len(d) > ((count is not UNSET) + (transfer_size is not UNSET) + (data is not UNSET)):
-                organization_api_calls_stats.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -83,7 +83,7 @@ class OrganizationApiCallsStats:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_api_calls_stats
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

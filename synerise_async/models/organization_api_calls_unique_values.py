@@ -67,12 +67,12 @@ class OrganizationApiCallsUniqueValues:
 
             data = d.get("data", UNSET)
 
-            organization_api_calls_unique_values = cls(
+            _instance = cls(
                 parameter,
                 data,
             )
             if len(d) > ((parameter is not UNSET) + (data is not UNSET)):
-                organization_api_calls_unique_values.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -80,7 +80,7 @@ class OrganizationApiCallsUniqueValues:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_api_calls_unique_values
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

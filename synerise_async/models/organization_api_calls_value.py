@@ -56,7 +56,7 @@ class OrganizationApiCallsValue:
 
             transfer_size = d.get("transferSize", UNSET)
 
-            organization_api_calls_value = cls(
+            _instance = cls(
                 label,
                 count,
                 transfer_size,
@@ -64,7 +64,7 @@ class OrganizationApiCallsValue:
             if len(d) > (
                 (label is not UNSET) + (count is not UNSET) + (transfer_size is not UNSET)
             ):
-                organization_api_calls_value.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -72,7 +72,7 @@ class OrganizationApiCallsValue:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_api_calls_value
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

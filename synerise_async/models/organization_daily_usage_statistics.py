@@ -81,7 +81,7 @@ class OrganizationDailyUsageStatistics:
 
             total = d.get("total", UNSET)
 
-            organization_daily_usage_statistics = cls(
+            _instance = cls(
                 day,
                 events,
                 other,
@@ -93,7 +93,7 @@ class OrganizationDailyUsageStatistics:
                 + (other is not UNSET)
                 + (total is not UNSET)
             ):
-                organization_daily_usage_statistics.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -101,7 +101,7 @@ class OrganizationDailyUsageStatistics:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_daily_usage_statistics
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

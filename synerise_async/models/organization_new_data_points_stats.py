@@ -82,7 +82,7 @@ class OrganizationNewDataPointsStats:
 
             total_other = d.get("totalOther", UNSET)
 
-            organization_new_data_points_stats = cls(
+            _instance = cls(
                 daily_usage_statistics,
                 events_total,
                 total_all,
@@ -94,7 +94,7 @@ class OrganizationNewDataPointsStats:
                 + (total_all is not UNSET)
                 + (total_other is not UNSET)
             ):
-                organization_new_data_points_stats.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -102,7 +102,7 @@ class OrganizationNewDataPointsStats:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_new_data_points_stats
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -76,14 +76,14 @@ class OrganizationUsageStatsRequest:
             if bp_guids is not UNSET:
                 bp_guids = [UUID(bp_guids_item_data) for bp_guids_item_data in bp_guids]
 
-            organization_usage_stats_request = cls(
+            _instance = cls(
                 from_,
                 to,
                 actions,
                 bp_guids,
             )
             if len(d) > (2 + (actions is not UNSET) + (bp_guids is not UNSET)):
-                organization_usage_stats_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -91,7 +91,7 @@ class OrganizationUsageStatsRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_usage_stats_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

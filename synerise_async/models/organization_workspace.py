@@ -91,7 +91,7 @@ class OrganizationWorkspace:
 
             active_users_count = d.get("activeUsersCount", UNSET)
 
-            organization_workspace = cls(
+            _instance = cls(
                 author,
                 name,
                 subdomain,
@@ -109,7 +109,7 @@ class OrganizationWorkspace:
                 + (guid is not UNSET)
                 + (active_users_count is not UNSET)
             ):
-                organization_workspace.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -117,7 +117,7 @@ class OrganizationWorkspace:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_workspace
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

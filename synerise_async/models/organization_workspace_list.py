@@ -55,11 +55,11 @@ class OrganizationWorkspaceList:
             if data is not UNSET:
                 data = list(map(OrganizationWorkspace.from_dict, data))
 
-            organization_workspace_list = cls(
+            _instance = cls(
                 data,
             )
             if len(d) > (data is not UNSET):
-                organization_workspace_list.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -67,7 +67,7 @@ class OrganizationWorkspaceList:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return organization_workspace_list
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -47,12 +47,12 @@ class PasswordResetConfirmation:
 
             token = d.get("token", UNSET)
 
-            password_reset_confirmation = cls(
+            _instance = cls(
                 password,
                 token,
             )
             if len(d) > ((password is not UNSET) + (token is not UNSET)):
-                password_reset_confirmation.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -60,7 +60,7 @@ class PasswordResetConfirmation:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return password_reset_confirmation
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

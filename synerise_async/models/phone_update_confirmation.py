@@ -61,7 +61,7 @@ class PhoneUpdateConfirmation:
 
             sms_agreement = d.get("smsAgreement", UNSET)
 
-            phone_update_confirmation = cls(
+            _instance = cls(
                 confirmation_code,
                 device_id,
                 phone,
@@ -73,7 +73,7 @@ class PhoneUpdateConfirmation:
                 + (phone is not UNSET)
                 + (sms_agreement is not UNSET)
             ):
-                phone_update_confirmation.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -81,7 +81,7 @@ class PhoneUpdateConfirmation:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return phone_update_confirmation
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

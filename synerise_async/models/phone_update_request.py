@@ -47,12 +47,12 @@ class PhoneUpdateRequest:
 
             phone = d.get("phone", UNSET)
 
-            phone_update_request = cls(
+            _instance = cls(
                 device_id,
                 phone,
             )
             if len(d) > ((device_id is not UNSET) + (phone is not UNSET)):
-                phone_update_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -60,7 +60,7 @@ class PhoneUpdateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return phone_update_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -359,7 +359,7 @@ class Profile:
 
             previous_clients = d.get("previousClients", UNSET)
 
-            profile = cls(
+            _instance = cls(
                 client_id,
                 email,
                 phone,
@@ -409,7 +409,7 @@ class Profile:
                 + (last_activity_date is not UNSET)
                 + (previous_clients is not UNSET)
             ):
-                profile.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -417,7 +417,7 @@ class Profile:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

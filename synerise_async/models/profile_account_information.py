@@ -233,7 +233,7 @@ class ProfileAccountInformation:
 
             last_activity_date = d.get("lastActivityDate", UNSET)
 
-            profile_account_information = cls(
+            _instance = cls(
                 address,
                 agreements,
                 anonymous,
@@ -281,7 +281,7 @@ class ProfileAccountInformation:
                 + (client_id is not UNSET)
                 + (last_activity_date is not UNSET)
             ):
-                profile_account_information.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -289,7 +289,7 @@ class ProfileAccountInformation:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_account_information
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

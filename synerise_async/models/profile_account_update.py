@@ -217,7 +217,7 @@ class ProfileAccountUpdate:
 
             zip_code = d.get("zipCode", UNSET)
 
-            profile_account_update = cls(
+            _instance = cls(
                 address,
                 agreements,
                 anonymous,
@@ -261,7 +261,7 @@ class ProfileAccountUpdate:
                 + (uuid is not UNSET)
                 + (zip_code is not UNSET)
             ):
-                profile_account_update.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -269,7 +269,7 @@ class ProfileAccountUpdate:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_account_update
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -97,7 +97,7 @@ class ProfileAgreements:
 
             wifi = d.get("wifi", UNSET)
 
-            profile_agreements = cls(
+            _instance = cls(
                 email,
                 sms,
                 push,
@@ -115,7 +115,7 @@ class ProfileAgreements:
                 + (rfid is not UNSET)
                 + (wifi is not UNSET)
             ):
-                profile_agreements.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -123,7 +123,7 @@ class ProfileAgreements:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_agreements
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

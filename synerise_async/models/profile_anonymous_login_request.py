@@ -57,13 +57,13 @@ class ProfileAnonymousLoginRequest:
 
             device_id = d.get("deviceId", UNSET)
 
-            profile_anonymous_login_request = cls(
+            _instance = cls(
                 api_key,
                 uuid,
                 device_id,
             )
             if len(d) > (2 + (device_id is not UNSET)):
-                profile_anonymous_login_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -71,7 +71,7 @@ class ProfileAnonymousLoginRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_anonymous_login_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -46,12 +46,12 @@ class ProfileAnonymousLoginV2Request:
 
             api_key = d["apiKey"]
 
-            profile_anonymous_login_v2_request = cls(
+            _instance = cls(
                 uuid,
                 api_key,
             )
             if len(d) > 2:
-                profile_anonymous_login_v2_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -59,7 +59,7 @@ class ProfileAnonymousLoginV2Request:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_anonymous_login_v2_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

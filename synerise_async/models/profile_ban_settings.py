@@ -33,13 +33,13 @@ class ProfileBanSettings:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            profile_ban_settings = cls()
+            _instance = cls()
             if d:
-                profile_ban_settings.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_ban_settings
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -106,7 +106,7 @@ class ProfileConditionalLoginResponse:
 
             realm = d.get("realm", UNSET)
 
-            profile_conditional_login_response = cls(
+            _instance = cls(
                 conditions,
                 status,
                 token,
@@ -126,7 +126,7 @@ class ProfileConditionalLoginResponse:
                 + (custom_id is not UNSET)
                 + (realm is not UNSET)
             ):
-                profile_conditional_login_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -134,7 +134,7 @@ class ProfileConditionalLoginResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_conditional_login_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -252,7 +252,7 @@ class ProfileCreateRequest:
 
             tags = d.get("tags", UNSET)
 
-            profile_create_request = cls(
+            _instance = cls(
                 email,
                 phone,
                 custom_id,
@@ -294,7 +294,7 @@ class ProfileCreateRequest:
                 + (attributes is not UNSET)
                 + (tags is not UNSET)
             ):
-                profile_create_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -302,7 +302,7 @@ class ProfileCreateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_create_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

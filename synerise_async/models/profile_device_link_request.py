@@ -166,7 +166,7 @@ class ProfileDeviceLinkRequest:
 
             public_key = d.get("publicKey", UNSET)
 
-            profile_device_link_request = cls(
+            _instance = cls(
                 device_id,
                 registration_id,
                 type_,
@@ -194,7 +194,7 @@ class ProfileDeviceLinkRequest:
                 + (bluetooth_address is not UNSET)
                 + (public_key is not UNSET)
             ):
-                profile_device_link_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -202,7 +202,7 @@ class ProfileDeviceLinkRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_device_link_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -143,7 +143,7 @@ class ProfileLoginV2Request:
 
             tags = d.get("tags", UNSET)
 
-            profile_login_v2_request = cls(
+            _instance = cls(
                 api_key,
                 identity_provider,
                 identity_provider_token,
@@ -169,7 +169,7 @@ class ProfileLoginV2Request:
                 + (attributes is not UNSET)
                 + (tags is not UNSET)
             ):
-                profile_login_v2_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -177,7 +177,7 @@ class ProfileLoginV2Request:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_login_v2_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

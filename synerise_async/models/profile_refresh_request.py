@@ -39,11 +39,11 @@ class ProfileRefreshRequest:
         try:
             api_key = d["apiKey"]
 
-            profile_refresh_request = cls(
+            _instance = cls(
                 api_key,
             )
             if len(d) > 1:
-                profile_refresh_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -51,7 +51,7 @@ class ProfileRefreshRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_refresh_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

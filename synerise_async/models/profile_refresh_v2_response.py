@@ -30,13 +30,13 @@ class ProfileRefreshV2Response:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            profile_refresh_v2_response = cls()
+            _instance = cls()
             if d:
-                profile_refresh_v2_response.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_refresh_v2_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -227,7 +227,7 @@ class ProfileRegistrationRequest:
 
             password = d.get("password", UNSET)
 
-            profile_registration_request = cls(
+            _instance = cls(
                 address,
                 agreements,
                 anonymous,
@@ -273,7 +273,7 @@ class ProfileRegistrationRequest:
                 + (zip_code is not UNSET)
                 + (password is not UNSET)
             ):
-                profile_registration_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -281,7 +281,7 @@ class ProfileRegistrationRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_registration_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -174,7 +174,7 @@ class ProfileServerSideLoginRequest:
 
             tags = d.get("tags", UNSET)
 
-            profile_server_side_login_request = cls(
+            _instance = cls(
                 ip_address,
                 api_key,
                 identity_provider,
@@ -200,7 +200,7 @@ class ProfileServerSideLoginRequest:
                 + (attributes is not UNSET)
                 + (tags is not UNSET)
             ):
-                profile_server_side_login_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -208,7 +208,7 @@ class ProfileServerSideLoginRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_server_side_login_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

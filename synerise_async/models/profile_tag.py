@@ -64,13 +64,13 @@ class ProfileTag:
 
             color = d.get("color", UNSET)
 
-            profile_tag = cls(
+            _instance = cls(
                 id,
                 name,
                 color,
             )
             if len(d) > ((id is not UNSET) + (name is not UNSET) + (color is not UNSET)):
-                profile_tag.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -78,7 +78,7 @@ class ProfileTag:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_tag
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -64,13 +64,13 @@ class ProfileTagAssignment:
 
             tag_id = d.get("tagId", UNSET)
 
-            profile_tag_assignment = cls(
+            _instance = cls(
                 id,
                 client_id,
                 tag_id,
             )
             if len(d) > ((id is not UNSET) + (client_id is not UNSET) + (tag_id is not UNSET)):
-                profile_tag_assignment.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -78,7 +78,7 @@ class ProfileTagAssignment:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_tag_assignment
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -85,7 +85,7 @@ class ProfileTokenResponse:
 
             realm = d.get("realm", UNSET)
 
-            profile_token_response = cls(
+            _instance = cls(
                 token,
                 expiration,
                 created,
@@ -101,7 +101,7 @@ class ProfileTokenResponse:
                 + (custom_id is not UNSET)
                 + (realm is not UNSET)
             ):
-                profile_token_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -109,7 +109,7 @@ class ProfileTokenResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_token_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -310,7 +310,7 @@ class ProfileUpdateRequest:
 
             tags = d.get("tags", UNSET)
 
-            profile_update_request = cls(
+            _instance = cls(
                 email,
                 phone,
                 custom_id,
@@ -352,7 +352,7 @@ class ProfileUpdateRequest:
                 + (attributes is not UNSET)
                 + (tags is not UNSET)
             ):
-                profile_update_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -360,7 +360,7 @@ class ProfileUpdateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return profile_update_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -412,7 +412,7 @@ class Promotion:
             if tags is not UNSET:
                 tags = list(map(PromotionTag.from_dict, tags))
 
-            promotion = cls(
+            _instance = cls(
                 uuid,
                 code,
                 type_,
@@ -490,7 +490,7 @@ class Promotion:
                 + (max_basket_value is not UNSET)
                 + (tags is not UNSET)
             ):
-                promotion.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -498,7 +498,7 @@ class Promotion:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -62,13 +62,13 @@ class PromotionActivateForProfileRequest:
 
             points_to_use = d.get("pointsToUse", UNSET)
 
-            promotion_activate_for_profile_request = cls(
+            _instance = cls(
                 key,
                 value,
                 points_to_use,
             )
             if len(d) > (2 + (points_to_use is not UNSET)):
-                promotion_activate_for_profile_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -76,7 +76,7 @@ class PromotionActivateForProfileRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_activate_for_profile_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -47,11 +47,11 @@ class PromotionBatchRequest:
         try:
             data = list(map(PromotionFields.from_dict, d["data"]))
 
-            promotion_batch_request = cls(
+            _instance = cls(
                 data,
             )
             if len(d) > 1:
-                promotion_batch_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -59,7 +59,7 @@ class PromotionBatchRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_batch_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -233,7 +233,7 @@ class PromotionCreateRequest:
             if tags is not UNSET:
                 tags = list(map(PromotionTagRef.from_dict, tags))
 
-            promotion_create_request = cls(
+            _instance = cls(
                 visibility_status,
                 type_,
                 code,
@@ -277,7 +277,7 @@ class PromotionCreateRequest:
                 + (redeem_limit_per_client is not UNSET)
                 + (tags is not UNSET)
             ):
-                promotion_create_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -285,7 +285,7 @@ class PromotionCreateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_create_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -30,13 +30,13 @@ class PromotionCreateRequestParams:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            promotion_create_request_params = cls()
+            _instance = cls()
             if d:
-                promotion_create_request_params.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_create_request_params
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -39,11 +39,11 @@ class PromotionDeleteRequest:
         try:
             value = d["value"]
 
-            promotion_delete_request = cls(
+            _instance = cls(
                 value,
             )
             if len(d) > 1:
-                promotion_delete_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -51,7 +51,7 @@ class PromotionDeleteRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_delete_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -47,12 +47,12 @@ class PromotionImage:
 
             type_ = d.get("type", UNSET)
 
-            promotion_image = cls(
+            _instance = cls(
                 url,
                 type_,
             )
             if len(d) > ((url is not UNSET) + (type_ is not UNSET)):
-                promotion_image.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -60,7 +60,7 @@ class PromotionImage:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_image
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -53,12 +53,12 @@ class PromotionKeyRequest:
 
             value = d["value"]
 
-            promotion_key_request = cls(
+            _instance = cls(
                 key,
                 value,
             )
             if len(d) > 2:
-                promotion_key_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -66,7 +66,7 @@ class PromotionKeyRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_key_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

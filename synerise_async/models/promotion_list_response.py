@@ -55,11 +55,11 @@ class PromotionListResponse:
             if data is not UNSET:
                 data = list(map(Promotion.from_dict, data))
 
-            promotion_list_response = cls(
+            _instance = cls(
                 data,
             )
             if len(d) > (data is not UNSET):
-                promotion_list_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -67,7 +67,7 @@ class PromotionListResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_list_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -61,14 +61,14 @@ class PromotionRedeemRequest:
 
             quantity = d.get("quantity", UNSET)
 
-            promotion_redeem_request = cls(
+            _instance = cls(
                 code,
                 client_key,
                 client_key_value,
                 quantity,
             )
             if len(d) > (3 + (quantity is not UNSET)):
-                promotion_redeem_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -76,7 +76,7 @@ class PromotionRedeemRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_redeem_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

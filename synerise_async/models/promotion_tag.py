@@ -76,7 +76,7 @@ class PromotionTag:
 
             directory = d.get("directory", UNSET)
 
-            promotion_tag = cls(
+            _instance = cls(
                 name,
                 color,
                 icon,
@@ -90,7 +90,7 @@ class PromotionTag:
                 + (priority is not UNSET)
                 + (directory is not UNSET)
             ):
-                promotion_tag.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -98,7 +98,7 @@ class PromotionTag:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_tag
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

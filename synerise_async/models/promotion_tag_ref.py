@@ -42,11 +42,11 @@ class PromotionTagRef:
         try:
             hash_ = d.get("hash", UNSET)
 
-            promotion_tag_ref = cls(
+            _instance = cls(
                 hash_,
             )
             if len(d) > (hash_ is not UNSET):
-                promotion_tag_ref.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -54,7 +54,7 @@ class PromotionTagRef:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return promotion_tag_ref
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -41,11 +41,11 @@ class RecommendationCampaignBatchDeleteResponse:
         try:
             data = d.get("data", UNSET)
 
-            recommendation_campaign_batch_delete_response = cls(
+            _instance = cls(
                 data,
             )
             if len(d) > (data is not UNSET):
-                recommendation_campaign_batch_delete_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -53,7 +53,7 @@ class RecommendationCampaignBatchDeleteResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_campaign_batch_delete_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

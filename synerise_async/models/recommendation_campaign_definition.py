@@ -108,7 +108,7 @@ class RecommendationCampaignDefinition:
 
             created_at = d.get("createdAt", UNSET)
 
-            recommendation_campaign_definition = cls(
+            _instance = cls(
                 campaign_id,
                 title,
                 type_,
@@ -126,7 +126,7 @@ class RecommendationCampaignDefinition:
                 + (end_date is not UNSET)
                 + (created_at is not UNSET)
             ):
-                recommendation_campaign_definition.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -134,7 +134,7 @@ class RecommendationCampaignDefinition:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_campaign_definition
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

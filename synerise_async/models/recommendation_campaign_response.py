@@ -72,12 +72,12 @@ class RecommendationCampaignResponse:
             if extras is not UNSET:
                 extras = RecommendationResponseExtras.from_dict(extras)
 
-            recommendation_campaign_response = cls(
+            _instance = cls(
                 data,
                 extras,
             )
             if len(d) > ((data is not UNSET) + (extras is not UNSET)):
-                recommendation_campaign_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -85,7 +85,7 @@ class RecommendationCampaignResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_campaign_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -43,11 +43,11 @@ class RecommendationContextItem:
         try:
             item_id = d.get("itemId", UNSET)
 
-            recommendation_context_item = cls(
+            _instance = cls(
                 item_id,
             )
             if len(d) > (item_id is not UNSET):
-                recommendation_context_item.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -55,7 +55,7 @@ class RecommendationContextItem:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_context_item
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -68,7 +68,7 @@ class RecommendationDirectory:
 
             updated_at = d.get("updatedAt", UNSET)
 
-            recommendation_directory = cls(
+            _instance = cls(
                 directory_id,
                 title,
                 is_default,
@@ -82,7 +82,7 @@ class RecommendationDirectory:
                 + (created_at is not UNSET)
                 + (updated_at is not UNSET)
             ):
-                recommendation_directory.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -90,7 +90,7 @@ class RecommendationDirectory:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_directory
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -42,11 +42,11 @@ class RecommendationDirectoryAttach:
         try:
             campaign_ids = d.get("campaignIds", UNSET)
 
-            recommendation_directory_attach = cls(
+            _instance = cls(
                 campaign_ids,
             )
             if len(d) > (campaign_ids is not UNSET):
-                recommendation_directory_attach.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -54,7 +54,7 @@ class RecommendationDirectoryAttach:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_directory_attach
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -41,11 +41,11 @@ class RecommendationDirectoryAttachResponse:
         try:
             changed = d.get("changed", UNSET)
 
-            recommendation_directory_attach_response = cls(
+            _instance = cls(
                 changed,
             )
             if len(d) > (changed is not UNSET):
-                recommendation_directory_attach_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -53,7 +53,7 @@ class RecommendationDirectoryAttachResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_directory_attach_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -30,13 +30,13 @@ class RecommendationDirectoryRef:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            recommendation_directory_ref = cls()
+            _instance = cls()
             if d:
-                recommendation_directory_ref.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_directory_ref
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -56,11 +56,11 @@ class RecommendationEventRequest:
             if params is not UNSET:
                 params = RecommendationEventRequestParams.from_dict(params)
 
-            recommendation_event_request = cls(
+            _instance = cls(
                 params,
             )
             if len(d) > (params is not UNSET):
-                recommendation_event_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -68,7 +68,7 @@ class RecommendationEventRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_event_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

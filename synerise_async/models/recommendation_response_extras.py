@@ -89,7 +89,7 @@ class RecommendationResponseExtras:
             if slots is not UNSET:
                 slots = list(map(RecommendationSlot.from_dict, slots))
 
-            recommendation_response_extras = cls(
+            _instance = cls(
                 context_items,
                 correlation_id,
                 slots,
@@ -97,7 +97,7 @@ class RecommendationResponseExtras:
             if len(d) > (
                 (context_items is not UNSET) + (correlation_id is not UNSET) + (slots is not UNSET)
             ):
-                recommendation_response_extras.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -105,7 +105,7 @@ class RecommendationResponseExtras:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_response_extras
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -47,11 +47,11 @@ class RecommendationResultItem:
         try:
             item_id = d.get("itemId", UNSET)
 
-            recommendation_result_item = cls(
+            _instance = cls(
                 item_id,
             )
             if len(d) > (item_id is not UNSET):
-                recommendation_result_item.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -59,7 +59,7 @@ class RecommendationResultItem:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_result_item
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

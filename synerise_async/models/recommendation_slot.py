@@ -103,7 +103,7 @@ class RecommendationSlot:
             if error is not UNSET:
                 error = RecommendationSlotError.from_dict(error)
 
-            recommendation_slot = cls(
+            _instance = cls(
                 id,
                 name,
                 item_ids,
@@ -117,7 +117,7 @@ class RecommendationSlot:
                 + (rows is not UNSET)
                 + (error is not UNSET)
             ):
-                recommendation_slot.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -125,7 +125,7 @@ class RecommendationSlot:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_slot
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

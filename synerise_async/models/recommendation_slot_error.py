@@ -59,13 +59,13 @@ class RecommendationSlotError:
 
             status = d.get("status", UNSET)
 
-            recommendation_slot_error = cls(
+            _instance = cls(
                 error,
                 message,
                 status,
             )
             if len(d) > ((error is not UNSET) + (message is not UNSET) + (status is not UNSET)):
-                recommendation_slot_error.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -73,7 +73,7 @@ class RecommendationSlotError:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_slot_error
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

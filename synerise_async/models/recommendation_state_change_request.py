@@ -63,12 +63,12 @@ class RecommendationStateChangeRequest:
                     else None
                 ) or RecommendationCampaignState(state)
 
-            recommendation_state_change_request = cls(
+            _instance = cls(
                 ids,
                 state,
             )
             if len(d) > ((ids is not UNSET) + (state is not UNSET)):
-                recommendation_state_change_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -76,7 +76,7 @@ class RecommendationStateChangeRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendation_state_change_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

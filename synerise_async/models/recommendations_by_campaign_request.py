@@ -200,7 +200,7 @@ class RecommendationsByCampaignRequest:
             if params is not UNSET:
                 params = RecommendationsByCampaignRequestParams.from_dict(params)
 
-            recommendations_by_campaign_request = cls(
+            _instance = cls(
                 campaign_id,
                 slug,
                 client_uuid,
@@ -230,7 +230,7 @@ class RecommendationsByCampaignRequest:
                 + (items_source is not UNSET)
                 + (params is not UNSET)
             ):
-                recommendations_by_campaign_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -238,7 +238,7 @@ class RecommendationsByCampaignRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendations_by_campaign_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -182,7 +182,7 @@ class RecommendationsByIdentifierRequest:
             if params is not UNSET:
                 params = RecommendationsByIdentifierRequestParams.from_dict(params)
 
-            recommendations_by_identifier_request = cls(
+            _instance = cls(
                 identifier_value,
                 additional_elastic_filters,
                 additional_filters,
@@ -208,7 +208,7 @@ class RecommendationsByIdentifierRequest:
                 + (items_source is not UNSET)
                 + (params is not UNSET)
             ):
-                recommendations_by_identifier_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -216,7 +216,7 @@ class RecommendationsByIdentifierRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendations_by_identifier_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

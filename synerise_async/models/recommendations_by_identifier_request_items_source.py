@@ -30,13 +30,13 @@ class RecommendationsByIdentifierRequestItemsSource:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            recommendations_by_identifier_request_items_source = cls()
+            _instance = cls()
             if d:
-                recommendations_by_identifier_request_items_source.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return recommendations_by_identifier_request_items_source
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -231,7 +231,7 @@ class RegisterProfileRequest:
             if attributes is not UNSET:
                 attributes = AuthProfileAttributes.from_dict(attributes)
 
-            register_profile_request = cls(
+            _instance = cls(
                 email,
                 password,
                 phone,
@@ -274,7 +274,7 @@ class RegisterProfileRequest:
                 + (agreements is not UNSET)
                 + (attributes is not UNSET)
             ):
-                register_profile_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -282,7 +282,7 @@ class RegisterProfileRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return register_profile_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -150,7 +150,7 @@ class SchemaBuilderRecord:
 
             deleted_by = d.get("deletedBy", UNSET)
 
-            schema_builder_record = cls(
+            _instance = cls(
                 record_id,
                 schema_id,
                 business_profile_id,
@@ -176,7 +176,7 @@ class SchemaBuilderRecord:
                 + (deleted_at is not UNSET)
                 + (deleted_by is not UNSET)
             ):
-                schema_builder_record.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -184,7 +184,7 @@ class SchemaBuilderRecord:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return schema_builder_record
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -48,11 +48,11 @@ class SchemaBuilderRecordRequest:
         try:
             fields = SchemaBuilderRecordRequestFields.from_dict(d["fields"])
 
-            schema_builder_record_request = cls(
+            _instance = cls(
                 fields,
             )
             if len(d) > 1:
-                schema_builder_record_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -60,7 +60,7 @@ class SchemaBuilderRecordRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return schema_builder_record_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -69,13 +69,13 @@ class SchemaBuilderSchema:
             if fields is not UNSET:
                 fields = SchemaBuilderSchemaFields.from_dict(fields)
 
-            schema_builder_schema = cls(
+            _instance = cls(
                 schema_name,
                 tags,
                 fields,
             )
             if len(d) > ((schema_name is not UNSET) + (tags is not UNSET) + (fields is not UNSET)):
-                schema_builder_schema.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -83,7 +83,7 @@ class SchemaBuilderSchema:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return schema_builder_schema
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

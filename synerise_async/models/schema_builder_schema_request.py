@@ -63,13 +63,13 @@ class SchemaBuilderSchemaRequest:
 
             tags = d.get("tags", UNSET)
 
-            schema_builder_schema_request = cls(
+            _instance = cls(
                 schema_name,
                 fields,
                 tags,
             )
             if len(d) > (2 + (tags is not UNSET)):
-                schema_builder_schema_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -77,7 +77,7 @@ class SchemaBuilderSchemaRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return schema_builder_schema_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -55,12 +55,12 @@ class SearchAttributeGroups:
 
             text = d.get("text", UNSET)
 
-            search_attribute_groups = cls(
+            _instance = cls(
                 range_,
                 text,
             )
             if len(d) > ((range_ is not UNSET) + (text is not UNSET)):
-                search_attribute_groups.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -68,7 +68,7 @@ class SearchAttributeGroups:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_attribute_groups
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

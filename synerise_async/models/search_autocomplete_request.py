@@ -253,7 +253,7 @@ class SearchAutocompleteRequest:
                     else None
                 ) or SearchSortByMetric(sort_by_metric)
 
-            search_autocomplete_request = cls(
+            _instance = cls(
                 case_sensitive_facet_values,
                 client_uuid,
                 custom_filtered_facets,
@@ -293,7 +293,7 @@ class SearchAutocompleteRequest:
                 + (sort_by_geo_points is not UNSET)
                 + (sort_by_metric is not UNSET)
             ):
-                search_autocomplete_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -301,7 +301,7 @@ class SearchAutocompleteRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_autocomplete_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -51,12 +51,12 @@ class SearchCatalogState:
 
             enabled = d.get("enabled", UNSET)
 
-            search_catalog_state = cls(
+            _instance = cls(
                 items_catalog_id,
                 enabled,
             )
             if len(d) > ((items_catalog_id is not UNSET) + (enabled is not UNSET)):
-                search_catalog_state.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -64,7 +64,7 @@ class SearchCatalogState:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_catalog_state
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

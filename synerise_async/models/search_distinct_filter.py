@@ -59,7 +59,7 @@ class SearchDistinctFilter:
 
             level_range_modifier = d.get("levelRangeModifier", UNSET)
 
-            search_distinct_filter = cls(
+            _instance = cls(
                 attribute,
                 max_num_items,
                 level_range_modifier,
@@ -69,7 +69,7 @@ class SearchDistinctFilter:
                 + (max_num_items is not UNSET)
                 + (level_range_modifier is not UNSET)
             ):
-                search_distinct_filter.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -77,7 +77,7 @@ class SearchDistinctFilter:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_distinct_filter
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -83,13 +83,13 @@ class SearchExplainResponse:
             if meta is not UNSET:
                 meta = SearchPaginationMeta.from_dict(meta)
 
-            search_explain_response = cls(
+            _instance = cls(
                 data,
                 extras,
                 meta,
             )
             if len(d) > ((data is not UNSET) + (extras is not UNSET) + (meta is not UNSET)):
-                search_explain_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -97,7 +97,7 @@ class SearchExplainResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_explain_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

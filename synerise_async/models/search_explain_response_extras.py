@@ -145,7 +145,7 @@ class SearchExplainResponseExtras:
             if explanation is not UNSET:
                 explanation = SearchExplanation.from_dict(explanation)
 
-            search_explain_response_extras = cls(
+            _instance = cls(
                 correlation_id,
                 search_id,
                 custom_filtered_facets,
@@ -165,7 +165,7 @@ class SearchExplainResponseExtras:
                 + (used_suggestion is not UNSET)
                 + (explanation is not UNSET)
             ):
-                search_explain_response_extras.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -173,7 +173,7 @@ class SearchExplainResponseExtras:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_explain_response_extras
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

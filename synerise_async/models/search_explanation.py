@@ -33,13 +33,13 @@ class SearchExplanation:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            search_explanation = cls()
+            _instance = cls()
             if d:
-                search_explanation.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_explanation
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

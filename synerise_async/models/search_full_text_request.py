@@ -281,7 +281,7 @@ class SearchFullTextRequest:
                     else None
                 ) or SearchSortByMetric(sort_by_metric)
 
-            search_full_text_request = cls(
+            _instance = cls(
                 case_sensitive_facet_values,
                 client_uuid,
                 correlation_id,
@@ -327,7 +327,7 @@ class SearchFullTextRequest:
                 + (sort_by_geo_points is not UNSET)
                 + (sort_by_metric is not UNSET)
             ):
-                search_full_text_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -335,7 +335,7 @@ class SearchFullTextRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_full_text_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -327,7 +327,7 @@ class SearchIndexConfig:
 
             values_without_typo_tolerance = d.get("valuesWithoutTypoTolerance", UNSET)
 
-            search_index_config = cls(
+            _instance = cls(
                 index_id,
                 index_name,
                 description,
@@ -379,7 +379,7 @@ class SearchIndexConfig:
                 + (attributes_without_typo_tolerance is not UNSET)
                 + (values_without_typo_tolerance is not UNSET)
             ):
-                search_index_config.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -387,7 +387,7 @@ class SearchIndexConfig:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_index_config
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -247,7 +247,7 @@ class SearchIndexConfigInput:
             if tokenizer is not UNSET:
                 tokenizer = SearchIndexTokenizer.from_dict(tokenizer)
 
-            search_index_config_input = cls(
+            _instance = cls(
                 index_name,
                 description,
                 enabled,
@@ -285,7 +285,7 @@ class SearchIndexConfigInput:
                 + (analyzers is not UNSET)
                 + (tokenizer is not UNSET)
             ):
-                search_index_config_input.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -293,7 +293,7 @@ class SearchIndexConfigInput:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_index_config_input
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -59,7 +59,7 @@ class SearchIndexCopyRequest:
 
             copy_synonyms = d.get("copySynonyms", UNSET)
 
-            search_index_copy_request = cls(
+            _instance = cls(
                 target_index_id,
                 copy_rules,
                 copy_synonyms,
@@ -69,7 +69,7 @@ class SearchIndexCopyRequest:
                 + (copy_rules is not UNSET)
                 + (copy_synonyms is not UNSET)
             ):
-                search_index_copy_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -77,7 +77,7 @@ class SearchIndexCopyRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_index_copy_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

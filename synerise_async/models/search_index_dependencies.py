@@ -57,7 +57,7 @@ class SearchIndexDependencies:
                 "strictlyDependentSuggestionIndices", UNSET
             )
 
-            search_index_dependencies = cls(
+            _instance = cls(
                 dependent_suggestion_indices,
                 strictly_dependent_suggestion_indices,
             )
@@ -65,7 +65,7 @@ class SearchIndexDependencies:
                 (dependent_suggestion_indices is not UNSET)
                 + (strictly_dependent_suggestion_indices is not UNSET)
             ):
-                search_index_dependencies.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -73,7 +73,7 @@ class SearchIndexDependencies:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_index_dependencies
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -51,12 +51,12 @@ class SearchIndexDuplicateRequest:
 
             duplicate_synonyms = d.get("duplicateSynonyms", UNSET)
 
-            search_index_duplicate_request = cls(
+            _instance = cls(
                 duplicate_rules,
                 duplicate_synonyms,
             )
             if len(d) > ((duplicate_rules is not UNSET) + (duplicate_synonyms is not UNSET)):
-                search_index_duplicate_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -64,7 +64,7 @@ class SearchIndexDuplicateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_index_duplicate_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -33,13 +33,13 @@ class SearchIndexScoring:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            search_index_scoring = cls()
+            _instance = cls()
             if d:
-                search_index_scoring.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_index_scoring
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -102,7 +102,7 @@ class SearchIndexState:
 
             log = d.get("log", UNSET)
 
-            search_index_state = cls(
+            _instance = cls(
                 index_id,
                 state,
                 last_config_change,
@@ -116,7 +116,7 @@ class SearchIndexState:
                 + (error_reason is not UNSET)
                 + (log is not UNSET)
             ):
-                search_index_state.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -124,7 +124,7 @@ class SearchIndexState:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_index_state
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

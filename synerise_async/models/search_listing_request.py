@@ -272,7 +272,7 @@ class SearchListingRequest:
                     else None
                 ) or SearchSortByMetric(sort_by_metric)
 
-            search_listing_request = cls(
+            _instance = cls(
                 case_sensitive_facet_values,
                 client_uuid,
                 correlation_id,
@@ -316,7 +316,7 @@ class SearchListingRequest:
                 + (sort_by_geo_points is not UNSET)
                 + (sort_by_metric is not UNSET)
             ):
-                search_listing_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -324,7 +324,7 @@ class SearchListingRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_listing_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

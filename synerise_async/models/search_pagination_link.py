@@ -63,12 +63,12 @@ class SearchPaginationLink:
 
             url = d.get("url", UNSET)
 
-            search_pagination_link = cls(
+            _instance = cls(
                 rel,
                 url,
             )
             if len(d) > ((rel is not UNSET) + (url is not UNSET)):
-                search_pagination_link.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -76,7 +76,7 @@ class SearchPaginationLink:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_pagination_link
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -118,7 +118,7 @@ class SearchPaginationMeta:
             if link is not UNSET:
                 link = list(map(SearchPaginationLink.from_dict, link))
 
-            search_pagination_meta = cls(
+            _instance = cls(
                 code,
                 limit,
                 page,
@@ -138,7 +138,7 @@ class SearchPaginationMeta:
                 + (ordering is not UNSET)
                 + (link is not UNSET)
             ):
-                search_pagination_meta.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -146,7 +146,7 @@ class SearchPaginationMeta:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_pagination_meta
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -85,13 +85,13 @@ class SearchResponse:
             if meta is not UNSET:
                 meta = SearchPaginationMeta.from_dict(meta)
 
-            search_response = cls(
+            _instance = cls(
                 data,
                 extras,
                 meta,
             )
             if len(d) > ((data is not UNSET) + (extras is not UNSET) + (meta is not UNSET)):
-                search_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -99,7 +99,7 @@ class SearchResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

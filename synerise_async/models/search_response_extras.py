@@ -135,7 +135,7 @@ class SearchResponseExtras:
             if used_suggestion is not UNSET:
                 used_suggestion = SearchSuggestion.from_dict(used_suggestion)
 
-            search_response_extras = cls(
+            _instance = cls(
                 correlation_id,
                 search_id,
                 custom_filtered_facets,
@@ -153,7 +153,7 @@ class SearchResponseExtras:
                 + (suggestions is not UNSET)
                 + (used_suggestion is not UNSET)
             ):
-                search_response_extras.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -161,7 +161,7 @@ class SearchResponseExtras:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_response_extras
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

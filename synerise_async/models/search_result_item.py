@@ -48,11 +48,11 @@ class SearchResultItem:
         try:
             field_promoted_by_rules = d.get("_promotedByRules", UNSET)
 
-            search_result_item = cls(
+            _instance = cls(
                 field_promoted_by_rules,
             )
             if len(d) > (field_promoted_by_rules is not UNSET):
-                search_result_item.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -60,7 +60,7 @@ class SearchResultItem:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_result_item
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

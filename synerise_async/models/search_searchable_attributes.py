@@ -65,7 +65,7 @@ class SearchSearchableAttributes:
 
             full_text_strongly_boosted = d.get("fullTextStronglyBoosted", UNSET)
 
-            search_searchable_attributes = cls(
+            _instance = cls(
                 full_text,
                 full_text_boosted,
                 full_text_strongly_boosted,
@@ -75,7 +75,7 @@ class SearchSearchableAttributes:
                 + (full_text_boosted is not UNSET)
                 + (full_text_strongly_boosted is not UNSET)
             ):
-                search_searchable_attributes.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -83,7 +83,7 @@ class SearchSearchableAttributes:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_searchable_attributes
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -59,13 +59,13 @@ class SearchSuggestion:
 
             score = d.get("score", UNSET)
 
-            search_suggestion = cls(
+            _instance = cls(
                 text,
                 highlighted,
                 score,
             )
             if len(d) > ((text is not UNSET) + (highlighted is not UNSET) + (score is not UNSET)):
-                search_suggestion.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -73,7 +73,7 @@ class SearchSuggestion:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_suggestion
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

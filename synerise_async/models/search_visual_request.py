@@ -276,7 +276,7 @@ class SearchVisualRequest:
 
             url = d.get("url", UNSET)
 
-            search_visual_request = cls(
+            _instance = cls(
                 case_sensitive_facet_values,
                 client_uuid,
                 correlation_id,
@@ -322,7 +322,7 @@ class SearchVisualRequest:
                 + (sort_by_metric is not UNSET)
                 + (url is not UNSET)
             ):
-                search_visual_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -330,7 +330,7 @@ class SearchVisualRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return search_visual_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

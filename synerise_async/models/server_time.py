@@ -40,11 +40,11 @@ class ServerTime:
         try:
             server_time = d.get("serverTime", UNSET)
 
-            server_time = cls(
+            _instance = cls(
                 server_time,
             )
             if len(d) > (server_time is not UNSET):
-                server_time.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -52,7 +52,7 @@ class ServerTime:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return server_time
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -54,13 +54,13 @@ class SimpleRecommendationCampaign:
 
             type_ = d.get("type", UNSET)
 
-            simple_recommendation_campaign = cls(
+            _instance = cls(
                 campaign_id,
                 title,
                 type_,
             )
             if len(d) > ((campaign_id is not UNSET) + (title is not UNSET) + (type_ is not UNSET)):
-                simple_recommendation_campaign.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -68,7 +68,7 @@ class SimpleRecommendationCampaign:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return simple_recommendation_campaign
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

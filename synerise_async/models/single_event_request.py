@@ -93,7 +93,7 @@ class SingleEventRequest:
 
             event_salt = d.get("eventSalt", UNSET)
 
-            single_event_request = cls(
+            _instance = cls(
                 label,
                 client,
                 time,
@@ -103,7 +103,7 @@ class SingleEventRequest:
             if len(d) > (
                 2 + (time is not UNSET) + (params is not UNSET) + (event_salt is not UNSET)
             ):
-                single_event_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -111,7 +111,7 @@ class SingleEventRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return single_event_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -146,7 +146,7 @@ class SuggestionIndexConfig:
             if updated_at is not UNSET:
                 updated_at = parse_datetime(updated_at)
 
-            suggestion_index_config = cls(
+            _instance = cls(
                 index_id,
                 index_name,
                 description,
@@ -168,7 +168,7 @@ class SuggestionIndexConfig:
                 + (created_at is not UNSET)
                 + (updated_at is not UNSET)
             ):
-                suggestion_index_config.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -176,7 +176,7 @@ class SuggestionIndexConfig:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return suggestion_index_config
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

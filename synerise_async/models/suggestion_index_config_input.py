@@ -101,7 +101,7 @@ class SuggestionIndexConfigInput:
             if denylist is not UNSET:
                 denylist = list(map(SuggestionIndexSource.from_dict, denylist))
 
-            suggestion_index_config_input = cls(
+            _instance = cls(
                 index_name,
                 description,
                 enabled,
@@ -117,7 +117,7 @@ class SuggestionIndexConfigInput:
                 + (sources is not UNSET)
                 + (denylist is not UNSET)
             ):
-                suggestion_index_config_input.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -125,7 +125,7 @@ class SuggestionIndexConfigInput:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return suggestion_index_config_input
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

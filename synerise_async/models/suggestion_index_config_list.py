@@ -70,12 +70,12 @@ class SuggestionIndexConfigList:
             if meta is not UNSET:
                 meta = SearchPaginationMeta.from_dict(meta)
 
-            suggestion_index_config_list = cls(
+            _instance = cls(
                 data,
                 meta,
             )
             if len(d) > ((data is not UNSET) + (meta is not UNSET)):
-                suggestion_index_config_list.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -83,7 +83,7 @@ class SuggestionIndexConfigList:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return suggestion_index_config_list
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -88,7 +88,7 @@ class SuggestionIndexSource:
 
             validate = d.get("validate", UNSET)
 
-            suggestion_index_source = cls(
+            _instance = cls(
                 index_id,
                 days_interval,
                 min_hits,
@@ -104,7 +104,7 @@ class SuggestionIndexSource:
                 + (min_popularity is not UNSET)
                 + (validate is not UNSET)
             ):
-                suggestion_index_source.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -112,7 +112,7 @@ class SuggestionIndexSource:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return suggestion_index_source
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -86,7 +86,7 @@ class SuggestionIndexSources:
             if generate is not UNSET:
                 generate = list(map(SuggestionIndexSource.from_dict, generate))
 
-            suggestion_index_sources = cls(
+            _instance = cls(
                 indices,
                 external,
                 generate,
@@ -94,7 +94,7 @@ class SuggestionIndexSources:
             if len(d) > (
                 (indices is not UNSET) + (external is not UNSET) + (generate is not UNSET)
             ):
-                suggestion_index_sources.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -102,7 +102,7 @@ class SuggestionIndexSources:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return suggestion_index_sources
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

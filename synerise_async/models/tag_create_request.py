@@ -47,12 +47,12 @@ class TagCreateRequest:
 
             color = d.get("color", UNSET)
 
-            tag_create_request = cls(
+            _instance = cls(
                 name,
                 color,
             )
             if len(d) > ((name is not UNSET) + (color is not UNSET)):
-                tag_create_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -60,7 +60,7 @@ class TagCreateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return tag_create_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

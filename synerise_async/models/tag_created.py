@@ -61,7 +61,7 @@ class TagCreated:
 
             color = d.get("color", UNSET)
 
-            tag_created = cls(
+            _instance = cls(
                 id,
                 business_profile_id,
                 name,
@@ -73,7 +73,7 @@ class TagCreated:
                 + (name is not UNSET)
                 + (color is not UNSET)
             ):
-                tag_created.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -81,7 +81,7 @@ class TagCreated:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return tag_created
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -40,11 +40,11 @@ class TokenOnlyRequest:
         try:
             token = d.get("token", UNSET)
 
-            token_only_request = cls(
+            _instance = cls(
                 token,
             )
             if len(d) > (token is not UNSET):
-                token_only_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -52,7 +52,7 @@ class TokenOnlyRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return token_only_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

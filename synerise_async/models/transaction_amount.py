@@ -46,12 +46,12 @@ class TransactionAmount:
 
             currency = d["currency"]
 
-            transaction_amount = cls(
+            _instance = cls(
                 amount,
                 currency,
             )
             if len(d) > 2:
-                transaction_amount.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -59,7 +59,7 @@ class TransactionAmount:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return transaction_amount
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -195,7 +195,7 @@ class TransactionCreateRequest:
 
             event_salt = d.get("eventSalt", UNSET)
 
-            transaction_create_request = cls(
+            _instance = cls(
                 client,
                 order_id,
                 discount_amount,
@@ -220,7 +220,7 @@ class TransactionCreateRequest:
                 + (source is not UNSET)
                 + (event_salt is not UNSET)
             ):
-                transaction_create_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -228,7 +228,7 @@ class TransactionCreateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return transaction_create_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -30,13 +30,13 @@ class TransactionCreateRequestMetadata:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         d = src_dict
         try:
-            transaction_create_request_metadata = cls()
+            _instance = cls()
             if d:
-                transaction_create_request_metadata.additional_properties = dict(d)
+                _instance.additional_properties = dict(d)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return transaction_create_request_metadata
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -39,11 +39,11 @@ class TransactionPaymentInfo:
         try:
             method = d["method"]
 
-            transaction_payment_info = cls(
+            _instance = cls(
                 method,
             )
             if len(d) > 1:
-                transaction_payment_info.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -51,7 +51,7 @@ class TransactionPaymentInfo:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return transaction_payment_info
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

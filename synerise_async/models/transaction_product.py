@@ -103,7 +103,7 @@ class TransactionProduct:
 
             cancel = d.get("cancel", UNSET)
 
-            transaction_product = cls(
+            _instance = cls(
                 sku,
                 name,
                 quantity,
@@ -118,7 +118,7 @@ class TransactionProduct:
                 + (net_unit_price is not UNSET)
                 + (cancel is not UNSET)
             ):
-                transaction_product.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -126,7 +126,7 @@ class TransactionProduct:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return transaction_product
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

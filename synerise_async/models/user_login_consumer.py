@@ -89,7 +89,7 @@ class UserLoginConsumer:
 
             roles = d.get("roles", UNSET)
 
-            user_login_consumer = cls(
+            _instance = cls(
                 type_,
                 business_profile_id,
                 name,
@@ -105,7 +105,7 @@ class UserLoginConsumer:
                 + (authorities is not UNSET)
                 + (roles is not UNSET)
             ):
-                user_login_consumer.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -113,7 +113,7 @@ class UserLoginConsumer:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return user_login_consumer
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

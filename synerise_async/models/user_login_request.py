@@ -88,7 +88,7 @@ class UserLoginRequest:
                     else None
                 ) or UserExternalProviderType(external_provider_type)
 
-            user_login_request = cls(
+            _instance = cls(
                 username,
                 password,
                 device_id,
@@ -101,7 +101,7 @@ class UserLoginRequest:
                 + (external_provider_token is not UNSET)
                 + (external_provider_type is not UNSET)
             ):
-                user_login_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -109,7 +109,7 @@ class UserLoginRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return user_login_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -88,13 +88,13 @@ class UserLoginResponse:
                     for mfa_methods_item_data in mfa_methods
                 ]
 
-            user_login_response = cls(
+            _instance = cls(
                 token,
                 consumer,
                 mfa_methods,
             )
             if len(d) > (1 + (consumer is not UNSET) + (mfa_methods is not UNSET)):
-                user_login_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -102,7 +102,7 @@ class UserLoginResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return user_login_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

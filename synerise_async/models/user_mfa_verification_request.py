@@ -80,7 +80,7 @@ class UserMfaVerificationRequest:
                     else None
                 ) or UserExternalProviderType(external_provider_type)
 
-            user_mfa_verification_request = cls(
+            _instance = cls(
                 verification_code,
                 device_id,
                 external_provider_token,
@@ -92,7 +92,7 @@ class UserMfaVerificationRequest:
                 + (external_provider_token is not UNSET)
                 + (external_provider_type is not UNSET)
             ):
-                user_mfa_verification_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -100,7 +100,7 @@ class UserMfaVerificationRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return user_mfa_verification_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

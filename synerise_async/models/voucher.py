@@ -108,7 +108,7 @@ class Voucher:
 
             expire_in = d.get("expireIn", UNSET)
 
-            voucher = cls(
+            _instance = cls(
                 uuid,
                 code,
                 pool_uuid,
@@ -126,7 +126,7 @@ class Voucher:
                 + (client_id is not UNSET)
                 + (expire_in is not UNSET)
             ):
-                voucher.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -134,7 +134,7 @@ class Voucher:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return voucher
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -46,12 +46,12 @@ class VoucherAssignRequest:
 
             client_uuid = d.get("clientUuid", UNSET)
 
-            voucher_assign_request = cls(
+            _instance = cls(
                 pool_uuid,
                 client_uuid,
             )
             if len(d) > (1 + (client_uuid is not UNSET)):
-                voucher_assign_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -59,7 +59,7 @@ class VoucherAssignRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return voucher_assign_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -58,12 +58,12 @@ class VoucherAssignResponse:
 
             message = d.get("message", UNSET)
 
-            voucher_assign_response = cls(
+            _instance = cls(
                 data,
                 message,
             )
             if len(d) > ((data is not UNSET) + (message is not UNSET)):
-                voucher_assign_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -71,7 +71,7 @@ class VoucherAssignResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return voucher_assign_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -68,14 +68,14 @@ class VoucherBatchRedeemItem:
 
             voucher_value = d["voucherValue"]
 
-            voucher_batch_redeem_item = cls(
+            _instance = cls(
                 profile_key,
                 profile_value,
                 voucher_key,
                 voucher_value,
             )
             if len(d) > 4:
-                voucher_batch_redeem_item.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -83,7 +83,7 @@ class VoucherBatchRedeemItem:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return voucher_batch_redeem_item
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -84,7 +84,7 @@ class VoucherCreateRequest:
                     _VOUCHER_STATUS_BY_VALUE.get(status) if status.__class__ is str else None
                 ) or VoucherStatus(status)
 
-            voucher_create_request = cls(
+            _instance = cls(
                 pool_uuid,
                 code,
                 client_uuid,
@@ -100,7 +100,7 @@ class VoucherCreateRequest:
                 + (expire_in is not UNSET)
                 + (status is not UNSET)
             ):
-                voucher_create_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -108,7 +108,7 @@ class VoucherCreateRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return voucher_create_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

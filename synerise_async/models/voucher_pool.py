@@ -49,12 +49,12 @@ class VoucherPool:
 
             name = d.get("name", UNSET)
 
-            voucher_pool = cls(
+            _instance = cls(
                 uuid,
                 name,
             )
             if len(d) > ((uuid is not UNSET) + (name is not UNSET)):
-                voucher_pool.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -62,7 +62,7 @@ class VoucherPool:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return voucher_pool
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

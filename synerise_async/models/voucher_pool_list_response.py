@@ -66,12 +66,12 @@ class VoucherPoolListResponse:
             if data is not UNSET:
                 data = list(map(VoucherPool.from_dict, data))
 
-            voucher_pool_list_response = cls(
+            _instance = cls(
                 meta,
                 data,
             )
             if len(d) > ((meta is not UNSET) + (data is not UNSET)):
-                voucher_pool_list_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -79,7 +79,7 @@ class VoucherPoolListResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return voucher_pool_list_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -36,11 +36,11 @@ class VoucherRedeemRequest:
         try:
             code = d["code"]
 
-            voucher_redeem_request = cls(
+            _instance = cls(
                 code,
             )
             if len(d) > 1:
-                voucher_redeem_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -48,7 +48,7 @@ class VoucherRedeemRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return voucher_redeem_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

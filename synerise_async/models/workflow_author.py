@@ -63,7 +63,7 @@ class WorkflowAuthor:
 
             business_profile_api_hash = d.get("businessProfileApiHash", UNSET)
 
-            workflow_author = cls(
+            _instance = cls(
                 user_id,
                 client_id,
                 client_api_hash,
@@ -75,7 +75,7 @@ class WorkflowAuthor:
                 + (client_api_hash is not UNSET)
                 + (business_profile_api_hash is not UNSET)
             ):
-                workflow_author.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -83,7 +83,7 @@ class WorkflowAuthor:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_author
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

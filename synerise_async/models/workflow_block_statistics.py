@@ -70,7 +70,7 @@ class WorkflowBlockStatistics:
 
             executed = d.get("executed", UNSET)
 
-            workflow_block_statistics = cls(
+            _instance = cls(
                 name,
                 type_,
                 entered,
@@ -82,7 +82,7 @@ class WorkflowBlockStatistics:
                 + (entered is not UNSET)
                 + (executed is not UNSET)
             ):
-                workflow_block_statistics.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -90,7 +90,7 @@ class WorkflowBlockStatistics:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_block_statistics
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

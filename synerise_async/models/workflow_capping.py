@@ -60,12 +60,12 @@ class WorkflowCapping:
             if period is not UNSET:
                 period = WorkflowCappingPeriod.from_dict(period)
 
-            workflow_capping = cls(
+            _instance = cls(
                 limit,
                 period,
             )
             if len(d) > ((limit is not UNSET) + (period is not UNSET)):
-                workflow_capping.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -73,7 +73,7 @@ class WorkflowCapping:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_capping
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

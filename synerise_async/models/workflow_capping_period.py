@@ -51,12 +51,12 @@ class WorkflowCappingPeriod:
 
             time_seconds = d.get("timeSeconds", UNSET)
 
-            workflow_capping_period = cls(
+            _instance = cls(
                 type_,
                 time_seconds,
             )
             if len(d) > ((type_ is not UNSET) + (time_seconds is not UNSET)):
-                workflow_capping_period.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -64,7 +64,7 @@ class WorkflowCappingPeriod:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_capping_period
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

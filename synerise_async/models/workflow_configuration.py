@@ -61,12 +61,12 @@ class WorkflowConfiguration:
 
             multiple_journeys = d.get("multipleJourneys", UNSET)
 
-            workflow_configuration = cls(
+            _instance = cls(
                 capping,
                 multiple_journeys,
             )
             if len(d) > ((capping is not UNSET) + (multiple_journeys is not UNSET)):
-                workflow_configuration.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -74,7 +74,7 @@ class WorkflowConfiguration:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_configuration
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -191,7 +191,7 @@ class WorkflowListItem:
 
             business_profile_id = d.get("businessProfileId", UNSET)
 
-            workflow_list_item = cls(
+            _instance = cls(
                 diagram_id,
                 name,
                 status,
@@ -221,7 +221,7 @@ class WorkflowListItem:
                 + (has_transformation is not UNSET)
                 + (business_profile_id is not UNSET)
             ):
-                workflow_list_item.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -229,7 +229,7 @@ class WorkflowListItem:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_list_item
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -60,14 +60,14 @@ class WorkflowListMeta:
 
             total = d["total"]
 
-            workflow_list_meta = cls(
+            _instance = cls(
                 limit,
                 page,
                 pages,
                 total,
             )
             if len(d) > 4:
-                workflow_list_meta.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -75,7 +75,7 @@ class WorkflowListMeta:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_list_meta
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -55,12 +55,12 @@ class WorkflowListResponse:
 
             meta = WorkflowListMeta.from_dict(d["meta"])
 
-            workflow_list_response = cls(
+            _instance = cls(
                 data,
                 meta,
             )
             if len(d) > 2:
-                workflow_list_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -68,7 +68,7 @@ class WorkflowListResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_list_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

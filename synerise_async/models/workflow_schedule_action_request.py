@@ -60,11 +60,11 @@ class WorkflowScheduleActionRequest:
                     else None
                 ) or WorkflowScheduleActionRequestScheduleAction(schedule_action)
 
-            workflow_schedule_action_request = cls(
+            _instance = cls(
                 schedule_action,
             )
             if len(d) > (schedule_action is not UNSET):
-                workflow_schedule_action_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -72,7 +72,7 @@ class WorkflowScheduleActionRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_schedule_action_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

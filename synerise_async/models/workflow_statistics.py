@@ -77,7 +77,7 @@ class WorkflowStatistics:
             if blocks is not UNSET:
                 blocks = WorkflowStatisticsBlocks.from_dict(blocks)
 
-            workflow_statistics = cls(
+            _instance = cls(
                 started,
                 finished,
                 in_progress,
@@ -89,7 +89,7 @@ class WorkflowStatistics:
                 + (in_progress is not UNSET)
                 + (blocks is not UNSET)
             ):
-                workflow_statistics.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -97,7 +97,7 @@ class WorkflowStatistics:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_statistics
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

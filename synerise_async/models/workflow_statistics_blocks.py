@@ -38,16 +38,16 @@ class WorkflowStatisticsBlocks:
             _resolve_models()
         d = src_dict
         try:
-            workflow_statistics_blocks = cls()
+            _instance = cls()
             if d:
-                workflow_statistics_blocks.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: WorkflowBlockStatistics.from_dict(prop_dict)
                     for prop_name, prop_dict in d.items()
                 }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_statistics_blocks
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

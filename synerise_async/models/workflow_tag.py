@@ -72,7 +72,7 @@ class WorkflowTag:
 
             icon = d.get("icon", UNSET)
 
-            workflow_tag = cls(
+            _instance = cls(
                 hash_,
                 value,
                 color,
@@ -86,7 +86,7 @@ class WorkflowTag:
                 + (description is not UNSET)
                 + (icon is not UNSET)
             ):
-                workflow_tag.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -94,7 +94,7 @@ class WorkflowTag:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workflow_tag
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

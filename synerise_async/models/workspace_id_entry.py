@@ -67,7 +67,7 @@ class WorkspaceIdEntry:
 
             favorite = d.get("favorite", UNSET)
 
-            workspace_id_entry = cls(
+            _instance = cls(
                 id,
                 ip_restriction,
                 mfa_restriction,
@@ -79,7 +79,7 @@ class WorkspaceIdEntry:
                 + (mfa_restriction is not UNSET)
                 + (favorite is not UNSET)
             ):
-                workspace_id_entry.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -87,7 +87,7 @@ class WorkspaceIdEntry:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workspace_id_entry
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

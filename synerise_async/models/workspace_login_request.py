@@ -39,11 +39,11 @@ class WorkspaceLoginRequest:
         try:
             api_key = d["apiKey"]
 
-            workspace_login_request = cls(
+            _instance = cls(
                 api_key,
             )
             if len(d) > 1:
-                workspace_login_request.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -51,7 +51,7 @@ class WorkspaceLoginRequest:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workspace_login_request
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

@@ -93,7 +93,7 @@ class WorkspaceSummary:
 
             updated = d.get("updated", UNSET)
 
-            workspace_summary = cls(
+            _instance = cls(
                 name,
                 subdomain,
                 logo,
@@ -111,7 +111,7 @@ class WorkspaceSummary:
                 + (created is not UNSET)
                 + (updated is not UNSET)
             ):
-                workspace_summary.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -119,7 +119,7 @@ class WorkspaceSummary:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workspace_summary
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

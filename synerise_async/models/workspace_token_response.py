@@ -39,11 +39,11 @@ class WorkspaceTokenResponse:
         try:
             token = d["token"]
 
-            workspace_token_response = cls(
+            _instance = cls(
                 token,
             )
             if len(d) > 1:
-                workspace_token_response.additional_properties = {
+                _instance.additional_properties = {
                     prop_name: prop_dict
                     for prop_name, prop_dict in d.items()
                     if prop_name not in _KNOWN_KEYS
@@ -51,7 +51,7 @@ class WorkspaceTokenResponse:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
-        return workspace_token_response
+        return _instance
 
     @property
     def additional_keys(self) -> list[str]:

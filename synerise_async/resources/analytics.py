@@ -29,7 +29,7 @@ class AnalyticsResource(Resource):
     __slots__ = ()
     _tag = "analytics"
 
-    async def analytics2_aggregate_calculate(
+    async def analytics_2_aggregate_calculate(
         self,
         namespace: str,
         aggregate_id: str,
@@ -45,12 +45,12 @@ class AnalyticsResource(Resource):
 
         Computes one aggregate's value for the profile identified in the body.
 
-        Operation ``analytics2-aggregate-calculate``, the same call as
-        ``synerise_async.api.analytics.analytics2_aggregate_calculate.asyncio``. The options ``timeout``
+        Operation ``analytics2AggregateCalculate``, the same call as
+        ``synerise_async.api.analytics.analytics_2_aggregate_calculate.asyncio``. The options ``timeout``
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import analytics2_aggregate_calculate as _op
+        from ..api.analytics import analytics_2_aggregate_calculate as _op
 
         return (
             await self._client.request(
@@ -66,7 +66,7 @@ class AnalyticsResource(Resource):
             )
         ).parsed
 
-    async def analytics2_expression_calculate(
+    async def analytics_2_expression_calculate(
         self,
         namespace: str,
         expression_id: str,
@@ -82,12 +82,12 @@ class AnalyticsResource(Resource):
 
         Computes one expression's value for the profile identified in the body.
 
-        Operation ``analytics2-expression-calculate``, the same call as
-        ``synerise_async.api.analytics.analytics2_expression_calculate.asyncio``. The options ``timeout``
+        Operation ``analytics2ExpressionCalculate``, the same call as
+        ``synerise_async.api.analytics.analytics_2_expression_calculate.asyncio``. The options ``timeout``
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import analytics2_expression_calculate as _op
+        from ..api.analytics import analytics_2_expression_calculate as _op
 
         return (
             await self._client.request(
@@ -118,7 +118,7 @@ class AnalyticsResource(Resource):
 
         Computes an aggregate for one profile over periods, with date conditions.
 
-        Operation ``analytics-calculate-aggregate-for-profile-with-period-uuid``, the same call as
+        Operation ``analyticsCalculateAggregateForProfileWithPeriodUuid``, the same call as
         ``synerise_async.api.analytics.analytics_calculate_aggregate_for_profile_with_period_uuid.asyncio``. The options ``timeout``
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
@@ -143,7 +143,7 @@ class AnalyticsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "analytics"
 
-    async def analytics2_aggregate_calculate(
+    async def analytics_2_aggregate_calculate(
         self,
         namespace: str,
         aggregate_id: str,
@@ -159,12 +159,12 @@ class AnalyticsResourceWithRawResponse(Resource):
 
         Computes one aggregate's value for the profile identified in the body.
 
-        Operation ``analytics2-aggregate-calculate``, the same call as
-        ``synerise_async.api.analytics.analytics2_aggregate_calculate.asyncio``. The options ``timeout``
+        Operation ``analytics2AggregateCalculate``, the same call as
+        ``synerise_async.api.analytics.analytics_2_aggregate_calculate.asyncio``. The options ``timeout``
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import analytics2_aggregate_calculate as _op
+        from ..api.analytics import analytics_2_aggregate_calculate as _op
 
         return await self._client.request(
             _op.OPERATION,
@@ -178,7 +178,7 @@ class AnalyticsResourceWithRawResponse(Resource):
             request_options(timeout, extra_headers, extra_query, max_retries),
         )
 
-    async def analytics2_expression_calculate(
+    async def analytics_2_expression_calculate(
         self,
         namespace: str,
         expression_id: str,
@@ -194,12 +194,12 @@ class AnalyticsResourceWithRawResponse(Resource):
 
         Computes one expression's value for the profile identified in the body.
 
-        Operation ``analytics2-expression-calculate``, the same call as
-        ``synerise_async.api.analytics.analytics2_expression_calculate.asyncio``. The options ``timeout``
+        Operation ``analytics2ExpressionCalculate``, the same call as
+        ``synerise_async.api.analytics.analytics_2_expression_calculate.asyncio``. The options ``timeout``
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import analytics2_expression_calculate as _op
+        from ..api.analytics import analytics_2_expression_calculate as _op
 
         return await self._client.request(
             _op.OPERATION,
@@ -228,7 +228,7 @@ class AnalyticsResourceWithRawResponse(Resource):
 
         Computes an aggregate for one profile over periods, with date conditions.
 
-        Operation ``analytics-calculate-aggregate-for-profile-with-period-uuid``, the same call as
+        Operation ``analyticsCalculateAggregateForProfileWithPeriodUuid``, the same call as
         ``synerise_async.api.analytics.analytics_calculate_aggregate_for_profile_with_period_uuid.asyncio``. The options ``timeout``
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.

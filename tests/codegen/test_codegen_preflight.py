@@ -38,17 +38,71 @@ def test_operation_ids_that_share_a_module_name_fail(normalise_docs: Normalise) 
     assert "both become module 'get_thing'" in _problems(normalise_docs, {"a.yaml": doc})
 
 
-def test_missing_operation_id_fails(normalise_docs: Normalise) -> None:
-    """An operation without operationId fails instead of getting a synthesised name (item 2)."""
-    doc = make_doc({"/a": {"get": op(None)}})
-    assert "GET /a: missing operationId" in _problems(normalise_docs, {"a.yaml": doc})
+def test_missing_operation_id_is_named_from_method_and_path(normalise_docs: Normalise) -> None:
+    """An operation without operationId gets <method><PathWords>, reported as needing a decision (item 2)."""
+    doc = make_doc({"/v4/things/{thingId}/items": {"get": op(None), "post": op(None)}})
+    doc["paths"]["/v4/things/{thingId}/items"]["parameters"] = [
+        {"name": "thingId", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    doc["paths"]["/v4/things"] = {"get": op("getV4ThingsByThingIdItems")}
+    merged, report = normalise_docs({"a.yaml": doc})
+    item = merged["paths"]["/v4/things/{thingId}/items"]
+    # the natural name is taken by another operation, so the synthesised one is numbered
+    assert item["get"]["operationId"] == "getV4ThingsByThingIdItems2"
+    assert item["post"]["operationId"] == "postV4ThingsByThingIdItems"
+    decisions = [line for line in report.lines if line.startswith("NEEDS A DECISION")]
+    assert len(decisions) == 2 and "POST /v4/things/{thingId}/items" in decisions[1]
 
 
-def test_every_problem_is_listed_at_once(normalise_docs: Normalise) -> None:
-    """One run reports all problems, not only the first."""
-    doc = make_doc({"/a": {"get": op(None), "post": op(None)}})
-    message = _problems(normalise_docs, {"a.yaml": doc})
-    assert "GET /a: missing operationId" in message and "POST /a: missing operationId" in message
+@pytest.mark.parametrize(
+    ("odd", "clean"),
+    [
+        ("get-thing.by/id v2", "getThingByIdV2"),
+        ("2fa-verify (beta)", "get2faVerifyBeta"),
+        ("List things", "ListThings"),
+    ],
+)
+def test_odd_operation_ids_are_respelled_as_identifiers(
+    normalise_docs: Normalise, odd: str, clean: str
+) -> None:
+    """An operationId with punctuation or a leading digit becomes camelCase words; the original is kept."""
+    merged, report = normalise_docs({"a.yaml": make_doc({"/a": {"get": op(odd)}})})
+    get = merged["paths"]["/a"]["get"]
+    assert get["operationId"] == clean
+    assert get["x-synerise-original-operation-id"] == odd
+    assert any(f"respelled {clean!r}" in line for line in report.lines)
+
+
+def test_path_parameter_named_differently_per_method_follows_the_template(
+    normalise_docs: Normalise,
+) -> None:
+    """A method declaring `id` for `{thingId}` has its parameter renamed to the template's name."""
+    param = {"name": "thingId", "in": "path", "required": True, "schema": {"type": "string"}}
+    other = {**param, "name": "id"}
+    item = {
+        "get": op("getThing", parameters=[param]),
+        "delete": op("deleteThing", parameters=[other]),
+    }
+    merged, report = normalise_docs({"a.yaml": make_doc({"/things/{thingId}": item})})
+    assert merged["paths"]["/things/{thingId}"]["delete"]["parameters"] == [param]
+    assert merged["paths"]["/things/{thingId}"]["get"]["parameters"] == [param]
+    assert any("path parameter 'id' renamed 'thingId'" in line for line in report.lines)
+
+
+def test_undeclared_path_placeholder_gets_a_parameter_and_extra_ones_fail(
+    normalise_docs: Normalise,
+) -> None:
+    """A template placeholder nobody declares becomes a required string; a surplus declaration fails."""
+    merged, _ = normalise_docs({"a.yaml": make_doc({"/a/{aId}": {"get": op("getA")}})})
+    assert merged["paths"]["/a/{aId}"]["get"]["parameters"] == [
+        {"name": "aId", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    surplus = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in ("x", "y")
+    ]
+    doc = make_doc({"/b/{bId}": {"get": op("getB", parameters=surplus)}})
+    assert "path parameters ['x', 'y'] do not match" in _problems(normalise_docs, {"a.yaml": doc})
 
 
 def test_star_content_type_becomes_json(normalise_docs: Normalise) -> None:
@@ -210,12 +264,24 @@ def test_integral_number_enum_becomes_integer_enum(normalise_docs: Normalise) ->
     assert doc["components"]["schemas"]["Tier"] == {"type": "integer", "enum": [1, 2, 3]}
 
 
-def test_fractional_number_enum_fails(normalise_docs: Normalise) -> None:
-    """An enum of fractional numbers has no form the generator keeps, so it fails (item 4)."""
+def test_fractional_number_enum_is_dropped_and_recorded(normalise_docs: Normalise) -> None:
+    """An enum of fractional numbers has no generated form: it is dropped, its values kept (item 4)."""
     schemas = {"Ratio": {"type": "number", "enum": [0.5, 1.5]}}
-    assert "non-integral numbers [0.5, 1.5]" in _problems(
-        normalise_docs, {"a.yaml": make_doc({}, schemas)}
-    )
+    doc, report = normalise_docs({"a.yaml": make_doc({}, schemas)})
+    assert doc["components"]["schemas"]["Ratio"] == {
+        "type": "number",
+        "x-synerise-enum": [0.5, 1.5],
+    }
+    assert any("non-integral" in line and "dropped" in line for line in report.lines)
+
+
+def test_mixed_type_enum_is_dropped_and_recorded(normalise_docs: Normalise) -> None:
+    """An enum mixing strings and integers cannot be one enum class: dropped, values kept."""
+    schemas = {"Mode": {"enum": ["auto", 0, 1]}, "Level": {"type": "integer", "enum": [1, 2]}}
+    doc, report = normalise_docs({"a.yaml": make_doc({}, schemas)})
+    assert doc["components"]["schemas"]["Mode"] == {"x-synerise-enum": ["auto", 0, 1]}
+    assert doc["components"]["schemas"]["Level"] == {"type": "integer", "enum": [1, 2]}
+    assert any("mixes integer/string" in line for line in report.lines)
 
 
 def test_relative_file_ref_is_copied_into_components(

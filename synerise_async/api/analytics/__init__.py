@@ -10,15 +10,15 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from . import analytics2_aggregate_calculate as analytics2_aggregate_calculate
-    from . import analytics2_expression_calculate as analytics2_expression_calculate
+    from . import analytics_2_aggregate_calculate as analytics_2_aggregate_calculate
+    from . import analytics_2_expression_calculate as analytics_2_expression_calculate
     from . import (
         analytics_calculate_aggregate_for_profile_with_period_uuid as analytics_calculate_aggregate_for_profile_with_period_uuid,
     )
 
 __all__ = [
-    "analytics2_aggregate_calculate",
-    "analytics2_expression_calculate",
+    "analytics_2_aggregate_calculate",
+    "analytics_2_expression_calculate",
     "analytics_calculate_aggregate_for_profile_with_period_uuid",
 ]
 

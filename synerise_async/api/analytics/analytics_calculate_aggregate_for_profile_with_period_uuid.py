@@ -15,7 +15,7 @@ from ...models.aggregate_histogram import AggregateHistogram
 from ...models.aggregate_histogram_request import AggregateHistogramRequest
 
 OPERATION = Operation(
-    operation_id="analytics-calculate-aggregate-for-profile-with-period-uuid",
+    operation_id="analyticsCalculateAggregateForProfileWithPeriodUuid",
     method="POST",
     path="/analytics/analytics/definitions-manager/aggregates/{aggregateId}/client/{clientId}/calculate/histogram",
     tag="analytics",

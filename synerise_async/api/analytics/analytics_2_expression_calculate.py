@@ -15,7 +15,7 @@ from ...models.analytics_calculate_request import AnalyticsCalculateRequest
 from ...models.expression_result import ExpressionResult
 
 OPERATION = Operation(
-    operation_id="analytics2-expression-calculate",
+    operation_id="analytics2ExpressionCalculate",
     method="POST",
     path="/analytics/{namespace}/expressions/{expressionId}/calculate/by/{identifierType}",
     tag="analytics",

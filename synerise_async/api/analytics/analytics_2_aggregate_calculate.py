@@ -15,7 +15,7 @@ from ...models.aggregate_result import AggregateResult
 from ...models.analytics_calculate_request import AnalyticsCalculateRequest
 
 OPERATION = Operation(
-    operation_id="analytics2-aggregate-calculate",
+    operation_id="analytics2AggregateCalculate",
     method="POST",
     path="/analytics/{namespace}/aggregates/{aggregateId}/calculate/by/{identifierType}",
     tag="analytics",
