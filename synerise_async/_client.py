@@ -597,7 +597,7 @@ class SyneriseClient:
         if unsent or method in IDEMPOTENT_METHODS or operation.retry == "safe":
             return True
         if operation.retry == "event-salt":
-            return _all_salted(kwargs.get("json"))
+            return _all_salted(_json_body(kwargs))
         return False
 
     def _retry_delay(
@@ -756,6 +756,21 @@ class _FormBody:
         for name, value, filename, content_type in self.fields:
             form.add_field(name, value, filename=filename, content_type=content_type)
         return form
+
+
+def _json_body(kwargs: Mapping[str, Any]) -> Any:
+    """The JSON a request sends, also when given pre-encoded as ``content`` (the bulk
+    sender's batches); ``None`` when there is none or it is not JSON. Decoded only on the
+    failure path, to decide whether a retry is safe."""
+    if "json" in kwargs:
+        return kwargs["json"]
+    content = kwargs.get("content")
+    if isinstance(content, bytes | bytearray | str):
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            return None
+    return None
 
 
 def _all_salted(body: Any) -> bool:

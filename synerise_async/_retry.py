@@ -10,8 +10,10 @@ import attrs
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
-RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
-"""Statuses retried at all; 429 always (not processed), the others only when safe."""
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Statuses retried at all; 429 always (not processed), the others only when safe to
+repeat: a 500 may come after the request was processed, which a repeat-safe request
+(idempotent method, ``safe`` operation, every event salted) tolerates."""
 
 
 def _non_negative(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
