@@ -36,7 +36,10 @@ EXPECTED = {
     "RateLimitError",
     "Region",
     "Response",
+    "ReplayUnsafeWarning",
     "RetryPolicy",
+    "SendAborted",
+    "SendProgress",
     "SendReport",
     "SyneriseClient",
     "SyneriseError",
@@ -48,6 +51,7 @@ EXPECTED = {
     "UserAuth",
     "WorkspaceAuth",
     "__version__",
+    "replay_events",
 }
 
 
