@@ -76,15 +76,25 @@ MAX_BATCH_EVENTS: Final[int] = BATCH_OPERATION.max_items
 MAX_BATCH_BYTES: Final[int] = BATCH_OPERATION.max_body_bytes
 DEFAULT_CONCURRENCY: Final = 8
 DEFAULT_MAX_CONSECUTIVE_FAILURES: Final = 10
+AUTH_RESENDS: Final = 2
+"""Times a batch answered 401 by the batch endpoint (after the client's own re-login and
+replay) is sent again before it counts as failed."""
 
-FATAL_ERRORS: Final = (
-    AuthenticationError,
-    PermissionDeniedError,
-    NotFoundError,
-    ConfigurationError,
-)
-"""Errors that would hit every batch: a rejected or unusable login, 403 or 404 on the
-batch endpoint, a client misconfiguration. The first one stops the send."""
+FATAL_ERRORS: Final = (PermissionDeniedError, NotFoundError, ConfigurationError)
+"""Errors that would hit every batch: 403 or 404 (from the login or the batch endpoint),
+a client misconfiguration. The first one stops the send."""
+
+
+def _is_fatal(error: SyneriseError) -> bool:
+    """Whether ``error`` would hit every later batch too, so sending on is pointless.
+
+    A 401 from the batch endpoint itself is not: the client has already logged in again
+    and replayed once, and a short-lived token can still expire in flight (a run of them
+    trips the circuit breaker). A failed or token-less login is.
+    """
+    if isinstance(error, AuthenticationError):
+        return error.operation_id != BATCH_OPERATION.operation_id
+    return isinstance(error, FATAL_ERRORS)
 
 
 class ReplayUnsafeWarning(UserWarning):
@@ -444,16 +454,7 @@ class EventsAPI:
         count = len(batch)
         report.sent += count
         try:
-            await self._transport.request(
-                BATCH_OPERATION,
-                {
-                    "method": BATCH_OPERATION.method,
-                    "url": BATCH_OPERATION.path,
-                    "content": batch.body(),
-                    "headers": {"Content-Type": "application/json"},
-                },
-                batch_send_events._parse_response,
-            )
+            await self._send_batch(batch)
         except BadRequestError as exc:
             if count == 1:
                 await run.fail(batch, "api", scrub_error(exc))
@@ -461,19 +462,44 @@ class EventsAPI:
             # One bad event must not sink its neighbours: split and resend (salts make it safe).
             report.sent -= count
             return sum([await self._deliver(half, run) for half in batch.halves()])
-        except FATAL_ERRORS as exc:
+        except (APIError, ConfigurationError) as exc:
             error = scrub_error(exc)
             await run.fail(batch, "api", error)
-            run.abort(f"{type(error).__name__}: {error}", error)
-            return 0
-        except APIError as exc:
-            error = scrub_error(exc)
-            logger.warning("batch of %d events failed: %s", count, type(error).__name__)
-            await run.fail(batch, "api", error)
+            if _is_fatal(error):
+                run.abort(f"{type(error).__name__}: {error}", error)
+            else:
+                logger.warning("batch of %d events failed: %s", count, type(error).__name__)
             return 0
         report.confirmed += count
         report.batches += 1
         return count
+
+    async def _send_batch(self, batch: Batch) -> None:
+        """One batch request, resent after a 401 from the batch endpoint itself.
+
+        The client has then already logged in again and replayed once; a second 401
+        means the new token expired while the request waited (short-lived tokens and a
+        busy server), so the batch goes again with whatever token is current. It is
+        salted, so resending is harmless.
+        """
+        body = batch.body()
+        for resend in range(AUTH_RESENDS + 1):
+            try:
+                await self._transport.request(
+                    BATCH_OPERATION,
+                    {
+                        "method": BATCH_OPERATION.method,
+                        "url": BATCH_OPERATION.path,
+                        "content": body,
+                        "headers": {"Content-Type": "application/json"},
+                    },
+                    batch_send_events._parse_response,
+                )
+                return
+            except AuthenticationError as exc:
+                if resend == AUTH_RESENDS or _is_fatal(exc):
+                    raise
+                logger.debug("batch answered 401 (token expired in flight?); resending")
 
 
 def _warn_replay_unsafe(stamp: str) -> bool:

@@ -64,6 +64,7 @@ def test_stamped_bytes_are_the_sorted_json_with_the_salt_spliced_in() -> None:
 class BatchServer:
     """A minimal /v4/events/batch endpoint that records batches and can reject one event.
 
+    ``first_answers`` are statuses given to the first requests (nothing stored);
     ``status`` answers every batch with that status instead (nothing stored);
     ``fail_after_storing`` stores each new body, then answers it with that status the
     first time (as a server failing after processing); ``stored`` holds events by
@@ -75,6 +76,7 @@ class BatchServer:
         self.batches: list[list[dict[str, Any]]] = []
         self.reject_n = reject_n
         self.status: int | None = None
+        self.first_answers: list[int] = []
         self.fail_after_storing: int | None = None
         self.stored: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.requests = 0
@@ -83,8 +85,9 @@ class BatchServer:
     async def handle(self, request: web.Request) -> web.Response:
         self.requests += 1
         raw = await request.read()
-        if self.status is not None:
-            return web.json_response({"status": self.status, "message": "no"}, status=self.status)
+        status = self.first_answers.pop(0) if self.first_answers else self.status
+        if status is not None:
+            return web.json_response({"status": status, "message": "no"}, status=status)
         body = orjson.loads(raw)
         if self.reject_n is not None and any(e["params"]["n"] == self.reject_n for e in body):
             return web.json_response({"status": 400, "message": "bad event"}, status=400)
@@ -451,13 +454,12 @@ async def test_a_login_without_a_usable_token_aborts_with_an_authentication_erro
 
 
 @pytest.mark.parametrize(
-    ("status", "error"),
-    [(401, sa.AuthenticationError), (403, sa.PermissionDeniedError), (404, sa.NotFoundError)],
+    ("status", "error"), [(403, sa.PermissionDeniedError), (404, sa.NotFoundError)]
 )
 async def test_errors_that_hit_every_batch_abort_the_send(
     batch_server: BatchServer, status: int, error: type[sa.APIStatusError]
 ) -> None:
-    """401, 403 and 404 on the batch endpoint stop the send; queued batches are reported unsent."""
+    """403 and 404 on the batch endpoint stop the send; queued batches are reported unsent."""
     batch_server.status = status
     async with client_for(batch_server) as client:
         with pytest.raises(sa.SendAborted) as info:
@@ -485,6 +487,30 @@ async def test_consecutive_failed_batches_trip_the_circuit_breaker(
     assert batch_server.requests == 3
     report = info.value.report
     assert report.received == report.failed_count < 100
+
+
+async def test_a_401_on_the_batch_endpoint_counts_toward_the_circuit_breaker(
+    batch_server: BatchServer,
+) -> None:
+    """A 401 from the batch endpoint (a token expired in flight, a wrong Basic key) is a failed batch, not an abort."""
+    batch_server.status = 401
+    async with client_for(batch_server) as client:
+        with pytest.raises(sa.SendAborted, match="2 consecutive batches failed") as info:
+            await client.events.send_many(
+                many_events(1000), batch_size=10, concurrency=1, max_consecutive_failures=2
+            )
+    assert isinstance(info.value.error, sa.AuthenticationError)
+    assert batch_server.requests == 2 * 3  # each batch tried once and resent twice
+
+
+async def test_a_batch_answered_401_is_resent_with_the_current_token(
+    batch_server: BatchServer,
+) -> None:
+    """Two 401s from the batch endpoint (a token expiring in flight) are followed by a resend that succeeds."""
+    batch_server.first_answers = [401, 401]
+    async with client_for(batch_server) as client:
+        report = await client.events.send_many([event(1)], default_time=RUN_TIME)
+    assert report.ok and batch_server.requests == 3 and len(batch_server.stored) == 1
 
 
 async def test_a_success_resets_the_circuit_breaker(batch_server: BatchServer) -> None:
