@@ -17,6 +17,7 @@ from aiohttp import web
 import synerise_async as sa
 from synerise_async import RetryPolicy, SyneriseClient
 from synerise_async._events import stamp_encode
+from synerise_async._transport import RawResponse
 from tests.localserver import serve
 
 # Most tests here send events without a time on purpose; the warning has its own test.
@@ -524,16 +525,25 @@ async def test_a_success_resets_the_circuit_breaker(batch_server: BatchServer) -
     assert report.confirmed == 10 and report.failed_count == 10
 
 
-async def test_the_callers_iterator_error_propagates_as_itself(batch_server: BatchServer) -> None:
-    """An exception from the input is raised as itself after the events read before it are delivered."""
+def broken_rows() -> Iterator[dict[str, Any]]:
+    yield from (event(i) for i in range(150))
+    raise ValueError("row 150 is unreadable")
 
-    def broken() -> Iterator[dict[str, Any]]:
-        yield from (event(i) for i in range(150))
-        raise ValueError("row 150 is unreadable")
 
+async def broken_rows_async() -> AsyncIterator[dict[str, Any]]:
+    for row in (event(i) for i in range(150)):
+        yield row
+    raise ValueError("row 150 is unreadable")
+
+
+@pytest.mark.parametrize("source", [broken_rows, broken_rows_async])
+async def test_the_callers_iterator_error_propagates_as_itself(
+    batch_server: BatchServer, source: Any
+) -> None:
+    """An exception from a sync or async input is raised as itself after the events read before it are delivered."""
     async with client_for(batch_server) as client:
         with pytest.raises(ValueError, match="row 150") as info:
-            await client.events.send_many(broken(), batch_size=100)
+            await client.events.send_many(source(), batch_size=100)
     report = info.value.report  # type: ignore[attr-defined]
     assert report.received == report.confirmed == 150
     assert sum(len(b) for b in batch_server.batches) == 150
@@ -621,3 +631,35 @@ def test_the_sender_does_not_import_the_client() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+class ScriptedTransport:
+    """A bare ``Transport``: answers every request from ``outcome`` (the sender needs nothing more)."""
+
+    def __init__(self, outcome: BaseException | None) -> None:
+        self.outcome = outcome
+        self.bodies: list[bytes] = []
+
+    async def request(
+        self, operation: Any, kwargs: dict[str, Any], parse: Any, options: Any = None
+    ) -> Any:
+        self.bodies.append(kwargs["content"])
+        if self.outcome is not None:
+            raise self.outcome
+        return parse(RawResponse(202, {}, b""))
+
+
+async def test_the_sender_works_over_any_transport() -> None:
+    """EventsAPI runs on an object that only implements Transport.request."""
+    transport = ScriptedTransport(None)
+    report = await sa.EventsAPI(transport).send_many(many_events(25), batch_size=10)
+    assert report.ok and report.batches == 3 and len(transport.bodies) == 3
+
+
+async def test_a_configuration_error_from_the_transport_aborts_the_send() -> None:
+    """A ConfigurationError raised for a batch would hit every batch: the send stops with SendAborted."""
+    transport = ScriptedTransport(sa.ConfigurationError("this client cannot send that"))
+    with pytest.raises(sa.SendAborted, match="ConfigurationError") as info:
+        await sa.EventsAPI(transport).send_many(many_events(10_000), batch_size=10, concurrency=1)
+    assert len(transport.bodies) == 1
+    assert info.value.report.received == info.value.report.failed_count <= 3 * 10 + 1
