@@ -126,7 +126,7 @@ class SendReport:
     """Batch requests that were accepted."""
     failed_count: int = 0
     """Events that were not confirmed, wherever their records went."""
-    failed: list[FailedEvent] = attrs.field(factory=list)
+    failed: list[FailedEvent] = attrs.field(factory=list, repr=False)
     """The failures themselves, kept only when neither ``on_failure`` nor
     ``failures_path`` was given (at most :data:`FAILURES_KEPT_WITHOUT_SINK`)."""
     retries: int = 0
@@ -316,7 +316,9 @@ def replay_events(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
 
     They are stamped (``time`` and ``eventSalt``), so sending them again overwrites any
     copy the API already stored. Events refused locally (stage ``local``) are skipped:
-    they need fixing first (the file keeps them, with their reason).
+    they need fixing first (the file keeps them, with their reason). Failures of the
+    replay send are indexed by position in the replay; each line's ``index`` keeps the
+    position in the original input.
     """
     with Path(path).open("rb") as handle:
         for number, line in enumerate(handle, 1):
