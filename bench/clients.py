@@ -521,9 +521,9 @@ class SyneriseAsyncPreStamped(SyneriseAsync):
 
     @classmethod
     def prestamp(cls, events: Sequence[dict[str, Any]]) -> None:
-        from synerise_async._events import _now_iso, stamp_encode
+        from synerise_async._event_batch import now_iso, stamp_encode
 
-        now = _now_iso()
+        now = now_iso()
         stamped = [orjson.loads(stamp_encode(e, i, b"", now)) for i, e in enumerate(events)]
         cls._stamped = (id(events), stamped)
 

@@ -50,7 +50,14 @@ if TYPE_CHECKING:
         UnexpectedStatusError,
         UnprocessableEntityError,
     )
-    from ._events import EventsAPI, FailedEvent, SendReport
+    from ._event_report import (
+        FailedEvent,
+        SendAborted,
+        SendProgress,
+        SendReport,
+        replay_events,
+    )
+    from ._events import EventsAPI, ReplayUnsafeWarning
     from ._pagination import AsyncPaginator, Page
     from ._regions import Region
     from ._retry import RetryPolicy
@@ -78,7 +85,7 @@ _LAZY: dict[str, str] = {
     "ErrorBody": "_errors",
     "ErrorDetail": "_errors",
     "EventsAPI": "_events",
-    "FailedEvent": "_events",
+    "FailedEvent": "_event_report",
     "FileTokenCache": "_auth",
     "InternalServerError": "_errors",
     "MemoryTokenCache": "_auth",
@@ -94,7 +101,10 @@ _LAZY: dict[str, str] = {
     "RequestParts": "_transport",
     "Response": "_transport",
     "RetryPolicy": "_retry",
-    "SendReport": "_events",
+    "ReplayUnsafeWarning": "_events",
+    "SendAborted": "_event_report",
+    "SendProgress": "_event_report",
+    "SendReport": "_event_report",
     "SyneriseClient": "_client",
     "SyneriseError": "_errors",
     "Token": "_auth",
@@ -106,6 +116,7 @@ _LAZY: dict[str, str] = {
     "UserAuth": "_auth",
     "WorkspaceAuth": "_auth",
     "__version__": "_version",
+    "replay_events": "_event_report",
 }
 
 __all__ = [
@@ -140,9 +151,12 @@ __all__ = [
     "ProfileAuth",
     "RateLimitError",
     "Region",
+    "ReplayUnsafeWarning",
     "RequestParts",
     "Response",
     "RetryPolicy",
+    "SendAborted",
+    "SendProgress",
     "SendReport",
     "SyneriseClient",
     "SyneriseError",
@@ -155,6 +169,7 @@ __all__ = [
     "UserAuth",
     "WorkspaceAuth",
     "__version__",
+    "replay_events",
 ]
 
 

@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Protocol
 
 import attrs
 
-from ._errors import AuthenticationError, ConfigurationError, SyneriseError
+from ._errors import AuthenticationError, ConfigurationError
 
 __all__ = [
     "AnonymousProfileAuth",
@@ -255,9 +255,30 @@ def _require(value: str, name: str, strategy: str) -> str:
 
 
 def _token_field(data: Any, what: str) -> str:
-    if isinstance(data, dict) and isinstance(data.get("token"), str) and data["token"]:
-        return str(data["token"])
-    raise SyneriseError(f"{what} response carried no token")
+    """The non-empty string ``token`` of a login answer; anything else cannot authenticate.
+
+    A success answer without a usable token fails every later request alike, so it is an
+    :class:`AuthenticationError` (with status 401, as for a token whose signature does not
+    verify), not a retryable error. The message describes the shape, never the values.
+    """
+    token = data.get("token") if isinstance(data, dict) else None
+    if isinstance(token, str) and token.strip():
+        return token
+    if not isinstance(data, dict):
+        shape = "no JSON object" if data is None else f"a JSON {type(data).__name__}"
+    elif "token" not in data:
+        shape = "no 'token' field"
+    elif isinstance(token, str):
+        shape = "an empty 'token'"
+    else:
+        shape = f"a 'token' of type {type(token).__name__}"
+    raise AuthenticationError(
+        f"{what} answered with success but {shape}; no usable token",
+        status_code=401,
+        headers={},
+        body=None,
+        body_excerpt="",
+    )
 
 
 class Auth:

@@ -1,260 +1,297 @@
-"""Exactly-once bulk event delivery.
+"""Exactly-once bulk event delivery: ``client.events.send_many(events)``.
 
 Synerise overwrites an event sent again with the same ``action``, ``time`` and
 ``eventSalt`` ("Overwriting events", https://hub.synerise.com/developers/api/events/sending-events).
 The sender relies on that: before anything is sent, each event gets an explicit ``time``
-and a deterministic ``eventSalt`` (unless the caller gave them), so any batch may be
-resent after an ambiguous failure without creating duplicates. Batches respect the
-documented limits of ``POST /v4/events/batch`` (1000 events, 1 MB), go out concurrently
-with bounded memory, and every event ends either confirmed or in the report's ``failed``
-list with its error, stamped so that replaying it later cannot duplicate it either.
+and a deterministic ``eventSalt`` (rule in :mod:`._event_batch`), so any batch may be
+resent after an ambiguous failure, and the whole job re-run, without duplicates.
+
+Batches respect the limits of the generated ``batchSendEvents`` operation record
+(``synerise_async.api.events.batch_send_events.OPERATION``), go out concurrently with
+bounded memory, and every event read ends confirmed or reported failed. Errors that would
+hit every batch stop the send at once (:class:`SendAborted`), as does a run of
+consecutive failed batches.
+
+This module talks to the client only through the :class:`Transport` protocol.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
+import os
+import time
+import warnings
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
-import attrs
-import orjson
-
-from ._errors import APIError, BadRequestError, ConfigurationError, SyneriseError
-from ._transport import Operation, RawResponse
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    NotFoundError,
+    PermissionDeniedError,
+    SyneriseError,
+)
+from ._event_batch import Batch, Batcher, iso_time, now_iso, stamp_encode
+from ._event_report import (
+    FailedEvent,
+    FailureCallback,
+    FailureSink,
+    ProgressCallback,
+    RateMeter,
+    SendAborted,
+    SendProgress,
+    SendReport,
+    Stage,
+    call_back,
+    replay_events,
+    scrub_error,
+)
+from ._transport import RequestParts, Transport
+from .api.events import batch_send_events
 from .resources.events import EventsResource
 
 if TYPE_CHECKING:
     import anyio.abc
+    from anyio.streams.memory import MemoryObjectReceiveStream
 
-    from ._client import SyneriseClient
-
-__all__ = ["EventsAPI", "FailedEvent", "SendReport"]
+__all__ = [
+    "EventsAPI",
+    "FailedEvent",
+    "ReplayUnsafeWarning",
+    "SendAborted",
+    "SendProgress",
+    "SendReport",
+    "replay_events",
+    "stamp_encode",
+]
 
 logger = logging.getLogger("synerise_async.events")
 
-MAX_BATCH_EVENTS: Final = 1000
-"""Documented limit of events in one ``POST /v4/events/batch``."""
-MAX_BATCH_BYTES: Final = 1_000_000
-"""Documented 1 MB body limit of ``POST /v4/events/batch`` (kept decimal, to be safe)."""
-BATCH_PATH: Final = "/v4/events/batch"
-REQUIRED_FIELDS: Final = ("action", "label", "client")
+BATCH_OPERATION: Final = batch_send_events.OPERATION
+"""The generated record of ``POST /v4/events/batch`` (limits, retry rule, security)."""
+assert BATCH_OPERATION.max_items is not None and BATCH_OPERATION.max_body_bytes is not None
+MAX_BATCH_EVENTS: Final[int] = BATCH_OPERATION.max_items
+MAX_BATCH_BYTES: Final[int] = BATCH_OPERATION.max_body_bytes
+DEFAULT_CONCURRENCY: Final = 8
+DEFAULT_MAX_CONSECUTIVE_FAILURES: Final = 10
+AUTH_RESENDS: Final = 2
+"""Times a batch answered 401 by the batch endpoint (after the client's own re-login and
+replay) is sent again before it counts as failed."""
 
-# The batch call is safe to resend because every event in it carries an eventSalt.
-BATCH_OPERATION: Final = Operation(
-    operation_id="batchSendEvents",
-    method="POST",
-    path=BATCH_PATH,
-    tag="events",
-    security=("JWT", "Basic"),
-    api_version="4.4",
-    retry="safe",
-)
+FATAL_ERRORS: Final = (PermissionDeniedError, NotFoundError, ConfigurationError)
+"""Errors that would hit every batch: 403 or 404 (from the login or the batch endpoint),
+a client misconfiguration. The first one stops the send."""
 
 
-@attrs.frozen(slots=True)
-class FailedEvent:
-    """An event that was not confirmed, with the reason. Its ``event`` is stamped (time,
-    eventSalt), so sending it again later overwrites rather than duplicates."""
+def _is_fatal(error: SyneriseError) -> bool:
+    """Whether ``error`` would hit every later batch too, so sending on is pointless.
 
-    event: Mapping[str, Any]
-    error: SyneriseError
-
-
-@attrs.define
-class SendReport:
-    """What happened to every event handed to :meth:`EventsAPI.send_many`.
-
-    ``received == confirmed + len(failed)`` always holds once sending has finished.
+    A 401 from the batch endpoint itself is not: the client has already logged in again
+    and replayed once, and a short-lived token can still expire in flight (a run of them
+    trips the circuit breaker). A failed or token-less login is.
     """
+    if isinstance(error, AuthenticationError):
+        return error.operation_id != BATCH_OPERATION.operation_id
+    return isinstance(error, FATAL_ERRORS)
 
-    received: int = 0
-    """Events read from the input."""
-    sent: int = 0
-    """Events included in at least one HTTP request."""
-    confirmed: int = 0
-    """Events in batches the API accepted (2xx)."""
-    batches: int = 0
-    """Batch requests that were accepted."""
-    failed: list[FailedEvent] = attrs.field(factory=list)
+
+class ReplayUnsafeWarning(UserWarning):
+    """Events without ``time`` were stamped with the send's start time: re-running the
+    same input would store them again. Pass ``default_time=`` to make re-runs safe."""
+
+
+@runtime_checkable
+class _CountsRetries(Protocol):
+    """Optional: a transport with ``stats.retries_by_cause`` (``SyneriseClient`` has it)."""
 
     @property
-    def ok(self) -> bool:
-        """True when every event was confirmed."""
-        return not self.failed and self.confirmed == self.received
-
-    def raise_for_failures(self) -> None:
-        """Raise the first failure's error if any event failed (the report stays available)."""
-        if self.failed:
-            first = self.failed[0].error
-            raise SyneriseError(
-                f"{len(self.failed)} of {self.received} events failed; first: {first}"
-            ) from first
+    def stats(self) -> Any: ...
 
 
-_SORTED: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+def _retries_so_far(transport: Transport) -> int:
+    if isinstance(transport, _CountsRetries):
+        counts = getattr(transport.stats, "retries_by_cause", None)
+        if isinstance(counts, Mapping):
+            return sum(int(v) for v in counts.values())
+    return 0
 
 
-def _now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def stamp_encode(event: Mapping[str, Any], index: int, namespace: bytes, now: str) -> bytes:
-    """The JSON of ``event`` with ``type``, ``time`` and a deterministic ``eventSalt``.
-
-    The salt hashes the namespace, the event's position in the input and its canonical
-    (key-sorted) JSON with its time, so two identical events at the same instant stay two
-    events and re-running the same input produces the same salts. It is spliced into the
-    same sorted encoding, so each event is encoded once. Raises TypeError if the event is
-    not JSON-serialisable.
-    """
-    if event.get("eventSalt") and event.get("time") and event.get("type"):
-        return orjson.dumps(event, option=_SORTED)
-    stamped = dict(event)
-    stamped.setdefault("type", "custom")
-    if not stamped.get("time"):
-        stamped["time"] = now
-    if stamped.get("eventSalt"):
-        return orjson.dumps(stamped, option=_SORTED)
-    stamped.pop("eventSalt", None)
-    encoded = orjson.dumps(stamped, option=_SORTED)
-    digest = hashlib.sha256(namespace + index.to_bytes(8, "big") + encoded).hexdigest()[:32]
-    return encoded[:-1] + b',"eventSalt":"' + digest.encode() + b'"}'
-
-
-def _is_plainly_valid(event: Any) -> bool:
-    """The common case of :func:`_validate`, without generators or ABC checks (hot path)."""
-    if type(event) is not dict:
-        return False
-    client = event.get("client")
-    return bool(
-        event.get("action")
-        and event.get("label")
-        and type(client) is dict
-        and (
-            client.get("id") or client.get("uuid") or client.get("email") or client.get("customId")
-        )
-    )
-
-
-def _validate(event: Any) -> str | None:
-    """Why an event cannot be sent, or ``None`` when it can."""
-    if not isinstance(event, Mapping):
-        return f"an event must be a mapping, not {type(event).__name__}"
-    missing = [name for name in REQUIRED_FIELDS if not event.get(name)]
-    if missing:
-        return f"event is missing required field(s): {', '.join(missing)}"
-    client = event.get("client")
-    if not isinstance(client, Mapping) or not any(
-        client.get(k) for k in ("id", "uuid", "email", "customId")
-    ):
-        return "event 'client' needs one of id, uuid, email or customId"
-    return None
-
-
-@attrs.define(slots=True)
-class _Batch:
-    """Stamped, encoded events of one request (decoded again only to report failures)."""
-
-    encoded: list[bytes] = attrs.field(factory=list)
-
-    def __len__(self) -> int:
-        return len(self.encoded)
-
-    def body(self) -> bytes:
-        return b"[" + b",".join(self.encoded) + b"]"
-
-    def events(self) -> list[dict[str, Any]]:
-        return [orjson.loads(raw) for raw in self.encoded]
-
-
-class _Batcher:
-    """Turns events into batches within the limits, one event at a time."""
-
-    __slots__ = (
-        "batch_size",
-        "current",
-        "index",
-        "max_bytes",
-        "namespace",
-        "now",
-        "report",
-        "size",
-    )
-
-    def __init__(self, report: SendReport, batch_size: int, max_bytes: int, namespace: str) -> None:
-        self.report = report
-        self.batch_size = batch_size
-        self.max_bytes = max_bytes
-        self.namespace = namespace.encode()
-        self.now = _now_iso()
-        self.current = _Batch()
-        self.size = 2  # the brackets of the JSON array
-        self.index = 0
-
-    def add(self, event: Any) -> _Batch | None:
-        """Take one event; return the batch it closed, if any."""
-        report = self.report
-        report.received += 1
-        self.index += 1
-        if not _is_plainly_valid(event):
-            problem = _validate(event)
-            if problem is not None:
-                reported = event if isinstance(event, Mapping) else {"value": event}
-                report.failed.append(FailedEvent(reported, ConfigurationError(problem)))
-                return None
+def _time_stamp(default_time: dt.datetime | str | None) -> str | None:
+    if default_time is None:
+        return None
+    if isinstance(default_time, dt.datetime):
+        if default_time.tzinfo is None:
+            raise ConfigurationError("default_time must be timezone-aware (e.g. datetime.UTC)")
+        return iso_time(default_time)
+    if isinstance(default_time, str) and default_time.strip():
         try:
-            encoded = stamp_encode(event, self.index, self.namespace, self.now)
-        except TypeError as exc:
-            error = ConfigurationError(f"event is not JSON-serialisable: {exc}")
-            report.failed.append(FailedEvent(dict(event), error))
-            return None
-        length = len(encoded)
-        if length + 2 > self.max_bytes:
-            error = ConfigurationError(
-                f"event of {length} bytes exceeds the {self.max_bytes}-byte batch limit"
+            parsed = dt.datetime.fromisoformat(default_time.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return default_time
+    raise ConfigurationError(
+        f"default_time must be an aware datetime or an ISO 8601 string with a time zone, "
+        f"got {default_time!r}"
+    )
+
+
+class _Run:
+    """The state of one ``send_many`` call, shared by the reader and the workers."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        report: SendReport,
+        sink: FailureSink,
+        *,
+        max_consecutive_failures: int | None,
+        progress: ProgressCallback | None,
+        on_batch: Callable[[int], Awaitable[None] | None] | None,
+    ) -> None:
+        self.transport = transport
+        self.report = report
+        self.sink = sink
+        self.max_consecutive_failures = max_consecutive_failures
+        self.progress = progress
+        self.on_batch = on_batch
+        self.consecutive_failures = 0
+        self.last_error: SyneriseError | None = None
+        self.abort_error: SyneriseError | None = None
+        self.abort_message = ""
+        self.input_error: Exception | None = None
+        """What the caller's iterator raised; events read before it are still delivered."""
+        self.caller_error: BaseException | None = None
+        """What a caller's callback raised; the send stops at once."""
+        self.pending: Batch | None = None
+        """The batch being handed to the workers (reported unsent if that is interrupted)."""
+        self.reading: anyio.CancelScope | None = None
+        self.group: anyio.abc.TaskGroup | None = None
+        self.started = time.monotonic()
+        self.retries_at_start = _retries_so_far(transport)
+        self.meter = RateMeter(self.started)
+
+    @property
+    def stopping(self) -> bool:
+        return self.abort_error is not None or self.caller_error is not None
+
+    def abort(self, message: str, error: SyneriseError) -> None:
+        """Stop reading input; batches not yet sent are reported as ``unsent``."""
+        if self.abort_error is not None:
+            return
+        self.abort_message, self.abort_error = message, error
+        logger.info("send_many aborting: %s", message)
+        if self.reading is not None:
+            self.reading.cancel()
+
+    def crash(self, exc: BaseException) -> None:
+        """A caller callback (or a bug) raised: stop everything and re-raise it later."""
+        if self.caller_error is None:
+            self.caller_error = exc
+        elif exc is not self.caller_error:
+            self.caller_error.add_note(f"also raised during the same send: {exc!r}")
+        if self.group is not None:
+            self.group.cancel_scope.cancel()
+
+    async def fail(self, batch: Batch, stage: Stage, error: SyneriseError) -> None:
+        """Report every event of ``batch`` as failed."""
+        self.last_error = error
+        failures = [
+            FailedEvent(index=i, stage=stage, event=e, error=error)
+            for i, e in zip(batch.indices, batch.events(), strict=True)
+        ]
+        await self.record(failures)
+
+    async def record(self, failures: list[FailedEvent]) -> None:
+        if not await self.sink.add(failures):
+            self.abort(
+                f"more than {self.sink.limit} events failed and neither on_failure "
+                "nor failures_path was given to hold them",
+                failures[0].error,
             )
-            report.failed.append(FailedEvent(orjson.loads(encoded), error))
-            return None
-        closed = None
-        current = self.current
-        if current.encoded and (
-            len(current.encoded) >= self.batch_size or self.size + length + 1 > self.max_bytes
-        ):
-            closed, current = current, _Batch()
-            self.current, self.size = current, 2
-        current.encoded.append(encoded)
-        self.size += length + 1
-        return closed
+
+    def count_outcome(self, confirmed: int) -> None:
+        """The circuit breaker: a batch none of whose events was confirmed is a failure."""
+        if confirmed:
+            self.consecutive_failures = 0
+            return
+        self.consecutive_failures += 1
+        limit = self.max_consecutive_failures
+        error = self.last_error
+        if limit is not None and self.consecutive_failures >= limit and error is not None:
+            self.abort(f"{limit} consecutive batches failed; last: {error}", error)
+
+    async def notify(self, confirmed: int) -> None:
+        """Refresh the report's retry count and tell the caller's callbacks."""
+        report = self.report
+        report.retries = _retries_so_far(self.transport) - self.retries_at_start
+        if confirmed and self.on_batch is not None:
+            await call_back(self.on_batch, confirmed)
+        if self.progress is not None:
+            now = time.monotonic()
+            snapshot = SendProgress(
+                received=report.received,
+                confirmed=report.confirmed,
+                failed=report.failed_count,
+                retries=report.retries,
+                elapsed=now - self.started,
+                rate=self.meter.rate(now, report.confirmed),
+            )
+            await call_back(self.progress, snapshot)
 
 
 class EventsAPI(EventsResource):
     """``client.events``: the generated ``events`` operations plus ``send_many(...)``."""
 
-    _client: SyneriseClient
-
-    def __init__(self, client: SyneriseClient) -> None:
-        super().__init__(client)
+    def __init__(self, transport: Transport) -> None:
+        super().__init__(transport)
+        self._transport = transport
 
     async def send_many(
         self,
         events: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
         *,
+        default_time: dt.datetime | str | None = None,
+        salt_namespace: str = "",
         batch_size: int = MAX_BATCH_EVENTS,
         max_batch_bytes: int = MAX_BATCH_BYTES,
-        concurrency: int = 8,
-        salt_namespace: str = "",
+        concurrency: int = DEFAULT_CONCURRENCY,
+        max_consecutive_failures: int | None = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        on_failure: FailureCallback | None = None,
+        failures_path: str | os.PathLike[str] | None = None,
+        progress: ProgressCallback | None = None,
         on_batch: Callable[[int], Awaitable[None] | None] | None = None,
     ) -> SendReport:
         """Send events in batches, exactly once, and report what happened to each.
 
         Events are dicts in the ``POST /v4/events/batch`` item shape (``action``,
         ``label``, ``client``, optional ``params``, ``time``, ``eventSalt``; ``type``
-        defaults to ``custom``). Invalid events are reported as failed without being
-        sent. Batches rejected with 400 are split to isolate the offending events.
-        ``on_batch`` is called with the number of events of each accepted batch.
-        Input is consumed lazily: at most ``concurrency`` batches are held at once.
+        defaults to ``custom``). Input is read lazily: at most ``concurrency`` batches
+        wait while ``concurrency`` are in flight.
+
+        - ``default_time``: the ``time`` of events that have none (an aware datetime or
+          an ISO 8601 string with a zone), e.g. the job's scheduled time. Give it, or
+          times in the events, for re-runs to be safe: without either, such events get
+          the send's start time, a :class:`ReplayUnsafeWarning` is issued, and a re-run
+          stores them again.
+        - ``salt_namespace``: mixed into generated salts; use one per distinct input.
+        - ``max_consecutive_failures``: abort after this many batches in a row failed
+          (after their retries); ``None`` never aborts for that reason.
+        - ``on_failure``: called (sync or async) with each :class:`FailedEvent`;
+          ``failures_path``: a new JSONL file receiving each failure
+          (:func:`replay_events` reads it back). With neither, failures are kept in
+          ``report.failed`` (bounded; beyond it the send aborts).
+        - ``progress``: called with a :class:`SendProgress` after every batch;
+          ``on_batch``: called with the number of events of each accepted batch.
+
+        Invalid events (and values JSON cannot carry faithfully: NaN, infinities,
+        non-string keys) fail locally; a batch rejected with 400 is split to isolate the
+        offending events. Raises :class:`SendAborted` (with ``.report``) for errors that
+        would hit every batch; an exception from ``events`` or a callback propagates as
+        itself (``exc.report`` holds the partial report when it can be attached).
         """
         if not 1 <= batch_size <= MAX_BATCH_EVENTS:
             raise ConfigurationError(f"batch_size must be between 1 and {MAX_BATCH_EVENTS}")
@@ -262,87 +299,246 @@ class EventsAPI(EventsResource):
             raise ConfigurationError(f"max_batch_bytes must be at most {MAX_BATCH_BYTES}")
         if concurrency < 1:
             raise ConfigurationError("concurrency must be >= 1")
+        if max_consecutive_failures is not None and max_consecutive_failures < 1:
+            raise ConfigurationError("max_consecutive_failures must be >= 1 or None")
+        stamp = _time_stamp(default_time)
         import anyio  # deferred: only bulk sending needs it
 
         report = SendReport()
-        send, receive = anyio.create_memory_object_stream[_Batch](max_buffer_size=concurrency)
-
-        async def worker(batches: anyio.abc.ObjectReceiveStream[_Batch]) -> None:
-            async with batches:
-                async for batch in batches:
-                    await self._deliver(batch, report, on_batch)
-
-        async with anyio.create_task_group() as group:
-            for _ in range(concurrency):
-                group.start_soon(worker, receive.clone())
-            receive.close()
-            async with send:
-                async for batch in self._batches(
-                    events, report, batch_size, max_batch_bytes, salt_namespace
-                ):
-                    await send.send(batch)
+        sink = FailureSink(
+            report,
+            on_failure=on_failure,
+            path=failures_path,
+            in_flight=(2 * concurrency + 1) * batch_size,
+        )
+        sink.open()
+        run = _Run(
+            self._transport,
+            report,
+            sink,
+            max_consecutive_failures=max_consecutive_failures,
+            progress=progress,
+            on_batch=on_batch,
+        )
+        batcher = Batcher(
+            batch_size=batch_size,
+            max_bytes=max_batch_bytes,
+            namespace=salt_namespace,
+            time=stamp if stamp is not None else now_iso(),
+        )
+        send, receive = anyio.create_memory_object_stream[Batch](max_buffer_size=concurrency)
+        # Closed here too: a worker cancelled before it started never closes its own.
+        receivers = [receive.clone() for _ in range(concurrency)]
+        receive.close()
+        try:
+            async with anyio.create_task_group() as group:
+                run.group = group
+                for receiver in receivers:
+                    group.start_soon(self._worker, receiver, run)
+                async with send:
+                    with anyio.CancelScope() as reading:
+                        run.reading = reading
+                        await self._read(events, batcher, send, run, warned=stamp is not None)
+                    await self._report_unsent(run, batcher)
+        except BaseExceptionGroup as group_error:
+            lone = _lone(group_error)
+            if lone is None:
+                raise
+            run.crash(lone)
+        finally:
+            for receiver in receivers:
+                receiver.close()
+            send.close()
+            sink.close()
+        if stamp is None:
+            report.clock_stamped = batcher.timeless
+        report.retries = _retries_so_far(self._transport) - run.retries_at_start
+        own = run.caller_error if run.caller_error is not None else run.input_error
+        if own is not None:
+            if run.abort_error is not None:
+                own.add_note(f"send_many had also aborted: {run.abort_message}")
+            raise _with_report(own, report)
+        if run.abort_error is not None:
+            raise SendAborted(
+                f"send_many aborted: {run.abort_message} ({report.received} events read, "
+                f"{report.confirmed} confirmed, {report.failed_count} failed)",
+                report=report,
+                error=run.abort_error,
+            ) from run.abort_error
         return report
 
-    async def _batches(
+    async def _read(
         self,
         events: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
-        report: SendReport,
-        batch_size: int,
-        max_bytes: int,
-        namespace: str,
-    ) -> AsyncIterable[_Batch]:
-        batcher = _Batcher(report, batch_size, max_bytes, namespace)
-        if isinstance(events, AsyncIterable):
-            async for event in events:
-                if (batch := batcher.add(event)) is not None:
-                    yield batch
-        else:
-            for event in events:  # a plain loop: no async-generator step per event
-                if (batch := batcher.add(event)) is not None:
-                    yield batch
-        if batcher.current.encoded:
-            yield batcher.current
-
-    async def _deliver(
-        self,
-        batch: _Batch,
-        report: SendReport,
-        on_batch: Callable[[int], Awaitable[None] | None] | None,
+        batcher: Batcher,
+        send: anyio.abc.ObjectSendStream[Batch],
+        run: _Run,
+        *,
+        warned: bool,
     ) -> None:
+        """Feed batches to the workers until the input ends, raises, or the send aborts."""
+        report = run.report
+        try:
+            if isinstance(events, AsyncIterable):
+                async for event in events:
+                    report.received += 1
+                    outcome = batcher.add(event)
+                    if outcome is not None:
+                        await self._hand_over(outcome, event, batcher, send, run)
+                        if run.stopping:
+                            return
+                    if not warned and batcher.timeless:
+                        warned = _warn_replay_unsafe(batcher.time)
+            else:
+                for event in events:  # a plain loop: no async-generator step per event
+                    report.received += 1
+                    outcome = batcher.add(event)
+                    if outcome is not None:
+                        await self._hand_over(outcome, event, batcher, send, run)
+                        if run.stopping:
+                            return
+                    if not warned and batcher.timeless:
+                        warned = _warn_replay_unsafe(batcher.time)
+        except Exception as exc:  # the caller's iterator: deliver what was read, then re-raise
+            run.input_error = exc
+        rest = batcher.rest()
+        if rest is not None:
+            await self._hand_over(rest, None, batcher, send, run)
+
+    async def _hand_over(
+        self,
+        outcome: Batch | str,
+        event: Any,
+        batcher: Batcher,
+        send: anyio.abc.ObjectSendStream[Batch],
+        run: _Run,
+    ) -> None:
+        if isinstance(outcome, str):
+            failure = FailedEvent(
+                index=batcher.position - 1,
+                stage="local",
+                event=event,
+                error=ConfigurationError(outcome),
+            )
+            await run.record([failure])
+            return
+        run.pending = outcome
+        await send.send(outcome)
+        run.pending = None
+
+    async def _report_unsent(self, run: _Run, batcher: Batcher) -> None:
+        """After an abort: the batch whose hand-over was interrupted and the partial one."""
+        if run.abort_error is None:
+            return
+        for batch in (run.pending, batcher.rest()):
+            if batch is not None and not batch.taken:
+                batch.taken = True
+                await run.fail(batch, "unsent", run.abort_error)
+
+    async def _worker(self, batches: MemoryObjectReceiveStream[Batch], run: _Run) -> None:
+        with batches:
+            async for batch in batches:
+                batch.taken = True
+                try:
+                    confirmed = await self._deliver(batch, run)
+                    run.count_outcome(confirmed)
+                    await run.notify(confirmed)
+                except Exception as exc:  # a caller callback raised (or a bug): stop all
+                    run.crash(exc)
+                    return
+
+    async def _deliver(self, batch: Batch, run: _Run) -> int:
+        """Send one batch (splitting it on 400); return how many of its events were confirmed."""
+        if run.abort_error is not None:
+            await run.fail(batch, "unsent", run.abort_error)
+            return 0
+        report = run.report
         count = len(batch)
         report.sent += count
         try:
-            await self._client.request(
-                BATCH_OPERATION,
-                {
-                    "method": "POST",
-                    "url": BATCH_PATH,
-                    "content": batch.body(),
-                    "headers": {"Content-Type": "application/json"},
-                },
-                _ignore_body,
-            )
+            await self._send_batch(batch)
         except BadRequestError as exc:
             if count == 1:
-                report.failed.append(FailedEvent(batch.events()[0], exc))
-                return
+                await run.fail(batch, "api", scrub_error(exc))
+                return 0
             # One bad event must not sink its neighbours: split and resend (salts make it safe).
             report.sent -= count
-            middle = count // 2
-            for half in (batch.encoded[:middle], batch.encoded[middle:]):
-                await self._deliver(_Batch(half), report, on_batch)
-            return
-        except APIError as exc:
-            logger.warning("batch of %d events failed: %s", count, type(exc).__name__)
-            report.failed.extend(FailedEvent(event, exc) for event in batch.events())
-            return
+            return sum([await self._deliver(half, run) for half in batch.halves()])
+        except (APIError, ConfigurationError) as exc:
+            error = scrub_error(exc)
+            await run.fail(batch, "api", error)
+            if _is_fatal(error):
+                run.abort(f"{type(error).__name__}: {error}", error)
+            else:
+                logger.warning("batch of %d events failed: %s", count, type(error).__name__)
+            return 0
         report.confirmed += count
         report.batches += 1
-        if on_batch is not None:
-            result = on_batch(count)
-            if result is not None:
-                await result
+        return count
+
+    async def _send_batch(self, batch: Batch) -> None:
+        """One batch request, resent after a 401 from the batch endpoint itself.
+
+        The client has then already logged in again and replayed once; a second 401
+        means the new token expired while the request waited (short-lived tokens and a
+        busy server), so the batch goes again with whatever token is current. It is
+        salted, so resending is harmless.
+        """
+        body = batch.body()
+        for resend in range(AUTH_RESENDS + 1):
+            try:
+                await self._transport.request(
+                    BATCH_OPERATION,
+                    # Every event of a batch is stamped with an eventSalt before encoding,
+                    # so the pre-encoded body is safe to repeat (the core cannot see inside).
+                    RequestParts(
+                        method=BATCH_OPERATION.method,
+                        url=BATCH_OPERATION.path,
+                        content=body,
+                        headers={"Content-Type": "application/json"},
+                        all_salted=True,
+                    ),
+                    batch_send_events._parse_response,
+                )
+                return
+            except AuthenticationError as exc:
+                if resend == AUTH_RESENDS or _is_fatal(exc):
+                    raise
+                logger.debug("batch answered 401 (token expired in flight?); resending")
 
 
-def _ignore_body(raw: RawResponse) -> None:
-    return None
+def _warn_replay_unsafe(stamp: str) -> bool:
+    warnings.warn(
+        f"events without 'time' are stamped with this send's start time ({stamp}); "
+        "running the same input again would store them twice. Pass default_time= (e.g. "
+        "the job's scheduled time) or give every event a time.",
+        ReplayUnsafeWarning,
+        stacklevel=4,
+    )
+    return True
+
+
+def _lone(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The single non-group exception inside (nested) groups, if there is exactly one."""
+    leaves: list[BaseException] = []
+    stack: list[BaseException] = [group]
+    while stack:
+        exc = stack.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            stack.extend(exc.exceptions)
+        else:
+            leaves.append(exc)
+    return leaves[0] if len(leaves) == 1 else None
+
+
+def _with_report(exc: BaseException, report: SendReport) -> BaseException:
+    """Attach the partial report to a caller's exception where Python allows it."""
+    try:
+        exc.report = report  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+    exc.add_note(
+        f"send_many stopped: {report.received} events read, {report.confirmed} confirmed, "
+        f"{report.failed_count} failed"
+    )
+    return exc

@@ -16,6 +16,7 @@ from synerise_async.testing import FakeSynerise
 from tests.reliability.figures import record
 
 EVENTS = 200_000
+SOAK_TIME = "2026-11-22T12:00:00.000Z"
 
 
 def open_fds() -> int:
@@ -51,7 +52,9 @@ async def test_every_event_arrives_exactly_once_under_faults() -> None:
         async with SyneriseClient(
             WorkspaceAuth(api_key=fake.api_key), base_url=fake.url, retry=retry
         ) as client:
-            report = await client.events.send_many(events(EVENTS), batch_size=200, concurrency=16)
+            report = await client.events.send_many(
+                events(EVENTS), batch_size=200, concurrency=16, default_time=SOAK_TIME
+            )
         seqs = Counter(e.params["seq"] for e in fake.events if e.action == "soak.event")
         faults = dict(fake.stats.faults_injected)
         logins = fake.stats.logins

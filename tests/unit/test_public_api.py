@@ -38,7 +38,10 @@ EXPECTED = {
     "Region",
     "RequestParts",
     "Response",
+    "ReplayUnsafeWarning",
     "RetryPolicy",
+    "SendAborted",
+    "SendProgress",
     "SendReport",
     "SyneriseClient",
     "SyneriseError",
@@ -51,6 +54,7 @@ EXPECTED = {
     "UserAuth",
     "WorkspaceAuth",
     "__version__",
+    "replay_events",
 }
 
 

@@ -1,0 +1,216 @@
+"""Turning input events into stamped, encoded batches within the documented limits.
+
+Stamping rule (what makes a re-run of the same input store nothing twice): an event
+keeps the ``time`` and ``eventSalt`` it has; one without ``time`` gets ``default_time``
+(or, failing that, the send's start time, which a re-run cannot reproduce); one without
+``eventSalt`` gets ``sha256(namespace, position in the input, canonical JSON of the event
+as given)``. The salt never includes a time the sender added, so it does not depend on
+when the send ran.
+
+Encoding is strict: a value JSON cannot carry faithfully (NaN, infinities, non-string
+keys, unsupported types) makes that event a local failure instead of being changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Mapping
+from typing import Any, Final
+
+import orjson
+
+__all__ = ["Batch", "Batcher", "Rejected", "iso_time", "now_iso", "stamp_encode"]
+
+REQUIRED_FIELDS: Final = ("action", "label", "client")
+CLIENT_IDENTIFIERS: Final = ("id", "uuid", "email", "customId")
+_SORTED: Final = orjson.OPT_SORT_KEYS
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with milliseconds (the stamp format)."""
+    return iso_time(dt.datetime.now(dt.UTC))
+
+
+def iso_time(moment: dt.datetime) -> str:
+    """``moment`` (timezone-aware) as ISO 8601 UTC with milliseconds and a ``Z``."""
+    utc = moment.astimezone(dt.UTC)
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Rejected(ValueError):
+    """An event that cannot be sent as it is (the message says why)."""
+
+
+def _non_finite(value: Any) -> bool:
+    """True when ``value`` holds a NaN or infinity anywhere (orjson would write ``null``)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_non_finite(v) for v in value)
+    return False
+
+
+def _encode(value: Any) -> bytes:
+    try:
+        encoded = orjson.dumps(value, option=_SORTED)
+    except TypeError as exc:  # non-str keys, sets, bytes, lone surrogates, huge ints, ...
+        raise Rejected(f"event cannot be encoded as JSON faithfully: {exc}") from None
+    # NaN and infinities come out as null; only look deeper when a null appears at all.
+    if b"null" in encoded and _non_finite(value):
+        raise Rejected("event contains NaN or infinity, which JSON cannot carry")
+    return encoded
+
+
+def stamp_encode(event: Mapping[str, Any], index: int, namespace: bytes, time: str) -> bytes:
+    """The JSON of ``event`` with ``type``, ``time`` and a deterministic ``eventSalt``.
+
+    ``index`` is the event's 1-based position in the input and ``time`` the stamp for an
+    event without one. The salt hashes the namespace, the index and the canonical
+    (key-sorted) JSON of the event as given, plus ``type`` when defaulted: two identical
+    events at different positions stay two events, and the same input at the same
+    positions gets the same salts on every run. Raises :class:`Rejected` for values JSON
+    cannot carry faithfully.
+    """
+    if event.get("eventSalt") and event.get("time") and event.get("type"):
+        return _encode(event)
+    stamped = dict(event)
+    stamped.setdefault("type", "custom")
+    add_time = not stamped.get("time")
+    if add_time:
+        stamped.pop("time", None)
+    if stamped.get("eventSalt"):
+        encoded = _encode(stamped)
+        tail = b""
+    else:
+        stamped.pop("eventSalt", None)
+        encoded = _encode(stamped)
+        digest = hashlib.sha256(namespace + index.to_bytes(8, "big") + encoded).hexdigest()[:32]
+        tail = b',"eventSalt":"' + digest.encode() + b'"'
+    if add_time:
+        tail += b',"time":' + orjson.dumps(time)
+    return encoded[:-1] + tail + b"}" if tail else encoded
+
+
+def _is_plainly_valid(event: Any) -> bool:
+    """The common case of :func:`problem_with`, without ABC checks (hot path)."""
+    if type(event) is not dict:
+        return False
+    client = event.get("client")
+    return bool(
+        event.get("action")
+        and event.get("label")
+        and type(client) is dict
+        and (
+            client.get("id") or client.get("uuid") or client.get("email") or client.get("customId")
+        )
+    )
+
+
+def problem_with(event: Any) -> str | None:
+    """Why an event cannot be sent, or ``None`` when its shape is right."""
+    if _is_plainly_valid(event):
+        return None
+    if not isinstance(event, Mapping):
+        return f"an event must be a mapping, not {type(event).__name__}"
+    missing = [name for name in REQUIRED_FIELDS if not event.get(name)]
+    if missing:
+        return f"event is missing required field(s): {', '.join(missing)}"
+    client = event.get("client")
+    if not isinstance(client, Mapping) or not any(client.get(k) for k in CLIENT_IDENTIFIERS):
+        return "event 'client' needs one of id, uuid, email or customId"
+    return None
+
+
+class Batch:
+    """Stamped, encoded events of one request, with their 0-based input positions."""
+
+    __slots__ = ("encoded", "indices", "taken")
+
+    def __init__(self, encoded: list[bytes] | None = None, indices: list[int] | None = None):
+        self.encoded: list[bytes] = encoded if encoded is not None else []
+        self.indices: list[int] = indices if indices is not None else []
+        self.taken = False
+        """Set when a worker received it (so an interrupted hand-over is not counted twice)."""
+
+    def __len__(self) -> int:
+        return len(self.encoded)
+
+    def body(self) -> bytes:
+        return b"[" + b",".join(self.encoded) + b"]"
+
+    def events(self) -> list[dict[str, Any]]:
+        """The stamped events, decoded again (only to report failures)."""
+        return [orjson.loads(raw) for raw in self.encoded]
+
+    def halves(self) -> tuple[Batch, Batch]:
+        middle = len(self.encoded) // 2
+        return (
+            Batch(self.encoded[:middle], self.indices[:middle]),
+            Batch(self.encoded[middle:], self.indices[middle:]),
+        )
+
+
+class Batcher:
+    """Takes events one at a time; hands back full batches and local rejections."""
+
+    __slots__ = (
+        "batch_size",
+        "current",
+        "max_bytes",
+        "namespace",
+        "position",
+        "size",
+        "time",
+        "timeless",
+    )
+
+    def __init__(self, *, batch_size: int, max_bytes: int, namespace: str, time: str) -> None:
+        self.batch_size = batch_size
+        self.max_bytes = max_bytes
+        self.namespace = namespace.encode()
+        self.time = time
+        self.current = Batch()
+        self.size = 2  # the brackets of the JSON array
+        self.position = 0
+        self.timeless = 0
+        """Events that got ``time`` from the batcher because they had none."""
+
+    def add(self, event: Any) -> Batch | str | None:
+        """Take one event: a closed batch, the reason it was refused, or ``None``."""
+        index = self.position
+        self.position = index + 1
+        problem = problem_with(event)
+        if problem is not None:
+            return problem
+        try:
+            encoded = stamp_encode(event, index + 1, self.namespace, self.time)
+        except Rejected as exc:
+            return str(exc)
+        if not event.get("time"):
+            self.timeless += 1
+        length = len(encoded)
+        if length + 2 > self.max_bytes:
+            return f"event of {length} bytes exceeds the {self.max_bytes}-byte batch limit"
+        closed = None
+        current = self.current
+        if current.encoded and (
+            len(current.encoded) >= self.batch_size or self.size + length + 1 > self.max_bytes
+        ):
+            closed, current = current, Batch()
+            self.current, self.size = current, 2
+        current.encoded.append(encoded)
+        current.indices.append(index)
+        self.size += length + 1
+        return closed
+
+    def rest(self) -> Batch | None:
+        """The last, partly filled batch (once), if it holds any event."""
+        current = self.current
+        if not current.encoded:
+            return None
+        self.current, self.size = Batch(), 2
+        return current
