@@ -304,6 +304,8 @@ class SyneriseClient:
                 cache=self._token_cache,
                 clock=self._clock,
                 verify_key=self._jwt_public_key,
+                # scale-out: a shared cache keeps one credential's tokens per deployment.
+                namespace=self._base_url,
             )
         return shared.tokens
 
