@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     )
     from ._events import EventsAPI, FailedEvent, SendReport
     from ._pagination import AsyncPaginator, Page
+    from ._ratelimit import AdaptiveRateLimiter, ClientRateLimited, RateLimit, RateLimiter
     from ._regions import Region
     from ._retry import RetryPolicy
     from ._transport import Operation, Pagination, Response
@@ -58,12 +59,14 @@ _LAZY: dict[str, str] = {
     "APIResponseValidationError": "_errors",
     "APIStatusError": "_errors",
     "APITimeoutError": "_errors",
+    "AdaptiveRateLimiter": "_ratelimit",
     "AnonymousProfileAuth": "_auth",
     "AsyncPaginator": "_pagination",
     "Auth": "_auth",
     "AuthenticationError": "_errors",
     "BadRequestError": "_errors",
     "BasicAuth": "_auth",
+    "ClientRateLimited": "_ratelimit",
     "ClientStats": "_client",
     "ConfigurationError": "_errors",
     "ConflictError": "_errors",
@@ -81,7 +84,9 @@ _LAZY: dict[str, str] = {
     "PaginationError": "_errors",
     "PermissionDeniedError": "_errors",
     "ProfileAuth": "_auth",
+    "RateLimit": "_ratelimit",
     "RateLimitError": "_errors",
+    "RateLimiter": "_ratelimit",
     "Region": "_regions",
     "Response": "_transport",
     "RetryPolicy": "_retry",
@@ -104,12 +109,14 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AdaptiveRateLimiter",
     "AnonymousProfileAuth",
     "AsyncPaginator",
     "Auth",
     "AuthenticationError",
     "BadRequestError",
     "BasicAuth",
+    "ClientRateLimited",
     "ClientStats",
     "ConfigurationError",
     "ConflictError",
@@ -127,7 +134,9 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "ProfileAuth",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiter",
     "Region",
     "Response",
     "RetryPolicy",

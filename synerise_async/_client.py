@@ -38,6 +38,7 @@ from ._errors import (
 )
 from ._events import EventsAPI
 from ._pagination import AsyncPaginator
+from ._ratelimit import RateLimit, RateLimiter, limiter_for
 from ._regions import Region, resolve_base_url
 from ._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from ._transport import Operation, RawResponse, RequestOptions, Response
@@ -122,6 +123,8 @@ class SyneriseClient:
     - ``jwt_public_key``: a PEM key; when given, tokens must carry a valid RS512 signature.
     - ``tracker_key``: sent as ``?token=`` to operations that accept only a tracker key.
     - ``allow_insecure_http``: permit ``http://`` to non-loopback hosts (off by default).
+    - ``rate_limit``: a client-side budget, a :class:`RateLimit` (adaptive token bucket
+      in this process) or a shared limiter such as :class:`RedisRateLimiter`; off by default.
     - ``clock`` / ``sleep``: time sources, injectable for tests.
     """
 
@@ -144,6 +147,7 @@ class SyneriseClient:
         jwt_public_key: str | bytes | None = None,
         tracker_key: str | None = None,
         allow_insecure_http: bool = False,
+        rate_limit: RateLimit | RateLimiter | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -177,6 +181,8 @@ class SyneriseClient:
         self._sleep = sleep
         self._random = random.random
         self._shared = _Shared(owns_session=session is None, session=session)
+        # scale-out: the rate budget (None when off); see the two calls in _send.
+        self._rate_limiter: RateLimiter | None = limiter_for(rate_limit)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -473,6 +479,10 @@ class SyneriseClient:
             token: Token | None = None
             if authenticate:
                 token = await self._authorize(operation, headers)
+            # scale-out: one wait for the rate budget before each attempt ...
+            limiter = self._rate_limiter
+            if limiter is not None:
+                await limiter.acquire()
             try:
                 async with slots:
                     shared.stats.requests += 1
@@ -506,6 +516,9 @@ class SyneriseClient:
                 logger.debug(
                     "%s %s -> %d (attempt %d)", method, redact_url(url, query), status, attempts
                 )
+            # scale-out: ... and one report after each response (a 429 cuts the budget).
+            if limiter is not None:
+                await limiter.on_response(status)
             if status == 401 and token is not None and not replayed and self._can_reauthenticate():
                 # The token we attached was rejected: drop exactly it, log in once, replay once.
                 replayed = True

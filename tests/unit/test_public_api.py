@@ -47,6 +47,10 @@ EXPECTED = {
     "UnprocessableEntityError",
     "UserAuth",
     "WorkspaceAuth",
+    "AdaptiveRateLimiter",
+    "ClientRateLimited",
+    "RateLimit",
+    "RateLimiter",
     "__version__",
 }
 
