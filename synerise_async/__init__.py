@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ._events import EventsAPI, FailedEvent, SendReport
     from ._pagination import AsyncPaginator, Page
     from ._ratelimit import AdaptiveRateLimiter, ClientRateLimited, RateLimit, RateLimiter
+    from ._redis import RedisRateLimiter, RedisTokenCache
     from ._regions import Region
     from ._retry import RetryPolicy
     from ._transport import Operation, Pagination, Response
@@ -87,6 +88,8 @@ _LAZY: dict[str, str] = {
     "RateLimit": "_ratelimit",
     "RateLimitError": "_errors",
     "RateLimiter": "_ratelimit",
+    "RedisRateLimiter": "_redis",
+    "RedisTokenCache": "_redis",
     "Region": "_regions",
     "Response": "_transport",
     "RetryPolicy": "_retry",
@@ -137,6 +140,8 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimiter",
+    "RedisRateLimiter",
+    "RedisTokenCache",
     "Region",
     "Response",
     "RetryPolicy",

@@ -51,6 +51,8 @@ EXPECTED = {
     "ClientRateLimited",
     "RateLimit",
     "RateLimiter",
+    "RedisRateLimiter",
+    "RedisTokenCache",
     "__version__",
 }
 
