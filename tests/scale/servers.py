@@ -136,12 +136,22 @@ def spawn_workers(module: str, count: int, *args: str) -> list[subprocess.Popen[
     return procs
 
 
-def release_and_collect(procs: list[subprocess.Popen[str]], timeout: float) -> list[Any]:
-    """Tell every worker to go at once; return each one's JSON result line."""
+def release(procs: list[subprocess.Popen[str]]) -> None:
+    """Tell every worker to go (as close to at once as writes allow)."""
     for proc in procs:
         assert proc.stdin is not None
         proc.stdin.write("go\n")
         proc.stdin.flush()
+
+
+def release_and_collect(procs: list[subprocess.Popen[str]], timeout: float) -> list[Any]:
+    """Tell every worker to go at once; return each one's JSON result line."""
+    release(procs)
+    return collect(procs, timeout)
+
+
+def collect(procs: list[subprocess.Popen[str]], timeout: float) -> list[Any]:
+    """Each worker's JSON result line, once it has finished."""
     results = []
     for proc in procs:
         out, _ = proc.communicate(timeout=timeout)
