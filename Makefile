@@ -25,6 +25,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/etl.py
 
+## The ETL job on a Dask LocalCluster (4 worker processes, one killed mid-run, 1,000,000
+## events, shared Redis token cache and rate budget); a few minutes on a busy 2-core box.
+demo-cluster: $(STAMP) redis-server
+	$(PY) examples/dask_etl.py --events 1000000 --partitions 40 --workers 4
+
 LINT_PATHS := synerise_async codegen tests examples $(wildcard bench)
 
 lint: $(STAMP)

@@ -681,7 +681,11 @@ class TokenManager:
         if self._token is not None and self._token.value == token.value:
             self._set(None)
             self.stats.invalidations += 1
-            await self._cache.delete(self._key)
+            # Only drop the shared entry if it is the rejected token: another process may
+            # have stored its successor already, and deleting that would cost a login.
+            cached = await self._cache.get(self._key)
+            if cached is not None and cached.value == token.value:
+                await self._cache.delete(self._key)
 
     async def aclose(self) -> None:
         """Cancel a refresh still in flight (the client is closing)."""

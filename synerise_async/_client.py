@@ -476,13 +476,14 @@ class SyneriseClient:
         replayed = False
         while True:
             attempts += 1
-            token: Token | None = None
-            if authenticate:
-                token = await self._authorize(operation, headers)
-            # scale-out: one wait for the rate budget before each attempt ...
+            # scale-out: one wait for the rate budget before each attempt (before the
+            # token is attached, so a long wait cannot make the request carry a stale one) ...
             limiter = self._rate_limiter
             if limiter is not None:
                 await limiter.acquire()
+            token: Token | None = None
+            if authenticate:
+                token = await self._authorize(operation, headers)
             try:
                 async with slots:
                     shared.stats.requests += 1
