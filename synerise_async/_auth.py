@@ -736,10 +736,15 @@ class TokenManager:
         Gives up after ``lock_ttl`` (a holder that hangs): ``(None, None)``, and the
         caller logs in without the lock, so a stuck peer costs a login, never an outage.
         """
+        try_lock = getattr(self._cache, "try_lock", None)
+        if try_lock is None:
+            # A cache written against the older protocol (get/set/delete only): no lock,
+            # every manager logs in for itself, as before.
+            return None, None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._lock_ttl
         while True:
-            handle = await self._cache.try_lock(self._key, ttl=self._lock_ttl)
+            handle = await try_lock(self._key, ttl=self._lock_ttl)
             if handle is not None:
                 return handle, None
             await asyncio.sleep(LOCK_POLL_INTERVAL)

@@ -26,6 +26,7 @@ import hashlib
 import logging
 import secrets
 import time
+from collections import deque
 from typing import Any, Final
 
 import orjson
@@ -47,6 +48,11 @@ logger = logging.getLogger("synerise_async.redis")
 DEFAULT_PREFIX: Final = "synerise-async"
 DEFAULT_TIMEOUT: Final = 1.0
 """Seconds to connect to Redis or wait for an answer before falling back to local."""
+LEASE_SECONDS: Final = 0.02
+"""A worker reserves about this much of the shared rate per round trip to Redis."""
+MAX_LEASE: Final = 16
+STALE_PERMIT: Final = 0.25
+"""Seconds past due after which a reserved permit is dropped rather than used."""
 
 _RELEASE_LOCK: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -67,27 +73,30 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 """
 
+# Reserves ARGV[6] permits at once (a lease) and returns the bucket level before the
+# reservation, so the caller can work out when each permit falls due; fail-fast callers
+# take one permit, and only if it is there now.
 _ACQUIRE: Final = (
     _EFFECTIVE_RATE
     + """
 local max_rate, capacity_full = tonumber(ARGV[1]), tonumber(ARGV[2])
-local recovery, fail_fast = tonumber(ARGV[3]), ARGV[4] == '1'
+local recovery, fail_fast, want = tonumber(ARGV[3]), ARGV[4] == '1', tonumber(ARGV[6])
 local s = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'cut', 'cut_at')
 local rate = effective_rate(now, max_rate, recovery, tonumber(s[3]), tonumber(s[4]))
 local capacity = math.max(1, capacity_full * rate / max_rate)
 local tokens = tonumber(s[1]) or capacity
 local ts = tonumber(s[2]) or now
 tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
+local before = tokens
+local granted = want
+if fail_fast then
+  if tokens >= 1 then tokens = tokens - 1; granted = 1 else granted = 0 end
 else
-  wait = (1 - tokens) / rate
-  if not fail_fast then tokens = tokens - 1 end
+  tokens = tokens - want
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return {tostring(wait), tostring(rate)}
+return {tostring(before), tostring(rate), granted}
 """
 )
 
@@ -288,7 +297,8 @@ class RedisRateLimiter:
     every worker of every job against that workspace draws on one bucket. ``limit`` is the
     :class:`RateLimit` of the whole fleet; with ``adaptive`` a 429 anywhere cuts the
     shared rate (once per cooldown) and it recovers for everyone over
-    ``recovery_seconds``. Each acquisition is one Redis round trip (a Lua script).
+    ``recovery_seconds``. A round trip to Redis (one Lua script) reserves a small lease
+    of permits, about 20 ms of the shared rate (1 to 16), each used when it falls due.
     """
 
     def __init__(
@@ -314,6 +324,8 @@ class RedisRateLimiter:
         self._ttl_ms = int(max(60.0, 2 * limit.recovery_seconds) * 1000)
         self._local = AdaptiveRateLimiter(limit)
         self._last_rate = limit.per_second
+        self._due: deque[float] = deque()
+        self._refilling: asyncio.Lock | None = None
         self.stats = RateLimiterStats()
 
     def __repr__(self) -> str:
@@ -339,34 +351,66 @@ class RedisRateLimiter:
         """The shared rate as of this process's last acquisition (requests per second)."""
         return self._last_rate
 
-    async def acquire(self) -> None:
+    def _lease_size(self) -> int:
+        """Permits to reserve per round trip: about 20 ms of the shared rate, 1 to 16.
+
+        At low rates that is one permit per request (a round trip is cheap next to the
+        wait); at high rates one round trip serves up to 16 requests, which keeps the
+        limiter's cost a small fraction of a request's.
+        """
+        if self.limit.fail_fast:
+            return 1
+        return max(1, min(MAX_LEASE, int(self._last_rate * LEASE_SECONDS)))
+
+    async def _refill(self) -> None:
+        """One Lua call: reserve a lease and queue when each of its permits falls due."""
         limit = self.limit
-        try:
-            wait_text, rate_text = await self._acquire(
-                keys=[self._key],
-                args=[
-                    limit.per_second,
-                    limit.capacity,
-                    limit.recovery_seconds,
-                    int(limit.fail_fast),
-                    self._ttl_ms,
-                ],
-            )
-        except self._conn.unreachable_errors as exc:
-            self._conn.failed(exc)
-            await self._local.acquire()
-            return
-        self._conn.answered()
-        wait = float(wait_text)
-        self._last_rate = float(rate_text)
-        if wait > 0 and limit.fail_fast:
+        want = self._lease_size()
+        before_text, rate_text, granted = await self._acquire(
+            keys=[self._key],
+            args=[
+                limit.per_second,
+                limit.capacity,
+                limit.recovery_seconds,
+                int(limit.fail_fast),
+                self._ttl_ms,
+                want,
+            ],
+        )
+        before, rate = float(before_text), float(rate_text)
+        self._last_rate = rate
+        now = asyncio.get_running_loop().time()
+        if not int(granted):
             self.stats.refused += 1
+            wait = (1.0 - before) / rate
             raise ClientRateLimited(
-                f"shared rate budget of {self._last_rate:.3g} requests/s is spent; "
-                f"room in {wait:.3f} s",
+                f"shared rate budget of {rate:.3g} requests/s is spent; room in {wait:.3f} s",
                 retry_after=wait,
             )
+        # Permit i (0-based) is due once the bucket has refilled to i + 1 from `before`.
+        self._due.extend(now + max(0.0, (i + 1.0 - before) / rate) for i in range(int(granted)))
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        # Permits left over from a lease taken long ago are dropped: using them now would
+        # be a burst the shared bucket accounted for in the past.
+        while self._due and self._due[0] < loop.time() - STALE_PERMIT:
+            self._due.popleft()
+        if not self._due:
+            if self._refilling is None:
+                self._refilling = asyncio.Lock()
+            async with self._refilling:
+                if not self._due:
+                    try:
+                        await self._refill()
+                    except self._conn.unreachable_errors as exc:
+                        self._conn.failed(exc)
+                        await self._local.acquire()
+                        return
+                    self._conn.answered()
+        due = self._due.popleft()
         self.stats.acquired += 1
+        wait = due - loop.time()
         if wait > 0:
             self.stats.waited += 1
             await asyncio.sleep(wait)

@@ -293,3 +293,27 @@ def test_cache_key_separates_deployments_and_hides_the_secret() -> None:
     b = TokenManager(auth, None, namespace="http://127.0.0.1:8080")  # type: ignore[arg-type]
     assert a.cache_key != b.cache_key
     assert "secret-a" not in a.cache_key and "127.0.0.1" not in b.cache_key
+
+
+async def test_a_cache_without_the_refresh_lock_still_works() -> None:
+    """A third-party cache with only get/set/delete (the older protocol) is used without a lock."""
+
+    class OldCache:
+        def __init__(self) -> None:
+            self.tokens: dict[str, Token] = {}
+
+        async def get(self, key: str) -> Token | None:
+            return self.tokens.get(key)
+
+        async def set(self, key: str, token: Token) -> None:
+            self.tokens[key] = token
+
+        async def delete(self, key: str) -> None:
+            self.tokens.pop(key, None)
+
+    clock = Clock()
+    cache = OldCache()
+    transport = FakeAuthTransport(clock)
+    manager = TokenManager(WorkspaceAuth(api_key="k"), transport, cache=cache, clock=clock)  # type: ignore[arg-type]
+    token = await manager.token()
+    assert list(cache.tokens.values()) == [token] and len(transport.calls) == 1
