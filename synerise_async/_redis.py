@@ -197,7 +197,6 @@ class RedisTokenCache:
         self._conn = _RedisConnection(redis, prefix=prefix, timeout=timeout, what="RedisTokenCache")
         self._release = self._conn.client.register_script(_RELEASE_LOCK)
         self._local = MemoryTokenCache()
-        self._local_locks: set[int] = set()
 
     def __repr__(self) -> str:
         return f"RedisTokenCache({self._conn.where!r}, prefix={self._conn.prefix!r})"
@@ -272,22 +271,28 @@ class RedisTokenCache:
         except self._conn.unreachable_errors as exc:
             self._conn.failed(exc)
             local = await self._local.try_lock(key, ttl=ttl)
-            if local is not None:
-                self._local_locks.add(id(local))
-            return local
+            return None if local is None else _LocalLock(local)
         self._conn.answered()
         return owner if taken else None
 
     async def unlock(self, key: str, handle: object) -> None:
-        if id(handle) in self._local_locks:
-            self._local_locks.discard(id(handle))
-            await self._local.unlock(key, handle)
+        if isinstance(handle, _LocalLock):
+            await self._local.unlock(key, handle.inner)
             return
         try:
             # Compare-and-delete: a lock that lapsed and was taken by another is not ours.
             await self._release(keys=[self._lock_key(key)], args=[handle])
         except self._conn.unreachable_errors as exc:
             self._conn.failed(exc)  # it lapses on its own after its TTL
+
+
+class _LocalLock:
+    """A refresh lock taken in this process while Redis was unreachable."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
 
 
 class RedisRateLimiter:

@@ -106,3 +106,16 @@ async def test_unreachable_redis_warns_once_and_logs_in_locally(
     warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(warnings) == 1
     assert fake.stats.logins == 1
+
+
+async def test_redis_cache_and_limiter_reprs_hide_the_redis_password() -> None:
+    """A password in the Redis URL never shows in the repr of the cache or the limiter."""
+    from synerise_async import RateLimit, RedisRateLimiter
+
+    url = "redis://:hunter2-secret@127.0.0.1:1/0"
+    async with (
+        RedisTokenCache(url) as cache,
+        RedisRateLimiter(url, limit=RateLimit(per_second=5), budget="ws") as limiter,
+    ):
+        assert "hunter2" not in repr(cache) and "hunter2" not in repr(limiter)
+        assert "127.0.0.1" in repr(cache)
