@@ -112,6 +112,8 @@ class SyneriseClientPlugin(WorkerPlugin):
             token_cache=cache,
             rate_limit=limiter,
             retry=RetryPolicy(max_retries=10, initial_delay=0.05, max_delay=2.0),
+            # The fake speaks plain HTTP; with --fake-host it is not on loopback.
+            allow_insecure_http=self.base_url.startswith("http://"),
         )
         self._closers = [client.aclose, limiter.aclose, cache.aclose]
         return client
