@@ -4,11 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help demo test test-fast lint typecheck generate normalise pull diff check-generated lock check-lock coverage bench bench-quick clean
+.PHONY: help demo demo-cluster test test-fast test-cluster redis-server lint typecheck generate normalise pull diff check-generated lock check-lock coverage bench bench-quick clean
 
 help:
 	@echo "make demo             run the ETL demo against the built-in fake Synerise"
 	@echo "make test             lint, type-check, drift-check and run the whole test suite"
+	@echo "make test-cluster     only the multi-process tests (real Redis, real Dask cluster)"
+	@echo "make demo-cluster     the Dask ETL demo: 4 workers, one killed mid-run, 1M events"
 	@echo "make generate         regenerate synerise_async/api, models, types.py from openapi/"
 	@echo "make diff             API changes (Markdown) between DIFF_BASE (default HEAD) and openapi/"
 	@echo "make check-generated  fail if generated code differs from what openapi/ produces"
@@ -25,6 +27,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/etl.py
 
+## The ETL job on a Dask LocalCluster (4 worker processes, one killed mid-run, 1,000,000
+## events, shared Redis token cache and rate budget); a few minutes on a busy 2-core box.
+demo-cluster: $(STAMP) redis-server
+	$(PY) examples/dask_etl.py --events 1000000 --partitions 40 --workers 4
+
 LINT_PATHS := synerise_async codegen tests examples $(wildcard bench)
 
 lint: $(STAMP)
@@ -34,11 +41,26 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-test: $(STAMP) lint typecheck check-generated
+test: $(STAMP) redis-server lint typecheck check-generated
 	$(PY) -m pytest -W error::ResourceWarning -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) redis-server
 	$(PY) -m pytest -W error::ResourceWarning -q -m "not slow"
+
+## The scale-out tests alone: token caches and rate budgets shared by real processes
+## through a real redis-server, and the Dask example on a real LocalCluster.
+test-cluster: $(STAMP) redis-server
+	$(PY) -m pytest -W error::ResourceWarning -q tests/scale
+
+## The tests start their own redis-server; install the binary (Debian package) if missing.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	  else \
+	    echo "redis-server is missing: install it (apt-get install redis-server, brew install redis)" >&2; \
+	    exit 1; \
+	  fi; }
 
 # --- code generation (owned by codegen/; merge into the Makefile) -------------------
 # Assumes PY=.venv/bin/python. Every target runs `python -m codegen <command>`.

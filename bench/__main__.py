@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 import orjson
 
-from . import stock, w6, workloads
+from . import stock, w6, w7, workloads
 from .clients import COMPETITORS
 from .harness import ROOT, ServerProcess, cpu_count
 from .report import evaluate_targets, render
@@ -131,6 +131,9 @@ async def _network_workloads(
     if "W4" in only and "synerise-async" in competitors:
         log("W4 ...")
         out["w4"] = await workloads.run_w4(server, settings, log)
+    if "W7" in only and "synerise-async" in competitors:
+        log("W7 ...")
+        out["w7"] = await w7.run_w7(server, settings.w1_requests, settings.reps, log)
     return out
 
 
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="also write the raw results here (default: bench/.work/results.json, ignored by git)",
     )
-    parser.add_argument("--only", default="W1,W2,W3,W4,W5,W6", help="workloads to run")
+    parser.add_argument("--only", default="W1,W2,W3,W4,W5,W6,W7", help="workloads to run")
     parser.add_argument(
         "--competitors",
         default=",".join(ORDER),
@@ -226,11 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, Any] = {"cases": []}
         with ServerProcess() as server:
             pinning = server.pinned
-            if only & {"W1", "W2", "W3", "W4"}:
+            if only & {"W1", "W2", "W3", "W4", "W7"}:
                 net = asyncio.run(_network_workloads(server, settings, competitors, only, log))
                 results["cases"] = [_case_dict(c) for c in net["cases"]]
-                if "w4" in net:
-                    results["w4"] = net["w4"]
+                for extra in ("w4", "w7"):
+                    if extra in net:
+                        results[extra] = net[extra]
             if "W5" in only:
                 log("W5 ...")
                 results["w5"] = workloads.run_w5(

@@ -263,6 +263,40 @@ def render(results: dict[str, Any]) -> str:
                     f"{_med([r['seconds'] for r in runs]):.2f} |"
                 )
         add("")
+    w7 = results.get("w7")
+    if w7:
+        add(
+            f"## W7: per-request cost of the rate limiter and the Redis token cache "
+            f"({w7['requests']:,} small GETs, concurrency {w7['concurrency']})"
+        )
+        add("")
+        add(
+            "The W1 request through synerise-async with each scale-out option, alternating; "
+            "budgets far above the achievable rate, so the limiter is consulted and never "
+            "waits. Client CPU only (redis-server's own CPU is another process's)."
+        )
+        add("")
+        add(
+            "| configuration | req/s: median | client CPU µs/request | added µs/request | vs no limiter |"
+        )
+        add("|---|---|---|---|---|")
+        per_req = {
+            k: _med([r["cpu"] / r["requests"] * 1e6 for r in runs if r["requests"]])
+            for k, runs in w7["runs"].items()
+        }
+        base = per_req.get("none", 0.0)
+        for key, runs in w7["runs"].items():
+            rate = _med([r["ops"] / r["wall"] for r in runs])
+            added = per_req[key] - base
+            share = f"{added / base * 100:+.0f}%" if base and key != "none" else "-"
+            add(
+                f"| {w7['contenders'][key]} | {_fmt(rate)} | {per_req[key]:.1f} | "
+                f"{'-' if key == 'none' else f'{added:+.1f}'} | {share} |"
+            )
+        add("")
+        for note in w7.get("notes", []):
+            add(f"> {note}")
+            add("")
     w5 = results.get("w5")
     if w5:
         add(

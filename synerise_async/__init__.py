@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     )
     from ._events import EventsAPI, ReplayUnsafeWarning
     from ._pagination import AsyncPaginator, Page
+    from ._ratelimit import AdaptiveRateLimiter, ClientRateLimited, RateLimit, RateLimiter
+    from ._redis import RedisRateLimiter, RedisTokenCache
     from ._regions import Region
     from ._retry import RetryPolicy
     from ._transport import Operation, Pagination, RequestParts, Response
@@ -72,6 +74,7 @@ _LAZY: dict[str, str] = {
     "APIResponseValidationError": "_errors",
     "APIStatusError": "_errors",
     "APITimeoutError": "_errors",
+    "AdaptiveRateLimiter": "_ratelimit",
     "AnonymousProfileAuth": "_auth",
     "AsyncPaginator": "_pagination",
     "Auth": "_auth",
@@ -79,6 +82,7 @@ _LAZY: dict[str, str] = {
     "BadRequestError": "_errors",
     "BasicAuth": "_auth",
     "ClientClosedError": "_errors",
+    "ClientRateLimited": "_ratelimit",
     "ClientStats": "_client",
     "ConfigurationError": "_errors",
     "ConflictError": "_errors",
@@ -96,7 +100,11 @@ _LAZY: dict[str, str] = {
     "PaginationError": "_errors",
     "PermissionDeniedError": "_errors",
     "ProfileAuth": "_auth",
+    "RateLimit": "_ratelimit",
     "RateLimitError": "_errors",
+    "RateLimiter": "_ratelimit",
+    "RedisRateLimiter": "_redis",
+    "RedisTokenCache": "_redis",
     "Region": "_regions",
     "RequestParts": "_transport",
     "Response": "_transport",
@@ -125,6 +133,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AdaptiveRateLimiter",
     "AnonymousProfileAuth",
     "AsyncPaginator",
     "Auth",
@@ -132,6 +141,7 @@ __all__ = [
     "BadRequestError",
     "BasicAuth",
     "ClientClosedError",
+    "ClientRateLimited",
     "ClientStats",
     "ConfigurationError",
     "ConflictError",
@@ -149,7 +159,11 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "ProfileAuth",
+    "RateLimit",
     "RateLimitError",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "RedisTokenCache",
     "Region",
     "ReplayUnsafeWarning",
     "RequestParts",

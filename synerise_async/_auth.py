@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 import attrs
 
@@ -50,6 +50,10 @@ logger = logging.getLogger("synerise_async.auth")
 
 DEFAULT_TOKEN_LIFETIME = 3600.0
 """Used only when a token has no ``exp`` claim and the response no ``expiration``."""
+DEFAULT_LOCK_TTL = 15.0
+"""Seconds a cache's refresh lock lives; also the longest a manager waits for it."""
+LOCK_POLL_INTERVAL = 0.02
+"""Seconds between looks at the cache (and the lock) while another process logs in."""
 
 WORKSPACE_LOGIN_PATH = "/uauth/v2/auth/login/profile"
 PROFILE_LOGIN_PATH = "/sauth/v3/auth/login/client"
@@ -148,7 +152,11 @@ def token_from_jwt(
 class TokenCache(Protocol):
     """Where tokens are shared between clients or processes, keyed by credential identity.
 
-    Keys are hashes that never contain a secret; values are :class:`Token` objects.
+    Keys are hashes that never contain a secret; values are :class:`Token` objects. The
+    refresh lock lets the token manager make one login for everyone sharing the cache:
+    :meth:`try_lock` takes it without waiting (a handle, or ``None`` when someone else
+    holds it) and it must lapse on its own after ``ttl`` seconds, so a process that dies
+    holding it does not block the others; :meth:`unlock` gives it back early.
     """
 
     async def get(self, key: str) -> Token | None: ...
@@ -157,12 +165,18 @@ class TokenCache(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def try_lock(self, key: str, *, ttl: float) -> object | None: ...
+
+    async def unlock(self, key: str, handle: object) -> None: ...
+
 
 class MemoryTokenCache:
     """The default cache: a dict in this process, shareable between clients."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._tokens: dict[str, Token] = {}
+        self._locks: dict[str, tuple[object, float]] = {}
+        self._clock = clock
 
     async def get(self, key: str) -> Token | None:
         return self._tokens.get(key)
@@ -173,12 +187,34 @@ class MemoryTokenCache:
     async def delete(self, key: str) -> None:
         self._tokens.pop(key, None)
 
+    async def try_lock(self, key: str, *, ttl: float) -> object | None:
+        now = self._clock()
+        held = self._locks.get(key)
+        if held is not None and held[1] > now:
+            return None
+        handle = object()
+        self._locks[key] = (handle, now + ttl)
+        return handle
+
+    async def unlock(self, key: str, handle: object) -> None:
+        held = self._locks.get(key)
+        if held is not None and held[0] is handle:
+            del self._locks[key]
+
 
 class FileTokenCache:
-    """A JSON file of tokens shared between processes, written atomically with mode 0600."""
+    """A JSON file of tokens shared between processes, written atomically with mode 0600.
+
+    The refresh lock is an exclusive ``flock`` on a sidecar ``<file>.lock``, taken without
+    blocking: processes on one machine then log in once between them. The kernel drops the
+    lock when its holder exits, however it exits; a holder that hangs is waited for at
+    most the lock's ``ttl`` by the token manager. Where ``fcntl`` is missing (Windows)
+    there is no cross-process lock and every process logs in for itself.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
 
     def __repr__(self) -> str:
         return f"FileTokenCache({str(self.path)!r})"
@@ -192,6 +228,30 @@ class FileTokenCache:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._update, key, None)
+
+    async def try_lock(self, key: str, *, ttl: float) -> object | None:
+        # One lock file for every key: logins of different credentials sharing a file
+        # are rare and short, so serialising them costs nothing worth a file per key.
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; behave as an always-free lock
+            return _UNLOCKED
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            # LOCK_NB: a held lock fails at once, so this never blocks the event loop.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        except BaseException:
+            os.close(fd)
+            raise
+        return _FileLock(fd)
+
+    async def unlock(self, key: str, handle: object) -> None:
+        if isinstance(handle, _FileLock):
+            handle.release()
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -219,6 +279,27 @@ class FileTokenCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+_UNLOCKED: Final = object()
+"""The handle of a lock that excludes no one (a cache without cross-process locking)."""
+
+
+class _FileLock:
+    """An open, flock-ed descriptor; closing it releases the lock."""
+
+    __slots__ = ("_fd",)
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        self.release()
 
 
 # --------------------------------------------------------------------------- strategies
@@ -539,6 +620,12 @@ class TokenManager:
     Windows, from a token's lifetime ``L``: in the *soft* window (the last
     ``min(300 s, L/4)``) a background refresh starts and callers keep using the current
     token; in the *hard* window (the last ``min(30 s, L/10)``) callers wait for a new one.
+
+    A refresh goes: look in the cache -> take the cache's refresh lock (waiting at most
+    ``lock_ttl``, looking in the cache meanwhile) -> look again -> log in -> store ->
+    release; so every manager sharing a cache (other processes and machines included)
+    makes one login per expiry between them. ``namespace`` (the client passes its base
+    URL) keeps the same credential against two deployments apart in a shared cache.
     """
 
     def __init__(
@@ -549,13 +636,20 @@ class TokenManager:
         cache: TokenCache | None = None,
         clock: Callable[[], float] = time.time,
         verify_key: str | bytes | None = None,
+        namespace: str = "",
+        lock_ttl: float = DEFAULT_LOCK_TTL,
     ) -> None:
+        if lock_ttl <= 0:
+            raise ConfigurationError(f"lock_ttl must be > 0 seconds, got {lock_ttl!r}")
         self.auth = auth
         self._transport = transport
         self._cache: TokenCache = cache if cache is not None else MemoryTokenCache()
         self._clock = clock
         self._verify_key = verify_key
         self._key = auth.cache_key()
+        if namespace:
+            self._key += "@" + _secret_digest("namespace", namespace)[:16]
+        self._lock_ttl = lock_ttl
         self._token: Token | None = None
         self._soft_at = self._hard_at = float("-inf")
         self._task: asyncio.Task[Token] | None = None
@@ -607,7 +701,11 @@ class TokenManager:
         if self._token is not None and self._token.value == token.value:
             self._set(None)
             self.stats.invalidations += 1
-            await self._cache.delete(self._key)
+            # Only drop the shared entry if it is the rejected token: another process may
+            # have stored its successor already, and deleting that would cost a login.
+            cached = await self._cache.get(self._key)
+            if cached is not None and cached.value == token.value:
+                await self._cache.delete(self._key)
 
     async def aclose(self) -> None:
         """Cancel a refresh still in flight (the client is closing)."""
@@ -633,16 +731,73 @@ class TokenManager:
             # retries in the foreground and sees the error.
             logger.warning("background token refresh failed: %s", type(exc).__name__)
 
-    async def _obtain(self) -> Token:
+    @property
+    def cache_key(self) -> str:
+        """The key of this manager's entry in its cache (hashes only, no secret)."""
+        return self._key
+
+    async def _from_cache(self) -> Token | None:
+        """A usable token someone else stored since ours, or ``None``."""
         now = self._clock()
         cached = await self._cache.get(self._key)
-        if cached is not None and cached.value not in self._rejected:
-            _, hard = self.windows(cached)
-            current = self._token
-            if cached.remaining(now) > hard and (current is None or cached.value != current.value):
-                self.stats.cache_hits += 1
-                self._set(cached)
-                return cached
+        if cached is None or cached.value in self._rejected:
+            return None
+        _, hard = self.windows(cached)
+        current = self._token
+        if cached.remaining(now) > hard and (current is None or cached.value != current.value):
+            self.stats.cache_hits += 1
+            self._set(cached)
+            return cached
+        return None
+
+    async def _take_lock(self) -> tuple[object | None, Token | None]:
+        """The refresh lock, or the token whoever holds it stored meanwhile.
+
+        Gives up after ``lock_ttl`` (a holder that hangs): ``(None, None)``, and the
+        caller logs in without the lock, so a stuck peer costs a login, never an outage.
+        """
+        try_lock = getattr(self._cache, "try_lock", None)
+        if try_lock is None:
+            # A cache written against the older protocol (get/set/delete only): no lock,
+            # every manager logs in for itself, as before.
+            return None, None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._lock_ttl
+        while True:
+            handle = await try_lock(self._key, ttl=self._lock_ttl)
+            if handle is not None:
+                return handle, None
+            await asyncio.sleep(LOCK_POLL_INTERVAL)
+            found = await self._from_cache()
+            if found is not None:
+                return None, found
+            if loop.time() >= deadline:
+                logger.warning(
+                    "token refresh lock still held after %.1f s; logging in without it",
+                    self._lock_ttl,
+                )
+                return None, None
+
+    async def _obtain(self) -> Token:
+        found = await self._from_cache()
+        if found is not None:
+            return found
+        handle, found = await self._take_lock()
+        if found is not None:
+            return found
+        try:
+            if handle is not None:
+                # Whoever held the lock before us may have logged in already.
+                found = await self._from_cache()
+                if found is not None:
+                    return found
+            return await self._login_or_refresh()
+        finally:
+            if handle is not None:
+                await self._cache.unlock(self._key, handle)
+
+    async def _login_or_refresh(self) -> Token:
+        now = self._clock()
         current = self._token
         result: tuple[Any, str] | None = None
         if current is not None and current.remaining(now) > 0:

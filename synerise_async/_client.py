@@ -44,6 +44,7 @@ from ._errors import (
     status_error_class,
 )
 from ._pagination import AsyncPaginator, operation_module
+from ._ratelimit import RateLimit, RateLimiter, limiter_for
 from ._regions import Region, resolve_base_url
 from ._request import PreparedRequest, prepare
 from ._retry import RetryPolicy, failure_retry_delay, parse_retry_after, status_retry_delay
@@ -141,6 +142,8 @@ class SyneriseClient(GeneratedClient):
     - ``jwt_public_key``: a PEM key; when given, tokens must carry a valid RS512 signature.
     - ``tracker_key``: sent as ``?token=`` to operations that accept only a tracker key.
     - ``allow_insecure_http``: permit ``http://`` to non-loopback hosts (off by default).
+    - ``rate_limit``: a client-side budget, a :class:`RateLimit` (adaptive token bucket
+      in this process) or a shared limiter such as :class:`RedisRateLimiter`; off by default.
     - ``clock`` / ``sleep``: time sources, injectable for tests.
     """
 
@@ -163,6 +166,7 @@ class SyneriseClient(GeneratedClient):
         jwt_public_key: str | bytes | None = None,
         tracker_key: str | None = None,
         allow_insecure_http: bool = False,
+        rate_limit: RateLimit | RateLimiter | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -190,6 +194,8 @@ class SyneriseClient(GeneratedClient):
         self._sleep = sleep
         self._random = random.random
         self._shared = _Shared(owns_session=session is None, session=session)
+        # scale-out: the rate budget (None when off); see the two calls in _send.
+        self._rate_limiter: RateLimiter | None = limiter_for(rate_limit)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -330,6 +336,8 @@ class SyneriseClient(GeneratedClient):
                 cache=self._token_cache,
                 clock=self._clock,
                 verify_key=self._jwt_public_key,
+                # scale-out: a shared cache keeps one credential's tokens per deployment.
+                namespace=self._base_url,
             )
         return shared.tokens
 
@@ -529,6 +537,11 @@ class SyneriseClient(GeneratedClient):
 
         Returns the outcome and the number of HTTP attempts made (1 or 2).
         """
+        # The rate budget is waited for before the credential is attached, so a long wait
+        # cannot make the request carry a token that expired meanwhile.
+        limiter = self._rate_limiter
+        if limiter is not None:
+            await limiter.acquire()
         if not prepared.authenticate:
             return await self._send_once(prepared, prepared.headers), 1
         headers, token = await self._authorize(prepared)
@@ -543,6 +556,8 @@ class SyneriseClient(GeneratedClient):
         # The token we attached was rejected: drop exactly it, log in once, replay once.
         self._shared.stats.replays_after_401 += 1
         await self._token_manager().invalidate(token)
+        if limiter is not None:
+            await limiter.acquire()
         headers, token = await self._authorize(prepared)
         return await self._send_once(prepared, headers), 2
 
@@ -572,6 +587,9 @@ class SyneriseClient(GeneratedClient):
             return _classify_failure(exc)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d", prepared.method, prepared.redacted_url, status)
+        limiter = self._rate_limiter
+        if limiter is not None:
+            await limiter.on_response(status)  # a 429 cuts the (shared) budget
         return RawResponse(status, resp_headers, content)
 
     def _wants_tracker_key(self, operation: Operation) -> bool:

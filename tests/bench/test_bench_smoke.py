@@ -76,6 +76,16 @@ def test_token_storm_memory_and_import_results_present(
     assert w6["generate"]["seconds"] > 0 and w6["generate"]["files"] > 0
 
 
+def test_scale_out_overhead_rows_present(tiny_run: tuple[dict[str, Any], str]) -> None:
+    """W7 timed the request with no limiter, a local one, a Redis one and the Redis cache."""
+    results, markdown = tiny_run
+    runs = results["w7"]["runs"]
+    assert set(runs) == {"none", "local", "redis-limiter", "redis-cache"}
+    for samples in runs.values():
+        assert all(s["requests"] >= results["w7"]["requests"] and s["cpu"] > 0 for s in samples)
+    assert "## W7" in markdown
+
+
 def test_report_has_machine_targets_and_tables(tiny_run: tuple[dict[str, Any], str]) -> None:
     """The markdown names the machine, lists every issue-5 target with a verdict, and has tables."""
     results, markdown = tiny_run

@@ -20,8 +20,8 @@ SHELL_BLOCKS = [code for lang, code in BLOCKS if lang == "sh"]
 
 
 @pytest.fixture(scope="module")
-def fake_env() -> Iterator[dict[str, str]]:
-    """A fake Synerise in a subprocess, and the environment pointing at it."""
+def fake_env(redis_for_readme: str) -> Iterator[dict[str, str]]:
+    """A fake Synerise in a subprocess, and the environment pointing at it (and at Redis)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "synerise_async.testing", "--port", "0", "--seed", "3"],
         stdout=subprocess.PIPE,
@@ -42,6 +42,7 @@ def fake_env() -> Iterator[dict[str, str]]:
             {
                 "SYNERISE_BASE_URL": found["SYNERISE_BASE_URL"],
                 "SYNERISE_API_KEY": found["SYNERISE_API_KEY"],
+                "REDIS_URL": redis_for_readme,
             }
         )
         yield env
@@ -49,6 +50,15 @@ def fake_env() -> Iterator[dict[str, str]]:
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def redis_for_readme(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the README's fleet example (REDIS_URL)."""
+    from tests.scale.servers import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("readme-redis")) as url:
+        yield url
 
 
 def test_the_readme_has_the_expected_blocks() -> None:

@@ -53,6 +53,12 @@ EXPECTED = {
     "UnprocessableEntityError",
     "UserAuth",
     "WorkspaceAuth",
+    "AdaptiveRateLimiter",
+    "ClientRateLimited",
+    "RateLimit",
+    "RateLimiter",
+    "RedisRateLimiter",
+    "RedisTokenCache",
     "__version__",
     "replay_events",
 }

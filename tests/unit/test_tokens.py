@@ -227,3 +227,93 @@ async def test_fresh_is_the_no_await_fast_path_outside_the_soft_window() -> None
     assert manager.fresh() is None
     await manager.invalidate(token)
     assert manager.fresh() is None
+
+
+async def test_memory_cache_lock_excludes_until_released_or_lapsed() -> None:
+    """The memory cache's refresh lock refuses a second taker until released or past its ttl."""
+    clock = Clock(0.0)
+    cache = MemoryTokenCache(clock=clock)
+    first = await cache.try_lock("k", ttl=5.0)
+    assert first is not None and await cache.try_lock("k", ttl=5.0) is None
+    await cache.unlock("k", first)
+    second = await cache.try_lock("k", ttl=5.0)
+    assert second is not None
+    clock.now = 5.1  # the holder "died" without unlocking: the lock lapses on its own
+    assert await cache.try_lock("k", ttl=5.0) is not None
+
+
+async def test_file_cache_lock_is_exclusive_and_released_on_unlock(tmp_path: Any) -> None:
+    """Two holders of the file cache's flock exclude each other; unlocking frees it."""
+    a = FileTokenCache(tmp_path / "tokens.json")
+    b = FileTokenCache(tmp_path / "tokens.json")
+    held = await a.try_lock("k", ttl=5.0)
+    assert held is not None and await b.try_lock("k", ttl=5.0) is None
+    await a.unlock("k", held)
+    again = await b.try_lock("k", ttl=5.0)
+    assert again is not None
+    await b.unlock("k", again)
+    assert stat.S_IMODE(os.stat(tmp_path / "tokens.json.lock").st_mode) == 0o600
+
+
+async def test_concurrent_managers_sharing_a_cache_log_in_once() -> None:
+    """Managers that need a token at the same moment wait on the cache lock: one login."""
+    clock = Clock()
+    cache = MemoryTokenCache()
+    transports = [FakeAuthTransport(clock, delay=0.05) for _ in range(5)]
+    managers = [
+        TokenManager(WorkspaceAuth(api_key="k"), t, cache=cache, clock=clock) for t in transports
+    ]
+    tokens = await asyncio.gather(*(m.token() for m in managers))
+    assert len({t.value for t in tokens}) == 1
+    assert sum(len(t.calls) for t in transports) == 1
+
+
+async def test_manager_logs_in_without_a_lock_held_too_long() -> None:
+    """A lock nobody releases delays a login by at most lock_ttl and never blocks it."""
+    clock = Clock()
+    cache = MemoryTokenCache()
+    assert (
+        await cache.try_lock(
+            TokenManager(WorkspaceAuth(api_key="k"), None, cache=cache).cache_key, ttl=60
+        )
+        is not None
+    )  # type: ignore[arg-type]
+    transport = FakeAuthTransport(clock)
+    manager = TokenManager(
+        WorkspaceAuth(api_key="k"), transport, cache=cache, clock=clock, lock_ttl=0.1
+    )
+    token = await asyncio.wait_for(manager.token(), timeout=5)
+    assert token.value and len(transport.calls) == 1
+
+
+def test_cache_key_separates_deployments_and_hides_the_secret() -> None:
+    """The same credential against two base URLs gets two cache keys, neither with the key."""
+    auth = WorkspaceAuth(api_key="secret-a")
+    a = TokenManager(auth, None, namespace="https://api.synerise.com")  # type: ignore[arg-type]
+    b = TokenManager(auth, None, namespace="http://127.0.0.1:8080")  # type: ignore[arg-type]
+    assert a.cache_key != b.cache_key
+    assert "secret-a" not in a.cache_key and "127.0.0.1" not in b.cache_key
+
+
+async def test_a_cache_without_the_refresh_lock_still_works() -> None:
+    """A third-party cache with only get/set/delete (the older protocol) is used without a lock."""
+
+    class OldCache:
+        def __init__(self) -> None:
+            self.tokens: dict[str, Token] = {}
+
+        async def get(self, key: str) -> Token | None:
+            return self.tokens.get(key)
+
+        async def set(self, key: str, token: Token) -> None:
+            self.tokens[key] = token
+
+        async def delete(self, key: str) -> None:
+            self.tokens.pop(key, None)
+
+    clock = Clock()
+    cache = OldCache()
+    transport = FakeAuthTransport(clock)
+    manager = TokenManager(WorkspaceAuth(api_key="k"), transport, cache=cache, clock=clock)  # type: ignore[arg-type]
+    token = await manager.token()
+    assert list(cache.tokens.values()) == [token] and len(transport.calls) == 1
