@@ -251,6 +251,9 @@ if TYPE_CHECKING:
     from .schema_builder_record_relations import SchemaBuilderRecordRelations
     from .schema_builder_record_request import SchemaBuilderRecordRequest
     from .schema_builder_record_request_fields import SchemaBuilderRecordRequestFields
+    from .schema_builder_record_request_fields_additional_property import (
+        SchemaBuilderRecordRequestFieldsAdditionalProperty,
+    )
     from .schema_builder_schema import SchemaBuilderSchema
     from .schema_builder_schema_fields import SchemaBuilderSchemaFields
     from .schema_builder_schema_request import SchemaBuilderSchemaRequest
@@ -584,6 +587,7 @@ _MODULES: dict[str, str] = {
     "SchemaBuilderRecordRelations": ".schema_builder_record_relations",
     "SchemaBuilderRecordRequest": ".schema_builder_record_request",
     "SchemaBuilderRecordRequestFields": ".schema_builder_record_request_fields",
+    "SchemaBuilderRecordRequestFieldsAdditionalProperty": ".schema_builder_record_request_fields_additional_property",
     "SchemaBuilderSchema": ".schema_builder_schema",
     "SchemaBuilderSchemaFields": ".schema_builder_schema_fields",
     "SchemaBuilderSchemaRequest": ".schema_builder_schema_request",
@@ -914,6 +918,7 @@ __all__ = (
     "SchemaBuilderRecordRelations",
     "SchemaBuilderRecordRequest",
     "SchemaBuilderRecordRequestFields",
+    "SchemaBuilderRecordRequestFieldsAdditionalProperty",
     "SchemaBuilderSchema",
     "SchemaBuilderSchemaFields",
     "SchemaBuilderSchemaRequest",

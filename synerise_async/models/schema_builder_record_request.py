@@ -25,7 +25,8 @@ class SchemaBuilderRecordRequest:
     """
 
     fields: SchemaBuilderRecordRequestFields
-    """ Field values by field name. """
+    """ Field values by field name, each an object (`{value: ...}`, or the relation shape); any other value is the
+    API's 400 "Record validation error". """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,25 +2,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.schema_builder_record_request_fields_additional_property import (
+        SchemaBuilderRecordRequestFieldsAdditionalProperty,
+    )
+
 
 T = TypeVar("T", bound="SchemaBuilderRecordRequestFields")
 
 
 @_attrs_define
 class SchemaBuilderRecordRequestFields:
-    """Field values by field name."""
+    """Field values by field name, each an object (`{value: ...}`, or the relation shape); any other value is the API's 400
+    "Record validation error".
 
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    """
+
+    additional_properties: dict[str, SchemaBuilderRecordRequestFieldsAdditionalProperty] = (
+        _attrs_field(init=False, factory=dict)
+    )
 
     def to_dict(self) -> dict[str, Any]:
 
-        field_dict: dict[str, Any] = {
-            **self.additional_properties,
-        }
+        field_dict: dict[str, Any] = {}
+        for prop_name, prop in self.additional_properties.items():
+            field_dict[prop_name] = prop.to_dict()
 
         return field_dict
 
@@ -28,11 +39,18 @@ class SchemaBuilderRecordRequestFields:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
+        if _unresolved:
+            _resolve_models()
         d = src_dict
         try:
             _instance = cls()
             if d:
-                _instance.additional_properties = dict(d)
+                _instance.additional_properties = {
+                    prop_name: SchemaBuilderRecordRequestFieldsAdditionalProperty.from_dict(
+                        prop_dict
+                    )
+                    for prop_name, prop_dict in d.items()
+                }
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
@@ -42,10 +60,12 @@ class SchemaBuilderRecordRequestFields:
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> SchemaBuilderRecordRequestFieldsAdditionalProperty:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(
+        self, key: str, value: SchemaBuilderRecordRequestFieldsAdditionalProperty
+    ) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:
@@ -53,3 +73,17 @@ class SchemaBuilderRecordRequestFields:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+_unresolved = True
+
+
+def _resolve_models() -> None:
+    """Bind the nested model classes on first use (module-level imports could cycle)."""
+    global _unresolved  # noqa: PLW0603
+    global SchemaBuilderRecordRequestFieldsAdditionalProperty  # noqa: PLW0603
+    from ..models.schema_builder_record_request_fields_additional_property import (
+        SchemaBuilderRecordRequestFieldsAdditionalProperty,  # noqa: PLC0415
+    )
+
+    _unresolved = False

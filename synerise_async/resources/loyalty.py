@@ -72,7 +72,8 @@ class LoyaltyResource(Resource):
     ) -> PromotionResult:
         """``POST /v4/promotions/promotion/activate`` — Activate a promotion (as the Profile).
 
-        Activates one of the calling Profile's promotions, by UUID or code.
+        Activates one of the calling Profile's promotions, by UUID or code; an unknown promotion
+        is a 404.
 
         Operation ``activatePromotion``, the same call as
         ``synerise_async.api.loyalty.activate_promotion.asyncio``. The options ``timeout``
@@ -135,7 +136,8 @@ class LoyaltyResource(Resource):
     ) -> VoucherAssignResponse:
         """``POST /v4/vouchers/item/assign`` — Assign a voucher from a pool (as the Profile).
 
-        Assigns a free voucher code of the pool to the Profile.
+        Assigns a free voucher code of the pool to the Profile. An unknown pool is a 404; a pool
+        with no free code left is a 409.
 
         Operation ``assignVoucher``, the same call as
         ``synerise_async.api.loyalty.assign_voucher.asyncio``. The options ``timeout``
@@ -164,7 +166,8 @@ class LoyaltyResource(Resource):
     ) -> PromotionResult:
         """``POST /v4/promotions/promotion/batch-activate`` — Activate several promotions (as the Profile).
 
-        Activates several of the calling Profile's promotions at once.
+        Activates several of the calling Profile's promotions at once; an unknown promotion is a
+        404.
 
         Operation ``batchActivatePromotions``, the same call as
         ``synerise_async.api.loyalty.batch_activate_promotions.asyncio``. The options ``timeout``
@@ -193,7 +196,8 @@ class LoyaltyResource(Resource):
     ) -> PromotionResult:
         """``POST /v4/promotions/promotion/batch-deactivate`` — Deactivate several promotions (as the Profile).
 
-        Deactivates several of the calling Profile's promotions at once.
+        Deactivates several of the calling Profile's promotions at once; an unknown promotion is
+        a 404.
 
         Operation ``batchDeactivatePromotions``, the same call as
         ``synerise_async.api.loyalty.batch_deactivate_promotions.asyncio``. The options ``timeout``
@@ -283,7 +287,7 @@ class LoyaltyResource(Resource):
         """``POST /v4/promotions/promotion`` — Create a promotion.
 
         Creates a promotion in the workspace. The caller picks `code`, which later batch imports
-        use to find the promotion.
+        use to find the promotion; a code already in use is a 409.
 
         Operation ``CreateAPromotion``, the same call as
         ``synerise_async.api.loyalty.create_a_promotion.asyncio``. The options ``timeout``
@@ -312,7 +316,8 @@ class LoyaltyResource(Resource):
     ) -> Voucher:
         """``POST /v4/vouchers/item`` — Add a voucher to a pool.
 
-        Adds a voucher code to a pool, optionally already assigned to a profile.
+        Adds a voucher code to a pool, optionally already assigned to a profile. An unknown pool
+        is a 404; a code already used in the workspace (codes are unique across pools) is a 409.
 
         Operation ``CreateAVoucher``, the same call as
         ``synerise_async.api.loyalty.create_a_voucher.asyncio``. The options ``timeout``
@@ -341,7 +346,8 @@ class LoyaltyResource(Resource):
     ) -> PromotionResult:
         """``POST /v4/promotions/promotion/deactivate`` — Deactivate a promotion (as the Profile).
 
-        Deactivates one of the calling Profile's active promotions.
+        Deactivates one of the calling Profile's active promotions; an unknown promotion is a
+        404.
 
         Operation ``deactivatePromotion``, the same call as
         ``synerise_async.api.loyalty.deactivate_promotion.asyncio``. The options ``timeout``
@@ -370,7 +376,7 @@ class LoyaltyResource(Resource):
     ) -> PromotionResult:
         """``DELETE /v4/promotions/promotion`` — Delete a promotion.
 
-        Deletes the promotion whose code is sent in the JSON body.
+        Deletes the promotion whose code is sent in the JSON body; an unknown code is a 404.
 
         Operation ``deletePromotion``, the same call as
         ``synerise_async.api.loyalty.delete_promotion.asyncio``. The options ``timeout``
@@ -561,7 +567,8 @@ class LoyaltyResource(Resource):
         """``POST /v4/vouchers/item/get-or-assign`` — Get or assign the Profile's voucher from a pool.
 
         Returns the Profile's voucher from the pool, assigning a free one first when the Profile
-        has none.
+        has none. An unknown pool is a 404; a pool with no free code left for a Profile without
+        one is a 409.
 
         Operation ``getOrAssignVoucher``, the same call as
         ``synerise_async.api.loyalty.get_or_assign_voucher.asyncio``. The options ``timeout``
@@ -1014,7 +1021,8 @@ class LoyaltyResource(Resource):
     ) -> Voucher:
         """``POST /v4/vouchers/item/redeem`` — Redeem a voucher.
 
-        Marks the voucher with the given code as REDEEMED.
+        Marks the voucher with the given code as REDEEMED. An unknown code is a 404; a voucher
+        already redeemed is a 409.
 
         Operation ``RedeemAVoucher``, the same call as
         ``synerise_async.api.loyalty.redeem_a_voucher.asyncio``. The options ``timeout``
@@ -1201,7 +1209,8 @@ class LoyaltyResourceWithRawResponse(Resource):
     ) -> Response[PromotionResult]:
         """``POST /v4/promotions/promotion/activate`` — Activate a promotion (as the Profile).
 
-        Activates one of the calling Profile's promotions, by UUID or code.
+        Activates one of the calling Profile's promotions, by UUID or code; an unknown promotion
+        is a 404.
 
         Operation ``activatePromotion``, the same call as
         ``synerise_async.api.loyalty.activate_promotion.asyncio``. The options ``timeout``
@@ -1260,7 +1269,8 @@ class LoyaltyResourceWithRawResponse(Resource):
     ) -> Response[VoucherAssignResponse]:
         """``POST /v4/vouchers/item/assign`` — Assign a voucher from a pool (as the Profile).
 
-        Assigns a free voucher code of the pool to the Profile.
+        Assigns a free voucher code of the pool to the Profile. An unknown pool is a 404; a pool
+        with no free code left is a 409.
 
         Operation ``assignVoucher``, the same call as
         ``synerise_async.api.loyalty.assign_voucher.asyncio``. The options ``timeout``
@@ -1287,7 +1297,8 @@ class LoyaltyResourceWithRawResponse(Resource):
     ) -> Response[PromotionResult]:
         """``POST /v4/promotions/promotion/batch-activate`` — Activate several promotions (as the Profile).
 
-        Activates several of the calling Profile's promotions at once.
+        Activates several of the calling Profile's promotions at once; an unknown promotion is a
+        404.
 
         Operation ``batchActivatePromotions``, the same call as
         ``synerise_async.api.loyalty.batch_activate_promotions.asyncio``. The options ``timeout``
@@ -1314,7 +1325,8 @@ class LoyaltyResourceWithRawResponse(Resource):
     ) -> Response[PromotionResult]:
         """``POST /v4/promotions/promotion/batch-deactivate`` — Deactivate several promotions (as the Profile).
 
-        Deactivates several of the calling Profile's promotions at once.
+        Deactivates several of the calling Profile's promotions at once; an unknown promotion is
+        a 404.
 
         Operation ``batchDeactivatePromotions``, the same call as
         ``synerise_async.api.loyalty.batch_deactivate_promotions.asyncio``. The options ``timeout``
@@ -1398,7 +1410,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         """``POST /v4/promotions/promotion`` — Create a promotion.
 
         Creates a promotion in the workspace. The caller picks `code`, which later batch imports
-        use to find the promotion.
+        use to find the promotion; a code already in use is a 409.
 
         Operation ``CreateAPromotion``, the same call as
         ``synerise_async.api.loyalty.create_a_promotion.asyncio``. The options ``timeout``
@@ -1425,7 +1437,8 @@ class LoyaltyResourceWithRawResponse(Resource):
     ) -> Response[Voucher]:
         """``POST /v4/vouchers/item`` — Add a voucher to a pool.
 
-        Adds a voucher code to a pool, optionally already assigned to a profile.
+        Adds a voucher code to a pool, optionally already assigned to a profile. An unknown pool
+        is a 404; a code already used in the workspace (codes are unique across pools) is a 409.
 
         Operation ``CreateAVoucher``, the same call as
         ``synerise_async.api.loyalty.create_a_voucher.asyncio``. The options ``timeout``
@@ -1452,7 +1465,8 @@ class LoyaltyResourceWithRawResponse(Resource):
     ) -> Response[PromotionResult]:
         """``POST /v4/promotions/promotion/deactivate`` — Deactivate a promotion (as the Profile).
 
-        Deactivates one of the calling Profile's active promotions.
+        Deactivates one of the calling Profile's active promotions; an unknown promotion is a
+        404.
 
         Operation ``deactivatePromotion``, the same call as
         ``synerise_async.api.loyalty.deactivate_promotion.asyncio``. The options ``timeout``
@@ -1479,7 +1493,7 @@ class LoyaltyResourceWithRawResponse(Resource):
     ) -> Response[PromotionResult]:
         """``DELETE /v4/promotions/promotion`` — Delete a promotion.
 
-        Deletes the promotion whose code is sent in the JSON body.
+        Deletes the promotion whose code is sent in the JSON body; an unknown code is a 404.
 
         Operation ``deletePromotion``, the same call as
         ``synerise_async.api.loyalty.delete_promotion.asyncio``. The options ``timeout``
@@ -1660,7 +1674,8 @@ class LoyaltyResourceWithRawResponse(Resource):
         """``POST /v4/vouchers/item/get-or-assign`` — Get or assign the Profile's voucher from a pool.
 
         Returns the Profile's voucher from the pool, assigning a free one first when the Profile
-        has none.
+        has none. An unknown pool is a 404; a pool with no free code left for a Profile without
+        one is a 409.
 
         Operation ``getOrAssignVoucher``, the same call as
         ``synerise_async.api.loyalty.get_or_assign_voucher.asyncio``. The options ``timeout``
@@ -2078,7 +2093,8 @@ class LoyaltyResourceWithRawResponse(Resource):
     ) -> Response[Voucher]:
         """``POST /v4/vouchers/item/redeem`` — Redeem a voucher.
 
-        Marks the voucher with the given code as REDEEMED.
+        Marks the voucher with the given code as REDEEMED. An unknown code is a 404; a voucher
+        already redeemed is a 409.
 
         Operation ``RedeemAVoucher``, the same call as
         ``synerise_async.api.loyalty.redeem_a_voucher.asyncio``. The options ``timeout``

@@ -60,7 +60,7 @@ async def asyncio_detailed(
 ) -> Response[PromotionResult]:
     """Activate a promotion (as the Profile)
 
-     Activates one of the calling Profile's promotions, by UUID or code.
+     Activates one of the calling Profile's promotions, by UUID or code; an unknown promotion is a 404.
 
     Args:
         body (PromotionKeyRequest): A promotion, by UUID or code.
@@ -86,7 +86,7 @@ async def asyncio(
 ) -> PromotionResult:
     """Activate a promotion (as the Profile)
 
-     Activates one of the calling Profile's promotions, by UUID or code.
+     Activates one of the calling Profile's promotions, by UUID or code; an unknown promotion is a 404.
 
     Args:
         body (PromotionKeyRequest): A promotion, by UUID or code.

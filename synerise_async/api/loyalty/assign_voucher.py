@@ -60,7 +60,8 @@ async def asyncio_detailed(
 ) -> Response[VoucherAssignResponse]:
     """Assign a voucher from a pool (as the Profile)
 
-     Assigns a free voucher code of the pool to the Profile.
+     Assigns a free voucher code of the pool to the Profile. An unknown pool is a 404; a pool with no
+    free code left is a 409.
 
     Args:
         body (VoucherAssignRequest):
@@ -86,7 +87,8 @@ async def asyncio(
 ) -> VoucherAssignResponse:
     """Assign a voucher from a pool (as the Profile)
 
-     Assigns a free voucher code of the pool to the Profile.
+     Assigns a free voucher code of the pool to the Profile. An unknown pool is a 404; a pool with no
+    free code left is a 409.
 
     Args:
         body (VoucherAssignRequest):

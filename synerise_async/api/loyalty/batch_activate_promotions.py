@@ -60,7 +60,7 @@ async def asyncio_detailed(
 ) -> Response[PromotionResult]:
     """Activate several promotions (as the Profile)
 
-     Activates several of the calling Profile's promotions at once.
+     Activates several of the calling Profile's promotions at once; an unknown promotion is a 404.
 
     Args:
         body (list[PromotionKeyRequest]): Promotions, each by UUID or code.
@@ -86,7 +86,7 @@ async def asyncio(
 ) -> PromotionResult:
     """Activate several promotions (as the Profile)
 
-     Activates several of the calling Profile's promotions at once.
+     Activates several of the calling Profile's promotions at once; an unknown promotion is a 404.
 
     Args:
         body (list[PromotionKeyRequest]): Promotions, each by UUID or code.

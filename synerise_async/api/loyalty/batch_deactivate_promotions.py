@@ -60,7 +60,7 @@ async def asyncio_detailed(
 ) -> Response[PromotionResult]:
     """Deactivate several promotions (as the Profile)
 
-     Deactivates several of the calling Profile's promotions at once.
+     Deactivates several of the calling Profile's promotions at once; an unknown promotion is a 404.
 
     Args:
         body (list[PromotionKeyRequest]): Promotions, each by UUID or code.
@@ -86,7 +86,7 @@ async def asyncio(
 ) -> PromotionResult:
     """Deactivate several promotions (as the Profile)
 
-     Deactivates several of the calling Profile's promotions at once.
+     Deactivates several of the calling Profile's promotions at once; an unknown promotion is a 404.
 
     Args:
         body (list[PromotionKeyRequest]): Promotions, each by UUID or code.

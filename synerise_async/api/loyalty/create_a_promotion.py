@@ -61,7 +61,7 @@ async def asyncio_detailed(
     """Create a promotion
 
      Creates a promotion in the workspace. The caller picks `code`, which later batch imports use to find
-    the promotion.
+    the promotion; a code already in use is a 409.
 
     Args:
         body (PromotionCreateRequest): A new promotion. `code` is a caller-chosen unique
@@ -89,7 +89,7 @@ async def asyncio(
     """Create a promotion
 
      Creates a promotion in the workspace. The caller picks `code`, which later batch imports use to find
-    the promotion.
+    the promotion; a code already in use is a 409.
 
     Args:
         body (PromotionCreateRequest): A new promotion. `code` is a caller-chosen unique

@@ -60,7 +60,8 @@ async def asyncio_detailed(
 ) -> Response[Voucher]:
     """Add a voucher to a pool
 
-     Adds a voucher code to a pool, optionally already assigned to a profile.
+     Adds a voucher code to a pool, optionally already assigned to a profile. An unknown pool is a 404; a
+    code already used in the workspace (codes are unique across pools) is a 409.
 
     Args:
         body (VoucherCreateRequest):
@@ -86,7 +87,8 @@ async def asyncio(
 ) -> Voucher:
     """Add a voucher to a pool
 
-     Adds a voucher code to a pool, optionally already assigned to a profile.
+     Adds a voucher code to a pool, optionally already assigned to a profile. An unknown pool is a 404; a
+    code already used in the workspace (codes are unique across pools) is a 409.
 
     Args:
         body (VoucherCreateRequest):

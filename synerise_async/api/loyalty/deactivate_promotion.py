@@ -60,7 +60,7 @@ async def asyncio_detailed(
 ) -> Response[PromotionResult]:
     """Deactivate a promotion (as the Profile)
 
-     Deactivates one of the calling Profile's active promotions.
+     Deactivates one of the calling Profile's active promotions; an unknown promotion is a 404.
 
     Args:
         body (PromotionKeyRequest): A promotion, by UUID or code.
@@ -86,7 +86,7 @@ async def asyncio(
 ) -> PromotionResult:
     """Deactivate a promotion (as the Profile)
 
-     Deactivates one of the calling Profile's active promotions.
+     Deactivates one of the calling Profile's active promotions; an unknown promotion is a 404.
 
     Args:
         body (PromotionKeyRequest): A promotion, by UUID or code.

@@ -60,7 +60,7 @@ async def asyncio_detailed(
 ) -> Response[PromotionResult]:
     """Delete a promotion
 
-     Deletes the promotion whose code is sent in the JSON body.
+     Deletes the promotion whose code is sent in the JSON body; an unknown code is a 404.
 
     Args:
         body (PromotionDeleteRequest): The promotion to delete, by code.
@@ -86,7 +86,7 @@ async def asyncio(
 ) -> PromotionResult:
     """Delete a promotion
 
-     Deletes the promotion whose code is sent in the JSON body.
+     Deletes the promotion whose code is sent in the JSON body; an unknown code is a 404.
 
     Args:
         body (PromotionDeleteRequest): The promotion to delete, by code.

@@ -61,6 +61,7 @@ async def asyncio_detailed(
     """Get or assign the Profile's voucher from a pool
 
      Returns the Profile's voucher from the pool, assigning a free one first when the Profile has none.
+    An unknown pool is a 404; a pool with no free code left for a Profile without one is a 409.
 
     Args:
         body (VoucherAssignRequest):
@@ -87,6 +88,7 @@ async def asyncio(
     """Get or assign the Profile's voucher from a pool
 
      Returns the Profile's voucher from the pool, assigning a free one first when the Profile has none.
+    An unknown pool is a 404; a pool with no free code left for a Profile without one is a 409.
 
     Args:
         body (VoucherAssignRequest):

@@ -60,7 +60,8 @@ async def asyncio_detailed(
 ) -> Response[Voucher]:
     """Redeem a voucher
 
-     Marks the voucher with the given code as REDEEMED.
+     Marks the voucher with the given code as REDEEMED. An unknown code is a 404; a voucher already
+    redeemed is a 409.
 
     Args:
         body (VoucherRedeemRequest):
@@ -86,7 +87,8 @@ async def asyncio(
 ) -> Voucher:
     """Redeem a voucher
 
-     Marks the voucher with the given code as REDEEMED.
+     Marks the voucher with the given code as REDEEMED. An unknown code is a 404; a voucher already
+    redeemed is a 409.
 
     Args:
         body (VoucherRedeemRequest):

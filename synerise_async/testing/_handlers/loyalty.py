@@ -5,11 +5,16 @@ What the sources describe, and the fake therefore does:
 - a voucher taken from a pool stays assigned to its profile: ``getOrAssignVoucher`` hands
   the profile the voucher it already has from that pool, and only assigns a free one when
   it has none; ``assignVoucher`` always takes a new free voucher (the SDK names the two
-  calls apart for that reason). Each assignment leaves the pool one free voucher fewer, and
-  an empty pool is a 400;
+  calls apart for that reason). Each assignment leaves the pool one free voucher fewer;
 - redeeming sets a voucher's status to REDEEMED, once;
+- voucher codes are unique across the workspace's pools (the voucher pool guide);
 - a promotion's ``code`` is unique and batch imports upsert by it, changing only the
   fields sent; a Profile activates and deactivates its own promotions.
+
+No source shows the error answers, so the fake gives the ones the spec declares: an
+unknown pool, voucher or promotion is a 404, and a request the store's state refuses (an
+empty pool, a second redemption, a code already taken) is a 409, never a 400, which is
+kept for requests the spec itself rules out.
 
 The store lives beside the fake's state (a weak map keyed by its ``FakeState``).
 """
@@ -22,8 +27,9 @@ import uuid
 import weakref
 from typing import Any, Final
 
+from .._schema import Problem
 from .._state import iso_millis
-from ._base import ApiError, Ctx, Reply, bad_request, handles, not_found
+from ._base import ApiError, Ctx, Reply, handles, not_found
 
 __all__ = ["LoyaltyStore", "loyalty_store"]
 
@@ -31,6 +37,11 @@ SEEDED_POOL_SIZE: Final = 5
 ASSIGNED: Final = "ASSIGNED"
 UNASSIGNED: Final = "UNASSIGNED"
 REDEEMED: Final = "REDEEMED"
+
+
+def conflict(message: str, field: str, rejected: Any) -> ApiError:
+    """A 409: the request is well formed but the store's current state refuses it."""
+    return ApiError(409, f"{field}: {message}", [Problem(field, message, rejected)])
 
 
 class LoyaltyStore:
@@ -81,7 +92,7 @@ class LoyaltyStore:
             raise not_found("Voucher pool")
         code = code or f"V-{self._rng.getrandbits(40):010X}"
         if self.by_code(code) is not None:
-            raise bad_request("a voucher with this code exists", "code", code)
+            raise conflict("a voucher with this code exists", "code", code)
         assigned = client_uuid is not None or client_id is not None
         voucher_uuid = self._uuid()
         voucher: dict[str, Any] = {
@@ -105,7 +116,7 @@ class LoyaltyStore:
     def assign(self, pool_uuid: str, client_uuid: str, *, reuse: bool) -> dict[str, Any]:
         """A voucher of the pool for the profile: its own one when ``reuse``, else a free one."""
         if pool_uuid not in self.pools:
-            raise bad_request("no such voucher pool", "poolUuid", pool_uuid)
+            raise not_found("Voucher pool")
         if reuse:
             own = next(
                 (v for v in self.assigned_to(client_uuid) if v["poolUuid"] == pool_uuid), None
@@ -121,7 +132,7 @@ class LoyaltyStore:
             None,
         )
         if free is None:
-            raise bad_request("the voucher pool has no free vouchers left", "poolUuid", pool_uuid)
+            raise conflict("the voucher pool has no free vouchers left", "poolUuid", pool_uuid)
         free.update(status=ASSIGNED, clientUuid=client_uuid)
         return free
 
@@ -130,7 +141,7 @@ class LoyaltyStore:
         if voucher is None:
             raise not_found("Voucher")
         if voucher["status"] == REDEEMED:
-            raise bad_request("the voucher is already redeemed", "code", code)
+            raise conflict("the voucher is already redeemed", "code", code)
         voucher["status"] = REDEEMED
         return voucher
 
@@ -152,7 +163,7 @@ class LoyaltyStore:
         )
         if existing is not None:
             if create:
-                raise bad_request("a promotion with this code exists", "code", code)
+                raise conflict("a promotion with this code exists", "code", code)
             existing.update(fields)
             return existing
         promotion = {
@@ -372,6 +383,10 @@ def toggle_promotion(ctx: Ctx) -> Any:
 def toggle_promotions(ctx: Ctx) -> Any:
     state = "ACTIVE" if ctx.op.operation_id == "batchActivatePromotions" else ASSIGNED
     profile = _profile(ctx)
+    store = _store(ctx)
+    # Every promotion is found before any changes, so an unknown one leaves all untouched.
+    for item in ctx.body:
+        store.promotion(item["key"], item["value"])
     return {"data": [_set_state(ctx, profile, i["key"], i["value"], state) for i in ctx.body]}
 
 
