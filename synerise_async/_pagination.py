@@ -198,20 +198,43 @@ class CursorStrategy:
 @attrs.frozen
 class LinkStrategy:
     """``link`` style: follow the ``rel="next"`` link of the body (``meta.link``, present
-    only with ``includeMeta=true``) or else of the ``Link`` header (RFC 8288)."""
+    only with ``includeMeta=true``) or else of the ``Link`` header (RFC 8288).
+
+    With neither link, an operation that also takes a page number goes on by number: the
+    ``X-Pagination-Page`` / ``X-Pagination-Total-Pages`` headers (sent instead of the body's
+    meta with ``includeMeta=false``) say where to stop, else a short page does. Stopping
+    at a missing link alone would silently drop every page after the first.
+    """
 
     pagination: Pagination
     method: str
     base_url: str
 
     def next_step(self, params: Mapping[str, Any], page: Page[Any], short: bool) -> Step | None:
+        headers = page.response.headers
         url = _next_link(_attr_path(page.response.parsed, self.pagination.next))
         if url is None:
-            url = _next_from_link_header(page.response.headers.get("Link"))
-        if url is None:
+            url = _next_from_link_header(headers.get("Link"))
+        if url is not None:
+            path, query = link_target(url, self.base_url)
+            return RequestParts(method=self.method, url=path, query=query)
+        page_param = self.pagination.page_param
+        # After a followed link the step is a RequestParts, not keyword arguments.
+        if page_param is None or short or not isinstance(params, Mapping):
             return None
-        path, query = link_target(url, self.base_url)
-        return RequestParts(method=self.method, url=path, query=query)
+        current = _header_int(headers, "X-Pagination-Page") or int(params.get(page_param) or 1)
+        total_pages = _header_int(headers, "X-Pagination-Total-Pages")
+        if total_pages is not None and current >= total_pages:
+            return None
+        return {**params, page_param: current + 1}
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def link_target(url: str, base_url: str) -> tuple[str, tuple[tuple[str, str], ...]]:

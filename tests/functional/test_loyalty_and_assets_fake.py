@@ -227,3 +227,19 @@ async def test_schema_builder_records_are_created_listed_and_validated(
         client=client, schema_id=schema_id, record_id=created[1].record_id
     )
     assert read.fields.to_dict() == {"city": {"value": "Gdansk"}}
+
+
+async def test_paginating_voucher_pools_without_meta_reads_every_page(
+    fake: FakeSynerise, client: SyneriseClient
+) -> None:
+    """Voucher lists page in X-Pagination-* headers without includeMeta: paginate still
+    returns every pool, not only the first page."""
+    from synerise_async.testing._handlers.loyalty import loyalty_store
+
+    store = loyalty_store(fake.state)
+    for number in range(7):
+        store.add_pool(f"extra-{number}")
+    expected = {pool["uuid"] for pool in store.pools.values()}
+    assert len(expected) > 6
+    seen = [pool.uuid async for pool in client.paginate(client.loyalty.list_pools, limit=3)]
+    assert sorted(seen) == sorted(expected)

@@ -82,6 +82,20 @@ def test_link_strategy_prefers_the_body_link_then_the_link_header() -> None:
     assert strategy.next_step({}, _page({"links": []}), False) is None
 
 
+def test_link_strategy_without_a_link_goes_on_by_page_number() -> None:
+    """With no link (includeMeta=false), a page-numbered operation reads X-Pagination-*
+    headers, else goes on until a short page, instead of stopping after page one."""
+    strategy = LinkStrategy(Pagination(style="link", next="links", page_param="page"), "GET", BASE)
+    assert strategy.next_step({"page": 1}, _page({"links": []}), False) == {"page": 2}
+    assert strategy.next_step({"page": 3}, _page({"links": []}), True) is None
+    on_last = {"X-Pagination-Page": "4", "X-Pagination-Total-Pages": "4"}
+    assert strategy.next_step({"page": 4}, _page({}, headers=on_last), False) is None
+    before_last = {"X-Pagination-Page": "2", "X-Pagination-Total-Pages": "4"}
+    assert strategy.next_step({"page": 2}, _page({}, headers=before_last), False) == {"page": 3}
+    followed = RequestParts(method="GET", url="/x", query=(("page", "2"),))
+    assert strategy.next_step(followed, _page({"links": []}), False) is None  # type: ignore[arg-type]
+
+
 def test_next_link_reads_enum_rels_and_ignores_non_lists() -> None:
     """A rel that is an enum (generated models) is compared by value; junk gives None."""
     import enum
