@@ -78,18 +78,35 @@ class FailedEvent:
             return salt if isinstance(salt, str) else None
         return None
 
-    def to_json(self) -> dict[str, Any]:
-        """The record written to a ``failures_path`` file (one JSON object per line)."""
+    def record(self) -> FailureRecord:
+        """This failure as one line of a ``failures_path`` file."""
         status = getattr(self.error, "status_code", None)
-        return {
-            "index": self.index,
-            "stage": self.stage,
-            "replayable": self.replayable,
-            "error": type(self.error).__name__,
-            "status": status if isinstance(status, int) else None,
-            "reason": self.reason,
-            "event": self.event,
-        }
+        return FailureRecord(
+            index=self.index,
+            stage=self.stage,
+            replayable=self.replayable,
+            error=type(self.error).__name__,
+            status=status if isinstance(status, int) else None,
+            reason=self.reason,
+            event=self.event if self.stage != "local" else _jsonable(self.event),
+        )
+
+
+@attrs.frozen(slots=True)
+class FailureRecord:
+    """One line of a ``failures_path`` file: a failure, JSON-ready, read back by
+    :func:`replay_events`. (Un)structured by the package's cattrs converter (``_serde``)."""
+
+    index: int
+    stage: str
+    replayable: bool
+    error: str
+    """Class name of the error."""
+    status: int | None
+    """HTTP status, when the API answered."""
+    reason: str
+    event: Any
+    """The stamped event (``api`` / ``unsent``), or the input as far as JSON carries it."""
 
 
 @attrs.frozen(slots=True)
@@ -279,12 +296,9 @@ class FailureSink:
             report.first_error = failures[0].error
         report.failed_count += len(failures)
         if self._file is not None:
-            lines = []
-            for failure in failures:
-                record = failure.to_json()
-                if failure.stage == "local":
-                    record["event"] = _jsonable(failure.event)
-                lines.append(orjson.dumps(record) + b"\n")
+            from ._serde import converter
+
+            lines = [converter.dumps(failure.record()) + b"\n" for failure in failures]
             self._file.write(b"".join(lines))
             self._file.flush()
         if self.on_failure is not None:
@@ -320,15 +334,17 @@ def replay_events(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     replay send are indexed by position in the replay; each line's ``index`` keeps the
     position in the original input.
     """
+    from ._serde import converter
+
     with Path(path).open("rb") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                record = orjson.loads(line)
+                record = converter.loads(line, FailureRecord)
             except orjson.JSONDecodeError:
                 raise ConfigurationError(f"{path}: line {number} is not JSON") from None
-            if not isinstance(record, dict) or "event" not in record:
-                raise ConfigurationError(f"{path}: line {number} is not a failure record")
-            if record.get("replayable"):
-                yield record["event"]
+            except Exception:  # cattrs: a missing or mistyped field
+                raise ConfigurationError(f"{path}: line {number} is not a failure record") from None
+            if record.replayable:
+                yield record.event

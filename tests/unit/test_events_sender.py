@@ -666,3 +666,21 @@ async def test_a_configuration_error_from_the_transport_aborts_the_send() -> Non
         await sa.EventsAPI(transport).send_many(many_events(10_000), batch_size=10, concurrency=1)
     assert len(transport.bodies) == 1
     assert info.value.report.received == info.value.report.failed_count <= 3 * 10 + 1
+
+
+def test_failure_records_round_trip_through_the_converter(tmp_path: Path) -> None:
+    """A failure record written by the sink's converter reads back as the same record; a
+    line missing a field is a ConfigurationError naming the line."""
+    from synerise_async._event_report import FailedEvent, FailureRecord
+    from synerise_async._serde import converter
+
+    stamped = {"action": "a", "time": "2026-01-01T00:00:00Z", "eventSalt": "s"}
+    failure = FailedEvent(index=7, stage="api", event=stamped, error=sa.SyneriseError("boom"))
+    line = converter.dumps(failure.record())
+    assert converter.loads(line, FailureRecord) == failure.record()
+    path = tmp_path / "failures.jsonl"
+    path.write_bytes(line + b"\n" + b'{"index": 1, "event": {}}\n')
+    replayed = sa.replay_events(path)
+    assert next(replayed) == stamped
+    with pytest.raises(sa.ConfigurationError, match="line 2 is not a failure record"):
+        next(replayed)
