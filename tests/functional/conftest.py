@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from synerise_async import RetryPolicy, SyneriseClient, WorkspaceAuth
@@ -37,3 +38,10 @@ async def fake() -> AsyncIterator[FakeSynerise]:
 async def client(fake: FakeSynerise) -> AsyncIterator[SyneriseClient]:
     async with client_for(fake) as api:
         yield api
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain aiohttp session (no SDK client in between), closed after the test."""
+    async with aiohttp.ClientSession() as session:
+        yield session

@@ -9,46 +9,23 @@ did not state.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
 from synerise_async.testing import FakeSynerise
-from synerise_async.testing._spec import load_spec
 
-SPEC = load_spec()
-ERROR_BODY = SPEC.compiler.compile({"$ref": "#/components/schemas/ErrorResponse"}, "response")
+from .raw_http import SPEC, V4, as_workspace, error_of
+
 RECORD_BODY = SPEC.compiler.compile(
     {"$ref": "#/components/schemas/SchemaBuilderRecordRequest"}, "request"
 )
-V4 = {"Api-Version": "4.4"}
 NOBODY = "00000000-0000-4000-8000-000000000000"
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-def as_workspace(fake: FakeSynerise) -> dict[str, str]:
-    return {"Authorization": f"Bearer {fake.issue_token('workspace')}", **V4}
 
 
 def as_profile(fake: FakeSynerise) -> dict[str, str]:
     return {"Authorization": f"Bearer {fake.issue_token('profile')}", **V4}
-
-
-async def error_of(resp: aiohttp.ClientResponse) -> dict[str, Any]:
-    """The body of an error answer, checked against the spec's ErrorResponse."""
-    assert resp.content_type == "application/json", await resp.text()
-    body: dict[str, Any] = await resp.json()
-    problems: list[Any] = []
-    ERROR_BODY(body, None, problems)
-    assert problems == [], body
-    return body
 
 
 async def seeded_pool(fake: FakeSynerise, http: aiohttp.ClientSession) -> tuple[str, int]:

@@ -9,40 +9,18 @@ wrong tracker key accepted, a 405 without ``Allow``.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 import pytest
 
 from synerise_async.testing import FakeSynerise
-from synerise_async.testing._spec import OperationSpec, load_spec
+from synerise_async.testing._spec import OperationSpec
 from synerise_async.testing._state import parse_time
 
-SPEC = load_spec()
+from .raw_http import SPEC, V4, error_of
+from .raw_http import as_workspace as workspace
+
 DOC = SPEC.document
-ERROR_BODY = SPEC.compiler.compile({"$ref": "#/components/schemas/ErrorResponse"}, "response")
-V4 = {"Api-Version": "4.4"}
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-def workspace(fake: FakeSynerise) -> dict[str, str]:
-    return {"Authorization": f"Bearer {fake.issue_token('workspace')}", **V4}
-
-
-async def error_of(resp: aiohttp.ClientResponse) -> dict[str, Any]:
-    """The body of an error answer, checked against the spec's ErrorResponse."""
-    assert resp.content_type == "application/json", await resp.text()
-    body: dict[str, Any] = await resp.json()
-    problems: list[Any] = []
-    ERROR_BODY(body, None, problems)
-    assert problems == [], body
-    return body
 
 
 # ---------------------------------------------------------------------- 500s

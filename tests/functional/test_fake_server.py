@@ -9,7 +9,6 @@ import io
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -23,12 +22,6 @@ from synerise_async.testing import FakeSynerise
 
 V4 = {"Api-Version": "4.4"}
 EVENT = {"action": "page.visit", "label": "Home", "client": {"uuid": "u-1"}}
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def login(http: aiohttp.ClientSession, fake: FakeSynerise) -> dict[str, str]:
