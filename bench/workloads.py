@@ -220,6 +220,9 @@ async def run_w3(
 ) -> list[Case]:
     events = payloads.events(settings.w3_events)
     competitors = _with_diagnostic(competitors, "synerise-async-prestamped")
+    if "aiohttp-orjson" in competitors:
+        # The fair baseline of issue 13: the same exactly-once work as send_many, by hand.
+        competitors.insert(competitors.index("aiohttp-orjson") + 1, "aiohttp-orjson-salted")
     if "synerise-async" in competitors:
         from .clients import SyneriseAsyncPreStamped
 

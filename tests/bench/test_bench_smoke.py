@@ -59,6 +59,22 @@ def test_every_competitor_ran_every_case(tiny_run: tuple[dict[str, Any], str]) -
                 assert sample["ops"] > 0 and sample["requests"] > 0
 
 
+def test_w3_has_the_exactly_once_hand_written_baseline(
+    tiny_run: tuple[dict[str, Any], str],
+) -> None:
+    """Every W3 case has the salted aiohttp + orjson sender, and the server accepted each event."""
+    results, markdown = tiny_run
+    w3 = [case for case in results["cases"] if case["workload"] == "W3"]
+    assert w3
+    for case in w3:
+        samples = case["samples"]["aiohttp-orjson-salted"]
+        assert samples
+        for sample in samples:
+            assert sample["ops"] == case["params"]["events"]
+            assert sample["extra"]["events_accepted"] >= case["params"]["events"]
+    assert "salted + batched by hand" in markdown
+
+
 def test_token_storm_memory_and_import_results_present(
     tiny_run: tuple[dict[str, Any], str],
 ) -> None:
