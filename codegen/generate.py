@@ -209,6 +209,7 @@ def _template_globals(
         "synerise_success_responses": success_responses,
         "synerise_success_type": success_type,
         "synerise_registry": registry,
+        "synerise_json_body_annotation": resources.json_body_annotation,
         "synerise_lazy_classes": model_code.lazy_classes,
         "synerise_enum_maps": model_code.enum_maps,
         "synerise_enum_map_name": model_code.enum_map_name,
