@@ -139,19 +139,7 @@ def _load_path(path: Path) -> Document:
         doc, _report = normalise(path, overlays)
         return doc
     data = path.read_bytes()
-    return _parse(data, str(path))
-
-
-def _parse(data: bytes, name: str) -> Document:
-    if data.lstrip()[:1] == b"{":
-        try:
-            loaded = json.loads(data)
-        except ValueError as exc:
-            raise CodegenError(f"{name}: not valid JSON: {exc}") from exc
-        if not isinstance(loaded, dict) or "paths" not in loaded:
-            raise CodegenError(f"{name}: not an OpenAPI document (no 'paths').")
-        return loaded
-    return parse_document_bytes(data, name)
+    return parse_document_bytes(data, str(path))
 
 
 def _git(*args: str) -> bytes:
@@ -165,7 +153,7 @@ def _git(*args: str) -> bytes:
 def _load_revision(rev: str, inner: str) -> Document:
     kind = _git("cat-file", "-t", f"{rev}:{inner}").decode().strip()
     if kind == "blob":
-        return _parse(_git("show", f"{rev}:{inner}"), f"{rev}:{inner}")
+        return parse_document_bytes(_git("show", f"{rev}:{inner}"), f"{rev}:{inner}")
     # A directory of documents: unpack it (and the overlays beside it) and normalise.
     overlays = str(Path(inner).parent / "overlays")
     wanted = [inner]
