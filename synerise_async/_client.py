@@ -46,8 +46,9 @@ from ._errors import (
 from ._pagination import AsyncPaginator, operation_module
 from ._ratelimit import RateLimit, RateLimiter, limiter_for
 from ._regions import Region, resolve_base_url
-from ._request import PreparedRequest, prepare
+from ._request import FormBody, PreparedRequest, prepare
 from ._retry import RetryPolicy, failure_retry_delay, parse_retry_after, status_retry_delay
+from ._slots import Slots
 from ._transport import (
     Operation,
     RawResponse,
@@ -99,7 +100,7 @@ class _Shared:
     session: aiohttp.ClientSession | None
     loop: asyncio.AbstractEventLoop | None = None
     closed: bool = False
-    slots: asyncio.Semaphore | None = None
+    slots: Slots | None = None
     tokens: TokenManager | None = None
     warned_deprecations: set[str] = attrs.field(factory=set)
     stats: ClientStats = attrs.field(factory=ClientStats)
@@ -312,7 +313,7 @@ class SyneriseClient(GeneratedClient):
         loop = asyncio.get_running_loop()
         if shared.loop is None:
             shared.loop = loop
-            shared.slots = asyncio.Semaphore(self._max_concurrency)
+            shared.slots = Slots(self._max_concurrency)
             if shared.session is None:
                 shared.session = aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(limit=self._connection_limit, ttl_dns_cache=300),
@@ -355,7 +356,18 @@ class SyneriseClient(GeneratedClient):
         policy = self._retry
         if options is not None:
             policy = _call_policy(policy, options)
-        prepared = self._prepare(operation, parts, options)
+        prepared = prepare(
+            operation,
+            parts,
+            base_url=self._base_url,
+            headers=self._headers,
+            options=options,
+            tracker_key=(
+                self._tracker_key
+                if self._tracker_key is not None and self._wants_tracker_key(operation)
+                else None
+            ),
+        )
         if options is None or options.timeout is None:
             raw = await self._send_with_retries(prepared, policy)
         else:
@@ -377,9 +389,7 @@ class SyneriseClient(GeneratedClient):
                 operation_id=operation.operation_id,
                 request_id=request_id_from_headers(raw.headers),
             ) from exc
-        return Response(
-            status_code=raw.status_code, headers=raw.headers, content=raw.content, parsed=parsed
-        )
+        return Response(raw.status_code, raw.headers, raw.content, parsed)
 
     async def auth_request(
         self,
@@ -440,19 +450,6 @@ class SyneriseClient(GeneratedClient):
         return AsyncPaginator(self, module, params, max_items=max_items, prefetch=prefetch)
 
     # ------------------------------------------------------------------ the pipeline
-
-    def _prepare(
-        self, operation: Operation, parts: RequestParts, options: RequestOptions | None
-    ) -> PreparedRequest:
-        tracker_key = self._tracker_key if self._wants_tracker_key(operation) else None
-        return prepare(
-            operation,
-            parts,
-            base_url=self._base_url,
-            headers=self._headers,
-            options=options,
-            tracker_key=tracker_key,
-        )
 
     async def _send_within(
         self, prepared: PreparedRequest, policy: RetryPolicy, call_timeout: float
@@ -544,7 +541,7 @@ class SyneriseClient(GeneratedClient):
             await limiter.acquire()
         if not prepared.authenticate:
             return await self._send_once(prepared, prepared.headers), 1
-        headers, token = await self._authorize(prepared)
+        headers, token = self._authorize_now(prepared) or await self._authorize(prepared)
         outcome = await self._send_once(prepared, headers)
         if (
             token is None
@@ -569,22 +566,26 @@ class SyneriseClient(GeneratedClient):
         shared = self._shared
         slots = shared.slots
         assert slots is not None
+        if not slots.try_acquire():
+            await slots.acquire()
         try:
-            async with slots:
-                shared.stats.requests += 1
-                async with session.request(
-                    prepared.method,
-                    prepared.url,
-                    params=prepared.query,
-                    data=prepared.body_for_attempt(),
-                    headers=headers,
-                    timeout=self._timeout,
-                ) as resp:
-                    content = await resp.read()
-                    status = resp.status
-                    resp_headers = resp.headers
+            shared.stats.requests += 1
+            body = prepared.body
+            async with session.request(
+                prepared.method,
+                prepared.url,
+                params=prepared.query,
+                data=body.build() if isinstance(body, FormBody) else body,
+                headers=headers,
+                timeout=self._timeout,
+            ) as resp:
+                content = await resp.read()
+                status = resp.status
+                resp_headers = resp.headers
         except (TimeoutError, aiohttp.ClientError) as exc:
             return _classify_failure(exc)
+        finally:
+            slots.release()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s -> %d", prepared.method, prepared.redacted_url, status)
         limiter = self._rate_limiter
@@ -599,8 +600,14 @@ class SyneriseClient(GeneratedClient):
             return True
         return not ({"JWT", "Basic"} & set(operation.security))
 
-    async def _authorize(self, prepared: PreparedRequest) -> tuple[Mapping[str, str], Token | None]:
-        """The attempt's headers with the credential, and the token used (for a 401 replay)."""
+    def _authorize_now(
+        self, prepared: PreparedRequest
+    ) -> tuple[Mapping[str, str], Token | None] | None:
+        """The attempt's headers with the credential and the token used (for a 401 replay),
+        or ``None`` when a token must first be fetched (then :meth:`_authorize` awaits it).
+
+        Synchronous, so the common call (a fresh token in hand) creates no coroutine.
+        """
         auth = self._auth
         operation = prepared.operation
         if auth is None or not operation.security:
@@ -613,9 +620,19 @@ class SyneriseClient(GeneratedClient):
                     f"{', '.join(operation.security)}); use a JWT-based auth such as WorkspaceAuth"
                 )
             return {**prepared.headers, "Authorization": static}, None
-        tokens = self._shared.tokens or self._token_manager()
-        token = tokens.fresh() or await tokens.token()
-        return {**prepared.headers, "Authorization": f"Bearer {token.value}"}, token
+        tokens = self._shared.tokens
+        token = tokens.fresh() if tokens is not None else None
+        if token is None:
+            return None
+        return {**prepared.headers, "Authorization": "Bearer " + token.value}, token
+
+    async def _authorize(self, prepared: PreparedRequest) -> tuple[Mapping[str, str], Token | None]:
+        """Like :meth:`_authorize_now`, waiting for a login or refresh when one is needed."""
+        found = self._authorize_now(prepared)
+        if found is not None:
+            return found
+        token = await (self._shared.tokens or self._token_manager()).token()
+        return {**prepared.headers, "Authorization": "Bearer " + token.value}, token
 
     def _can_reauthenticate(self) -> bool:
         return self._auth is not None and self._auth.reauthenticates

@@ -1,7 +1,7 @@
 """Preparing one request: everything decided once, before the first attempt.
 
 :func:`prepare` turns an operation and its :class:`~synerise_async._transport.RequestParts`
-into a frozen :class:`PreparedRequest`: parameter types checked, the URL filled in, the
+into an immutable :class:`PreparedRequest`: parameter types checked, the URL filled in, the
 query encoded, the headers merged, the body encoded and checked against the documented
 limits, and whether the request is safe to send twice decided. The retry loop then only
 attaches a credential per attempt.
@@ -10,7 +10,7 @@ attaches a credential per attempt.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
 import aiohttp
@@ -52,9 +52,12 @@ class FormBody:
         return form
 
 
-@attrs.frozen(slots=True)
-class PreparedRequest:
-    """One request ready to send, as many times as the retry policy allows."""
+class PreparedRequest(NamedTuple):
+    """One request ready to send, as many times as the retry policy allows.
+
+    A named tuple, so it cannot change between attempts and costs little to build (one per
+    call, on the hot path; a frozen attrs class is about 4x slower to construct).
+    """
 
     operation: Operation
     method: str
@@ -104,9 +107,12 @@ def prepare(
         query = list(parts.query)
     else:
         params = parts.params
-        if params and operation.query_types:
-            _check_types(operation, "query", operation.query_types, params)
-        query = encode_query(params)
+        if params:
+            if operation.query_types:
+                _check_types(operation, "query", operation.query_types, params)
+            query = encode_query(params)
+        else:
+            query = []
     if options is not None and options.extra_query:
         # Like Stainless: an extra parameter replaces an operation parameter of that name.
         extra = encode_query(options.extra_query)
@@ -119,21 +125,24 @@ def prepare(
         merged.update({k: str(v) for k, v in parts.headers.items()})
     if operation.api_version is not None:
         merged["Api-Version"] = operation.api_version
-    body = _encode_body(operation, parts, merged)
+    if parts.json is None and parts.content is None and parts.files is None and parts.data is None:
+        body = None
+    else:
+        body = _encode_body(operation, parts, merged)
     if options is not None and options.extra_headers:
         merged.update(options.extra_headers)
     if tracker_key is not None:
         query.append(("token", tracker_key))
         authenticate = False
     return PreparedRequest(
-        operation=operation,
-        method=method,
-        url=base_url + path,
-        query=tuple(query),
-        headers=merged,
-        body=body,
-        repeat_safe=_repeat_safe(operation, method, parts),
-        authenticate=authenticate,
+        operation,
+        method,
+        base_url + path,
+        tuple(query),
+        merged,
+        body,
+        method in IDEMPOTENT_METHODS or _repeat_safe(operation, method, parts),
+        authenticate,
     )
 
 
