@@ -123,12 +123,10 @@ async def asyncio(
         ExpressionResult
     """
 
-    return (
-        await asyncio_detailed(
-            namespace=namespace,
-            expression_id=expression_id,
-            identifier_type=identifier_type,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        namespace=namespace,
+        expression_id=expression_id,
+        identifier_type=identifier_type,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -116,11 +116,9 @@ async def asyncio(
         AggregateHistogram
     """
 
-    return (
-        await asyncio_detailed(
-            aggregate_id=aggregate_id,
-            client_id=client_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        aggregate_id=aggregate_id,
+        client_id=client_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -111,10 +111,8 @@ async def asyncio(
         SchemaBuilderRecord
     """
 
-    return (
-        await asyncio_detailed(
-            schema_id=schema_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        schema_id=schema_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

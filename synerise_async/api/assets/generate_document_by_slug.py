@@ -113,10 +113,8 @@ async def asyncio(
         GeneratedContent
     """
 
-    return (
-        await asyncio_detailed(
-            slug=slug,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        slug=slug,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

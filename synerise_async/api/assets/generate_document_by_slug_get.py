@@ -93,9 +93,7 @@ async def asyncio(
         GeneratedContent
     """
 
-    return (
-        await asyncio_detailed(
-            slug=slug,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        slug=slug,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -91,9 +91,7 @@ async def asyncio(
         GeneratedContent
     """
 
-    return (
-        await asyncio_detailed(
-            feed_slug=feed_slug,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        feed_slug=feed_slug,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -111,10 +111,8 @@ async def asyncio(
         GeneratedContent
     """
 
-    return (
-        await asyncio_detailed(
-            feed_slug=feed_slug,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        feed_slug=feed_slug,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -89,9 +89,7 @@ async def asyncio(
         SchemaBuilderSchema
     """
 
-    return (
-        await asyncio_detailed(
-            schema_id=schema_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        schema_id=schema_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -96,10 +96,8 @@ async def asyncio(
         SchemaBuilderRecord
     """
 
-    return (
-        await asyncio_detailed(
-            schema_id=schema_id,
-            record_id=record_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        schema_id=schema_id,
+        record_id=record_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -112,11 +112,9 @@ async def asyncio(
         Any
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            name=name,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        name=name,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -112,11 +112,9 @@ async def asyncio(
         Any
     """
 
-    return (
-        await asyncio_detailed(
-            schema_id=schema_id,
-            client=client,
-            page=page,
-            limit=limit,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        schema_id=schema_id,
+        page=page,
+        limit=limit,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -88,9 +88,7 @@ async def asyncio(
         Any
     """
 
-    return (
-        await asyncio_detailed(
-            directory_hash=directory_hash,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        directory_hash=directory_hash,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -119,11 +119,9 @@ async def asyncio(
         SchemaBuilderRecord
     """
 
-    return (
-        await asyncio_detailed(
-            schema_id=schema_id,
-            record_id=record_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        schema_id=schema_id,
+        record_id=record_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

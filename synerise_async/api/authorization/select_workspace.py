@@ -96,9 +96,7 @@ async def asyncio(
         UserLoginResponse
     """
 
-    return (
-        await asyncio_detailed(
-            business_profile_uuid=business_profile_uuid,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        business_profile_uuid=business_profile_uuid,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

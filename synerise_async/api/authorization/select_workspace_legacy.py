@@ -92,9 +92,7 @@ async def asyncio(
         UserLoginResponse
     """
 
-    return (
-        await asyncio_detailed(
-            id=id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        id=id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

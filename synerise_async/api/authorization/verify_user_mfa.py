@@ -121,10 +121,8 @@ async def asyncio(
         UserLoginResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            body=body,
-            mfa_type=mfa_type,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        body=body,
+        mfa_type=mfa_type,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -89,9 +89,7 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            diagram_id=diagram_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        diagram_id=diagram_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

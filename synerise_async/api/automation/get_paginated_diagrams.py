@@ -222,19 +222,17 @@ async def asyncio(
         WorkflowListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            status=status,
-            sort=sort,
-            sort_by=sort_by,
-            order=order,
-            search=search,
-            directory_id=directory_id,
-            block_types=block_types,
-            triggers_on_event=triggers_on_event,
-            generates_event=generates_event,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        status=status,
+        sort=sort,
+        sort_by=sort_by,
+        order=order,
+        search=search,
+        directory_id=directory_id,
+        block_types=block_types,
+        triggers_on_event=triggers_on_event,
+        generates_event=generates_event,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -202,17 +202,15 @@ async def asyncio(
         WorkflowListV2Response
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            status=status,
-            sort=sort,
-            sort_by=sort_by,
-            order=order,
-            search=search,
-            directory_id=directory_id,
-            tags=tags,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        status=status,
+        sort=sort,
+        sort_by=sort_by,
+        order=order,
+        search=search,
+        directory_id=directory_id,
+        tags=tags,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

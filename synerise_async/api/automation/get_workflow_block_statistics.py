@@ -125,11 +125,9 @@ async def asyncio(
         WorkflowBlockStatistics
     """
 
-    return (
-        await asyncio_detailed(
-            diagram_id=diagram_id,
-            block_id=block_id,
-            client=client,
-            time_period=time_period,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        diagram_id=diagram_id,
+        block_id=block_id,
+        time_period=time_period,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -114,10 +114,8 @@ async def asyncio(
         AutomationLastRunWithStages
     """
 
-    return (
-        await asyncio_detailed(
-            automation_workflow_id=automation_workflow_id,
-            client=client,
-            limit=limit,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        automation_workflow_id=automation_workflow_id,
+        limit=limit,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

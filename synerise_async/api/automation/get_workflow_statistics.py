@@ -120,10 +120,8 @@ async def asyncio(
         WorkflowStatistics
     """
 
-    return (
-        await asyncio_detailed(
-            diagram_id=diagram_id,
-            client=client,
-            time_period=time_period,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        diagram_id=diagram_id,
+        time_period=time_period,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

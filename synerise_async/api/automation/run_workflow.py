@@ -113,10 +113,8 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            diagram_id=diagram_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        diagram_id=diagram_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

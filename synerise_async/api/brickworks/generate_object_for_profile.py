@@ -124,12 +124,10 @@ async def asyncio(
         BrickworksGeneratedObject
     """
 
-    return (
-        await asyncio_detailed(
-            schema_identifier=schema_identifier,
-            record_id=record_id,
-            identifier_type=identifier_type,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        schema_identifier=schema_identifier,
+        record_id=record_id,
+        identifier_type=identifier_type,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

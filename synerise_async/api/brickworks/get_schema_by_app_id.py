@@ -88,9 +88,7 @@ async def asyncio(
         BrickworksSchema
     """
 
-    return (
-        await asyncio_detailed(
-            schema_app_id=schema_app_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        schema_app_id=schema_app_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

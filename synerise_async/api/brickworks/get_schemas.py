@@ -148,13 +148,11 @@ async def asyncio(
         BrickworksSchemaListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            limit=limit,
-            page=page,
-            search=search,
-            sort_by=sort_by,
-            schema_types=schema_types,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        limit=limit,
+        page=page,
+        search=search,
+        sort_by=sort_by,
+        schema_types=schema_types,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -128,11 +128,9 @@ async def asyncio(
         BrickworksRecordPage
     """
 
-    return (
-        await asyncio_detailed(
-            schema_identifier=schema_identifier,
-            client=client,
-            limit=limit,
-            page_token=page_token,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        schema_identifier=schema_identifier,
+        limit=limit,
+        page_token=page_token,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -109,10 +109,8 @@ async def asyncio(
         BrickworksPreview
     """
 
-    return (
-        await asyncio_detailed(
-            identifier_type=identifier_type,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        identifier_type=identifier_type,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -89,9 +89,7 @@ async def asyncio(
         MobileCampaignContent
     """
 
-    return (
-        await asyncio_detailed(
-            uuid=uuid,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        uuid=uuid,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

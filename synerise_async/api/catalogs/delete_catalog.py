@@ -88,9 +88,7 @@ async def asyncio(
         CatalogDeleteResponse
     """
 
-    return (
-        await asyncio_detailed(
-            catalog_id=catalog_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        catalog_id=catalog_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -94,10 +94,8 @@ async def asyncio(
         bool
     """
 
-    return (
-        await asyncio_detailed(
-            catalog_id=catalog_id,
-            item_id=item_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        catalog_id=catalog_id,
+        item_id=item_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

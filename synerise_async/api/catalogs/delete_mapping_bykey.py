@@ -89,9 +89,7 @@ async def asyncio(
         CatalogActionResult
     """
 
-    return (
-        await asyncio_detailed(
-            bp_action_param_key=bp_action_param_key,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        bp_action_param_key=bp_action_param_key,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -97,10 +97,8 @@ async def asyncio(
         CatalogItemResponse
     """
 
-    return (
-        await asyncio_detailed(
-            catalog_id=catalog_id,
-            item_id=item_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        catalog_id=catalog_id,
+        item_id=item_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -95,10 +95,8 @@ async def asyncio(
         CatalogItemResponse
     """
 
-    return (
-        await asyncio_detailed(
-            catalog_id=catalog_id,
-            item_key=item_key,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        catalog_id=catalog_id,
+        item_key=item_key,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -107,10 +107,8 @@ async def asyncio(
         CatalogItemListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            catalog_id=catalog_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        catalog_id=catalog_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

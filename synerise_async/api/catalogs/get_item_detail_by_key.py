@@ -104,10 +104,8 @@ async def asyncio(
         CatalogItemDetail
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            catalog_name=catalog_name,
-            key=key,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        catalog_name=catalog_name,
+        key=key,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -113,10 +113,8 @@ async def asyncio(
         CatalogItemListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            limit=limit,
-            offset=offset,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        limit=limit,
+        offset=offset,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

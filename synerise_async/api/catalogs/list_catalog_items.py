@@ -144,13 +144,11 @@ async def asyncio(
         CatalogItemListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            catalog_id=catalog_id,
-            client=client,
-            item_key=item_key,
-            limit=limit,
-            offset=offset,
-            search_by=search_by,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        catalog_id=catalog_id,
+        item_key=item_key,
+        limit=limit,
+        offset=offset,
+        search_by=search_by,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -141,12 +141,10 @@ async def asyncio(
         CatalogListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            limit=limit,
-            offset=offset,
-            order_by=order_by,
-            search_by=search_by,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        limit=limit,
+        offset=offset,
+        order_by=order_by,
+        search_by=search_by,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -115,11 +115,9 @@ async def asyncio(
         CatalogActionResult
     """
 
-    return (
-        await asyncio_detailed(
-            catalog_id=catalog_id,
-            item_id=item_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        catalog_id=catalog_id,
+        item_id=item_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

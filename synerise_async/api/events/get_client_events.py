@@ -159,13 +159,11 @@ async def asyncio(
         list[EventRecord]
     """
 
-    return (
-        await asyncio_detailed(
-            client_id=client_id,
-            client=client,
-            time_from=time_from,
-            time_to=time_to,
-            action=action,
-            limit=limit,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        client_id=client_id,
+        time_from=time_from,
+        time_to=time_to,
+        action=action,
+        limit=limit,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

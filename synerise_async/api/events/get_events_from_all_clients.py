@@ -147,12 +147,10 @@ async def asyncio(
         list[EventRecord]
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            time_from=time_from,
-            time_to=time_to,
-            action=action,
-            limit=limit,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        time_from=time_from,
+        time_to=time_to,
+        action=action,
+        limit=limit,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

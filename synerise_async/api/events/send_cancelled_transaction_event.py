@@ -103,9 +103,7 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

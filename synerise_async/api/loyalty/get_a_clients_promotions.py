@@ -175,15 +175,13 @@ async def asyncio(
         ProfilePromotionListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            sort=sort,
-            status=status,
-            present_only=present_only,
-            type_=type_,
-            page=page,
-            limit=limit,
-            include_meta=include_meta,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        sort=sort,
+        status=status,
+        present_only=present_only,
+        type_=type_,
+        page=page,
+        limit=limit,
+        include_meta=include_meta,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -251,23 +251,21 @@ async def asyncio(
         ProfilePromotionListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            identifier_type=identifier_type,
-            identifier_value=identifier_value,
-            client=client,
-            sort=sort,
-            status=status,
-            present_only=present_only,
-            displayable_only=displayable_only,
-            tag_names=tag_names,
-            page=page,
-            limit=limit,
-            include_meta=include_meta,
-            fields=fields,
-            promotion_uuids=promotion_uuids,
-            check_global_activation_limits=check_global_activation_limits,
-            include_vouchers=include_vouchers,
-            store_ids=store_ids,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        identifier_type=identifier_type,
+        identifier_value=identifier_value,
+        sort=sort,
+        status=status,
+        present_only=present_only,
+        displayable_only=displayable_only,
+        tag_names=tag_names,
+        page=page,
+        limit=limit,
+        include_meta=include_meta,
+        fields=fields,
+        promotion_uuids=promotion_uuids,
+        check_global_activation_limits=check_global_activation_limits,
+        include_vouchers=include_vouchers,
+        store_ids=store_ids,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

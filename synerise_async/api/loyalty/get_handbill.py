@@ -90,9 +90,7 @@ async def asyncio(
         HandbillConfiguration
     """
 
-    return (
-        await asyncio_detailed(
-            handbill_uuid=handbill_uuid,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        handbill_uuid=handbill_uuid,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

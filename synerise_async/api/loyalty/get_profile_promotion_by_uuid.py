@@ -90,9 +90,7 @@ async def asyncio(
         Promotion
     """
 
-    return (
-        await asyncio_detailed(
-            uuid=uuid,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        uuid=uuid,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

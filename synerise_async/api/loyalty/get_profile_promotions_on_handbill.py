@@ -108,11 +108,9 @@ async def asyncio(
         PromotionResult
     """
 
-    return (
-        await asyncio_detailed(
-            identifier_type=identifier_type,
-            identifier_value=identifier_value,
-            handbill_uuid=handbill_uuid,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        identifier_type=identifier_type,
+        identifier_value=identifier_value,
+        handbill_uuid=handbill_uuid,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -116,10 +116,8 @@ async def asyncio(
         AssignedVoucherListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            client_identifier_name=client_identifier_name,
-            client_identifier_value=client_identifier_value,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        client_identifier_name=client_identifier_name,
+        client_identifier_value=client_identifier_value,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

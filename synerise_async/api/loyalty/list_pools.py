@@ -124,11 +124,9 @@ async def asyncio(
         VoucherPoolListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            include_meta=include_meta,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        include_meta=include_meta,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -97,9 +97,7 @@ async def asyncio(
         PromotionListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            limit=limit,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        limit=limit,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

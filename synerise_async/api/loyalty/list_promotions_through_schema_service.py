@@ -145,14 +145,12 @@ async def asyncio(
         PromotionResult
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            type_=type_,
-            status=status,
-            tag_names=tag_names,
-            sort=sort,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        type_=type_,
+        status=status,
+        tag_names=tag_names,
+        sort=sort,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

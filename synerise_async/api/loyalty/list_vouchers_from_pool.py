@@ -132,12 +132,10 @@ async def asyncio(
         VoucherListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            pool_uuid=pool_uuid,
-            client=client,
-            page=page,
-            limit=limit,
-            include_meta=include_meta,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        pool_uuid=pool_uuid,
+        page=page,
+        limit=limit,
+        include_meta=include_meta,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

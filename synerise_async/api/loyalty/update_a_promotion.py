@@ -119,11 +119,9 @@ async def asyncio(
         Promotion
     """
 
-    return (
-        await asyncio_detailed(
-            search_key=search_key,
-            search_value=search_value,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        search_key=search_key,
+        search_value=search_value,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

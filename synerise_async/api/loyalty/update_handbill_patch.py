@@ -110,10 +110,8 @@ async def asyncio(
         HandbillConfiguration
     """
 
-    return (
-        await asyncio_detailed(
-            handbill_uuid=handbill_uuid,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        handbill_uuid=handbill_uuid,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -100,10 +100,8 @@ async def asyncio(
         Voucher
     """
 
-    return (
-        await asyncio_detailed(
-            search_key=search_key,
-            search_value=search_value,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        search_key=search_key,
+        search_value=search_value,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -104,10 +104,8 @@ async def asyncio(
         OrganizationApiCallsCount
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            from_=from_,
-            to=to,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        from_=from_,
+        to=to,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -274,22 +274,20 @@ async def asyncio(
         OrganizationApiCallsStats
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            from_=from_,
-            to=to,
-            business_profile_guids=business_profile_guids,
-            modules=modules,
-            applications=applications,
-            permissions=permissions,
-            endpoints=endpoints,
-            auth_keys_endings=auth_keys_endings,
-            http_statuses=http_statuses,
-            http_methods=http_methods,
-            do_not_track=do_not_track,
-            granularity=granularity,
-            group_by=group_by,
-            chart_type=chart_type,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        from_=from_,
+        to=to,
+        business_profile_guids=business_profile_guids,
+        modules=modules,
+        applications=applications,
+        permissions=permissions,
+        endpoints=endpoints,
+        auth_keys_endings=auth_keys_endings,
+        http_statuses=http_statuses,
+        http_methods=http_methods,
+        do_not_track=do_not_track,
+        granularity=granularity,
+        group_by=group_by,
+        chart_type=chart_type,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

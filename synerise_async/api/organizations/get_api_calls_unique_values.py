@@ -122,11 +122,9 @@ async def asyncio(
         OrganizationApiCallsUniqueValues
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            from_=from_,
-            to=to,
-            unique_parameter=unique_parameter,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        from_=from_,
+        to=to,
+        unique_parameter=unique_parameter,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -149,13 +149,11 @@ async def asyncio(
         OrganizationWorkspaceList
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            business_profile_group_id=business_profile_group_id,
-            sort_by=sort_by,
-            search=search,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        business_profile_group_id=business_profile_group_id,
+        sort_by=sort_by,
+        search=search,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -118,10 +118,8 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            body=body,
-            phone_filter=phone_filter,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        body=body,
+        phone_filter=phone_filter,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -86,9 +86,7 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            client_custom_id=client_custom_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        client_custom_id=client_custom_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -88,9 +88,7 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            custom_id=custom_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        custom_id=custom_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -103,10 +103,8 @@ async def asyncio(
         Profile
     """
 
-    return (
-        await asyncio_detailed(
-            identifier_type=identifier_type,
-            identifier_value=identifier_value,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        identifier_type=identifier_type,
+        identifier_value=identifier_value,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -89,9 +89,7 @@ async def asyncio(
         Profile
     """
 
-    return (
-        await asyncio_detailed(
-            client_id=client_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        client_id=client_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

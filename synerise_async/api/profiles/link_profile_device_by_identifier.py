@@ -123,11 +123,9 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            identifier_type=identifier_type,
-            identifier_value=identifier_value,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        identifier_type=identifier_type,
+        identifier_value=identifier_value,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

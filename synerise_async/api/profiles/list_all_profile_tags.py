@@ -80,8 +80,5 @@ async def asyncio(
         list[ProfileTag]
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs()
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

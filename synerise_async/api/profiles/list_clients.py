@@ -196,17 +196,15 @@ async def asyncio(
         list[Profile]
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            sort_by=sort_by,
-            sort_order=sort_order,
-            page_index=page_index,
-            page_size=page_size,
-            filters_anonymous=filters_anonymous,
-            filters_email=filters_email,
-            filters_first_name=filters_first_name,
-            filters_last_name=filters_last_name,
-            filters_phone=filters_phone,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        sort_by=sort_by,
+        sort_order=sort_order,
+        page_index=page_index,
+        page_size=page_size,
+        filters_anonymous=filters_anonymous,
+        filters_email=filters_email,
+        filters_first_name=filters_first_name,
+        filters_last_name=filters_last_name,
+        filters_phone=filters_phone,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -96,9 +96,7 @@ async def asyncio(
         list[ProfileTag]
     """
 
-    return (
-        await asyncio_detailed(
-            client_id=client_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        client_id=client_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

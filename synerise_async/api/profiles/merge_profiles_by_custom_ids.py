@@ -102,10 +102,8 @@ async def asyncio(
         Profile
     """
 
-    return (
-        await asyncio_detailed(
-            source_custom_i_ds=source_custom_i_ds,
-            target_custom_id=target_custom_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        source_custom_i_ds=source_custom_i_ds,
+        target_custom_id=target_custom_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

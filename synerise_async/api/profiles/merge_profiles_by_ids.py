@@ -102,10 +102,8 @@ async def asyncio(
         Profile
     """
 
-    return (
-        await asyncio_detailed(
-            from_client_ids=from_client_ids,
-            to_client_id=to_client_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        from_client_ids=from_client_ids,
+        to_client_id=to_client_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -115,10 +115,8 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            client_id=client_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        client_id=client_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -113,10 +113,8 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            custom_id=custom_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        custom_id=custom_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -113,10 +113,8 @@ async def asyncio(
         None
     """
 
-    return (
-        await asyncio_detailed(
-            client_email=client_email,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        client_email=client_email,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -99,10 +99,8 @@ async def asyncio(
         RecommendationCampaignDefinition
     """
 
-    return (
-        await asyncio_detailed(
-            campaign_id=campaign_id,
-            state=state,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        campaign_id=campaign_id,
+        state=state,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -89,9 +89,7 @@ async def asyncio(
         RecommendationCampaignDefinition
     """
 
-    return (
-        await asyncio_detailed(
-            campaign_id=campaign_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        campaign_id=campaign_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

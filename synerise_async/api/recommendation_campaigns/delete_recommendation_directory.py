@@ -89,9 +89,7 @@ async def asyncio(
         RecommendationDirectoryRef
     """
 
-    return (
-        await asyncio_detailed(
-            directory_id=directory_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        directory_id=directory_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

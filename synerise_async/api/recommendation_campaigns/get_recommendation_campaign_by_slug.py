@@ -89,9 +89,7 @@ async def asyncio(
         RecommendationCampaignDefinition
     """
 
-    return (
-        await asyncio_detailed(
-            slug=slug,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        slug=slug,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

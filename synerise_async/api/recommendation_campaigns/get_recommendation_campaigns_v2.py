@@ -182,16 +182,14 @@ async def asyncio(
         RecommendationCampaignListResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            sort_by=sort_by,
-            ordering=ordering,
-            include_meta=include_meta,
-            type_=type_,
-            state=state,
-            search=search,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        sort_by=sort_by,
+        ordering=ordering,
+        include_meta=include_meta,
+        type_=type_,
+        state=state,
+        search=search,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -113,10 +113,8 @@ async def asyncio(
         list[SimpleRecommendationCampaign]
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            state=state,
-            type_=type_,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        state=state,
+        type_=type_,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

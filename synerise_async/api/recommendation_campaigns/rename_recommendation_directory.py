@@ -109,10 +109,8 @@ async def asyncio(
         RecommendationDirectory
     """
 
-    return (
-        await asyncio_detailed(
-            directory_id=directory_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        directory_id=directory_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

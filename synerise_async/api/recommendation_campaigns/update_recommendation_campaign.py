@@ -112,10 +112,8 @@ async def asyncio(
         RecommendationCampaignDefinition
     """
 
-    return (
-        await asyncio_detailed(
-            campaign_id=campaign_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        campaign_id=campaign_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -277,20 +277,18 @@ async def asyncio(
         RecommendationCampaignResponse
     """
 
-    return (
-        await asyncio_detailed(
-            campaign_id=campaign_id,
-            client=client,
-            client_uuid=client_uuid,
-            item_id=item_id,
-            item_id_excluded=item_id_excluded,
-            items_source_type=items_source_type,
-            items_source_id=items_source_id,
-            additional_filters=additional_filters,
-            filters_joiner=filters_joiner,
-            additional_elastic_filters=additional_elastic_filters,
-            elastic_filters_joiner=elastic_filters_joiner,
-            display_attribute=display_attribute,
-            include_context_items=include_context_items,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        campaign_id=campaign_id,
+        client_uuid=client_uuid,
+        item_id=item_id,
+        item_id_excluded=item_id_excluded,
+        items_source_type=items_source_type,
+        items_source_id=items_source_id,
+        additional_filters=additional_filters,
+        filters_joiner=filters_joiner,
+        additional_elastic_filters=additional_elastic_filters,
+        elastic_filters_joiner=elastic_filters_joiner,
+        display_attribute=display_attribute,
+        include_context_items=include_context_items,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

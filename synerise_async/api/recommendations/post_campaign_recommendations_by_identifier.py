@@ -120,11 +120,9 @@ async def asyncio(
         RecommendationCampaignResponse
     """
 
-    return (
-        await asyncio_detailed(
-            campaign_identifier=campaign_identifier,
-            identifier_name=identifier_name,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        campaign_identifier=campaign_identifier,
+        identifier_name=identifier_name,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -96,10 +96,8 @@ async def asyncio(
         SearchCatalogState
     """
 
-    return (
-        await asyncio_detailed(
-            items_catalog_id=items_catalog_id,
-            state_operation=state_operation,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        items_catalog_id=items_catalog_id,
+        state_operation=state_operation,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

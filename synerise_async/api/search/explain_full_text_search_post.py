@@ -140,11 +140,9 @@ async def asyncio(
         SearchExplainResponse
     """
 
-    return (
-        await asyncio_detailed(
-            index_id=index_id,
-            client=client,
-            body=body,
-            query=query,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        index_id=index_id,
+        body=body,
+        query=query,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

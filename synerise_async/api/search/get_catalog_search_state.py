@@ -88,9 +88,7 @@ async def asyncio(
         SearchCatalogState
     """
 
-    return (
-        await asyncio_detailed(
-            items_catalog_id=items_catalog_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        items_catalog_id=items_catalog_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

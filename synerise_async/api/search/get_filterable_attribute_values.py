@@ -109,10 +109,8 @@ async def asyncio(
         SearchFilterableAttributeValues
     """
 
-    return (
-        await asyncio_detailed(
-            index_id=index_id,
-            client=client,
-            attribute=attribute,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        index_id=index_id,
+        attribute=attribute,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

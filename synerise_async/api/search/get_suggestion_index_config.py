@@ -88,9 +88,7 @@ async def asyncio(
         SuggestionIndexConfig
     """
 
-    return (
-        await asyncio_detailed(
-            index_id=index_id,
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        index_id=index_id,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

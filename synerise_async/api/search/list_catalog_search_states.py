@@ -77,8 +77,5 @@ async def asyncio(
         list[SearchCatalogState]
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs()
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -178,16 +178,14 @@ async def asyncio(
         SearchIndexConfigList
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            sort_by=sort_by,
-            ordering=ordering,
-            include_meta=include_meta,
-            name=name,
-            query=query,
-            exclude_ab_tests=exclude_ab_tests,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        sort_by=sort_by,
+        ordering=ordering,
+        include_meta=include_meta,
+        name=name,
+        query=query,
+        exclude_ab_tests=exclude_ab_tests,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

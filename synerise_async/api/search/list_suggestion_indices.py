@@ -169,15 +169,13 @@ async def asyncio(
         SuggestionIndexConfigList
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-            page=page,
-            limit=limit,
-            sort_by=sort_by,
-            ordering=ordering,
-            include_meta=include_meta,
-            name=name,
-            query=query,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        page=page,
+        limit=limit,
+        sort_by=sort_by,
+        ordering=ordering,
+        include_meta=include_meta,
+        name=name,
+        query=query,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -111,10 +111,8 @@ async def asyncio(
         SearchIndexConfig
     """
 
-    return (
-        await asyncio_detailed(
-            index_id=index_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    kwargs = _get_kwargs(
+        index_id=index_id,
+        body=body,
+    )
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed

@@ -74,8 +74,5 @@ async def asyncio(
         CurrentWorkspaceResponse
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-        )
-    ).parsed
+    kwargs = _get_kwargs()
+    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
