@@ -259,10 +259,20 @@ def _tag_module(tag: str, methods: list[_Method], endpoints: list[Endpoint]) -> 
         "from typing import TYPE_CHECKING, Any",
         "",
         *runtime,
-        "from ._base import Resource, request_options",
+        "from ._base import LazyModule, Resource, request_options",
         "",
         "if TYPE_CHECKING:",
         *(f"    {line}" for line in checking),
+        *(
+            f"    from ..api.{tag} import {method.name} as {_module_alias(method.name)}"
+            for method in methods
+        ),
+        "else:",
+        *(
+            f"    {_module_alias(method.name)} = LazyModule("
+            f'globals(), "{_module_alias(method.name)}", "..api.{tag}.{method.name}", __package__)'
+            for method in methods
+        ),
         "",
         f'__all__ = ["{cls}", "{cls}WithRawResponse"]',
         "",
@@ -300,16 +310,22 @@ def _method_source(method: _Method, *, raw: bool) -> str:
         f"self._client.request(_op.OPERATION, _op._get_kwargs({call}), _op._parse_response, "
         "request_options(timeout, extra_headers, extra_query, max_retries))"
     )
+    alias = _module_alias(method.name)
     result = f"await {request}" if raw else f"(await {request}).parsed"
     return "\n".join(
         [
             f"    async def {method.name}({', '.join(signature)}) -> {returns}:",
             f'        """{doc}\n        """',
-            f"        from ..api.{method.tag} import {method.name} as _op",
+            f"        _op = {alias}",
             "",
             f"        return {result}",
         ]
     )
+
+
+def _module_alias(operation: str) -> str:
+    """The tag module's global for an operation module (a ``LazyModule`` until first use)."""
+    return f"_{operation}"
 
 
 def _declare(p: _Param) -> str:
@@ -397,8 +413,13 @@ def _init_module(tags: list[str], paginated: list[tuple[str, str, set[str]]]) ->
     ]
     lines = [
         _INIT_HEAD,
+        "from ._base import LazyModule",
+        "",
         "if TYPE_CHECKING:",
         *(f"    {line}" for line in checking),
+        *(f"    from . import {tag} as _{tag}" for tag in tags),
+        "else:",
+        *(f'    _{tag} = LazyModule(globals(), "_{tag}", ".{tag}", __package__)' for tag in tags),
         "",
         _INIT_TYPES,
     ]
@@ -419,9 +440,7 @@ def _init_module(tags: list[str], paginated: list[tuple[str, str, set[str]]]) ->
             "    @property",
             f"    def {tag}(self) -> {cls}:",
             f'        """Operations tagged ``{tag}``, returning the whole ``Response``."""',
-            f"        from .{tag} import {cls}",
-            "",
-            f"        return {cls}(self._client)",
+            f"        return _{tag}.{cls}(self._client)",
         ]
     lines += ["", "", _CLIENT_HEAD]
     for tag in tags:
@@ -431,9 +450,7 @@ def _init_module(tags: list[str], paginated: list[tuple[str, str, set[str]]]) ->
             "    @property",
             f"    def {tag}(self) -> {cls}:",
             f'        """Operations tagged ``{tag}``: ``client.{tag}.<operation>(...)``."""',
-            f"        from .{tag} import {cls}",
-            "",
-            f'        return {cls}(cast("Transport", self))',
+            f'        return _{tag}.{cls}(cast("Transport", self))',
         ]
     lines += ["", "    if TYPE_CHECKING:"]
     for response, item in sorted(by_response.items()):
@@ -464,12 +481,40 @@ _BASE = '''"""The base of the generated resource classes and the per-call option
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from .._transport import RequestOptions, Transport
 
-__all__ = ["Resource", "request_options"]
+__all__ = ["LazyModule", "Resource", "request_options"]
+
+
+class LazyModule:
+    """Stands in a module's namespace for a module not imported yet.
+
+    The first attribute read imports the module and puts it in the namespace in place of
+    this stand-in, so later calls read a plain global: a function-level ``from ... import``
+    would instead run the import machinery (about a microsecond) on every call.
+    """
+
+    __slots__ = ("_alias", "_name", "_namespace", "_package")
+
+    def __init__(
+        self, namespace: MutableMapping[str, Any], alias: str, name: str, package: str
+    ) -> None:
+        self._namespace = namespace
+        self._alias = alias
+        self._name = name
+        self._package = package
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._name, self._package)
+        self._namespace[self._alias] = module
+        return getattr(module, attr)
+
+    def __repr__(self) -> str:
+        return f"<LazyModule {self._name!r}>"
 
 
 class Resource:

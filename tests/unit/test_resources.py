@@ -132,7 +132,7 @@ print([before, after_access, ours()])
     )
     assert result.returncode == 0, result.stderr
     before, after_access, after_call = ast.literal_eval(result.stdout)
-    assert before == []
+    assert before == ["synerise_async.resources._base"]  # the shared base, no tag module
     assert after_access == ["synerise_async.resources._base", "synerise_async.resources.profiles"]
     assert after_call == [
         "synerise_async.api",
@@ -250,3 +250,21 @@ async def test_max_retries_applies_to_one_call() -> None:
         with pytest.raises(InternalServerError):
             await client.profiles.delete_profile(1, max_retries=2)
         assert len(recorder.requests) == 4
+
+
+def test_an_operation_module_replaces_its_lazy_stand_in_on_first_use() -> None:
+    """A tag module's LazyModule gives way to the real operation module after first use."""
+    import types
+
+    from synerise_async.api.workspaces import get_current_business_profile_using_get as real
+    from synerise_async.resources import workspaces
+    from synerise_async.resources._base import LazyModule
+
+    alias = "_get_current_business_profile_using_get"
+    stand_in = LazyModule(
+        vars(workspaces), alias, "..api.workspaces." + alias[1:], "synerise_async.resources"
+    )
+    vars(workspaces)[alias] = stand_in
+    assert stand_in.OPERATION is real.OPERATION
+    assert isinstance(vars(workspaces)[alias], types.ModuleType)
+    assert vars(workspaces)[alias] is real
