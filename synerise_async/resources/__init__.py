@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
 
+from ._base import LazyModule
+
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
     from .._transport import Response, Transport
@@ -47,6 +49,23 @@ if TYPE_CHECKING:
     from ..models.workflow_list_item import WorkflowListItem
     from ..models.workflow_list_response import WorkflowListResponse
     from ..models.workflow_list_v2_response import WorkflowListV2Response
+    from . import analytics as _analytics
+    from . import assets as _assets
+    from . import authorization as _authorization
+    from . import automation as _automation
+    from . import brickworks as _brickworks
+    from . import campaigns as _campaigns
+    from . import catalogs as _catalogs
+    from . import events as _events
+    from . import loyalty as _loyalty
+    from . import organizations as _organizations
+    from . import profile_account as _profile_account
+    from . import profiles as _profiles
+    from . import recommendation_campaigns as _recommendation_campaigns
+    from . import recommendations as _recommendations
+    from . import search as _search
+    from . import transactions as _transactions
+    from . import workspaces as _workspaces
     from .analytics import AnalyticsResource, AnalyticsResourceWithRawResponse
     from .assets import AssetsResource, AssetsResourceWithRawResponse
     from .authorization import AuthorizationResource, AuthorizationResourceWithRawResponse
@@ -67,6 +86,26 @@ if TYPE_CHECKING:
     from .search import SearchResource, SearchResourceWithRawResponse
     from .transactions import TransactionsResource, TransactionsResourceWithRawResponse
     from .workspaces import WorkspacesResource, WorkspacesResourceWithRawResponse
+else:
+    _analytics = LazyModule(globals(), "_analytics", ".analytics", __package__)
+    _assets = LazyModule(globals(), "_assets", ".assets", __package__)
+    _authorization = LazyModule(globals(), "_authorization", ".authorization", __package__)
+    _automation = LazyModule(globals(), "_automation", ".automation", __package__)
+    _brickworks = LazyModule(globals(), "_brickworks", ".brickworks", __package__)
+    _campaigns = LazyModule(globals(), "_campaigns", ".campaigns", __package__)
+    _catalogs = LazyModule(globals(), "_catalogs", ".catalogs", __package__)
+    _events = LazyModule(globals(), "_events", ".events", __package__)
+    _loyalty = LazyModule(globals(), "_loyalty", ".loyalty", __package__)
+    _organizations = LazyModule(globals(), "_organizations", ".organizations", __package__)
+    _profile_account = LazyModule(globals(), "_profile_account", ".profile_account", __package__)
+    _profiles = LazyModule(globals(), "_profiles", ".profiles", __package__)
+    _recommendation_campaigns = LazyModule(
+        globals(), "_recommendation_campaigns", ".recommendation_campaigns", __package__
+    )
+    _recommendations = LazyModule(globals(), "_recommendations", ".recommendations", __package__)
+    _search = LazyModule(globals(), "_search", ".search", __package__)
+    _transactions = LazyModule(globals(), "_transactions", ".transactions", __package__)
+    _workspaces = LazyModule(globals(), "_workspaces", ".workspaces", __package__)
 
 __all__ = ["GeneratedClient", "RawResponses"]
 
@@ -91,121 +130,89 @@ class RawResponses:
     @property
     def analytics(self) -> AnalyticsResourceWithRawResponse:
         """Operations tagged ``analytics``, returning the whole ``Response``."""
-        from .analytics import AnalyticsResourceWithRawResponse
-
-        return AnalyticsResourceWithRawResponse(self._client)
+        return _analytics.AnalyticsResourceWithRawResponse(self._client)
 
     @property
     def assets(self) -> AssetsResourceWithRawResponse:
         """Operations tagged ``assets``, returning the whole ``Response``."""
-        from .assets import AssetsResourceWithRawResponse
-
-        return AssetsResourceWithRawResponse(self._client)
+        return _assets.AssetsResourceWithRawResponse(self._client)
 
     @property
     def authorization(self) -> AuthorizationResourceWithRawResponse:
         """Operations tagged ``authorization``, returning the whole ``Response``."""
-        from .authorization import AuthorizationResourceWithRawResponse
-
-        return AuthorizationResourceWithRawResponse(self._client)
+        return _authorization.AuthorizationResourceWithRawResponse(self._client)
 
     @property
     def automation(self) -> AutomationResourceWithRawResponse:
         """Operations tagged ``automation``, returning the whole ``Response``."""
-        from .automation import AutomationResourceWithRawResponse
-
-        return AutomationResourceWithRawResponse(self._client)
+        return _automation.AutomationResourceWithRawResponse(self._client)
 
     @property
     def brickworks(self) -> BrickworksResourceWithRawResponse:
         """Operations tagged ``brickworks``, returning the whole ``Response``."""
-        from .brickworks import BrickworksResourceWithRawResponse
-
-        return BrickworksResourceWithRawResponse(self._client)
+        return _brickworks.BrickworksResourceWithRawResponse(self._client)
 
     @property
     def campaigns(self) -> CampaignsResourceWithRawResponse:
         """Operations tagged ``campaigns``, returning the whole ``Response``."""
-        from .campaigns import CampaignsResourceWithRawResponse
-
-        return CampaignsResourceWithRawResponse(self._client)
+        return _campaigns.CampaignsResourceWithRawResponse(self._client)
 
     @property
     def catalogs(self) -> CatalogsResourceWithRawResponse:
         """Operations tagged ``catalogs``, returning the whole ``Response``."""
-        from .catalogs import CatalogsResourceWithRawResponse
-
-        return CatalogsResourceWithRawResponse(self._client)
+        return _catalogs.CatalogsResourceWithRawResponse(self._client)
 
     @property
     def events(self) -> EventsResourceWithRawResponse:
         """Operations tagged ``events``, returning the whole ``Response``."""
-        from .events import EventsResourceWithRawResponse
-
-        return EventsResourceWithRawResponse(self._client)
+        return _events.EventsResourceWithRawResponse(self._client)
 
     @property
     def loyalty(self) -> LoyaltyResourceWithRawResponse:
         """Operations tagged ``loyalty``, returning the whole ``Response``."""
-        from .loyalty import LoyaltyResourceWithRawResponse
-
-        return LoyaltyResourceWithRawResponse(self._client)
+        return _loyalty.LoyaltyResourceWithRawResponse(self._client)
 
     @property
     def organizations(self) -> OrganizationsResourceWithRawResponse:
         """Operations tagged ``organizations``, returning the whole ``Response``."""
-        from .organizations import OrganizationsResourceWithRawResponse
-
-        return OrganizationsResourceWithRawResponse(self._client)
+        return _organizations.OrganizationsResourceWithRawResponse(self._client)
 
     @property
     def profile_account(self) -> ProfileAccountResourceWithRawResponse:
         """Operations tagged ``profile_account``, returning the whole ``Response``."""
-        from .profile_account import ProfileAccountResourceWithRawResponse
-
-        return ProfileAccountResourceWithRawResponse(self._client)
+        return _profile_account.ProfileAccountResourceWithRawResponse(self._client)
 
     @property
     def profiles(self) -> ProfilesResourceWithRawResponse:
         """Operations tagged ``profiles``, returning the whole ``Response``."""
-        from .profiles import ProfilesResourceWithRawResponse
-
-        return ProfilesResourceWithRawResponse(self._client)
+        return _profiles.ProfilesResourceWithRawResponse(self._client)
 
     @property
     def recommendation_campaigns(self) -> RecommendationCampaignsResourceWithRawResponse:
         """Operations tagged ``recommendation_campaigns``, returning the whole ``Response``."""
-        from .recommendation_campaigns import RecommendationCampaignsResourceWithRawResponse
-
-        return RecommendationCampaignsResourceWithRawResponse(self._client)
+        return _recommendation_campaigns.RecommendationCampaignsResourceWithRawResponse(
+            self._client
+        )
 
     @property
     def recommendations(self) -> RecommendationsResourceWithRawResponse:
         """Operations tagged ``recommendations``, returning the whole ``Response``."""
-        from .recommendations import RecommendationsResourceWithRawResponse
-
-        return RecommendationsResourceWithRawResponse(self._client)
+        return _recommendations.RecommendationsResourceWithRawResponse(self._client)
 
     @property
     def search(self) -> SearchResourceWithRawResponse:
         """Operations tagged ``search``, returning the whole ``Response``."""
-        from .search import SearchResourceWithRawResponse
-
-        return SearchResourceWithRawResponse(self._client)
+        return _search.SearchResourceWithRawResponse(self._client)
 
     @property
     def transactions(self) -> TransactionsResourceWithRawResponse:
         """Operations tagged ``transactions``, returning the whole ``Response``."""
-        from .transactions import TransactionsResourceWithRawResponse
-
-        return TransactionsResourceWithRawResponse(self._client)
+        return _transactions.TransactionsResourceWithRawResponse(self._client)
 
     @property
     def workspaces(self) -> WorkspacesResourceWithRawResponse:
         """Operations tagged ``workspaces``, returning the whole ``Response``."""
-        from .workspaces import WorkspacesResourceWithRawResponse
-
-        return WorkspacesResourceWithRawResponse(self._client)
+        return _workspaces.WorkspacesResourceWithRawResponse(self._client)
 
 
 class GeneratedClient:
@@ -221,121 +228,87 @@ class GeneratedClient:
     @property
     def analytics(self) -> AnalyticsResource:
         """Operations tagged ``analytics``: ``client.analytics.<operation>(...)``."""
-        from .analytics import AnalyticsResource
-
-        return AnalyticsResource(cast("Transport", self))
+        return _analytics.AnalyticsResource(cast("Transport", self))
 
     @property
     def assets(self) -> AssetsResource:
         """Operations tagged ``assets``: ``client.assets.<operation>(...)``."""
-        from .assets import AssetsResource
-
-        return AssetsResource(cast("Transport", self))
+        return _assets.AssetsResource(cast("Transport", self))
 
     @property
     def authorization(self) -> AuthorizationResource:
         """Operations tagged ``authorization``: ``client.authorization.<operation>(...)``."""
-        from .authorization import AuthorizationResource
-
-        return AuthorizationResource(cast("Transport", self))
+        return _authorization.AuthorizationResource(cast("Transport", self))
 
     @property
     def automation(self) -> AutomationResource:
         """Operations tagged ``automation``: ``client.automation.<operation>(...)``."""
-        from .automation import AutomationResource
-
-        return AutomationResource(cast("Transport", self))
+        return _automation.AutomationResource(cast("Transport", self))
 
     @property
     def brickworks(self) -> BrickworksResource:
         """Operations tagged ``brickworks``: ``client.brickworks.<operation>(...)``."""
-        from .brickworks import BrickworksResource
-
-        return BrickworksResource(cast("Transport", self))
+        return _brickworks.BrickworksResource(cast("Transport", self))
 
     @property
     def campaigns(self) -> CampaignsResource:
         """Operations tagged ``campaigns``: ``client.campaigns.<operation>(...)``."""
-        from .campaigns import CampaignsResource
-
-        return CampaignsResource(cast("Transport", self))
+        return _campaigns.CampaignsResource(cast("Transport", self))
 
     @property
     def catalogs(self) -> CatalogsResource:
         """Operations tagged ``catalogs``: ``client.catalogs.<operation>(...)``."""
-        from .catalogs import CatalogsResource
-
-        return CatalogsResource(cast("Transport", self))
+        return _catalogs.CatalogsResource(cast("Transport", self))
 
     @property
     def events(self) -> EventsResource:
         """Operations tagged ``events``: ``client.events.<operation>(...)``."""
-        from .events import EventsResource
-
-        return EventsResource(cast("Transport", self))
+        return _events.EventsResource(cast("Transport", self))
 
     @property
     def loyalty(self) -> LoyaltyResource:
         """Operations tagged ``loyalty``: ``client.loyalty.<operation>(...)``."""
-        from .loyalty import LoyaltyResource
-
-        return LoyaltyResource(cast("Transport", self))
+        return _loyalty.LoyaltyResource(cast("Transport", self))
 
     @property
     def organizations(self) -> OrganizationsResource:
         """Operations tagged ``organizations``: ``client.organizations.<operation>(...)``."""
-        from .organizations import OrganizationsResource
-
-        return OrganizationsResource(cast("Transport", self))
+        return _organizations.OrganizationsResource(cast("Transport", self))
 
     @property
     def profile_account(self) -> ProfileAccountResource:
         """Operations tagged ``profile_account``: ``client.profile_account.<operation>(...)``."""
-        from .profile_account import ProfileAccountResource
-
-        return ProfileAccountResource(cast("Transport", self))
+        return _profile_account.ProfileAccountResource(cast("Transport", self))
 
     @property
     def profiles(self) -> ProfilesResource:
         """Operations tagged ``profiles``: ``client.profiles.<operation>(...)``."""
-        from .profiles import ProfilesResource
-
-        return ProfilesResource(cast("Transport", self))
+        return _profiles.ProfilesResource(cast("Transport", self))
 
     @property
     def recommendation_campaigns(self) -> RecommendationCampaignsResource:
         """Operations tagged ``recommendation_campaigns``: ``client.recommendation_campaigns.<operation>(...)``."""
-        from .recommendation_campaigns import RecommendationCampaignsResource
-
-        return RecommendationCampaignsResource(cast("Transport", self))
+        return _recommendation_campaigns.RecommendationCampaignsResource(cast("Transport", self))
 
     @property
     def recommendations(self) -> RecommendationsResource:
         """Operations tagged ``recommendations``: ``client.recommendations.<operation>(...)``."""
-        from .recommendations import RecommendationsResource
-
-        return RecommendationsResource(cast("Transport", self))
+        return _recommendations.RecommendationsResource(cast("Transport", self))
 
     @property
     def search(self) -> SearchResource:
         """Operations tagged ``search``: ``client.search.<operation>(...)``."""
-        from .search import SearchResource
-
-        return SearchResource(cast("Transport", self))
+        return _search.SearchResource(cast("Transport", self))
 
     @property
     def transactions(self) -> TransactionsResource:
         """Operations tagged ``transactions``: ``client.transactions.<operation>(...)``."""
-        from .transactions import TransactionsResource
-
-        return TransactionsResource(cast("Transport", self))
+        return _transactions.TransactionsResource(cast("Transport", self))
 
     @property
     def workspaces(self) -> WorkspacesResource:
         """Operations tagged ``workspaces``: ``client.workspaces.<operation>(...)``."""
-        from .workspaces import WorkspacesResource
-
-        return WorkspacesResource(cast("Transport", self))
+        return _workspaces.WorkspacesResource(cast("Transport", self))
 
     if TYPE_CHECKING:
 

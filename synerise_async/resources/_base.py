@@ -3,12 +3,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from .._transport import RequestOptions, Transport
 
-__all__ = ["Resource", "request_options"]
+__all__ = ["LazyModule", "Resource", "request_options"]
+
+
+class LazyModule:
+    """Stands in a module's namespace for a module not imported yet.
+
+    The first attribute read imports the module and puts it in the namespace in place of
+    this stand-in, so later calls read a plain global: a function-level ``from ... import``
+    would instead run the import machinery (about a microsecond) on every call.
+    """
+
+    __slots__ = ("_alias", "_name", "_namespace", "_package")
+
+    def __init__(
+        self, namespace: MutableMapping[str, Any], alias: str, name: str, package: str
+    ) -> None:
+        self._namespace = namespace
+        self._alias = alias
+        self._name = name
+        self._package = package
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._name, self._package)
+        self._namespace[self._alias] = module
+        return getattr(module, attr)
+
+    def __repr__(self) -> str:
+        return f"<LazyModule {self._name!r}>"
 
 
 class Resource:

@@ -10,15 +10,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.analytics import analytics_2_aggregate_calculate as _analytics_2_aggregate_calculate
+    from ..api.analytics import (
+        analytics_2_expression_calculate as _analytics_2_expression_calculate,
+    )
+    from ..api.analytics import (
+        analytics_calculate_aggregate_for_profile_with_period_uuid as _analytics_calculate_aggregate_for_profile_with_period_uuid,
+    )
     from ..models.aggregate_histogram import AggregateHistogram
     from ..models.aggregate_histogram_request import AggregateHistogramRequest
     from ..models.aggregate_result import AggregateResult
     from ..models.analytics_calculate_request import AnalyticsCalculateRequest
     from ..models.expression_result import ExpressionResult
+else:
+    _analytics_2_aggregate_calculate = LazyModule(
+        globals(),
+        "_analytics_2_aggregate_calculate",
+        "..api.analytics.analytics_2_aggregate_calculate",
+        __package__,
+    )
+    _analytics_2_expression_calculate = LazyModule(
+        globals(),
+        "_analytics_2_expression_calculate",
+        "..api.analytics.analytics_2_expression_calculate",
+        __package__,
+    )
+    _analytics_calculate_aggregate_for_profile_with_period_uuid = LazyModule(
+        globals(),
+        "_analytics_calculate_aggregate_for_profile_with_period_uuid",
+        "..api.analytics.analytics_calculate_aggregate_for_profile_with_period_uuid",
+        __package__,
+    )
 
 __all__ = ["AnalyticsResource", "AnalyticsResourceWithRawResponse"]
 
@@ -50,7 +76,7 @@ class AnalyticsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import analytics_2_aggregate_calculate as _op
+        _op = _analytics_2_aggregate_calculate
 
         return (
             await self._client.request(
@@ -87,7 +113,7 @@ class AnalyticsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import analytics_2_expression_calculate as _op
+        _op = _analytics_2_expression_calculate
 
         return (
             await self._client.request(
@@ -123,9 +149,7 @@ class AnalyticsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import (
-            analytics_calculate_aggregate_for_profile_with_period_uuid as _op,
-        )
+        _op = _analytics_calculate_aggregate_for_profile_with_period_uuid
 
         return (
             await self._client.request(
@@ -164,7 +188,7 @@ class AnalyticsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import analytics_2_aggregate_calculate as _op
+        _op = _analytics_2_aggregate_calculate
 
         return await self._client.request(
             _op.OPERATION,
@@ -199,7 +223,7 @@ class AnalyticsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import analytics_2_expression_calculate as _op
+        _op = _analytics_2_expression_calculate
 
         return await self._client.request(
             _op.OPERATION,
@@ -233,9 +257,7 @@ class AnalyticsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.analytics import (
-            analytics_calculate_aggregate_for_profile_with_period_uuid as _op,
-        )
+        _op = _analytics_calculate_aggregate_for_profile_with_period_uuid
 
         return await self._client.request(
             _op.OPERATION,

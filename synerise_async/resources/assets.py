@@ -11,10 +11,32 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.assets import create_schema_builder_schema as _create_schema_builder_schema
+    from ..api.assets import create_schema_record as _create_schema_record
+    from ..api.assets import create_tag_using_post as _create_tag_using_post
+    from ..api.assets import generate_document_by_slug as _generate_document_by_slug
+    from ..api.assets import generate_document_by_slug_get as _generate_document_by_slug_get
+    from ..api.assets import (
+        generate_screen_view_by_feed_get_v2 as _generate_screen_view_by_feed_get_v2,
+    )
+    from ..api.assets import (
+        generate_screen_view_by_feed_post_v2 as _generate_screen_view_by_feed_post_v2,
+    )
+    from ..api.assets import get_schema_builder_schema as _get_schema_builder_schema
+    from ..api.assets import get_schema_record as _get_schema_record
+    from ..api.assets import (
+        list_schema_builder_schema_projections as _list_schema_builder_schema_projections,
+    )
+    from ..api.assets import list_schema_builder_schemas as _list_schema_builder_schemas
+    from ..api.assets import list_schema_records as _list_schema_records
+    from ..api.assets import list_tag_directories as _list_tag_directories
+    from ..api.assets import list_tags_in_directory as _list_tags_in_directory
+    from ..api.assets import update_schema_builder_schema as _update_schema_builder_schema
+    from ..api.assets import update_schema_record as _update_schema_record
     from ..models.generated_content import GeneratedContent
     from ..models.insert_parameters import InsertParameters
     from ..models.schema_builder_record import SchemaBuilderRecord
@@ -24,6 +46,82 @@ if TYPE_CHECKING:
     from ..models.tag_create_request import TagCreateRequest
     from ..models.tag_created import TagCreated
     from ..types import Unset
+else:
+    _create_schema_builder_schema = LazyModule(
+        globals(),
+        "_create_schema_builder_schema",
+        "..api.assets.create_schema_builder_schema",
+        __package__,
+    )
+    _create_schema_record = LazyModule(
+        globals(), "_create_schema_record", "..api.assets.create_schema_record", __package__
+    )
+    _create_tag_using_post = LazyModule(
+        globals(), "_create_tag_using_post", "..api.assets.create_tag_using_post", __package__
+    )
+    _generate_document_by_slug = LazyModule(
+        globals(),
+        "_generate_document_by_slug",
+        "..api.assets.generate_document_by_slug",
+        __package__,
+    )
+    _generate_document_by_slug_get = LazyModule(
+        globals(),
+        "_generate_document_by_slug_get",
+        "..api.assets.generate_document_by_slug_get",
+        __package__,
+    )
+    _generate_screen_view_by_feed_get_v2 = LazyModule(
+        globals(),
+        "_generate_screen_view_by_feed_get_v2",
+        "..api.assets.generate_screen_view_by_feed_get_v2",
+        __package__,
+    )
+    _generate_screen_view_by_feed_post_v2 = LazyModule(
+        globals(),
+        "_generate_screen_view_by_feed_post_v2",
+        "..api.assets.generate_screen_view_by_feed_post_v2",
+        __package__,
+    )
+    _get_schema_builder_schema = LazyModule(
+        globals(),
+        "_get_schema_builder_schema",
+        "..api.assets.get_schema_builder_schema",
+        __package__,
+    )
+    _get_schema_record = LazyModule(
+        globals(), "_get_schema_record", "..api.assets.get_schema_record", __package__
+    )
+    _list_schema_builder_schema_projections = LazyModule(
+        globals(),
+        "_list_schema_builder_schema_projections",
+        "..api.assets.list_schema_builder_schema_projections",
+        __package__,
+    )
+    _list_schema_builder_schemas = LazyModule(
+        globals(),
+        "_list_schema_builder_schemas",
+        "..api.assets.list_schema_builder_schemas",
+        __package__,
+    )
+    _list_schema_records = LazyModule(
+        globals(), "_list_schema_records", "..api.assets.list_schema_records", __package__
+    )
+    _list_tag_directories = LazyModule(
+        globals(), "_list_tag_directories", "..api.assets.list_tag_directories", __package__
+    )
+    _list_tags_in_directory = LazyModule(
+        globals(), "_list_tags_in_directory", "..api.assets.list_tags_in_directory", __package__
+    )
+    _update_schema_builder_schema = LazyModule(
+        globals(),
+        "_update_schema_builder_schema",
+        "..api.assets.update_schema_builder_schema",
+        __package__,
+    )
+    _update_schema_record = LazyModule(
+        globals(), "_update_schema_record", "..api.assets.update_schema_record", __package__
+    )
 
 __all__ = ["AssetsResource", "AssetsResourceWithRawResponse"]
 
@@ -52,7 +150,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import create_schema_builder_schema as _op
+        _op = _create_schema_builder_schema
 
         return (
             await self._client.request(
@@ -83,7 +181,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import create_schema_record as _op
+        _op = _create_schema_record
 
         return (
             await self._client.request(
@@ -112,7 +210,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import create_tag_using_post as _op
+        _op = _create_tag_using_post
 
         return (
             await self._client.request(
@@ -143,7 +241,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import generate_document_by_slug as _op
+        _op = _generate_document_by_slug
 
         return (
             await self._client.request(
@@ -174,7 +272,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import generate_document_by_slug_get as _op
+        _op = _generate_document_by_slug_get
 
         return (
             await self._client.request(
@@ -205,7 +303,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import generate_screen_view_by_feed_get_v2 as _op
+        _op = _generate_screen_view_by_feed_get_v2
 
         return (
             await self._client.request(
@@ -235,7 +333,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import generate_screen_view_by_feed_post_v2 as _op
+        _op = _generate_screen_view_by_feed_post_v2
 
         return (
             await self._client.request(
@@ -264,7 +362,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import get_schema_builder_schema as _op
+        _op = _get_schema_builder_schema
 
         return (
             await self._client.request(
@@ -294,7 +392,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import get_schema_record as _op
+        _op = _get_schema_record
 
         return (
             await self._client.request(
@@ -325,7 +423,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_schema_builder_schema_projections as _op
+        _op = _list_schema_builder_schema_projections
 
         return (
             await self._client.request(
@@ -357,7 +455,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_schema_builder_schemas as _op
+        _op = _list_schema_builder_schemas
 
         return (
             await self._client.request(
@@ -388,7 +486,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_schema_records as _op
+        _op = _list_schema_records
 
         return (
             await self._client.request(
@@ -417,7 +515,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_tag_directories as _op
+        _op = _list_tag_directories
 
         return (
             await self._client.request(
@@ -446,7 +544,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_tags_in_directory as _op
+        _op = _list_tags_in_directory
 
         return (
             await self._client.request(
@@ -477,7 +575,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import update_schema_builder_schema as _op
+        _op = _update_schema_builder_schema
 
         return (
             await self._client.request(
@@ -509,7 +607,7 @@ class AssetsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import update_schema_record as _op
+        _op = _update_schema_record
 
         return (
             await self._client.request(
@@ -545,7 +643,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import create_schema_builder_schema as _op
+        _op = _create_schema_builder_schema
 
         return await self._client.request(
             _op.OPERATION,
@@ -574,7 +672,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import create_schema_record as _op
+        _op = _create_schema_record
 
         return await self._client.request(
             _op.OPERATION,
@@ -601,7 +699,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import create_tag_using_post as _op
+        _op = _create_tag_using_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -630,7 +728,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import generate_document_by_slug as _op
+        _op = _generate_document_by_slug
 
         return await self._client.request(
             _op.OPERATION,
@@ -659,7 +757,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import generate_document_by_slug_get as _op
+        _op = _generate_document_by_slug_get
 
         return await self._client.request(
             _op.OPERATION,
@@ -688,7 +786,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import generate_screen_view_by_feed_get_v2 as _op
+        _op = _generate_screen_view_by_feed_get_v2
 
         return await self._client.request(
             _op.OPERATION,
@@ -716,7 +814,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import generate_screen_view_by_feed_post_v2 as _op
+        _op = _generate_screen_view_by_feed_post_v2
 
         return await self._client.request(
             _op.OPERATION,
@@ -743,7 +841,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import get_schema_builder_schema as _op
+        _op = _get_schema_builder_schema
 
         return await self._client.request(
             _op.OPERATION,
@@ -771,7 +869,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import get_schema_record as _op
+        _op = _get_schema_record
 
         return await self._client.request(
             _op.OPERATION,
@@ -800,7 +898,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_schema_builder_schema_projections as _op
+        _op = _list_schema_builder_schema_projections
 
         return await self._client.request(
             _op.OPERATION,
@@ -830,7 +928,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_schema_builder_schemas as _op
+        _op = _list_schema_builder_schemas
 
         return await self._client.request(
             _op.OPERATION,
@@ -859,7 +957,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_schema_records as _op
+        _op = _list_schema_records
 
         return await self._client.request(
             _op.OPERATION,
@@ -886,7 +984,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_tag_directories as _op
+        _op = _list_tag_directories
 
         return await self._client.request(
             _op.OPERATION,
@@ -913,7 +1011,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import list_tags_in_directory as _op
+        _op = _list_tags_in_directory
 
         return await self._client.request(
             _op.OPERATION,
@@ -942,7 +1040,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import update_schema_builder_schema as _op
+        _op = _update_schema_builder_schema
 
         return await self._client.request(
             _op.OPERATION,
@@ -972,7 +1070,7 @@ class AssetsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.assets import update_schema_record as _op
+        _op = _update_schema_record
 
         return await self._client.request(
             _op.OPERATION,

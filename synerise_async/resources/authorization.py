@@ -10,12 +10,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from .._transport import Response
+    from ..api.authorization import (
+        authenticate_conditional_using_post as _authenticate_conditional_using_post,
+    )
+    from ..api.authorization import authenticate_using_post_v_3 as _authenticate_using_post_v_3
+    from ..api.authorization import authenticate_using_postv2 as _authenticate_using_postv2
+    from ..api.authorization import check_permissions as _check_permissions
+    from ..api.authorization import get_jwt_public_key as _get_jwt_public_key
+    from ..api.authorization import log_in_anonymously_v2 as _log_in_anonymously_v2
+    from ..api.authorization import log_in_anonymously_v3 as _log_in_anonymously_v3
+    from ..api.authorization import log_in_anonymously_v4 as _log_in_anonymously_v4
+    from ..api.authorization import log_in_conditionally_v3 as _log_in_conditionally_v3
+    from ..api.authorization import log_in_profile_server_side as _log_in_profile_server_side
+    from ..api.authorization import log_in_profile_v4 as _log_in_profile_v4
+    from ..api.authorization import (
+        log_in_with_facebook_no_registration_v4 as _log_in_with_facebook_no_registration_v4,
+    )
+    from ..api.authorization import log_in_with_facebook_v4 as _log_in_with_facebook_v4
+    from ..api.authorization import log_in_with_o_auth_v4 as _log_in_with_o_auth_v4
+    from ..api.authorization import (
+        profile_authentication_refresh_using_get as _profile_authentication_refresh_using_get,
+    )
+    from ..api.authorization import profile_login as _profile_login
+    from ..api.authorization import profile_login_using_post as _profile_login_using_post
+    from ..api.authorization import refresh_a_client_token as _refresh_a_client_token
+    from ..api.authorization import refresh_a_client_token_v2 as _refresh_a_client_token_v2
+    from ..api.authorization import refresh_a_client_token_v3 as _refresh_a_client_token_v3
+    from ..api.authorization import refresh_profile_token_v4 as _refresh_profile_token_v4
+    from ..api.authorization import register_a_client as _register_a_client
+    from ..api.authorization import select_workspace as _select_workspace
+    from ..api.authorization import select_workspace_legacy as _select_workspace_legacy
+    from ..api.authorization import user_login as _user_login
+    from ..api.authorization import verify_user_mfa as _verify_user_mfa
     from ..models.api_key_permission_check_response import ApiKeyPermissionCheckResponse
     from ..models.conditional_login_v2_response import ConditionalLoginV2Response
     from ..models.legacy_anonymous_login_request import LegacyAnonymousLoginRequest
@@ -39,6 +71,139 @@ if TYPE_CHECKING:
     from ..models.user_mfa_verification_request import UserMfaVerificationRequest
     from ..models.workspace_login_request import WorkspaceLoginRequest
     from ..models.workspace_token_response import WorkspaceTokenResponse
+else:
+    _authenticate_conditional_using_post = LazyModule(
+        globals(),
+        "_authenticate_conditional_using_post",
+        "..api.authorization.authenticate_conditional_using_post",
+        __package__,
+    )
+    _authenticate_using_post_v_3 = LazyModule(
+        globals(),
+        "_authenticate_using_post_v_3",
+        "..api.authorization.authenticate_using_post_v_3",
+        __package__,
+    )
+    _authenticate_using_postv2 = LazyModule(
+        globals(),
+        "_authenticate_using_postv2",
+        "..api.authorization.authenticate_using_postv2",
+        __package__,
+    )
+    _check_permissions = LazyModule(
+        globals(), "_check_permissions", "..api.authorization.check_permissions", __package__
+    )
+    _get_jwt_public_key = LazyModule(
+        globals(), "_get_jwt_public_key", "..api.authorization.get_jwt_public_key", __package__
+    )
+    _log_in_anonymously_v2 = LazyModule(
+        globals(),
+        "_log_in_anonymously_v2",
+        "..api.authorization.log_in_anonymously_v2",
+        __package__,
+    )
+    _log_in_anonymously_v3 = LazyModule(
+        globals(),
+        "_log_in_anonymously_v3",
+        "..api.authorization.log_in_anonymously_v3",
+        __package__,
+    )
+    _log_in_anonymously_v4 = LazyModule(
+        globals(),
+        "_log_in_anonymously_v4",
+        "..api.authorization.log_in_anonymously_v4",
+        __package__,
+    )
+    _log_in_conditionally_v3 = LazyModule(
+        globals(),
+        "_log_in_conditionally_v3",
+        "..api.authorization.log_in_conditionally_v3",
+        __package__,
+    )
+    _log_in_profile_server_side = LazyModule(
+        globals(),
+        "_log_in_profile_server_side",
+        "..api.authorization.log_in_profile_server_side",
+        __package__,
+    )
+    _log_in_profile_v4 = LazyModule(
+        globals(), "_log_in_profile_v4", "..api.authorization.log_in_profile_v4", __package__
+    )
+    _log_in_with_facebook_no_registration_v4 = LazyModule(
+        globals(),
+        "_log_in_with_facebook_no_registration_v4",
+        "..api.authorization.log_in_with_facebook_no_registration_v4",
+        __package__,
+    )
+    _log_in_with_facebook_v4 = LazyModule(
+        globals(),
+        "_log_in_with_facebook_v4",
+        "..api.authorization.log_in_with_facebook_v4",
+        __package__,
+    )
+    _log_in_with_o_auth_v4 = LazyModule(
+        globals(),
+        "_log_in_with_o_auth_v4",
+        "..api.authorization.log_in_with_o_auth_v4",
+        __package__,
+    )
+    _profile_authentication_refresh_using_get = LazyModule(
+        globals(),
+        "_profile_authentication_refresh_using_get",
+        "..api.authorization.profile_authentication_refresh_using_get",
+        __package__,
+    )
+    _profile_login = LazyModule(
+        globals(), "_profile_login", "..api.authorization.profile_login", __package__
+    )
+    _profile_login_using_post = LazyModule(
+        globals(),
+        "_profile_login_using_post",
+        "..api.authorization.profile_login_using_post",
+        __package__,
+    )
+    _refresh_a_client_token = LazyModule(
+        globals(),
+        "_refresh_a_client_token",
+        "..api.authorization.refresh_a_client_token",
+        __package__,
+    )
+    _refresh_a_client_token_v2 = LazyModule(
+        globals(),
+        "_refresh_a_client_token_v2",
+        "..api.authorization.refresh_a_client_token_v2",
+        __package__,
+    )
+    _refresh_a_client_token_v3 = LazyModule(
+        globals(),
+        "_refresh_a_client_token_v3",
+        "..api.authorization.refresh_a_client_token_v3",
+        __package__,
+    )
+    _refresh_profile_token_v4 = LazyModule(
+        globals(),
+        "_refresh_profile_token_v4",
+        "..api.authorization.refresh_profile_token_v4",
+        __package__,
+    )
+    _register_a_client = LazyModule(
+        globals(), "_register_a_client", "..api.authorization.register_a_client", __package__
+    )
+    _select_workspace = LazyModule(
+        globals(), "_select_workspace", "..api.authorization.select_workspace", __package__
+    )
+    _select_workspace_legacy = LazyModule(
+        globals(),
+        "_select_workspace_legacy",
+        "..api.authorization.select_workspace_legacy",
+        __package__,
+    )
+    _user_login = LazyModule(
+        globals(), "_user_login", "..api.authorization.user_login", __package__
+    )
+    _verify_user_mfa = LazyModule(
+        globals(), "_verify_user_mfa", "..api.authorization.verify_user_mfa", __package__
+    )
 
 __all__ = ["AuthorizationResource", "AuthorizationResourceWithRawResponse"]
 
@@ -67,7 +232,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import authenticate_conditional_using_post as _op
+        _op = _authenticate_conditional_using_post
 
         return (
             await self._client.request(
@@ -100,7 +265,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import authenticate_using_post_v_3 as _op
+        _op = _authenticate_using_post_v_3
 
         return (
             await self._client.request(
@@ -129,7 +294,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import authenticate_using_postv2 as _op
+        _op = _authenticate_using_postv2
 
         return (
             await self._client.request(
@@ -159,7 +324,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import check_permissions as _op
+        _op = _check_permissions
 
         return (
             await self._client.request(
@@ -187,7 +352,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import get_jwt_public_key as _op
+        _op = _get_jwt_public_key
 
         return (
             await self._client.request(
@@ -219,7 +384,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_anonymously_v2 as _op
+        _op = _log_in_anonymously_v2
 
         return (
             await self._client.request(
@@ -249,7 +414,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_anonymously_v3 as _op
+        _op = _log_in_anonymously_v3
 
         return (
             await self._client.request(
@@ -278,7 +443,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_anonymously_v4 as _op
+        _op = _log_in_anonymously_v4
 
         return (
             await self._client.request(
@@ -311,7 +476,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_conditionally_v3 as _op
+        _op = _log_in_conditionally_v3
 
         return (
             await self._client.request(
@@ -344,7 +509,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_profile_server_side as _op
+        _op = _log_in_profile_server_side
 
         return (
             await self._client.request(
@@ -373,7 +538,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_profile_v4 as _op
+        _op = _log_in_profile_v4
 
         return (
             await self._client.request(
@@ -402,7 +567,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_with_facebook_no_registration_v4 as _op
+        _op = _log_in_with_facebook_no_registration_v4
 
         return (
             await self._client.request(
@@ -431,7 +596,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_with_facebook_v4 as _op
+        _op = _log_in_with_facebook_v4
 
         return (
             await self._client.request(
@@ -460,7 +625,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_with_o_auth_v4 as _op
+        _op = _log_in_with_o_auth_v4
 
         return (
             await self._client.request(
@@ -489,7 +654,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import profile_authentication_refresh_using_get as _op
+        _op = _profile_authentication_refresh_using_get
 
         return (
             await self._client.request(
@@ -520,7 +685,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import profile_login as _op
+        _op = _profile_login
 
         return (
             await self._client.request(
@@ -552,7 +717,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import profile_login_using_post as _op
+        _op = _profile_login_using_post
 
         return (
             await self._client.request(
@@ -584,7 +749,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import refresh_a_client_token as _op
+        _op = _refresh_a_client_token
 
         return (
             await self._client.request(
@@ -612,7 +777,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import refresh_a_client_token_v2 as _op
+        _op = _refresh_a_client_token_v2
 
         return (
             await self._client.request(
@@ -644,7 +809,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import refresh_a_client_token_v3 as _op
+        _op = _refresh_a_client_token_v3
 
         return (
             await self._client.request(
@@ -672,7 +837,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import refresh_profile_token_v4 as _op
+        _op = _refresh_profile_token_v4
 
         return (
             await self._client.request(
@@ -706,7 +871,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import register_a_client as _op
+        _op = _register_a_client
 
         return (
             await self._client.request(
@@ -737,7 +902,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import select_workspace as _op
+        _op = _select_workspace
 
         return (
             await self._client.request(
@@ -769,7 +934,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import select_workspace_legacy as _op
+        _op = _select_workspace_legacy
 
         return (
             await self._client.request(
@@ -801,7 +966,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import user_login as _op
+        _op = _user_login
 
         return (
             await self._client.request(
@@ -834,7 +999,7 @@ class AuthorizationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import verify_user_mfa as _op
+        _op = _verify_user_mfa
 
         return (
             await self._client.request(
@@ -870,7 +1035,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import authenticate_conditional_using_post as _op
+        _op = _authenticate_conditional_using_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -901,7 +1066,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import authenticate_using_post_v_3 as _op
+        _op = _authenticate_using_post_v_3
 
         return await self._client.request(
             _op.OPERATION,
@@ -928,7 +1093,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import authenticate_using_postv2 as _op
+        _op = _authenticate_using_postv2
 
         return await self._client.request(
             _op.OPERATION,
@@ -956,7 +1121,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import check_permissions as _op
+        _op = _check_permissions
 
         return await self._client.request(
             _op.OPERATION,
@@ -982,7 +1147,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import get_jwt_public_key as _op
+        _op = _get_jwt_public_key
 
         return await self._client.request(
             _op.OPERATION,
@@ -1012,7 +1177,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_anonymously_v2 as _op
+        _op = _log_in_anonymously_v2
 
         return await self._client.request(
             _op.OPERATION,
@@ -1040,7 +1205,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_anonymously_v3 as _op
+        _op = _log_in_anonymously_v3
 
         return await self._client.request(
             _op.OPERATION,
@@ -1067,7 +1232,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_anonymously_v4 as _op
+        _op = _log_in_anonymously_v4
 
         return await self._client.request(
             _op.OPERATION,
@@ -1098,7 +1263,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_conditionally_v3 as _op
+        _op = _log_in_conditionally_v3
 
         return await self._client.request(
             _op.OPERATION,
@@ -1129,7 +1294,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_profile_server_side as _op
+        _op = _log_in_profile_server_side
 
         return await self._client.request(
             _op.OPERATION,
@@ -1156,7 +1321,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_profile_v4 as _op
+        _op = _log_in_profile_v4
 
         return await self._client.request(
             _op.OPERATION,
@@ -1183,7 +1348,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_with_facebook_no_registration_v4 as _op
+        _op = _log_in_with_facebook_no_registration_v4
 
         return await self._client.request(
             _op.OPERATION,
@@ -1210,7 +1375,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_with_facebook_v4 as _op
+        _op = _log_in_with_facebook_v4
 
         return await self._client.request(
             _op.OPERATION,
@@ -1237,7 +1402,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import log_in_with_o_auth_v4 as _op
+        _op = _log_in_with_o_auth_v4
 
         return await self._client.request(
             _op.OPERATION,
@@ -1264,7 +1429,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import profile_authentication_refresh_using_get as _op
+        _op = _profile_authentication_refresh_using_get
 
         return await self._client.request(
             _op.OPERATION,
@@ -1293,7 +1458,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import profile_login as _op
+        _op = _profile_login
 
         return await self._client.request(
             _op.OPERATION,
@@ -1323,7 +1488,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import profile_login_using_post as _op
+        _op = _profile_login_using_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -1353,7 +1518,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import refresh_a_client_token as _op
+        _op = _refresh_a_client_token
 
         return await self._client.request(
             _op.OPERATION,
@@ -1379,7 +1544,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import refresh_a_client_token_v2 as _op
+        _op = _refresh_a_client_token_v2
 
         return await self._client.request(
             _op.OPERATION,
@@ -1409,7 +1574,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import refresh_a_client_token_v3 as _op
+        _op = _refresh_a_client_token_v3
 
         return await self._client.request(
             _op.OPERATION,
@@ -1435,7 +1600,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import refresh_profile_token_v4 as _op
+        _op = _refresh_profile_token_v4
 
         return await self._client.request(
             _op.OPERATION,
@@ -1467,7 +1632,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import register_a_client as _op
+        _op = _register_a_client
 
         return await self._client.request(
             _op.OPERATION,
@@ -1496,7 +1661,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import select_workspace as _op
+        _op = _select_workspace
 
         return await self._client.request(
             _op.OPERATION,
@@ -1526,7 +1691,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import select_workspace_legacy as _op
+        _op = _select_workspace_legacy
 
         return await self._client.request(
             _op.OPERATION,
@@ -1556,7 +1721,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import user_login as _op
+        _op = _user_login
 
         return await self._client.request(
             _op.OPERATION,
@@ -1587,7 +1752,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.authorization import verify_user_mfa as _op
+        _op = _verify_user_mfa
 
         return await self._client.request(
             _op.OPERATION,

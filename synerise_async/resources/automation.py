@@ -11,12 +11,24 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from .._transport import Response
+    from ..api.automation import disable_workflow_schedule as _disable_workflow_schedule
+    from ..api.automation import enable_workflow_schedule as _enable_workflow_schedule
+    from ..api.automation import get_paginated_diagrams as _get_paginated_diagrams
+    from ..api.automation import get_paginated_diagrams_v2 as _get_paginated_diagrams_v2
+    from ..api.automation import get_workflow_block_statistics as _get_workflow_block_statistics
+    from ..api.automation import (
+        get_workflow_last_run_with_stages as _get_workflow_last_run_with_stages,
+    )
+    from ..api.automation import get_workflow_statistics as _get_workflow_statistics
+    from ..api.automation import pause_workflow as _pause_workflow
+    from ..api.automation import run_workflow as _run_workflow
+    from ..api.automation import stop_workflow as _stop_workflow
     from ..models.automation_last_run_with_stages import AutomationLastRunWithStages
     from ..models.workflow_block_statistics import WorkflowBlockStatistics
     from ..models.workflow_list_response import WorkflowListResponse
@@ -28,6 +40,55 @@ if TYPE_CHECKING:
     from ..models.workflow_statistics_time_period import WorkflowStatisticsTimePeriod
     from ..models.workflow_status_filter import WorkflowStatusFilter
     from ..types import Unset
+else:
+    _disable_workflow_schedule = LazyModule(
+        globals(),
+        "_disable_workflow_schedule",
+        "..api.automation.disable_workflow_schedule",
+        __package__,
+    )
+    _enable_workflow_schedule = LazyModule(
+        globals(),
+        "_enable_workflow_schedule",
+        "..api.automation.enable_workflow_schedule",
+        __package__,
+    )
+    _get_paginated_diagrams = LazyModule(
+        globals(), "_get_paginated_diagrams", "..api.automation.get_paginated_diagrams", __package__
+    )
+    _get_paginated_diagrams_v2 = LazyModule(
+        globals(),
+        "_get_paginated_diagrams_v2",
+        "..api.automation.get_paginated_diagrams_v2",
+        __package__,
+    )
+    _get_workflow_block_statistics = LazyModule(
+        globals(),
+        "_get_workflow_block_statistics",
+        "..api.automation.get_workflow_block_statistics",
+        __package__,
+    )
+    _get_workflow_last_run_with_stages = LazyModule(
+        globals(),
+        "_get_workflow_last_run_with_stages",
+        "..api.automation.get_workflow_last_run_with_stages",
+        __package__,
+    )
+    _get_workflow_statistics = LazyModule(
+        globals(),
+        "_get_workflow_statistics",
+        "..api.automation.get_workflow_statistics",
+        __package__,
+    )
+    _pause_workflow = LazyModule(
+        globals(), "_pause_workflow", "..api.automation.pause_workflow", __package__
+    )
+    _run_workflow = LazyModule(
+        globals(), "_run_workflow", "..api.automation.run_workflow", __package__
+    )
+    _stop_workflow = LazyModule(
+        globals(), "_stop_workflow", "..api.automation.stop_workflow", __package__
+    )
 
 __all__ = ["AutomationResource", "AutomationResourceWithRawResponse"]
 
@@ -58,7 +119,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import disable_workflow_schedule as _op
+        _op = _disable_workflow_schedule
 
         return (
             await self._client.request(
@@ -89,7 +150,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import enable_workflow_schedule as _op
+        _op = _enable_workflow_schedule
 
         return (
             await self._client.request(
@@ -133,7 +194,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_paginated_diagrams as _op
+        _op = _get_paginated_diagrams
 
         return (
             await self._client.request(
@@ -186,7 +247,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_paginated_diagrams_v2 as _op
+        _op = _get_paginated_diagrams_v2
 
         return (
             await self._client.request(
@@ -229,7 +290,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_workflow_block_statistics as _op
+        _op = _get_workflow_block_statistics
 
         return (
             await self._client.request(
@@ -264,7 +325,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_workflow_last_run_with_stages as _op
+        _op = _get_workflow_last_run_with_stages
 
         return (
             await self._client.request(
@@ -297,7 +358,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_workflow_statistics as _op
+        _op = _get_workflow_statistics
 
         return (
             await self._client.request(
@@ -330,7 +391,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import pause_workflow as _op
+        _op = _pause_workflow
 
         return (
             await self._client.request(
@@ -364,7 +425,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import run_workflow as _op
+        _op = _run_workflow
 
         return (
             await self._client.request(
@@ -395,7 +456,7 @@ class AutomationResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import stop_workflow as _op
+        _op = _stop_workflow
 
         return (
             await self._client.request(
@@ -433,7 +494,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import disable_workflow_schedule as _op
+        _op = _disable_workflow_schedule
 
         return await self._client.request(
             _op.OPERATION,
@@ -462,7 +523,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import enable_workflow_schedule as _op
+        _op = _enable_workflow_schedule
 
         return await self._client.request(
             _op.OPERATION,
@@ -504,7 +565,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_paginated_diagrams as _op
+        _op = _get_paginated_diagrams
 
         return await self._client.request(
             _op.OPERATION,
@@ -555,7 +616,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_paginated_diagrams_v2 as _op
+        _op = _get_paginated_diagrams_v2
 
         return await self._client.request(
             _op.OPERATION,
@@ -596,7 +657,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_workflow_block_statistics as _op
+        _op = _get_workflow_block_statistics
 
         return await self._client.request(
             _op.OPERATION,
@@ -629,7 +690,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_workflow_last_run_with_stages as _op
+        _op = _get_workflow_last_run_with_stages
 
         return await self._client.request(
             _op.OPERATION,
@@ -660,7 +721,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import get_workflow_statistics as _op
+        _op = _get_workflow_statistics
 
         return await self._client.request(
             _op.OPERATION,
@@ -691,7 +752,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import pause_workflow as _op
+        _op = _pause_workflow
 
         return await self._client.request(
             _op.OPERATION,
@@ -723,7 +784,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import run_workflow as _op
+        _op = _run_workflow
 
         return await self._client.request(
             _op.OPERATION,
@@ -752,7 +813,7 @@ class AutomationResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.automation import stop_workflow as _op
+        _op = _stop_workflow
 
         return await self._client.request(
             _op.OPERATION,

@@ -11,10 +11,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.brickworks import generate_object_for_profile as _generate_object_for_profile
+    from ..api.brickworks import get_brickworks_record as _get_brickworks_record
+    from ..api.brickworks import get_schema_by_app_id as _get_schema_by_app_id
+    from ..api.brickworks import get_schemas as _get_schemas
+    from ..api.brickworks import list_brickworks_records as _list_brickworks_records
+    from ..api.brickworks import preview_object as _preview_object
     from ..models.brickworks_generate_request import BrickworksGenerateRequest
     from ..models.brickworks_generated_object import BrickworksGeneratedObject
     from ..models.brickworks_preview import BrickworksPreview
@@ -25,6 +31,31 @@ if TYPE_CHECKING:
     from ..models.brickworks_schema_list_response import BrickworksSchemaListResponse
     from ..models.get_schemas_schema_types import GetSchemasSchemaTypes
     from ..types import Unset
+else:
+    _generate_object_for_profile = LazyModule(
+        globals(),
+        "_generate_object_for_profile",
+        "..api.brickworks.generate_object_for_profile",
+        __package__,
+    )
+    _get_brickworks_record = LazyModule(
+        globals(), "_get_brickworks_record", "..api.brickworks.get_brickworks_record", __package__
+    )
+    _get_schema_by_app_id = LazyModule(
+        globals(), "_get_schema_by_app_id", "..api.brickworks.get_schema_by_app_id", __package__
+    )
+    _get_schemas = LazyModule(
+        globals(), "_get_schemas", "..api.brickworks.get_schemas", __package__
+    )
+    _list_brickworks_records = LazyModule(
+        globals(),
+        "_list_brickworks_records",
+        "..api.brickworks.list_brickworks_records",
+        __package__,
+    )
+    _preview_object = LazyModule(
+        globals(), "_preview_object", "..api.brickworks.preview_object", __package__
+    )
 
 __all__ = ["BrickworksResource", "BrickworksResourceWithRawResponse"]
 
@@ -57,7 +88,7 @@ class BrickworksResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import generate_object_for_profile as _op
+        _op = _generate_object_for_profile
 
         return (
             await self._client.request(
@@ -92,7 +123,7 @@ class BrickworksResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import get_brickworks_record as _op
+        _op = _get_brickworks_record
 
         return (
             await self._client.request(
@@ -121,7 +152,7 @@ class BrickworksResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import get_schema_by_app_id as _op
+        _op = _get_schema_by_app_id
 
         return (
             await self._client.request(
@@ -156,7 +187,7 @@ class BrickworksResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import get_schemas as _op
+        _op = _get_schemas
 
         return (
             await self._client.request(
@@ -196,7 +227,7 @@ class BrickworksResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import list_brickworks_records as _op
+        _op = _list_brickworks_records
 
         return (
             await self._client.request(
@@ -228,7 +259,7 @@ class BrickworksResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import preview_object as _op
+        _op = _preview_object
 
         return (
             await self._client.request(
@@ -268,7 +299,7 @@ class BrickworksResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import generate_object_for_profile as _op
+        _op = _generate_object_for_profile
 
         return await self._client.request(
             _op.OPERATION,
@@ -301,7 +332,7 @@ class BrickworksResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import get_brickworks_record as _op
+        _op = _get_brickworks_record
 
         return await self._client.request(
             _op.OPERATION,
@@ -328,7 +359,7 @@ class BrickworksResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import get_schema_by_app_id as _op
+        _op = _get_schema_by_app_id
 
         return await self._client.request(
             _op.OPERATION,
@@ -361,7 +392,7 @@ class BrickworksResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import get_schemas as _op
+        _op = _get_schemas
 
         return await self._client.request(
             _op.OPERATION,
@@ -395,7 +426,7 @@ class BrickworksResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import list_brickworks_records as _op
+        _op = _list_brickworks_records
 
         return await self._client.request(
             _op.OPERATION,
@@ -425,7 +456,7 @@ class BrickworksResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.brickworks import preview_object as _op
+        _op = _preview_object
 
         return await self._client.request(
             _op.OPERATION,

@@ -10,11 +10,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.campaigns import get_mobile_banners as _get_mobile_banners
+    from ..api.campaigns import get_mobile_pushes as _get_mobile_pushes
+    from ..api.campaigns import get_mobile_walkthrough as _get_mobile_walkthrough
+    from ..api.campaigns import get_synalter_data as _get_synalter_data
     from ..models.mobile_campaign_content import MobileCampaignContent
+else:
+    _get_mobile_banners = LazyModule(
+        globals(), "_get_mobile_banners", "..api.campaigns.get_mobile_banners", __package__
+    )
+    _get_mobile_pushes = LazyModule(
+        globals(), "_get_mobile_pushes", "..api.campaigns.get_mobile_pushes", __package__
+    )
+    _get_mobile_walkthrough = LazyModule(
+        globals(), "_get_mobile_walkthrough", "..api.campaigns.get_mobile_walkthrough", __package__
+    )
+    _get_synalter_data = LazyModule(
+        globals(), "_get_synalter_data", "..api.campaigns.get_synalter_data", __package__
+    )
 
 __all__ = ["CampaignsResource", "CampaignsResourceWithRawResponse"]
 
@@ -43,7 +60,7 @@ class CampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.campaigns import get_mobile_banners as _op
+        _op = _get_mobile_banners
 
         return (
             await self._client.request(
@@ -72,7 +89,7 @@ class CampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.campaigns import get_mobile_pushes as _op
+        _op = _get_mobile_pushes
 
         return (
             await self._client.request(
@@ -101,7 +118,7 @@ class CampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.campaigns import get_mobile_walkthrough as _op
+        _op = _get_mobile_walkthrough
 
         return (
             await self._client.request(
@@ -129,7 +146,7 @@ class CampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.campaigns import get_synalter_data as _op
+        _op = _get_synalter_data
 
         return (
             await self._client.request(
@@ -165,7 +182,7 @@ class CampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.campaigns import get_mobile_banners as _op
+        _op = _get_mobile_banners
 
         return await self._client.request(
             _op.OPERATION,
@@ -192,7 +209,7 @@ class CampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.campaigns import get_mobile_pushes as _op
+        _op = _get_mobile_pushes
 
         return await self._client.request(
             _op.OPERATION,
@@ -219,7 +236,7 @@ class CampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.campaigns import get_mobile_walkthrough as _op
+        _op = _get_mobile_walkthrough
 
         return await self._client.request(
             _op.OPERATION,
@@ -245,7 +262,7 @@ class CampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.campaigns import get_synalter_data as _op
+        _op = _get_synalter_data
 
         return await self._client.request(
             _op.OPERATION,

@@ -11,10 +11,33 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.catalogs import add_catalog_item as _add_catalog_item
+    from ..api.catalogs import add_catalog_items_batch as _add_catalog_items_batch
+    from ..api.catalogs import create_catalog as _create_catalog
+    from ..api.catalogs import create_catalog_mapping as _create_catalog_mapping
+    from ..api.catalogs import delete_catalog as _delete_catalog
+    from ..api.catalogs import delete_catalog_item as _delete_catalog_item
+    from ..api.catalogs import delete_catalogs as _delete_catalogs
+    from ..api.catalogs import delete_mapping_bykey as _delete_mapping_bykey
+    from ..api.catalogs import export_catalog_csv as _export_catalog_csv
+    from ..api.catalogs import get_catalog as _get_catalog
+    from ..api.catalogs import get_catalog_item as _get_catalog_item
+    from ..api.catalogs import get_catalog_item_by_key as _get_catalog_item_by_key
+    from ..api.catalogs import get_catalog_item_list as _get_catalog_item_list
+    from ..api.catalogs import get_catalog_items_by_ids as _get_catalog_items_by_ids
+    from ..api.catalogs import get_item_detail_by_key as _get_item_detail_by_key
+    from ..api.catalogs import get_mappings_by_bp as _get_mappings_by_bp
+    from ..api.catalogs import import_catalog_items_from_url as _import_catalog_items_from_url
+    from ..api.catalogs import list_all_catalog_items as _list_all_catalog_items
+    from ..api.catalogs import list_catalog_items as _list_catalog_items
+    from ..api.catalogs import list_catalog_keys as _list_catalog_keys
+    from ..api.catalogs import list_catalogs as _list_catalogs
+    from ..api.catalogs import update_item as _update_item
+    from ..api.catalogs import upload_catalog_items as _upload_catalog_items
     from ..models.catalog_action_result import CatalogActionResult
     from ..models.catalog_batch_delete_response import CatalogBatchDeleteResponse
     from ..models.catalog_create_request import CatalogCreateRequest
@@ -34,6 +57,78 @@ if TYPE_CHECKING:
     from ..models.catalog_response import CatalogResponse
     from ..models.list_catalogs_order_by import ListCatalogsOrderBy
     from ..types import Unset
+else:
+    _add_catalog_item = LazyModule(
+        globals(), "_add_catalog_item", "..api.catalogs.add_catalog_item", __package__
+    )
+    _add_catalog_items_batch = LazyModule(
+        globals(), "_add_catalog_items_batch", "..api.catalogs.add_catalog_items_batch", __package__
+    )
+    _create_catalog = LazyModule(
+        globals(), "_create_catalog", "..api.catalogs.create_catalog", __package__
+    )
+    _create_catalog_mapping = LazyModule(
+        globals(), "_create_catalog_mapping", "..api.catalogs.create_catalog_mapping", __package__
+    )
+    _delete_catalog = LazyModule(
+        globals(), "_delete_catalog", "..api.catalogs.delete_catalog", __package__
+    )
+    _delete_catalog_item = LazyModule(
+        globals(), "_delete_catalog_item", "..api.catalogs.delete_catalog_item", __package__
+    )
+    _delete_catalogs = LazyModule(
+        globals(), "_delete_catalogs", "..api.catalogs.delete_catalogs", __package__
+    )
+    _delete_mapping_bykey = LazyModule(
+        globals(), "_delete_mapping_bykey", "..api.catalogs.delete_mapping_bykey", __package__
+    )
+    _export_catalog_csv = LazyModule(
+        globals(), "_export_catalog_csv", "..api.catalogs.export_catalog_csv", __package__
+    )
+    _get_catalog = LazyModule(globals(), "_get_catalog", "..api.catalogs.get_catalog", __package__)
+    _get_catalog_item = LazyModule(
+        globals(), "_get_catalog_item", "..api.catalogs.get_catalog_item", __package__
+    )
+    _get_catalog_item_by_key = LazyModule(
+        globals(), "_get_catalog_item_by_key", "..api.catalogs.get_catalog_item_by_key", __package__
+    )
+    _get_catalog_item_list = LazyModule(
+        globals(), "_get_catalog_item_list", "..api.catalogs.get_catalog_item_list", __package__
+    )
+    _get_catalog_items_by_ids = LazyModule(
+        globals(),
+        "_get_catalog_items_by_ids",
+        "..api.catalogs.get_catalog_items_by_ids",
+        __package__,
+    )
+    _get_item_detail_by_key = LazyModule(
+        globals(), "_get_item_detail_by_key", "..api.catalogs.get_item_detail_by_key", __package__
+    )
+    _get_mappings_by_bp = LazyModule(
+        globals(), "_get_mappings_by_bp", "..api.catalogs.get_mappings_by_bp", __package__
+    )
+    _import_catalog_items_from_url = LazyModule(
+        globals(),
+        "_import_catalog_items_from_url",
+        "..api.catalogs.import_catalog_items_from_url",
+        __package__,
+    )
+    _list_all_catalog_items = LazyModule(
+        globals(), "_list_all_catalog_items", "..api.catalogs.list_all_catalog_items", __package__
+    )
+    _list_catalog_items = LazyModule(
+        globals(), "_list_catalog_items", "..api.catalogs.list_catalog_items", __package__
+    )
+    _list_catalog_keys = LazyModule(
+        globals(), "_list_catalog_keys", "..api.catalogs.list_catalog_keys", __package__
+    )
+    _list_catalogs = LazyModule(
+        globals(), "_list_catalogs", "..api.catalogs.list_catalogs", __package__
+    )
+    _update_item = LazyModule(globals(), "_update_item", "..api.catalogs.update_item", __package__)
+    _upload_catalog_items = LazyModule(
+        globals(), "_upload_catalog_items", "..api.catalogs.upload_catalog_items", __package__
+    )
 
 __all__ = ["CatalogsResource", "CatalogsResourceWithRawResponse"]
 
@@ -64,7 +159,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import add_catalog_item as _op
+        _op = _add_catalog_item
 
         return (
             await self._client.request(
@@ -94,7 +189,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import add_catalog_items_batch as _op
+        _op = _add_catalog_items_batch
 
         return (
             await self._client.request(
@@ -123,7 +218,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import create_catalog as _op
+        _op = _create_catalog
 
         return (
             await self._client.request(
@@ -155,7 +250,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import create_catalog_mapping as _op
+        _op = _create_catalog_mapping
 
         return (
             await self._client.request(
@@ -184,7 +279,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import delete_catalog as _op
+        _op = _delete_catalog
 
         return (
             await self._client.request(
@@ -215,7 +310,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import delete_catalog_item as _op
+        _op = _delete_catalog_item
 
         return (
             await self._client.request(
@@ -244,7 +339,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import delete_catalogs as _op
+        _op = _delete_catalogs
 
         return (
             await self._client.request(
@@ -273,7 +368,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import delete_mapping_bykey as _op
+        _op = _delete_mapping_bykey
 
         return (
             await self._client.request(
@@ -303,7 +398,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import export_catalog_csv as _op
+        _op = _export_catalog_csv
 
         return (
             await self._client.request(
@@ -332,7 +427,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog as _op
+        _op = _get_catalog
 
         return (
             await self._client.request(
@@ -363,7 +458,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog_item as _op
+        _op = _get_catalog_item
 
         return (
             await self._client.request(
@@ -393,7 +488,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog_item_by_key as _op
+        _op = _get_catalog_item_by_key
 
         return (
             await self._client.request(
@@ -424,7 +519,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog_item_list as _op
+        _op = _get_catalog_item_list
 
         return (
             await self._client.request(
@@ -455,7 +550,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog_items_by_ids as _op
+        _op = _get_catalog_items_by_ids
 
         return (
             await self._client.request(
@@ -485,7 +580,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_item_detail_by_key as _op
+        _op = _get_item_detail_by_key
 
         return (
             await self._client.request(
@@ -513,7 +608,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_mappings_by_bp as _op
+        _op = _get_mappings_by_bp
 
         return (
             await self._client.request(
@@ -545,7 +640,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import import_catalog_items_from_url as _op
+        _op = _import_catalog_items_from_url
 
         return (
             await self._client.request(
@@ -576,7 +671,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import list_all_catalog_items as _op
+        _op = _list_all_catalog_items
 
         return (
             await self._client.request(
@@ -610,7 +705,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import list_catalog_items as _op
+        _op = _list_catalog_items
 
         return (
             await self._client.request(
@@ -645,7 +740,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import list_catalog_keys as _op
+        _op = _list_catalog_keys
 
         return (
             await self._client.request(
@@ -679,7 +774,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import list_catalogs as _op
+        _op = _list_catalogs
 
         return (
             await self._client.request(
@@ -710,7 +805,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import update_item as _op
+        _op = _update_item
 
         return (
             await self._client.request(
@@ -741,7 +836,7 @@ class CatalogsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import upload_catalog_items as _op
+        _op = _upload_catalog_items
 
         return (
             await self._client.request(
@@ -779,7 +874,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import add_catalog_item as _op
+        _op = _add_catalog_item
 
         return await self._client.request(
             _op.OPERATION,
@@ -807,7 +902,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import add_catalog_items_batch as _op
+        _op = _add_catalog_items_batch
 
         return await self._client.request(
             _op.OPERATION,
@@ -834,7 +929,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import create_catalog as _op
+        _op = _create_catalog
 
         return await self._client.request(
             _op.OPERATION,
@@ -864,7 +959,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import create_catalog_mapping as _op
+        _op = _create_catalog_mapping
 
         return await self._client.request(
             _op.OPERATION,
@@ -891,7 +986,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import delete_catalog as _op
+        _op = _delete_catalog
 
         return await self._client.request(
             _op.OPERATION,
@@ -920,7 +1015,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import delete_catalog_item as _op
+        _op = _delete_catalog_item
 
         return await self._client.request(
             _op.OPERATION,
@@ -947,7 +1042,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import delete_catalogs as _op
+        _op = _delete_catalogs
 
         return await self._client.request(
             _op.OPERATION,
@@ -974,7 +1069,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import delete_mapping_bykey as _op
+        _op = _delete_mapping_bykey
 
         return await self._client.request(
             _op.OPERATION,
@@ -1002,7 +1097,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import export_catalog_csv as _op
+        _op = _export_catalog_csv
 
         return await self._client.request(
             _op.OPERATION,
@@ -1029,7 +1124,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog as _op
+        _op = _get_catalog
 
         return await self._client.request(
             _op.OPERATION,
@@ -1058,7 +1153,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog_item as _op
+        _op = _get_catalog_item
 
         return await self._client.request(
             _op.OPERATION,
@@ -1086,7 +1181,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog_item_by_key as _op
+        _op = _get_catalog_item_by_key
 
         return await self._client.request(
             _op.OPERATION,
@@ -1115,7 +1210,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog_item_list as _op
+        _op = _get_catalog_item_list
 
         return await self._client.request(
             _op.OPERATION,
@@ -1144,7 +1239,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_catalog_items_by_ids as _op
+        _op = _get_catalog_items_by_ids
 
         return await self._client.request(
             _op.OPERATION,
@@ -1172,7 +1267,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_item_detail_by_key as _op
+        _op = _get_item_detail_by_key
 
         return await self._client.request(
             _op.OPERATION,
@@ -1198,7 +1293,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import get_mappings_by_bp as _op
+        _op = _get_mappings_by_bp
 
         return await self._client.request(
             _op.OPERATION,
@@ -1228,7 +1323,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import import_catalog_items_from_url as _op
+        _op = _import_catalog_items_from_url
 
         return await self._client.request(
             _op.OPERATION,
@@ -1257,7 +1352,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import list_all_catalog_items as _op
+        _op = _list_all_catalog_items
 
         return await self._client.request(
             _op.OPERATION,
@@ -1289,7 +1384,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import list_catalog_items as _op
+        _op = _list_catalog_items
 
         return await self._client.request(
             _op.OPERATION,
@@ -1322,7 +1417,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import list_catalog_keys as _op
+        _op = _list_catalog_keys
 
         return await self._client.request(
             _op.OPERATION,
@@ -1354,7 +1449,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import list_catalogs as _op
+        _op = _list_catalogs
 
         return await self._client.request(
             _op.OPERATION,
@@ -1383,7 +1478,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import update_item as _op
+        _op = _update_item
 
         return await self._client.request(
             _op.OPERATION,
@@ -1412,7 +1507,7 @@ class CatalogsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.catalogs import upload_catalog_items as _op
+        _op = _upload_catalog_items
 
         return await self._client.request(
             _op.OPERATION,

@@ -11,12 +11,51 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     import datetime
 
     from .._transport import Response
+    from ..api.events import batch_send_events as _batch_send_events
+    from ..api.events import client_completed_transaction as _client_completed_transaction
+    from ..api.events import custom_event as _custom_event
+    from ..api.events import get_client_events as _get_client_events
+    from ..api.events import get_client_own_events as _get_client_own_events
+    from ..api.events import get_events_from_all_clients as _get_events_from_all_clients
+    from ..api.events import get_server_time as _get_server_time
+    from ..api.events import recommendation_clicked as _recommendation_clicked
+    from ..api.events import recommendation_seen as _recommendation_seen
+    from ..api.events import send_added_to_cart_event as _send_added_to_cart_event
+    from ..api.events import send_added_to_favorites_event as _send_added_to_favorites_event
+    from ..api.events import send_ai_compat_event_batch as _send_ai_compat_event_batch
+    from ..api.events import (
+        send_ai_compat_item_search_click_event as _send_ai_compat_item_search_click_event,
+    )
+    from ..api.events import (
+        send_ai_compat_recommendation_click_event as _send_ai_compat_recommendation_click_event,
+    )
+    from ..api.events import (
+        send_ai_compat_recommendation_view_event as _send_ai_compat_recommendation_view_event,
+    )
+    from ..api.events import send_appeared_in_location_event as _send_appeared_in_location_event
+    from ..api.events import send_application_started_event as _send_application_started_event
+    from ..api.events import send_assigned_to_company_event as _send_assigned_to_company_event
+    from ..api.events import send_cancelled_transaction_event as _send_cancelled_transaction_event
+    from ..api.events import send_hit_timer_event as _send_hit_timer_event
+    from ..api.events import send_item_search_click_event as _send_item_search_click_event
+    from ..api.events import send_logged_in_event as _send_logged_in_event
+    from ..api.events import send_logged_out_event as _send_logged_out_event
+    from ..api.events import send_product_view_event as _send_product_view_event
+    from ..api.events import send_push_cancelled_event as _send_push_cancelled_event
+    from ..api.events import send_push_clicked_event as _send_push_clicked_event
+    from ..api.events import send_push_received_event as _send_push_received_event
+    from ..api.events import send_push_viewed_event as _send_push_viewed_event
+    from ..api.events import send_registered_event as _send_registered_event
+    from ..api.events import send_removed_from_cart_event as _send_removed_from_cart_event
+    from ..api.events import send_searched_event as _send_searched_event
+    from ..api.events import send_shared_event as _send_shared_event
+    from ..api.events import send_visited_screen_event as _send_visited_screen_event
     from ..models.ai_compat_event_batch_request import AiCompatEventBatchRequest
     from ..models.ai_compat_item_search_click_event import AiCompatItemSearchClickEvent
     from ..models.ai_compat_recommendation_click_event import AiCompatRecommendationClickEvent
@@ -28,6 +67,149 @@ if TYPE_CHECKING:
     from ..models.server_time import ServerTime
     from ..models.single_event_request import SingleEventRequest
     from ..types import Unset
+else:
+    _batch_send_events = LazyModule(
+        globals(), "_batch_send_events", "..api.events.batch_send_events", __package__
+    )
+    _client_completed_transaction = LazyModule(
+        globals(),
+        "_client_completed_transaction",
+        "..api.events.client_completed_transaction",
+        __package__,
+    )
+    _custom_event = LazyModule(globals(), "_custom_event", "..api.events.custom_event", __package__)
+    _get_client_events = LazyModule(
+        globals(), "_get_client_events", "..api.events.get_client_events", __package__
+    )
+    _get_client_own_events = LazyModule(
+        globals(), "_get_client_own_events", "..api.events.get_client_own_events", __package__
+    )
+    _get_events_from_all_clients = LazyModule(
+        globals(),
+        "_get_events_from_all_clients",
+        "..api.events.get_events_from_all_clients",
+        __package__,
+    )
+    _get_server_time = LazyModule(
+        globals(), "_get_server_time", "..api.events.get_server_time", __package__
+    )
+    _recommendation_clicked = LazyModule(
+        globals(), "_recommendation_clicked", "..api.events.recommendation_clicked", __package__
+    )
+    _recommendation_seen = LazyModule(
+        globals(), "_recommendation_seen", "..api.events.recommendation_seen", __package__
+    )
+    _send_added_to_cart_event = LazyModule(
+        globals(), "_send_added_to_cart_event", "..api.events.send_added_to_cart_event", __package__
+    )
+    _send_added_to_favorites_event = LazyModule(
+        globals(),
+        "_send_added_to_favorites_event",
+        "..api.events.send_added_to_favorites_event",
+        __package__,
+    )
+    _send_ai_compat_event_batch = LazyModule(
+        globals(),
+        "_send_ai_compat_event_batch",
+        "..api.events.send_ai_compat_event_batch",
+        __package__,
+    )
+    _send_ai_compat_item_search_click_event = LazyModule(
+        globals(),
+        "_send_ai_compat_item_search_click_event",
+        "..api.events.send_ai_compat_item_search_click_event",
+        __package__,
+    )
+    _send_ai_compat_recommendation_click_event = LazyModule(
+        globals(),
+        "_send_ai_compat_recommendation_click_event",
+        "..api.events.send_ai_compat_recommendation_click_event",
+        __package__,
+    )
+    _send_ai_compat_recommendation_view_event = LazyModule(
+        globals(),
+        "_send_ai_compat_recommendation_view_event",
+        "..api.events.send_ai_compat_recommendation_view_event",
+        __package__,
+    )
+    _send_appeared_in_location_event = LazyModule(
+        globals(),
+        "_send_appeared_in_location_event",
+        "..api.events.send_appeared_in_location_event",
+        __package__,
+    )
+    _send_application_started_event = LazyModule(
+        globals(),
+        "_send_application_started_event",
+        "..api.events.send_application_started_event",
+        __package__,
+    )
+    _send_assigned_to_company_event = LazyModule(
+        globals(),
+        "_send_assigned_to_company_event",
+        "..api.events.send_assigned_to_company_event",
+        __package__,
+    )
+    _send_cancelled_transaction_event = LazyModule(
+        globals(),
+        "_send_cancelled_transaction_event",
+        "..api.events.send_cancelled_transaction_event",
+        __package__,
+    )
+    _send_hit_timer_event = LazyModule(
+        globals(), "_send_hit_timer_event", "..api.events.send_hit_timer_event", __package__
+    )
+    _send_item_search_click_event = LazyModule(
+        globals(),
+        "_send_item_search_click_event",
+        "..api.events.send_item_search_click_event",
+        __package__,
+    )
+    _send_logged_in_event = LazyModule(
+        globals(), "_send_logged_in_event", "..api.events.send_logged_in_event", __package__
+    )
+    _send_logged_out_event = LazyModule(
+        globals(), "_send_logged_out_event", "..api.events.send_logged_out_event", __package__
+    )
+    _send_product_view_event = LazyModule(
+        globals(), "_send_product_view_event", "..api.events.send_product_view_event", __package__
+    )
+    _send_push_cancelled_event = LazyModule(
+        globals(),
+        "_send_push_cancelled_event",
+        "..api.events.send_push_cancelled_event",
+        __package__,
+    )
+    _send_push_clicked_event = LazyModule(
+        globals(), "_send_push_clicked_event", "..api.events.send_push_clicked_event", __package__
+    )
+    _send_push_received_event = LazyModule(
+        globals(), "_send_push_received_event", "..api.events.send_push_received_event", __package__
+    )
+    _send_push_viewed_event = LazyModule(
+        globals(), "_send_push_viewed_event", "..api.events.send_push_viewed_event", __package__
+    )
+    _send_registered_event = LazyModule(
+        globals(), "_send_registered_event", "..api.events.send_registered_event", __package__
+    )
+    _send_removed_from_cart_event = LazyModule(
+        globals(),
+        "_send_removed_from_cart_event",
+        "..api.events.send_removed_from_cart_event",
+        __package__,
+    )
+    _send_searched_event = LazyModule(
+        globals(), "_send_searched_event", "..api.events.send_searched_event", __package__
+    )
+    _send_shared_event = LazyModule(
+        globals(), "_send_shared_event", "..api.events.send_shared_event", __package__
+    )
+    _send_visited_screen_event = LazyModule(
+        globals(),
+        "_send_visited_screen_event",
+        "..api.events.send_visited_screen_event",
+        __package__,
+    )
 
 __all__ = ["EventsResource", "EventsResourceWithRawResponse"]
 
@@ -60,7 +242,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import batch_send_events as _op
+        _op = _batch_send_events
 
         return (
             await self._client.request(
@@ -93,7 +275,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import client_completed_transaction as _op
+        _op = _client_completed_transaction
 
         return (
             await self._client.request(
@@ -127,7 +309,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import custom_event as _op
+        _op = _custom_event
 
         return (
             await self._client.request(
@@ -163,7 +345,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import get_client_events as _op
+        _op = _get_client_events
 
         return (
             await self._client.request(
@@ -204,7 +386,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import get_client_own_events as _op
+        _op = _get_client_own_events
 
         return (
             await self._client.request(
@@ -239,7 +421,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import get_events_from_all_clients as _op
+        _op = _get_events_from_all_clients
 
         return (
             await self._client.request(
@@ -267,7 +449,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import get_server_time as _op
+        _op = _get_server_time
 
         return (
             await self._client.request(
@@ -296,7 +478,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import recommendation_clicked as _op
+        _op = _recommendation_clicked
 
         return (
             await self._client.request(
@@ -325,7 +507,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import recommendation_seen as _op
+        _op = _recommendation_seen
 
         return (
             await self._client.request(
@@ -357,7 +539,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_added_to_cart_event as _op
+        _op = _send_added_to_cart_event
 
         return (
             await self._client.request(
@@ -389,7 +571,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_added_to_favorites_event as _op
+        _op = _send_added_to_favorites_event
 
         return (
             await self._client.request(
@@ -420,7 +602,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_ai_compat_event_batch as _op
+        _op = _send_ai_compat_event_batch
 
         return (
             await self._client.request(
@@ -450,7 +632,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_ai_compat_item_search_click_event as _op
+        _op = _send_ai_compat_item_search_click_event
 
         return (
             await self._client.request(
@@ -480,7 +662,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_ai_compat_recommendation_click_event as _op
+        _op = _send_ai_compat_recommendation_click_event
 
         return (
             await self._client.request(
@@ -510,7 +692,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_ai_compat_recommendation_view_event as _op
+        _op = _send_ai_compat_recommendation_view_event
 
         return (
             await self._client.request(
@@ -542,7 +724,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_appeared_in_location_event as _op
+        _op = _send_appeared_in_location_event
 
         return (
             await self._client.request(
@@ -574,7 +756,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_application_started_event as _op
+        _op = _send_application_started_event
 
         return (
             await self._client.request(
@@ -607,7 +789,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_assigned_to_company_event as _op
+        _op = _send_assigned_to_company_event
 
         return (
             await self._client.request(
@@ -639,7 +821,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_cancelled_transaction_event as _op
+        _op = _send_cancelled_transaction_event
 
         return (
             await self._client.request(
@@ -671,7 +853,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_hit_timer_event as _op
+        _op = _send_hit_timer_event
 
         return (
             await self._client.request(
@@ -703,7 +885,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_item_search_click_event as _op
+        _op = _send_item_search_click_event
 
         return (
             await self._client.request(
@@ -734,7 +916,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_logged_in_event as _op
+        _op = _send_logged_in_event
 
         return (
             await self._client.request(
@@ -766,7 +948,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_logged_out_event as _op
+        _op = _send_logged_out_event
 
         return (
             await self._client.request(
@@ -798,7 +980,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_product_view_event as _op
+        _op = _send_product_view_event
 
         return (
             await self._client.request(
@@ -830,7 +1012,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_push_cancelled_event as _op
+        _op = _send_push_cancelled_event
 
         return (
             await self._client.request(
@@ -862,7 +1044,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_push_clicked_event as _op
+        _op = _send_push_clicked_event
 
         return (
             await self._client.request(
@@ -894,7 +1076,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_push_received_event as _op
+        _op = _send_push_received_event
 
         return (
             await self._client.request(
@@ -926,7 +1108,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_push_viewed_event as _op
+        _op = _send_push_viewed_event
 
         return (
             await self._client.request(
@@ -958,7 +1140,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_registered_event as _op
+        _op = _send_registered_event
 
         return (
             await self._client.request(
@@ -990,7 +1172,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_removed_from_cart_event as _op
+        _op = _send_removed_from_cart_event
 
         return (
             await self._client.request(
@@ -1022,7 +1204,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_searched_event as _op
+        _op = _send_searched_event
 
         return (
             await self._client.request(
@@ -1054,7 +1236,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_shared_event as _op
+        _op = _send_shared_event
 
         return (
             await self._client.request(
@@ -1086,7 +1268,7 @@ class EventsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_visited_screen_event as _op
+        _op = _send_visited_screen_event
 
         return (
             await self._client.request(
@@ -1126,7 +1308,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import batch_send_events as _op
+        _op = _batch_send_events
 
         return await self._client.request(
             _op.OPERATION,
@@ -1157,7 +1339,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import client_completed_transaction as _op
+        _op = _client_completed_transaction
 
         return await self._client.request(
             _op.OPERATION,
@@ -1189,7 +1371,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import custom_event as _op
+        _op = _custom_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1223,7 +1405,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import get_client_events as _op
+        _op = _get_client_events
 
         return await self._client.request(
             _op.OPERATION,
@@ -1262,7 +1444,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import get_client_own_events as _op
+        _op = _get_client_own_events
 
         return await self._client.request(
             _op.OPERATION,
@@ -1295,7 +1477,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import get_events_from_all_clients as _op
+        _op = _get_events_from_all_clients
 
         return await self._client.request(
             _op.OPERATION,
@@ -1321,7 +1503,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import get_server_time as _op
+        _op = _get_server_time
 
         return await self._client.request(
             _op.OPERATION,
@@ -1348,7 +1530,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import recommendation_clicked as _op
+        _op = _recommendation_clicked
 
         return await self._client.request(
             _op.OPERATION,
@@ -1375,7 +1557,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import recommendation_seen as _op
+        _op = _recommendation_seen
 
         return await self._client.request(
             _op.OPERATION,
@@ -1405,7 +1587,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_added_to_cart_event as _op
+        _op = _send_added_to_cart_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1435,7 +1617,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_added_to_favorites_event as _op
+        _op = _send_added_to_favorites_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1464,7 +1646,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_ai_compat_event_batch as _op
+        _op = _send_ai_compat_event_batch
 
         return await self._client.request(
             _op.OPERATION,
@@ -1492,7 +1674,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_ai_compat_item_search_click_event as _op
+        _op = _send_ai_compat_item_search_click_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1520,7 +1702,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_ai_compat_recommendation_click_event as _op
+        _op = _send_ai_compat_recommendation_click_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1548,7 +1730,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_ai_compat_recommendation_view_event as _op
+        _op = _send_ai_compat_recommendation_view_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1578,7 +1760,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_appeared_in_location_event as _op
+        _op = _send_appeared_in_location_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1608,7 +1790,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_application_started_event as _op
+        _op = _send_application_started_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1639,7 +1821,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_assigned_to_company_event as _op
+        _op = _send_assigned_to_company_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1669,7 +1851,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_cancelled_transaction_event as _op
+        _op = _send_cancelled_transaction_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1699,7 +1881,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_hit_timer_event as _op
+        _op = _send_hit_timer_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1729,7 +1911,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_item_search_click_event as _op
+        _op = _send_item_search_click_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1758,7 +1940,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_logged_in_event as _op
+        _op = _send_logged_in_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1788,7 +1970,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_logged_out_event as _op
+        _op = _send_logged_out_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1818,7 +2000,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_product_view_event as _op
+        _op = _send_product_view_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1848,7 +2030,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_push_cancelled_event as _op
+        _op = _send_push_cancelled_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1878,7 +2060,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_push_clicked_event as _op
+        _op = _send_push_clicked_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1908,7 +2090,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_push_received_event as _op
+        _op = _send_push_received_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1938,7 +2120,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_push_viewed_event as _op
+        _op = _send_push_viewed_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1968,7 +2150,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_registered_event as _op
+        _op = _send_registered_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -1998,7 +2180,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_removed_from_cart_event as _op
+        _op = _send_removed_from_cart_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -2028,7 +2210,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_searched_event as _op
+        _op = _send_searched_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -2058,7 +2240,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_shared_event as _op
+        _op = _send_shared_event
 
         return await self._client.request(
             _op.OPERATION,
@@ -2088,7 +2270,7 @@ class EventsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.events import send_visited_screen_event as _op
+        _op = _send_visited_screen_event
 
         return await self._client.request(
             _op.OPERATION,

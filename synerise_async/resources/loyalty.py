@@ -11,10 +11,59 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.loyalty import activate_promotion as _activate_promotion
+    from ..api.loyalty import activate_promotion_for_profile as _activate_promotion_for_profile
+    from ..api.loyalty import assign_voucher as _assign_voucher
+    from ..api.loyalty import batch_activate_promotions as _batch_activate_promotions
+    from ..api.loyalty import batch_deactivate_promotions as _batch_deactivate_promotions
+    from ..api.loyalty import batch_import_promotions as _batch_import_promotions
+    from ..api.loyalty import (
+        batch_redeem_vouchers_for_profile as _batch_redeem_vouchers_for_profile,
+    )
+    from ..api.loyalty import create_a_promotion as _create_a_promotion
+    from ..api.loyalty import create_a_voucher as _create_a_voucher
+    from ..api.loyalty import deactivate_promotion as _deactivate_promotion
+    from ..api.loyalty import delete_promotion as _delete_promotion
+    from ..api.loyalty import get_a_clients_promotions as _get_a_clients_promotions
+    from ..api.loyalty import get_all_client_promotions_v2 as _get_all_client_promotions_v2
+    from ..api.loyalty import get_assigned_vouchers as _get_assigned_vouchers
+    from ..api.loyalty import get_handbill as _get_handbill
+    from ..api.loyalty import get_or_assign_voucher as _get_or_assign_voucher
+    from ..api.loyalty import get_profile_promotion_by_uuid as _get_profile_promotion_by_uuid
+    from ..api.loyalty import (
+        get_profile_promotions_on_handbill as _get_profile_promotions_on_handbill,
+    )
+    from ..api.loyalty import (
+        get_profile_promotions_with_handbills as _get_profile_promotions_with_handbills,
+    )
+    from ..api.loyalty import (
+        get_promotion_details_as_business_profile as _get_promotion_details_as_business_profile,
+    )
+    from ..api.loyalty import get_promotion_settings as _get_promotion_settings
+    from ..api.loyalty import (
+        get_vouchers_assigned_to_a_client_by_identifier as _get_vouchers_assigned_to_a_client_by_identifier,
+    )
+    from ..api.loyalty import list_handbills as _list_handbills
+    from ..api.loyalty import list_pools as _list_pools
+    from ..api.loyalty import list_promotions as _list_promotions
+    from ..api.loyalty import (
+        list_promotions_through_schema_service as _list_promotions_through_schema_service,
+    )
+    from ..api.loyalty import list_vouchers_from_pool as _list_vouchers_from_pool
+    from ..api.loyalty import process_checkout as _process_checkout
+    from ..api.loyalty import process_sale as _process_sale
+    from ..api.loyalty import redeem_a_voucher as _redeem_a_voucher
+    from ..api.loyalty import redeem_promotion as _redeem_promotion
+    from ..api.loyalty import update_a_promotion as _update_a_promotion
+    from ..api.loyalty import update_handbill_patch as _update_handbill_patch
+    from ..api.loyalty import update_promotion_settings as _update_promotion_settings
+    from ..api.loyalty import (
+        view_voucher_details_by_search_key as _view_voucher_details_by_search_key,
+    )
     from ..models.assigned_voucher_list_response import AssignedVoucherListResponse
     from ..models.get_a_clients_promotions_status_item import GetAClientsPromotionsStatusItem
     from ..models.get_promotion_details_as_business_profile_search_key import (
@@ -51,6 +100,152 @@ if TYPE_CHECKING:
     from ..models.voucher_pool_list_response import VoucherPoolListResponse
     from ..models.voucher_redeem_request import VoucherRedeemRequest
     from ..types import Unset
+else:
+    _activate_promotion = LazyModule(
+        globals(), "_activate_promotion", "..api.loyalty.activate_promotion", __package__
+    )
+    _activate_promotion_for_profile = LazyModule(
+        globals(),
+        "_activate_promotion_for_profile",
+        "..api.loyalty.activate_promotion_for_profile",
+        __package__,
+    )
+    _assign_voucher = LazyModule(
+        globals(), "_assign_voucher", "..api.loyalty.assign_voucher", __package__
+    )
+    _batch_activate_promotions = LazyModule(
+        globals(),
+        "_batch_activate_promotions",
+        "..api.loyalty.batch_activate_promotions",
+        __package__,
+    )
+    _batch_deactivate_promotions = LazyModule(
+        globals(),
+        "_batch_deactivate_promotions",
+        "..api.loyalty.batch_deactivate_promotions",
+        __package__,
+    )
+    _batch_import_promotions = LazyModule(
+        globals(), "_batch_import_promotions", "..api.loyalty.batch_import_promotions", __package__
+    )
+    _batch_redeem_vouchers_for_profile = LazyModule(
+        globals(),
+        "_batch_redeem_vouchers_for_profile",
+        "..api.loyalty.batch_redeem_vouchers_for_profile",
+        __package__,
+    )
+    _create_a_promotion = LazyModule(
+        globals(), "_create_a_promotion", "..api.loyalty.create_a_promotion", __package__
+    )
+    _create_a_voucher = LazyModule(
+        globals(), "_create_a_voucher", "..api.loyalty.create_a_voucher", __package__
+    )
+    _deactivate_promotion = LazyModule(
+        globals(), "_deactivate_promotion", "..api.loyalty.deactivate_promotion", __package__
+    )
+    _delete_promotion = LazyModule(
+        globals(), "_delete_promotion", "..api.loyalty.delete_promotion", __package__
+    )
+    _get_a_clients_promotions = LazyModule(
+        globals(),
+        "_get_a_clients_promotions",
+        "..api.loyalty.get_a_clients_promotions",
+        __package__,
+    )
+    _get_all_client_promotions_v2 = LazyModule(
+        globals(),
+        "_get_all_client_promotions_v2",
+        "..api.loyalty.get_all_client_promotions_v2",
+        __package__,
+    )
+    _get_assigned_vouchers = LazyModule(
+        globals(), "_get_assigned_vouchers", "..api.loyalty.get_assigned_vouchers", __package__
+    )
+    _get_handbill = LazyModule(
+        globals(), "_get_handbill", "..api.loyalty.get_handbill", __package__
+    )
+    _get_or_assign_voucher = LazyModule(
+        globals(), "_get_or_assign_voucher", "..api.loyalty.get_or_assign_voucher", __package__
+    )
+    _get_profile_promotion_by_uuid = LazyModule(
+        globals(),
+        "_get_profile_promotion_by_uuid",
+        "..api.loyalty.get_profile_promotion_by_uuid",
+        __package__,
+    )
+    _get_profile_promotions_on_handbill = LazyModule(
+        globals(),
+        "_get_profile_promotions_on_handbill",
+        "..api.loyalty.get_profile_promotions_on_handbill",
+        __package__,
+    )
+    _get_profile_promotions_with_handbills = LazyModule(
+        globals(),
+        "_get_profile_promotions_with_handbills",
+        "..api.loyalty.get_profile_promotions_with_handbills",
+        __package__,
+    )
+    _get_promotion_details_as_business_profile = LazyModule(
+        globals(),
+        "_get_promotion_details_as_business_profile",
+        "..api.loyalty.get_promotion_details_as_business_profile",
+        __package__,
+    )
+    _get_promotion_settings = LazyModule(
+        globals(), "_get_promotion_settings", "..api.loyalty.get_promotion_settings", __package__
+    )
+    _get_vouchers_assigned_to_a_client_by_identifier = LazyModule(
+        globals(),
+        "_get_vouchers_assigned_to_a_client_by_identifier",
+        "..api.loyalty.get_vouchers_assigned_to_a_client_by_identifier",
+        __package__,
+    )
+    _list_handbills = LazyModule(
+        globals(), "_list_handbills", "..api.loyalty.list_handbills", __package__
+    )
+    _list_pools = LazyModule(globals(), "_list_pools", "..api.loyalty.list_pools", __package__)
+    _list_promotions = LazyModule(
+        globals(), "_list_promotions", "..api.loyalty.list_promotions", __package__
+    )
+    _list_promotions_through_schema_service = LazyModule(
+        globals(),
+        "_list_promotions_through_schema_service",
+        "..api.loyalty.list_promotions_through_schema_service",
+        __package__,
+    )
+    _list_vouchers_from_pool = LazyModule(
+        globals(), "_list_vouchers_from_pool", "..api.loyalty.list_vouchers_from_pool", __package__
+    )
+    _process_checkout = LazyModule(
+        globals(), "_process_checkout", "..api.loyalty.process_checkout", __package__
+    )
+    _process_sale = LazyModule(
+        globals(), "_process_sale", "..api.loyalty.process_sale", __package__
+    )
+    _redeem_a_voucher = LazyModule(
+        globals(), "_redeem_a_voucher", "..api.loyalty.redeem_a_voucher", __package__
+    )
+    _redeem_promotion = LazyModule(
+        globals(), "_redeem_promotion", "..api.loyalty.redeem_promotion", __package__
+    )
+    _update_a_promotion = LazyModule(
+        globals(), "_update_a_promotion", "..api.loyalty.update_a_promotion", __package__
+    )
+    _update_handbill_patch = LazyModule(
+        globals(), "_update_handbill_patch", "..api.loyalty.update_handbill_patch", __package__
+    )
+    _update_promotion_settings = LazyModule(
+        globals(),
+        "_update_promotion_settings",
+        "..api.loyalty.update_promotion_settings",
+        __package__,
+    )
+    _view_voucher_details_by_search_key = LazyModule(
+        globals(),
+        "_view_voucher_details_by_search_key",
+        "..api.loyalty.view_voucher_details_by_search_key",
+        __package__,
+    )
 
 __all__ = ["LoyaltyResource", "LoyaltyResourceWithRawResponse"]
 
@@ -80,7 +275,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import activate_promotion as _op
+        _op = _activate_promotion
 
         return (
             await self._client.request(
@@ -112,7 +307,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import activate_promotion_for_profile as _op
+        _op = _activate_promotion_for_profile
 
         return (
             await self._client.request(
@@ -144,7 +339,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import assign_voucher as _op
+        _op = _assign_voucher
 
         return (
             await self._client.request(
@@ -174,7 +369,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import batch_activate_promotions as _op
+        _op = _batch_activate_promotions
 
         return (
             await self._client.request(
@@ -204,7 +399,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import batch_deactivate_promotions as _op
+        _op = _batch_deactivate_promotions
 
         return (
             await self._client.request(
@@ -234,7 +429,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import batch_import_promotions as _op
+        _op = _batch_import_promotions
 
         return (
             await self._client.request(
@@ -264,7 +459,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import batch_redeem_vouchers_for_profile as _op
+        _op = _batch_redeem_vouchers_for_profile
 
         return (
             await self._client.request(
@@ -294,7 +489,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import create_a_promotion as _op
+        _op = _create_a_promotion
 
         return (
             await self._client.request(
@@ -324,7 +519,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import create_a_voucher as _op
+        _op = _create_a_voucher
 
         return (
             await self._client.request(
@@ -354,7 +549,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import deactivate_promotion as _op
+        _op = _deactivate_promotion
 
         return (
             await self._client.request(
@@ -383,7 +578,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import delete_promotion as _op
+        _op = _delete_promotion
 
         return (
             await self._client.request(
@@ -419,7 +614,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_a_clients_promotions as _op
+        _op = _get_a_clients_promotions
 
         return (
             await self._client.request(
@@ -471,7 +666,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_all_client_promotions_v2 as _op
+        _op = _get_all_client_promotions_v2
 
         return (
             await self._client.request(
@@ -515,7 +710,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_assigned_vouchers as _op
+        _op = _get_assigned_vouchers
 
         return (
             await self._client.request(
@@ -544,7 +739,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_handbill as _op
+        _op = _get_handbill
 
         return (
             await self._client.request(
@@ -575,7 +770,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_or_assign_voucher as _op
+        _op = _get_or_assign_voucher
 
         return (
             await self._client.request(
@@ -604,7 +799,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_profile_promotion_by_uuid as _op
+        _op = _get_profile_promotion_by_uuid
 
         return (
             await self._client.request(
@@ -635,7 +830,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_profile_promotions_on_handbill as _op
+        _op = _get_profile_promotions_on_handbill
 
         return (
             await self._client.request(
@@ -671,7 +866,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_profile_promotions_with_handbills as _op
+        _op = _get_profile_promotions_with_handbills
 
         return (
             await self._client.request(
@@ -705,7 +900,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_promotion_details_as_business_profile as _op
+        _op = _get_promotion_details_as_business_profile
 
         return (
             await self._client.request(
@@ -733,7 +928,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_promotion_settings as _op
+        _op = _get_promotion_settings
 
         return (
             await self._client.request(
@@ -763,7 +958,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_vouchers_assigned_to_a_client_by_identifier as _op
+        _op = _get_vouchers_assigned_to_a_client_by_identifier
 
         return (
             await self._client.request(
@@ -795,7 +990,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_handbills as _op
+        _op = _list_handbills
 
         return (
             await self._client.request(
@@ -827,7 +1022,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_pools as _op
+        _op = _list_pools
 
         return (
             await self._client.request(
@@ -856,7 +1051,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_promotions as _op
+        _op = _list_promotions
 
         return (
             await self._client.request(
@@ -891,7 +1086,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_promotions_through_schema_service as _op
+        _op = _list_promotions_through_schema_service
 
         return (
             await self._client.request(
@@ -930,7 +1125,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_vouchers_from_pool as _op
+        _op = _list_vouchers_from_pool
 
         return (
             await self._client.request(
@@ -964,7 +1159,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import process_checkout as _op
+        _op = _process_checkout
 
         return (
             await self._client.request(
@@ -997,7 +1192,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import process_sale as _op
+        _op = _process_sale
 
         return (
             await self._client.request(
@@ -1029,7 +1224,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import redeem_a_voucher as _op
+        _op = _redeem_a_voucher
 
         return (
             await self._client.request(
@@ -1058,7 +1253,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import redeem_promotion as _op
+        _op = _redeem_promotion
 
         return (
             await self._client.request(
@@ -1090,7 +1285,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import update_a_promotion as _op
+        _op = _update_a_promotion
 
         return (
             await self._client.request(
@@ -1121,7 +1316,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import update_handbill_patch as _op
+        _op = _update_handbill_patch
 
         return (
             await self._client.request(
@@ -1150,7 +1345,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import update_promotion_settings as _op
+        _op = _update_promotion_settings
 
         return (
             await self._client.request(
@@ -1180,7 +1375,7 @@ class LoyaltyResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import view_voucher_details_by_search_key as _op
+        _op = _view_voucher_details_by_search_key
 
         return (
             await self._client.request(
@@ -1217,7 +1412,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import activate_promotion as _op
+        _op = _activate_promotion
 
         return await self._client.request(
             _op.OPERATION,
@@ -1247,7 +1442,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import activate_promotion_for_profile as _op
+        _op = _activate_promotion_for_profile
 
         return await self._client.request(
             _op.OPERATION,
@@ -1277,7 +1472,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import assign_voucher as _op
+        _op = _assign_voucher
 
         return await self._client.request(
             _op.OPERATION,
@@ -1305,7 +1500,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import batch_activate_promotions as _op
+        _op = _batch_activate_promotions
 
         return await self._client.request(
             _op.OPERATION,
@@ -1333,7 +1528,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import batch_deactivate_promotions as _op
+        _op = _batch_deactivate_promotions
 
         return await self._client.request(
             _op.OPERATION,
@@ -1361,7 +1556,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import batch_import_promotions as _op
+        _op = _batch_import_promotions
 
         return await self._client.request(
             _op.OPERATION,
@@ -1389,7 +1584,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import batch_redeem_vouchers_for_profile as _op
+        _op = _batch_redeem_vouchers_for_profile
 
         return await self._client.request(
             _op.OPERATION,
@@ -1417,7 +1612,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import create_a_promotion as _op
+        _op = _create_a_promotion
 
         return await self._client.request(
             _op.OPERATION,
@@ -1445,7 +1640,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import create_a_voucher as _op
+        _op = _create_a_voucher
 
         return await self._client.request(
             _op.OPERATION,
@@ -1473,7 +1668,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import deactivate_promotion as _op
+        _op = _deactivate_promotion
 
         return await self._client.request(
             _op.OPERATION,
@@ -1500,7 +1695,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import delete_promotion as _op
+        _op = _delete_promotion
 
         return await self._client.request(
             _op.OPERATION,
@@ -1534,7 +1729,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_a_clients_promotions as _op
+        _op = _get_a_clients_promotions
 
         return await self._client.request(
             _op.OPERATION,
@@ -1584,7 +1779,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_all_client_promotions_v2 as _op
+        _op = _get_all_client_promotions_v2
 
         return await self._client.request(
             _op.OPERATION,
@@ -1626,7 +1821,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_assigned_vouchers as _op
+        _op = _get_assigned_vouchers
 
         return await self._client.request(
             _op.OPERATION,
@@ -1653,7 +1848,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_handbill as _op
+        _op = _get_handbill
 
         return await self._client.request(
             _op.OPERATION,
@@ -1682,7 +1877,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_or_assign_voucher as _op
+        _op = _get_or_assign_voucher
 
         return await self._client.request(
             _op.OPERATION,
@@ -1709,7 +1904,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_profile_promotion_by_uuid as _op
+        _op = _get_profile_promotion_by_uuid
 
         return await self._client.request(
             _op.OPERATION,
@@ -1738,7 +1933,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_profile_promotions_on_handbill as _op
+        _op = _get_profile_promotions_on_handbill
 
         return await self._client.request(
             _op.OPERATION,
@@ -1772,7 +1967,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_profile_promotions_with_handbills as _op
+        _op = _get_profile_promotions_with_handbills
 
         return await self._client.request(
             _op.OPERATION,
@@ -1804,7 +1999,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_promotion_details_as_business_profile as _op
+        _op = _get_promotion_details_as_business_profile
 
         return await self._client.request(
             _op.OPERATION,
@@ -1830,7 +2025,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_promotion_settings as _op
+        _op = _get_promotion_settings
 
         return await self._client.request(
             _op.OPERATION,
@@ -1858,7 +2053,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import get_vouchers_assigned_to_a_client_by_identifier as _op
+        _op = _get_vouchers_assigned_to_a_client_by_identifier
 
         return await self._client.request(
             _op.OPERATION,
@@ -1888,7 +2083,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_handbills as _op
+        _op = _list_handbills
 
         return await self._client.request(
             _op.OPERATION,
@@ -1918,7 +2113,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_pools as _op
+        _op = _list_pools
 
         return await self._client.request(
             _op.OPERATION,
@@ -1945,7 +2140,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_promotions as _op
+        _op = _list_promotions
 
         return await self._client.request(
             _op.OPERATION,
@@ -1978,7 +2173,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_promotions_through_schema_service as _op
+        _op = _list_promotions_through_schema_service
 
         return await self._client.request(
             _op.OPERATION,
@@ -2010,7 +2205,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import list_vouchers_from_pool as _op
+        _op = _list_vouchers_from_pool
 
         return await self._client.request(
             _op.OPERATION,
@@ -2040,7 +2235,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import process_checkout as _op
+        _op = _process_checkout
 
         return await self._client.request(
             _op.OPERATION,
@@ -2071,7 +2266,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import process_sale as _op
+        _op = _process_sale
 
         return await self._client.request(
             _op.OPERATION,
@@ -2101,7 +2296,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import redeem_a_voucher as _op
+        _op = _redeem_a_voucher
 
         return await self._client.request(
             _op.OPERATION,
@@ -2128,7 +2323,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import redeem_promotion as _op
+        _op = _redeem_promotion
 
         return await self._client.request(
             _op.OPERATION,
@@ -2158,7 +2353,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import update_a_promotion as _op
+        _op = _update_a_promotion
 
         return await self._client.request(
             _op.OPERATION,
@@ -2187,7 +2382,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import update_handbill_patch as _op
+        _op = _update_handbill_patch
 
         return await self._client.request(
             _op.OPERATION,
@@ -2214,7 +2409,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import update_promotion_settings as _op
+        _op = _update_promotion_settings
 
         return await self._client.request(
             _op.OPERATION,
@@ -2242,7 +2437,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.loyalty import view_voucher_details_by_search_key as _op
+        _op = _view_voucher_details_by_search_key
 
         return await self._client.request(
             _op.OPERATION,

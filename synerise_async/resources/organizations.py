@@ -14,10 +14,24 @@ from ..models.get_api_calls_stats_chart_type import GetApiCallsStatsChartType
 from ..models.get_api_calls_stats_granularity import GetApiCallsStatsGranularity
 from ..models.get_api_calls_stats_group_by import GetApiCallsStatsGroupBy
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.organizations import count_api_calls as _count_api_calls
+    from ..api.organizations import (
+        generate_daily_new_data_points_stats as _generate_daily_new_data_points_stats,
+    )
+    from ..api.organizations import (
+        generate_daily_retention_data_points_stats as _generate_daily_retention_data_points_stats,
+    )
+    from ..api.organizations import get_api_calls_stats as _get_api_calls_stats
+    from ..api.organizations import get_api_calls_unique_values as _get_api_calls_unique_values
+    from ..api.organizations import get_ban_settings_using_get as _get_ban_settings_using_get
+    from ..api.organizations import (
+        get_business_profiles_for_organization_user_universal_list as _get_business_profiles_for_organization_user_universal_list,
+    )
+    from ..api.organizations import update_ban_settings as _update_ban_settings
     from ..models.get_business_profiles_for_organization_user_universal_list_sort_by import (
         GetBusinessProfilesForOrganizationUserUniversalListSortBy,
     )
@@ -33,6 +47,46 @@ if TYPE_CHECKING:
     from ..models.organization_workspace_list import OrganizationWorkspaceList
     from ..models.profile_ban_settings import ProfileBanSettings
     from ..types import Unset
+else:
+    _count_api_calls = LazyModule(
+        globals(), "_count_api_calls", "..api.organizations.count_api_calls", __package__
+    )
+    _generate_daily_new_data_points_stats = LazyModule(
+        globals(),
+        "_generate_daily_new_data_points_stats",
+        "..api.organizations.generate_daily_new_data_points_stats",
+        __package__,
+    )
+    _generate_daily_retention_data_points_stats = LazyModule(
+        globals(),
+        "_generate_daily_retention_data_points_stats",
+        "..api.organizations.generate_daily_retention_data_points_stats",
+        __package__,
+    )
+    _get_api_calls_stats = LazyModule(
+        globals(), "_get_api_calls_stats", "..api.organizations.get_api_calls_stats", __package__
+    )
+    _get_api_calls_unique_values = LazyModule(
+        globals(),
+        "_get_api_calls_unique_values",
+        "..api.organizations.get_api_calls_unique_values",
+        __package__,
+    )
+    _get_ban_settings_using_get = LazyModule(
+        globals(),
+        "_get_ban_settings_using_get",
+        "..api.organizations.get_ban_settings_using_get",
+        __package__,
+    )
+    _get_business_profiles_for_organization_user_universal_list = LazyModule(
+        globals(),
+        "_get_business_profiles_for_organization_user_universal_list",
+        "..api.organizations.get_business_profiles_for_organization_user_universal_list",
+        __package__,
+    )
+    _update_ban_settings = LazyModule(
+        globals(), "_update_ban_settings", "..api.organizations.update_ban_settings", __package__
+    )
 
 __all__ = ["OrganizationsResource", "OrganizationsResourceWithRawResponse"]
 
@@ -63,7 +117,7 @@ class OrganizationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import count_api_calls as _op
+        _op = _count_api_calls
 
         return (
             await self._client.request(
@@ -97,7 +151,7 @@ class OrganizationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import generate_daily_new_data_points_stats as _op
+        _op = _generate_daily_new_data_points_stats
 
         return (
             await self._client.request(
@@ -130,7 +184,7 @@ class OrganizationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import generate_daily_retention_data_points_stats as _op
+        _op = _generate_daily_retention_data_points_stats
 
         return (
             await self._client.request(
@@ -174,7 +228,7 @@ class OrganizationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import get_api_calls_stats as _op
+        _op = _get_api_calls_stats
 
         return (
             await self._client.request(
@@ -222,7 +276,7 @@ class OrganizationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import get_api_calls_unique_values as _op
+        _op = _get_api_calls_unique_values
 
         return (
             await self._client.request(
@@ -251,7 +305,7 @@ class OrganizationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import get_ban_settings_using_get as _op
+        _op = _get_ban_settings_using_get
 
         return (
             await self._client.request(
@@ -286,9 +340,7 @@ class OrganizationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import (
-            get_business_profiles_for_organization_user_universal_list as _op,
-        )
+        _op = _get_business_profiles_for_organization_user_universal_list
 
         return (
             await self._client.request(
@@ -324,7 +376,7 @@ class OrganizationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import update_ban_settings as _op
+        _op = _update_ban_settings
 
         return (
             await self._client.request(
@@ -362,7 +414,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import count_api_calls as _op
+        _op = _count_api_calls
 
         return await self._client.request(
             _op.OPERATION,
@@ -394,7 +446,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import generate_daily_new_data_points_stats as _op
+        _op = _generate_daily_new_data_points_stats
 
         return await self._client.request(
             _op.OPERATION,
@@ -425,7 +477,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import generate_daily_retention_data_points_stats as _op
+        _op = _generate_daily_retention_data_points_stats
 
         return await self._client.request(
             _op.OPERATION,
@@ -467,7 +519,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import get_api_calls_stats as _op
+        _op = _get_api_calls_stats
 
         return await self._client.request(
             _op.OPERATION,
@@ -513,7 +565,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import get_api_calls_unique_values as _op
+        _op = _get_api_calls_unique_values
 
         return await self._client.request(
             _op.OPERATION,
@@ -540,7 +592,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import get_ban_settings_using_get as _op
+        _op = _get_ban_settings_using_get
 
         return await self._client.request(
             _op.OPERATION,
@@ -573,9 +625,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import (
-            get_business_profiles_for_organization_user_universal_list as _op,
-        )
+        _op = _get_business_profiles_for_organization_user_universal_list
 
         return await self._client.request(
             _op.OPERATION,
@@ -609,7 +659,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.organizations import update_ban_settings as _op
+        _op = _update_ban_settings
 
         return await self._client.request(
             _op.OPERATION,

@@ -10,10 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.profile_account import change_my_password as _change_my_password
+    from ..api.profile_account import confirm_account_activation as _confirm_account_activation
+    from ..api.profile_account import (
+        confirm_facebook_email_change as _confirm_facebook_email_change,
+    )
+    from ..api.profile_account import confirm_my_email_change as _confirm_my_email_change
+    from ..api.profile_account import confirm_my_phone_update as _confirm_my_phone_update
+    from ..api.profile_account import confirm_password_reset as _confirm_password_reset
+    from ..api.profile_account import delete_facebook_account as _delete_facebook_account
+    from ..api.profile_account import delete_my_account as _delete_my_account
+    from ..api.profile_account import get_my_account as _get_my_account
+    from ..api.profile_account import register_profile_account_v4 as _register_profile_account_v4
+    from ..api.profile_account import request_account_activation as _request_account_activation
+    from ..api.profile_account import (
+        request_facebook_email_change as _request_facebook_email_change,
+    )
+    from ..api.profile_account import request_my_email_change as _request_my_email_change
+    from ..api.profile_account import request_my_phone_update as _request_my_phone_update
+    from ..api.profile_account import request_password_reset as _request_password_reset
+    from ..api.profile_account import update_my_account as _update_my_account
     from ..models.account_action_result import AccountActionResult
     from ..models.account_delete_request import AccountDeleteRequest
     from ..models.change_password_request import ChangePasswordRequest
@@ -29,6 +49,91 @@ if TYPE_CHECKING:
     from ..models.profile_account_update import ProfileAccountUpdate
     from ..models.profile_registration_request import ProfileRegistrationRequest
     from ..models.token_only_request import TokenOnlyRequest
+else:
+    _change_my_password = LazyModule(
+        globals(), "_change_my_password", "..api.profile_account.change_my_password", __package__
+    )
+    _confirm_account_activation = LazyModule(
+        globals(),
+        "_confirm_account_activation",
+        "..api.profile_account.confirm_account_activation",
+        __package__,
+    )
+    _confirm_facebook_email_change = LazyModule(
+        globals(),
+        "_confirm_facebook_email_change",
+        "..api.profile_account.confirm_facebook_email_change",
+        __package__,
+    )
+    _confirm_my_email_change = LazyModule(
+        globals(),
+        "_confirm_my_email_change",
+        "..api.profile_account.confirm_my_email_change",
+        __package__,
+    )
+    _confirm_my_phone_update = LazyModule(
+        globals(),
+        "_confirm_my_phone_update",
+        "..api.profile_account.confirm_my_phone_update",
+        __package__,
+    )
+    _confirm_password_reset = LazyModule(
+        globals(),
+        "_confirm_password_reset",
+        "..api.profile_account.confirm_password_reset",
+        __package__,
+    )
+    _delete_facebook_account = LazyModule(
+        globals(),
+        "_delete_facebook_account",
+        "..api.profile_account.delete_facebook_account",
+        __package__,
+    )
+    _delete_my_account = LazyModule(
+        globals(), "_delete_my_account", "..api.profile_account.delete_my_account", __package__
+    )
+    _get_my_account = LazyModule(
+        globals(), "_get_my_account", "..api.profile_account.get_my_account", __package__
+    )
+    _register_profile_account_v4 = LazyModule(
+        globals(),
+        "_register_profile_account_v4",
+        "..api.profile_account.register_profile_account_v4",
+        __package__,
+    )
+    _request_account_activation = LazyModule(
+        globals(),
+        "_request_account_activation",
+        "..api.profile_account.request_account_activation",
+        __package__,
+    )
+    _request_facebook_email_change = LazyModule(
+        globals(),
+        "_request_facebook_email_change",
+        "..api.profile_account.request_facebook_email_change",
+        __package__,
+    )
+    _request_my_email_change = LazyModule(
+        globals(),
+        "_request_my_email_change",
+        "..api.profile_account.request_my_email_change",
+        __package__,
+    )
+    _request_my_phone_update = LazyModule(
+        globals(),
+        "_request_my_phone_update",
+        "..api.profile_account.request_my_phone_update",
+        __package__,
+    )
+    _request_password_reset = LazyModule(
+        globals(),
+        "_request_password_reset",
+        "..api.profile_account.request_password_reset",
+        __package__,
+    )
+    _update_my_account = LazyModule(
+        globals(), "_update_my_account", "..api.profile_account.update_my_account", __package__
+    )
 
 __all__ = ["ProfileAccountResource", "ProfileAccountResourceWithRawResponse"]
 
@@ -57,7 +162,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import change_my_password as _op
+        _op = _change_my_password
 
         return (
             await self._client.request(
@@ -86,7 +191,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_account_activation as _op
+        _op = _confirm_account_activation
 
         return (
             await self._client.request(
@@ -115,7 +220,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_facebook_email_change as _op
+        _op = _confirm_facebook_email_change
 
         return (
             await self._client.request(
@@ -144,7 +249,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_my_email_change as _op
+        _op = _confirm_my_email_change
 
         return (
             await self._client.request(
@@ -173,7 +278,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_my_phone_update as _op
+        _op = _confirm_my_phone_update
 
         return (
             await self._client.request(
@@ -202,7 +307,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_password_reset as _op
+        _op = _confirm_password_reset
 
         return (
             await self._client.request(
@@ -231,7 +336,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import delete_facebook_account as _op
+        _op = _delete_facebook_account
 
         return (
             await self._client.request(
@@ -260,7 +365,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import delete_my_account as _op
+        _op = _delete_my_account
 
         return (
             await self._client.request(
@@ -288,7 +393,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import get_my_account as _op
+        _op = _get_my_account
 
         return (
             await self._client.request(
@@ -317,7 +422,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import register_profile_account_v4 as _op
+        _op = _register_profile_account_v4
 
         return (
             await self._client.request(
@@ -346,7 +451,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_account_activation as _op
+        _op = _request_account_activation
 
         return (
             await self._client.request(
@@ -375,7 +480,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_facebook_email_change as _op
+        _op = _request_facebook_email_change
 
         return (
             await self._client.request(
@@ -404,7 +509,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_my_email_change as _op
+        _op = _request_my_email_change
 
         return (
             await self._client.request(
@@ -433,7 +538,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_my_phone_update as _op
+        _op = _request_my_phone_update
 
         return (
             await self._client.request(
@@ -462,7 +567,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_password_reset as _op
+        _op = _request_password_reset
 
         return (
             await self._client.request(
@@ -491,7 +596,7 @@ class ProfileAccountResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import update_my_account as _op
+        _op = _update_my_account
 
         return (
             await self._client.request(
@@ -527,7 +632,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import change_my_password as _op
+        _op = _change_my_password
 
         return await self._client.request(
             _op.OPERATION,
@@ -554,7 +659,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_account_activation as _op
+        _op = _confirm_account_activation
 
         return await self._client.request(
             _op.OPERATION,
@@ -581,7 +686,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_facebook_email_change as _op
+        _op = _confirm_facebook_email_change
 
         return await self._client.request(
             _op.OPERATION,
@@ -608,7 +713,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_my_email_change as _op
+        _op = _confirm_my_email_change
 
         return await self._client.request(
             _op.OPERATION,
@@ -635,7 +740,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_my_phone_update as _op
+        _op = _confirm_my_phone_update
 
         return await self._client.request(
             _op.OPERATION,
@@ -662,7 +767,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import confirm_password_reset as _op
+        _op = _confirm_password_reset
 
         return await self._client.request(
             _op.OPERATION,
@@ -689,7 +794,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import delete_facebook_account as _op
+        _op = _delete_facebook_account
 
         return await self._client.request(
             _op.OPERATION,
@@ -716,7 +821,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import delete_my_account as _op
+        _op = _delete_my_account
 
         return await self._client.request(
             _op.OPERATION,
@@ -742,7 +847,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import get_my_account as _op
+        _op = _get_my_account
 
         return await self._client.request(
             _op.OPERATION,
@@ -769,7 +874,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import register_profile_account_v4 as _op
+        _op = _register_profile_account_v4
 
         return await self._client.request(
             _op.OPERATION,
@@ -796,7 +901,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_account_activation as _op
+        _op = _request_account_activation
 
         return await self._client.request(
             _op.OPERATION,
@@ -823,7 +928,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_facebook_email_change as _op
+        _op = _request_facebook_email_change
 
         return await self._client.request(
             _op.OPERATION,
@@ -850,7 +955,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_my_email_change as _op
+        _op = _request_my_email_change
 
         return await self._client.request(
             _op.OPERATION,
@@ -877,7 +982,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_my_phone_update as _op
+        _op = _request_my_phone_update
 
         return await self._client.request(
             _op.OPERATION,
@@ -904,7 +1009,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import request_password_reset as _op
+        _op = _request_password_reset
 
         return await self._client.request(
             _op.OPERATION,
@@ -931,7 +1036,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profile_account import update_my_account as _op
+        _op = _update_my_account
 
         return await self._client.request(
             _op.OPERATION,

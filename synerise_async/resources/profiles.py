@@ -11,10 +11,35 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.profiles import assign_profile_tag as _assign_profile_tag
+    from ..api.profiles import batch_add_or_update_clients as _batch_add_or_update_clients
+    from ..api.profiles import create_a_client_in_crm as _create_a_client_in_crm
+    from ..api.profiles import create_a_company_client_in_crm as _create_a_company_client_in_crm
+    from ..api.profiles import create_profile_instantly as _create_profile_instantly
+    from ..api.profiles import custom_client_import as _custom_client_import
+    from ..api.profiles import delete_a_client_by_custom_id as _delete_a_client_by_custom_id
+    from ..api.profiles import delete_a_company_client as _delete_a_company_client
+    from ..api.profiles import delete_profile as _delete_profile
+    from ..api.profiles import delete_profile_by_customid as _delete_profile_by_customid
+    from ..api.profiles import find_a_client as _find_a_client
+    from ..api.profiles import get_profile as _get_profile
+    from ..api.profiles import link_profile_device as _link_profile_device
+    from ..api.profiles import (
+        link_profile_device_by_identifier as _link_profile_device_by_identifier,
+    )
+    from ..api.profiles import list_all_profile_tags as _list_all_profile_tags
+    from ..api.profiles import list_clients as _list_clients
+    from ..api.profiles import list_profile_tags as _list_profile_tags
+    from ..api.profiles import merge_profiles_by_custom_ids as _merge_profiles_by_custom_ids
+    from ..api.profiles import merge_profiles_by_ids as _merge_profiles_by_ids
+    from ..api.profiles import remove_profile_tag as _remove_profile_tag
+    from ..api.profiles import update_profile as _update_profile
+    from ..api.profiles import update_profile_by_custom_id as _update_profile_by_custom_id
+    from ..api.profiles import update_profile_by_email as _update_profile_by_email
     from ..models.company_profile_create_request import CompanyProfileCreateRequest
     from ..models.list_clients_sort_by import ListClientsSortBy
     from ..models.list_clients_sort_order import ListClientsSortOrder
@@ -27,6 +52,98 @@ if TYPE_CHECKING:
     from ..models.profile_tag_assignment import ProfileTagAssignment
     from ..models.profile_update_request import ProfileUpdateRequest
     from ..types import Unset
+else:
+    _assign_profile_tag = LazyModule(
+        globals(), "_assign_profile_tag", "..api.profiles.assign_profile_tag", __package__
+    )
+    _batch_add_or_update_clients = LazyModule(
+        globals(),
+        "_batch_add_or_update_clients",
+        "..api.profiles.batch_add_or_update_clients",
+        __package__,
+    )
+    _create_a_client_in_crm = LazyModule(
+        globals(), "_create_a_client_in_crm", "..api.profiles.create_a_client_in_crm", __package__
+    )
+    _create_a_company_client_in_crm = LazyModule(
+        globals(),
+        "_create_a_company_client_in_crm",
+        "..api.profiles.create_a_company_client_in_crm",
+        __package__,
+    )
+    _create_profile_instantly = LazyModule(
+        globals(),
+        "_create_profile_instantly",
+        "..api.profiles.create_profile_instantly",
+        __package__,
+    )
+    _custom_client_import = LazyModule(
+        globals(), "_custom_client_import", "..api.profiles.custom_client_import", __package__
+    )
+    _delete_a_client_by_custom_id = LazyModule(
+        globals(),
+        "_delete_a_client_by_custom_id",
+        "..api.profiles.delete_a_client_by_custom_id",
+        __package__,
+    )
+    _delete_a_company_client = LazyModule(
+        globals(), "_delete_a_company_client", "..api.profiles.delete_a_company_client", __package__
+    )
+    _delete_profile = LazyModule(
+        globals(), "_delete_profile", "..api.profiles.delete_profile", __package__
+    )
+    _delete_profile_by_customid = LazyModule(
+        globals(),
+        "_delete_profile_by_customid",
+        "..api.profiles.delete_profile_by_customid",
+        __package__,
+    )
+    _find_a_client = LazyModule(
+        globals(), "_find_a_client", "..api.profiles.find_a_client", __package__
+    )
+    _get_profile = LazyModule(globals(), "_get_profile", "..api.profiles.get_profile", __package__)
+    _link_profile_device = LazyModule(
+        globals(), "_link_profile_device", "..api.profiles.link_profile_device", __package__
+    )
+    _link_profile_device_by_identifier = LazyModule(
+        globals(),
+        "_link_profile_device_by_identifier",
+        "..api.profiles.link_profile_device_by_identifier",
+        __package__,
+    )
+    _list_all_profile_tags = LazyModule(
+        globals(), "_list_all_profile_tags", "..api.profiles.list_all_profile_tags", __package__
+    )
+    _list_clients = LazyModule(
+        globals(), "_list_clients", "..api.profiles.list_clients", __package__
+    )
+    _list_profile_tags = LazyModule(
+        globals(), "_list_profile_tags", "..api.profiles.list_profile_tags", __package__
+    )
+    _merge_profiles_by_custom_ids = LazyModule(
+        globals(),
+        "_merge_profiles_by_custom_ids",
+        "..api.profiles.merge_profiles_by_custom_ids",
+        __package__,
+    )
+    _merge_profiles_by_ids = LazyModule(
+        globals(), "_merge_profiles_by_ids", "..api.profiles.merge_profiles_by_ids", __package__
+    )
+    _remove_profile_tag = LazyModule(
+        globals(), "_remove_profile_tag", "..api.profiles.remove_profile_tag", __package__
+    )
+    _update_profile = LazyModule(
+        globals(), "_update_profile", "..api.profiles.update_profile", __package__
+    )
+    _update_profile_by_custom_id = LazyModule(
+        globals(),
+        "_update_profile_by_custom_id",
+        "..api.profiles.update_profile_by_custom_id",
+        __package__,
+    )
+    _update_profile_by_email = LazyModule(
+        globals(), "_update_profile_by_email", "..api.profiles.update_profile_by_email", __package__
+    )
 
 __all__ = ["ProfilesResource", "ProfilesResourceWithRawResponse"]
 
@@ -56,7 +173,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import assign_profile_tag as _op
+        _op = _assign_profile_tag
 
         return (
             await self._client.request(
@@ -87,7 +204,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import batch_add_or_update_clients as _op
+        _op = _batch_add_or_update_clients
 
         return (
             await self._client.request(
@@ -119,7 +236,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import create_a_client_in_crm as _op
+        _op = _create_a_client_in_crm
 
         return (
             await self._client.request(
@@ -148,7 +265,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import create_a_company_client_in_crm as _op
+        _op = _create_a_company_client_in_crm
 
         return (
             await self._client.request(
@@ -180,7 +297,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import create_profile_instantly as _op
+        _op = _create_profile_instantly
 
         return (
             await self._client.request(
@@ -212,7 +329,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import custom_client_import as _op
+        _op = _custom_client_import
 
         return (
             await self._client.request(
@@ -241,7 +358,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import delete_a_client_by_custom_id as _op
+        _op = _delete_a_client_by_custom_id
 
         return (
             await self._client.request(
@@ -270,7 +387,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import delete_a_company_client as _op
+        _op = _delete_a_company_client
 
         return (
             await self._client.request(
@@ -299,7 +416,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import delete_profile as _op
+        _op = _delete_profile
 
         return (
             await self._client.request(
@@ -330,7 +447,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import delete_profile_by_customid as _op
+        _op = _delete_profile_by_customid
 
         return (
             await self._client.request(
@@ -361,7 +478,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import find_a_client as _op
+        _op = _find_a_client
 
         return (
             await self._client.request(
@@ -390,7 +507,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import get_profile as _op
+        _op = _get_profile
 
         return (
             await self._client.request(
@@ -421,7 +538,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import link_profile_device as _op
+        _op = _link_profile_device
 
         return (
             await self._client.request(
@@ -453,7 +570,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import link_profile_device_by_identifier as _op
+        _op = _link_profile_device_by_identifier
 
         return (
             await self._client.request(
@@ -484,7 +601,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import list_all_profile_tags as _op
+        _op = _list_all_profile_tags
 
         return (
             await self._client.request(
@@ -523,7 +640,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import list_clients as _op
+        _op = _list_clients
 
         return (
             await self._client.request(
@@ -562,7 +679,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import list_profile_tags as _op
+        _op = _list_profile_tags
 
         return (
             await self._client.request(
@@ -595,7 +712,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import merge_profiles_by_custom_ids as _op
+        _op = _merge_profiles_by_custom_ids
 
         return (
             await self._client.request(
@@ -630,7 +747,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import merge_profiles_by_ids as _op
+        _op = _merge_profiles_by_ids
 
         return (
             await self._client.request(
@@ -660,7 +777,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import remove_profile_tag as _op
+        _op = _remove_profile_tag
 
         return (
             await self._client.request(
@@ -692,7 +809,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import update_profile as _op
+        _op = _update_profile
 
         return (
             await self._client.request(
@@ -723,7 +840,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import update_profile_by_custom_id as _op
+        _op = _update_profile_by_custom_id
 
         return (
             await self._client.request(
@@ -754,7 +871,7 @@ class ProfilesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import update_profile_by_email as _op
+        _op = _update_profile_by_email
 
         return (
             await self._client.request(
@@ -791,7 +908,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import assign_profile_tag as _op
+        _op = _assign_profile_tag
 
         return await self._client.request(
             _op.OPERATION,
@@ -820,7 +937,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import batch_add_or_update_clients as _op
+        _op = _batch_add_or_update_clients
 
         return await self._client.request(
             _op.OPERATION,
@@ -850,7 +967,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import create_a_client_in_crm as _op
+        _op = _create_a_client_in_crm
 
         return await self._client.request(
             _op.OPERATION,
@@ -877,7 +994,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import create_a_company_client_in_crm as _op
+        _op = _create_a_company_client_in_crm
 
         return await self._client.request(
             _op.OPERATION,
@@ -907,7 +1024,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import create_profile_instantly as _op
+        _op = _create_profile_instantly
 
         return await self._client.request(
             _op.OPERATION,
@@ -937,7 +1054,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import custom_client_import as _op
+        _op = _custom_client_import
 
         return await self._client.request(
             _op.OPERATION,
@@ -964,7 +1081,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import delete_a_client_by_custom_id as _op
+        _op = _delete_a_client_by_custom_id
 
         return await self._client.request(
             _op.OPERATION,
@@ -991,7 +1108,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import delete_a_company_client as _op
+        _op = _delete_a_company_client
 
         return await self._client.request(
             _op.OPERATION,
@@ -1018,7 +1135,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import delete_profile as _op
+        _op = _delete_profile
 
         return await self._client.request(
             _op.OPERATION,
@@ -1047,7 +1164,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import delete_profile_by_customid as _op
+        _op = _delete_profile_by_customid
 
         return await self._client.request(
             _op.OPERATION,
@@ -1076,7 +1193,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import find_a_client as _op
+        _op = _find_a_client
 
         return await self._client.request(
             _op.OPERATION,
@@ -1103,7 +1220,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import get_profile as _op
+        _op = _get_profile
 
         return await self._client.request(
             _op.OPERATION,
@@ -1132,7 +1249,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import link_profile_device as _op
+        _op = _link_profile_device
 
         return await self._client.request(
             _op.OPERATION,
@@ -1162,7 +1279,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import link_profile_device_by_identifier as _op
+        _op = _link_profile_device_by_identifier
 
         return await self._client.request(
             _op.OPERATION,
@@ -1191,7 +1308,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import list_all_profile_tags as _op
+        _op = _list_all_profile_tags
 
         return await self._client.request(
             _op.OPERATION,
@@ -1228,7 +1345,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import list_clients as _op
+        _op = _list_clients
 
         return await self._client.request(
             _op.OPERATION,
@@ -1265,7 +1382,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import list_profile_tags as _op
+        _op = _list_profile_tags
 
         return await self._client.request(
             _op.OPERATION,
@@ -1296,7 +1413,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import merge_profiles_by_custom_ids as _op
+        _op = _merge_profiles_by_custom_ids
 
         return await self._client.request(
             _op.OPERATION,
@@ -1329,7 +1446,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import merge_profiles_by_ids as _op
+        _op = _merge_profiles_by_ids
 
         return await self._client.request(
             _op.OPERATION,
@@ -1357,7 +1474,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import remove_profile_tag as _op
+        _op = _remove_profile_tag
 
         return await self._client.request(
             _op.OPERATION,
@@ -1387,7 +1504,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import update_profile as _op
+        _op = _update_profile
 
         return await self._client.request(
             _op.OPERATION,
@@ -1416,7 +1533,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import update_profile_by_custom_id as _op
+        _op = _update_profile_by_custom_id
 
         return await self._client.request(
             _op.OPERATION,
@@ -1445,7 +1562,7 @@ class ProfilesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.profiles import update_profile_by_email as _op
+        _op = _update_profile_by_email
 
         return await self._client.request(
             _op.OPERATION,

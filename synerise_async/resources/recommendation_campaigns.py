@@ -11,10 +11,58 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.recommendation_campaigns import (
+        attach_campaigns_to_recommendation_directory as _attach_campaigns_to_recommendation_directory,
+    )
+    from ..api.recommendation_campaigns import (
+        change_recommendation_campaign_state as _change_recommendation_campaign_state,
+    )
+    from ..api.recommendation_campaigns import (
+        change_recommendation_campaigns_state as _change_recommendation_campaigns_state,
+    )
+    from ..api.recommendation_campaigns import (
+        copy_recommendation_campaign as _copy_recommendation_campaign,
+    )
+    from ..api.recommendation_campaigns import (
+        create_recommendation_campaign as _create_recommendation_campaign,
+    )
+    from ..api.recommendation_campaigns import (
+        create_recommendation_directory as _create_recommendation_directory,
+    )
+    from ..api.recommendation_campaigns import (
+        delete_recommendation_campaign as _delete_recommendation_campaign,
+    )
+    from ..api.recommendation_campaigns import (
+        delete_recommendation_campaigns_batch as _delete_recommendation_campaigns_batch,
+    )
+    from ..api.recommendation_campaigns import (
+        delete_recommendation_directory as _delete_recommendation_directory,
+    )
+    from ..api.recommendation_campaigns import (
+        get_recommendation_campaign as _get_recommendation_campaign,
+    )
+    from ..api.recommendation_campaigns import (
+        get_recommendation_campaign_by_slug as _get_recommendation_campaign_by_slug,
+    )
+    from ..api.recommendation_campaigns import (
+        get_recommendation_campaigns_v2 as _get_recommendation_campaigns_v2,
+    )
+    from ..api.recommendation_campaigns import (
+        list_recommendation_campaigns_simplified as _list_recommendation_campaigns_simplified,
+    )
+    from ..api.recommendation_campaigns import (
+        list_recommendation_directories as _list_recommendation_directories,
+    )
+    from ..api.recommendation_campaigns import (
+        rename_recommendation_directory as _rename_recommendation_directory,
+    )
+    from ..api.recommendation_campaigns import (
+        update_recommendation_campaign as _update_recommendation_campaign,
+    )
     from ..models.change_recommendation_campaign_state_state import (
         ChangeRecommendationCampaignStateState,
     )
@@ -41,6 +89,103 @@ if TYPE_CHECKING:
     from ..models.recommendation_state_change_request import RecommendationStateChangeRequest
     from ..models.simple_recommendation_campaign import SimpleRecommendationCampaign
     from ..types import Unset
+else:
+    _attach_campaigns_to_recommendation_directory = LazyModule(
+        globals(),
+        "_attach_campaigns_to_recommendation_directory",
+        "..api.recommendation_campaigns.attach_campaigns_to_recommendation_directory",
+        __package__,
+    )
+    _change_recommendation_campaign_state = LazyModule(
+        globals(),
+        "_change_recommendation_campaign_state",
+        "..api.recommendation_campaigns.change_recommendation_campaign_state",
+        __package__,
+    )
+    _change_recommendation_campaigns_state = LazyModule(
+        globals(),
+        "_change_recommendation_campaigns_state",
+        "..api.recommendation_campaigns.change_recommendation_campaigns_state",
+        __package__,
+    )
+    _copy_recommendation_campaign = LazyModule(
+        globals(),
+        "_copy_recommendation_campaign",
+        "..api.recommendation_campaigns.copy_recommendation_campaign",
+        __package__,
+    )
+    _create_recommendation_campaign = LazyModule(
+        globals(),
+        "_create_recommendation_campaign",
+        "..api.recommendation_campaigns.create_recommendation_campaign",
+        __package__,
+    )
+    _create_recommendation_directory = LazyModule(
+        globals(),
+        "_create_recommendation_directory",
+        "..api.recommendation_campaigns.create_recommendation_directory",
+        __package__,
+    )
+    _delete_recommendation_campaign = LazyModule(
+        globals(),
+        "_delete_recommendation_campaign",
+        "..api.recommendation_campaigns.delete_recommendation_campaign",
+        __package__,
+    )
+    _delete_recommendation_campaigns_batch = LazyModule(
+        globals(),
+        "_delete_recommendation_campaigns_batch",
+        "..api.recommendation_campaigns.delete_recommendation_campaigns_batch",
+        __package__,
+    )
+    _delete_recommendation_directory = LazyModule(
+        globals(),
+        "_delete_recommendation_directory",
+        "..api.recommendation_campaigns.delete_recommendation_directory",
+        __package__,
+    )
+    _get_recommendation_campaign = LazyModule(
+        globals(),
+        "_get_recommendation_campaign",
+        "..api.recommendation_campaigns.get_recommendation_campaign",
+        __package__,
+    )
+    _get_recommendation_campaign_by_slug = LazyModule(
+        globals(),
+        "_get_recommendation_campaign_by_slug",
+        "..api.recommendation_campaigns.get_recommendation_campaign_by_slug",
+        __package__,
+    )
+    _get_recommendation_campaigns_v2 = LazyModule(
+        globals(),
+        "_get_recommendation_campaigns_v2",
+        "..api.recommendation_campaigns.get_recommendation_campaigns_v2",
+        __package__,
+    )
+    _list_recommendation_campaigns_simplified = LazyModule(
+        globals(),
+        "_list_recommendation_campaigns_simplified",
+        "..api.recommendation_campaigns.list_recommendation_campaigns_simplified",
+        __package__,
+    )
+    _list_recommendation_directories = LazyModule(
+        globals(),
+        "_list_recommendation_directories",
+        "..api.recommendation_campaigns.list_recommendation_directories",
+        __package__,
+    )
+    _rename_recommendation_directory = LazyModule(
+        globals(),
+        "_rename_recommendation_directory",
+        "..api.recommendation_campaigns.rename_recommendation_directory",
+        __package__,
+    )
+    _update_recommendation_campaign = LazyModule(
+        globals(),
+        "_update_recommendation_campaign",
+        "..api.recommendation_campaigns.update_recommendation_campaign",
+        __package__,
+    )
 
 __all__ = ["RecommendationCampaignsResource", "RecommendationCampaignsResourceWithRawResponse"]
 
@@ -70,9 +215,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import (
-            attach_campaigns_to_recommendation_directory as _op,
-        )
+        _op = _attach_campaigns_to_recommendation_directory
 
         return (
             await self._client.request(
@@ -102,7 +245,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import change_recommendation_campaign_state as _op
+        _op = _change_recommendation_campaign_state
 
         return (
             await self._client.request(
@@ -131,7 +274,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import change_recommendation_campaigns_state as _op
+        _op = _change_recommendation_campaigns_state
 
         return (
             await self._client.request(
@@ -160,7 +303,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import copy_recommendation_campaign as _op
+        _op = _copy_recommendation_campaign
 
         return (
             await self._client.request(
@@ -189,7 +332,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import create_recommendation_campaign as _op
+        _op = _create_recommendation_campaign
 
         return (
             await self._client.request(
@@ -218,7 +361,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import create_recommendation_directory as _op
+        _op = _create_recommendation_directory
 
         return (
             await self._client.request(
@@ -247,7 +390,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import delete_recommendation_campaign as _op
+        _op = _delete_recommendation_campaign
 
         return (
             await self._client.request(
@@ -276,7 +419,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import delete_recommendation_campaigns_batch as _op
+        _op = _delete_recommendation_campaigns_batch
 
         return (
             await self._client.request(
@@ -305,7 +448,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import delete_recommendation_directory as _op
+        _op = _delete_recommendation_directory
 
         return (
             await self._client.request(
@@ -334,7 +477,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import get_recommendation_campaign as _op
+        _op = _get_recommendation_campaign
 
         return (
             await self._client.request(
@@ -363,7 +506,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import get_recommendation_campaign_by_slug as _op
+        _op = _get_recommendation_campaign_by_slug
 
         return (
             await self._client.request(
@@ -400,7 +543,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import get_recommendation_campaigns_v2 as _op
+        _op = _get_recommendation_campaigns_v2
 
         return (
             await self._client.request(
@@ -439,7 +582,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import list_recommendation_campaigns_simplified as _op
+        _op = _list_recommendation_campaigns_simplified
 
         return (
             await self._client.request(
@@ -467,7 +610,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import list_recommendation_directories as _op
+        _op = _list_recommendation_directories
 
         return (
             await self._client.request(
@@ -497,7 +640,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import rename_recommendation_directory as _op
+        _op = _rename_recommendation_directory
 
         return (
             await self._client.request(
@@ -528,7 +671,7 @@ class RecommendationCampaignsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import update_recommendation_campaign as _op
+        _op = _update_recommendation_campaign
 
         return (
             await self._client.request(
@@ -565,9 +708,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import (
-            attach_campaigns_to_recommendation_directory as _op,
-        )
+        _op = _attach_campaigns_to_recommendation_directory
 
         return await self._client.request(
             _op.OPERATION,
@@ -595,7 +736,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import change_recommendation_campaign_state as _op
+        _op = _change_recommendation_campaign_state
 
         return await self._client.request(
             _op.OPERATION,
@@ -622,7 +763,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import change_recommendation_campaigns_state as _op
+        _op = _change_recommendation_campaigns_state
 
         return await self._client.request(
             _op.OPERATION,
@@ -649,7 +790,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import copy_recommendation_campaign as _op
+        _op = _copy_recommendation_campaign
 
         return await self._client.request(
             _op.OPERATION,
@@ -676,7 +817,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import create_recommendation_campaign as _op
+        _op = _create_recommendation_campaign
 
         return await self._client.request(
             _op.OPERATION,
@@ -703,7 +844,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import create_recommendation_directory as _op
+        _op = _create_recommendation_directory
 
         return await self._client.request(
             _op.OPERATION,
@@ -730,7 +871,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import delete_recommendation_campaign as _op
+        _op = _delete_recommendation_campaign
 
         return await self._client.request(
             _op.OPERATION,
@@ -757,7 +898,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import delete_recommendation_campaigns_batch as _op
+        _op = _delete_recommendation_campaigns_batch
 
         return await self._client.request(
             _op.OPERATION,
@@ -784,7 +925,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import delete_recommendation_directory as _op
+        _op = _delete_recommendation_directory
 
         return await self._client.request(
             _op.OPERATION,
@@ -811,7 +952,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import get_recommendation_campaign as _op
+        _op = _get_recommendation_campaign
 
         return await self._client.request(
             _op.OPERATION,
@@ -838,7 +979,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import get_recommendation_campaign_by_slug as _op
+        _op = _get_recommendation_campaign_by_slug
 
         return await self._client.request(
             _op.OPERATION,
@@ -873,7 +1014,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import get_recommendation_campaigns_v2 as _op
+        _op = _get_recommendation_campaigns_v2
 
         return await self._client.request(
             _op.OPERATION,
@@ -910,7 +1051,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import list_recommendation_campaigns_simplified as _op
+        _op = _list_recommendation_campaigns_simplified
 
         return await self._client.request(
             _op.OPERATION,
@@ -936,7 +1077,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import list_recommendation_directories as _op
+        _op = _list_recommendation_directories
 
         return await self._client.request(
             _op.OPERATION,
@@ -964,7 +1105,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import rename_recommendation_directory as _op
+        _op = _rename_recommendation_directory
 
         return await self._client.request(
             _op.OPERATION,
@@ -993,7 +1134,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendation_campaigns import update_recommendation_campaign as _op
+        _op = _update_recommendation_campaign
 
         return await self._client.request(
             _op.OPERATION,

@@ -11,16 +11,42 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.recommendations import get_campaign_recommendations as _get_campaign_recommendations
+    from ..api.recommendations import (
+        post_campaign_recommendations as _post_campaign_recommendations,
+    )
+    from ..api.recommendations import (
+        post_campaign_recommendations_by_identifier as _post_campaign_recommendations_by_identifier,
+    )
     from ..models.recommendation_campaign_response import RecommendationCampaignResponse
     from ..models.recommendation_filters_joiner import RecommendationFiltersJoiner
     from ..models.recommendation_items_source_type import RecommendationItemsSourceType
     from ..models.recommendations_by_campaign_request import RecommendationsByCampaignRequest
     from ..models.recommendations_by_identifier_request import RecommendationsByIdentifierRequest
     from ..types import Unset
+else:
+    _get_campaign_recommendations = LazyModule(
+        globals(),
+        "_get_campaign_recommendations",
+        "..api.recommendations.get_campaign_recommendations",
+        __package__,
+    )
+    _post_campaign_recommendations = LazyModule(
+        globals(),
+        "_post_campaign_recommendations",
+        "..api.recommendations.post_campaign_recommendations",
+        __package__,
+    )
+    _post_campaign_recommendations_by_identifier = LazyModule(
+        globals(),
+        "_post_campaign_recommendations_by_identifier",
+        "..api.recommendations.post_campaign_recommendations_by_identifier",
+        __package__,
+    )
 
 __all__ = ["RecommendationsResource", "RecommendationsResourceWithRawResponse"]
 
@@ -81,7 +107,7 @@ class RecommendationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendations import get_campaign_recommendations as _op
+        _op = _get_campaign_recommendations
 
         return (
             await self._client.request(
@@ -124,7 +150,7 @@ class RecommendationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendations import post_campaign_recommendations as _op
+        _op = _post_campaign_recommendations
 
         return (
             await self._client.request(
@@ -156,7 +182,7 @@ class RecommendationsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendations import post_campaign_recommendations_by_identifier as _op
+        _op = _post_campaign_recommendations_by_identifier
 
         return (
             await self._client.request(
@@ -228,7 +254,7 @@ class RecommendationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendations import get_campaign_recommendations as _op
+        _op = _get_campaign_recommendations
 
         return await self._client.request(
             _op.OPERATION,
@@ -269,7 +295,7 @@ class RecommendationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendations import post_campaign_recommendations as _op
+        _op = _post_campaign_recommendations
 
         return await self._client.request(
             _op.OPERATION,
@@ -299,7 +325,7 @@ class RecommendationsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.recommendations import post_campaign_recommendations_by_identifier as _op
+        _op = _post_campaign_recommendations_by_identifier
 
         return await self._client.request(
             _op.OPERATION,

@@ -11,10 +11,47 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.search import autocomplete_search as _autocomplete_search
+    from ..api.search import autocomplete_search_post as _autocomplete_search_post
+    from ..api.search import change_catalog_search_state as _change_catalog_search_state
+    from ..api.search import copy_search_index as _copy_search_index
+    from ..api.search import create_search_index as _create_search_index
+    from ..api.search import create_suggestion_index as _create_suggestion_index
+    from ..api.search import delete_search_index_config as _delete_search_index_config
+    from ..api.search import delete_suggestion_index_config as _delete_suggestion_index_config
+    from ..api.search import duplicate_search_index as _duplicate_search_index
+    from ..api.search import duplicate_search_index_get as _duplicate_search_index_get
+    from ..api.search import explain_autocomplete_search as _explain_autocomplete_search
+    from ..api.search import explain_autocomplete_search_post as _explain_autocomplete_search_post
+    from ..api.search import explain_full_text_search as _explain_full_text_search
+    from ..api.search import explain_full_text_search_post as _explain_full_text_search_post
+    from ..api.search import explain_list_index_items as _explain_list_index_items
+    from ..api.search import explain_list_index_items_post as _explain_list_index_items_post
+    from ..api.search import explain_visual_search as _explain_visual_search
+    from ..api.search import explain_visual_search_post as _explain_visual_search_post
+    from ..api.search import get_catalog_search_state as _get_catalog_search_state
+    from ..api.search import get_filterable_attribute_values as _get_filterable_attribute_values
+    from ..api.search import get_search_index_config as _get_search_index_config
+    from ..api.search import get_search_index_dependencies as _get_search_index_dependencies
+    from ..api.search import get_search_index_state as _get_search_index_state
+    from ..api.search import get_search_supported_languages as _get_search_supported_languages
+    from ..api.search import get_suggestion_index_config as _get_suggestion_index_config
+    from ..api.search import get_suggestion_index_state as _get_suggestion_index_state
+    from ..api.search import list_catalog_search_states as _list_catalog_search_states
+    from ..api.search import list_index_items as _list_index_items
+    from ..api.search import list_index_items_post as _list_index_items_post
+    from ..api.search import list_search_indices as _list_search_indices
+    from ..api.search import list_suggestion_indices as _list_suggestion_indices
+    from ..api.search import replace_suggestion_index_config as _replace_suggestion_index_config
+    from ..api.search import search_full_text as _search_full_text
+    from ..api.search import search_full_text_post as _search_full_text_post
+    from ..api.search import search_visual as _search_visual
+    from ..api.search import search_visual_post as _search_visual_post
+    from ..api.search import update_search_index_config as _update_search_index_config
     from ..models.search_autocomplete_request import SearchAutocompleteRequest
     from ..models.search_catalog_state import SearchCatalogState
     from ..models.search_explain_response import SearchExplainResponse
@@ -38,6 +75,169 @@ if TYPE_CHECKING:
     from ..models.suggestion_index_config_input import SuggestionIndexConfigInput
     from ..models.suggestion_index_config_list import SuggestionIndexConfigList
     from ..types import Unset
+else:
+    _autocomplete_search = LazyModule(
+        globals(), "_autocomplete_search", "..api.search.autocomplete_search", __package__
+    )
+    _autocomplete_search_post = LazyModule(
+        globals(), "_autocomplete_search_post", "..api.search.autocomplete_search_post", __package__
+    )
+    _change_catalog_search_state = LazyModule(
+        globals(),
+        "_change_catalog_search_state",
+        "..api.search.change_catalog_search_state",
+        __package__,
+    )
+    _copy_search_index = LazyModule(
+        globals(), "_copy_search_index", "..api.search.copy_search_index", __package__
+    )
+    _create_search_index = LazyModule(
+        globals(), "_create_search_index", "..api.search.create_search_index", __package__
+    )
+    _create_suggestion_index = LazyModule(
+        globals(), "_create_suggestion_index", "..api.search.create_suggestion_index", __package__
+    )
+    _delete_search_index_config = LazyModule(
+        globals(),
+        "_delete_search_index_config",
+        "..api.search.delete_search_index_config",
+        __package__,
+    )
+    _delete_suggestion_index_config = LazyModule(
+        globals(),
+        "_delete_suggestion_index_config",
+        "..api.search.delete_suggestion_index_config",
+        __package__,
+    )
+    _duplicate_search_index = LazyModule(
+        globals(), "_duplicate_search_index", "..api.search.duplicate_search_index", __package__
+    )
+    _duplicate_search_index_get = LazyModule(
+        globals(),
+        "_duplicate_search_index_get",
+        "..api.search.duplicate_search_index_get",
+        __package__,
+    )
+    _explain_autocomplete_search = LazyModule(
+        globals(),
+        "_explain_autocomplete_search",
+        "..api.search.explain_autocomplete_search",
+        __package__,
+    )
+    _explain_autocomplete_search_post = LazyModule(
+        globals(),
+        "_explain_autocomplete_search_post",
+        "..api.search.explain_autocomplete_search_post",
+        __package__,
+    )
+    _explain_full_text_search = LazyModule(
+        globals(), "_explain_full_text_search", "..api.search.explain_full_text_search", __package__
+    )
+    _explain_full_text_search_post = LazyModule(
+        globals(),
+        "_explain_full_text_search_post",
+        "..api.search.explain_full_text_search_post",
+        __package__,
+    )
+    _explain_list_index_items = LazyModule(
+        globals(), "_explain_list_index_items", "..api.search.explain_list_index_items", __package__
+    )
+    _explain_list_index_items_post = LazyModule(
+        globals(),
+        "_explain_list_index_items_post",
+        "..api.search.explain_list_index_items_post",
+        __package__,
+    )
+    _explain_visual_search = LazyModule(
+        globals(), "_explain_visual_search", "..api.search.explain_visual_search", __package__
+    )
+    _explain_visual_search_post = LazyModule(
+        globals(),
+        "_explain_visual_search_post",
+        "..api.search.explain_visual_search_post",
+        __package__,
+    )
+    _get_catalog_search_state = LazyModule(
+        globals(), "_get_catalog_search_state", "..api.search.get_catalog_search_state", __package__
+    )
+    _get_filterable_attribute_values = LazyModule(
+        globals(),
+        "_get_filterable_attribute_values",
+        "..api.search.get_filterable_attribute_values",
+        __package__,
+    )
+    _get_search_index_config = LazyModule(
+        globals(), "_get_search_index_config", "..api.search.get_search_index_config", __package__
+    )
+    _get_search_index_dependencies = LazyModule(
+        globals(),
+        "_get_search_index_dependencies",
+        "..api.search.get_search_index_dependencies",
+        __package__,
+    )
+    _get_search_index_state = LazyModule(
+        globals(), "_get_search_index_state", "..api.search.get_search_index_state", __package__
+    )
+    _get_search_supported_languages = LazyModule(
+        globals(),
+        "_get_search_supported_languages",
+        "..api.search.get_search_supported_languages",
+        __package__,
+    )
+    _get_suggestion_index_config = LazyModule(
+        globals(),
+        "_get_suggestion_index_config",
+        "..api.search.get_suggestion_index_config",
+        __package__,
+    )
+    _get_suggestion_index_state = LazyModule(
+        globals(),
+        "_get_suggestion_index_state",
+        "..api.search.get_suggestion_index_state",
+        __package__,
+    )
+    _list_catalog_search_states = LazyModule(
+        globals(),
+        "_list_catalog_search_states",
+        "..api.search.list_catalog_search_states",
+        __package__,
+    )
+    _list_index_items = LazyModule(
+        globals(), "_list_index_items", "..api.search.list_index_items", __package__
+    )
+    _list_index_items_post = LazyModule(
+        globals(), "_list_index_items_post", "..api.search.list_index_items_post", __package__
+    )
+    _list_search_indices = LazyModule(
+        globals(), "_list_search_indices", "..api.search.list_search_indices", __package__
+    )
+    _list_suggestion_indices = LazyModule(
+        globals(), "_list_suggestion_indices", "..api.search.list_suggestion_indices", __package__
+    )
+    _replace_suggestion_index_config = LazyModule(
+        globals(),
+        "_replace_suggestion_index_config",
+        "..api.search.replace_suggestion_index_config",
+        __package__,
+    )
+    _search_full_text = LazyModule(
+        globals(), "_search_full_text", "..api.search.search_full_text", __package__
+    )
+    _search_full_text_post = LazyModule(
+        globals(), "_search_full_text_post", "..api.search.search_full_text_post", __package__
+    )
+    _search_visual = LazyModule(
+        globals(), "_search_visual", "..api.search.search_visual", __package__
+    )
+    _search_visual_post = LazyModule(
+        globals(), "_search_visual_post", "..api.search.search_visual_post", __package__
+    )
+    _update_search_index_config = LazyModule(
+        globals(),
+        "_update_search_index_config",
+        "..api.search.update_search_index_config",
+        __package__,
+    )
 
 __all__ = ["SearchResource", "SearchResourceWithRawResponse"]
 
@@ -93,7 +293,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import autocomplete_search as _op
+        _op = _autocomplete_search
 
         return (
             await self._client.request(
@@ -154,7 +354,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import autocomplete_search_post as _op
+        _op = _autocomplete_search_post
 
         return (
             await self._client.request(
@@ -184,7 +384,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import change_catalog_search_state as _op
+        _op = _change_catalog_search_state
 
         return (
             await self._client.request(
@@ -215,7 +415,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import copy_search_index as _op
+        _op = _copy_search_index
 
         return (
             await self._client.request(
@@ -245,7 +445,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import create_search_index as _op
+        _op = _create_search_index
 
         return (
             await self._client.request(
@@ -275,7 +475,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import create_suggestion_index as _op
+        _op = _create_suggestion_index
 
         return (
             await self._client.request(
@@ -304,7 +504,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import delete_search_index_config as _op
+        _op = _delete_search_index_config
 
         return (
             await self._client.request(
@@ -333,7 +533,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import delete_suggestion_index_config as _op
+        _op = _delete_suggestion_index_config
 
         return (
             await self._client.request(
@@ -364,7 +564,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import duplicate_search_index as _op
+        _op = _duplicate_search_index
 
         return (
             await self._client.request(
@@ -394,7 +594,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import duplicate_search_index_get as _op
+        _op = _duplicate_search_index_get
 
         return (
             await self._client.request(
@@ -451,7 +651,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_autocomplete_search as _op
+        _op = _explain_autocomplete_search
 
         return (
             await self._client.request(
@@ -514,7 +714,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_autocomplete_search_post as _op
+        _op = _explain_autocomplete_search_post
 
         return (
             await self._client.request(
@@ -576,7 +776,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_full_text_search as _op
+        _op = _explain_full_text_search
 
         return (
             await self._client.request(
@@ -643,7 +843,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_full_text_search_post as _op
+        _op = _explain_full_text_search_post
 
         return (
             await self._client.request(
@@ -702,7 +902,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_list_index_items as _op
+        _op = _explain_list_index_items
 
         return (
             await self._client.request(
@@ -765,7 +965,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_list_index_items_post as _op
+        _op = _explain_list_index_items_post
 
         return (
             await self._client.request(
@@ -824,7 +1024,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_visual_search as _op
+        _op = _explain_visual_search
 
         return (
             await self._client.request(
@@ -889,7 +1089,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_visual_search_post as _op
+        _op = _explain_visual_search_post
 
         return (
             await self._client.request(
@@ -918,7 +1118,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_catalog_search_state as _op
+        _op = _get_catalog_search_state
 
         return (
             await self._client.request(
@@ -949,7 +1149,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_filterable_attribute_values as _op
+        _op = _get_filterable_attribute_values
 
         return (
             await self._client.request(
@@ -978,7 +1178,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_search_index_config as _op
+        _op = _get_search_index_config
 
         return (
             await self._client.request(
@@ -1008,7 +1208,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_search_index_dependencies as _op
+        _op = _get_search_index_dependencies
 
         return (
             await self._client.request(
@@ -1038,7 +1238,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_search_index_state as _op
+        _op = _get_search_index_state
 
         return (
             await self._client.request(
@@ -1067,7 +1267,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_search_supported_languages as _op
+        _op = _get_search_supported_languages
 
         return (
             await self._client.request(
@@ -1096,7 +1296,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_suggestion_index_config as _op
+        _op = _get_suggestion_index_config
 
         return (
             await self._client.request(
@@ -1126,7 +1326,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_suggestion_index_state as _op
+        _op = _get_suggestion_index_state
 
         return (
             await self._client.request(
@@ -1154,7 +1354,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_catalog_search_states as _op
+        _op = _list_catalog_search_states
 
         return (
             await self._client.request(
@@ -1211,7 +1411,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_index_items as _op
+        _op = _list_index_items
 
         return (
             await self._client.request(
@@ -1272,7 +1472,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_index_items_post as _op
+        _op = _list_index_items_post
 
         return (
             await self._client.request(
@@ -1310,7 +1510,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_search_indices as _op
+        _op = _list_search_indices
 
         return (
             await self._client.request(
@@ -1355,7 +1555,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_suggestion_indices as _op
+        _op = _list_suggestion_indices
 
         return (
             await self._client.request(
@@ -1394,7 +1594,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import replace_suggestion_index_config as _op
+        _op = _replace_suggestion_index_config
 
         return (
             await self._client.request(
@@ -1455,7 +1655,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import search_full_text as _op
+        _op = _search_full_text
 
         return (
             await self._client.request(
@@ -1521,7 +1721,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import search_full_text_post as _op
+        _op = _search_full_text_post
 
         return (
             await self._client.request(
@@ -1579,7 +1779,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import search_visual as _op
+        _op = _search_visual
 
         return (
             await self._client.request(
@@ -1642,7 +1842,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import search_visual_post as _op
+        _op = _search_visual_post
 
         return (
             await self._client.request(
@@ -1673,7 +1873,7 @@ class SearchResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import update_search_index_config as _op
+        _op = _update_search_index_config
 
         return (
             await self._client.request(
@@ -1736,7 +1936,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import autocomplete_search as _op
+        _op = _autocomplete_search
 
         return await self._client.request(
             _op.OPERATION,
@@ -1795,7 +1995,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import autocomplete_search_post as _op
+        _op = _autocomplete_search_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -1823,7 +2023,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import change_catalog_search_state as _op
+        _op = _change_catalog_search_state
 
         return await self._client.request(
             _op.OPERATION,
@@ -1852,7 +2052,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import copy_search_index as _op
+        _op = _copy_search_index
 
         return await self._client.request(
             _op.OPERATION,
@@ -1880,7 +2080,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import create_search_index as _op
+        _op = _create_search_index
 
         return await self._client.request(
             _op.OPERATION,
@@ -1908,7 +2108,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import create_suggestion_index as _op
+        _op = _create_suggestion_index
 
         return await self._client.request(
             _op.OPERATION,
@@ -1935,7 +2135,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import delete_search_index_config as _op
+        _op = _delete_search_index_config
 
         return await self._client.request(
             _op.OPERATION,
@@ -1962,7 +2162,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import delete_suggestion_index_config as _op
+        _op = _delete_suggestion_index_config
 
         return await self._client.request(
             _op.OPERATION,
@@ -1991,7 +2191,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import duplicate_search_index as _op
+        _op = _duplicate_search_index
 
         return await self._client.request(
             _op.OPERATION,
@@ -2019,7 +2219,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import duplicate_search_index_get as _op
+        _op = _duplicate_search_index_get
 
         return await self._client.request(
             _op.OPERATION,
@@ -2074,7 +2274,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_autocomplete_search as _op
+        _op = _explain_autocomplete_search
 
         return await self._client.request(
             _op.OPERATION,
@@ -2135,7 +2335,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_autocomplete_search_post as _op
+        _op = _explain_autocomplete_search_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -2195,7 +2395,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_full_text_search as _op
+        _op = _explain_full_text_search
 
         return await self._client.request(
             _op.OPERATION,
@@ -2260,7 +2460,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_full_text_search_post as _op
+        _op = _explain_full_text_search_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -2317,7 +2517,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_list_index_items as _op
+        _op = _explain_list_index_items
 
         return await self._client.request(
             _op.OPERATION,
@@ -2378,7 +2578,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_list_index_items_post as _op
+        _op = _explain_list_index_items_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -2435,7 +2635,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_visual_search as _op
+        _op = _explain_visual_search
 
         return await self._client.request(
             _op.OPERATION,
@@ -2498,7 +2698,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import explain_visual_search_post as _op
+        _op = _explain_visual_search_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -2525,7 +2725,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_catalog_search_state as _op
+        _op = _get_catalog_search_state
 
         return await self._client.request(
             _op.OPERATION,
@@ -2554,7 +2754,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_filterable_attribute_values as _op
+        _op = _get_filterable_attribute_values
 
         return await self._client.request(
             _op.OPERATION,
@@ -2581,7 +2781,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_search_index_config as _op
+        _op = _get_search_index_config
 
         return await self._client.request(
             _op.OPERATION,
@@ -2609,7 +2809,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_search_index_dependencies as _op
+        _op = _get_search_index_dependencies
 
         return await self._client.request(
             _op.OPERATION,
@@ -2637,7 +2837,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_search_index_state as _op
+        _op = _get_search_index_state
 
         return await self._client.request(
             _op.OPERATION,
@@ -2664,7 +2864,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_search_supported_languages as _op
+        _op = _get_search_supported_languages
 
         return await self._client.request(
             _op.OPERATION,
@@ -2691,7 +2891,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_suggestion_index_config as _op
+        _op = _get_suggestion_index_config
 
         return await self._client.request(
             _op.OPERATION,
@@ -2719,7 +2919,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import get_suggestion_index_state as _op
+        _op = _get_suggestion_index_state
 
         return await self._client.request(
             _op.OPERATION,
@@ -2745,7 +2945,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_catalog_search_states as _op
+        _op = _list_catalog_search_states
 
         return await self._client.request(
             _op.OPERATION,
@@ -2800,7 +3000,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_index_items as _op
+        _op = _list_index_items
 
         return await self._client.request(
             _op.OPERATION,
@@ -2859,7 +3059,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_index_items_post as _op
+        _op = _list_index_items_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -2895,7 +3095,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_search_indices as _op
+        _op = _list_search_indices
 
         return await self._client.request(
             _op.OPERATION,
@@ -2938,7 +3138,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import list_suggestion_indices as _op
+        _op = _list_suggestion_indices
 
         return await self._client.request(
             _op.OPERATION,
@@ -2975,7 +3175,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import replace_suggestion_index_config as _op
+        _op = _replace_suggestion_index_config
 
         return await self._client.request(
             _op.OPERATION,
@@ -3034,7 +3234,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import search_full_text as _op
+        _op = _search_full_text
 
         return await self._client.request(
             _op.OPERATION,
@@ -3098,7 +3298,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import search_full_text_post as _op
+        _op = _search_full_text_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -3154,7 +3354,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import search_visual as _op
+        _op = _search_visual
 
         return await self._client.request(
             _op.OPERATION,
@@ -3215,7 +3415,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import search_visual_post as _op
+        _op = _search_visual_post
 
         return await self._client.request(
             _op.OPERATION,
@@ -3244,7 +3444,7 @@ class SearchResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.search import update_search_index_config as _op
+        _op = _update_search_index_config
 
         return await self._client.request(
             _op.OPERATION,

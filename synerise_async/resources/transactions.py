@@ -10,11 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.transactions import (
+        batch_add_or_update_transactions as _batch_add_or_update_transactions,
+    )
+    from ..api.transactions import create_a_transaction as _create_a_transaction
     from ..models.transaction_create_request import TransactionCreateRequest
+else:
+    _batch_add_or_update_transactions = LazyModule(
+        globals(),
+        "_batch_add_or_update_transactions",
+        "..api.transactions.batch_add_or_update_transactions",
+        __package__,
+    )
+    _create_a_transaction = LazyModule(
+        globals(), "_create_a_transaction", "..api.transactions.create_a_transaction", __package__
+    )
 
 __all__ = ["TransactionsResource", "TransactionsResourceWithRawResponse"]
 
@@ -46,7 +60,7 @@ class TransactionsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.transactions import batch_add_or_update_transactions as _op
+        _op = _batch_add_or_update_transactions
 
         return (
             await self._client.request(
@@ -81,7 +95,7 @@ class TransactionsResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.transactions import create_a_transaction as _op
+        _op = _create_a_transaction
 
         return (
             await self._client.request(
@@ -120,7 +134,7 @@ class TransactionsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.transactions import batch_add_or_update_transactions as _op
+        _op = _batch_add_or_update_transactions
 
         return await self._client.request(
             _op.OPERATION,
@@ -153,7 +167,7 @@ class TransactionsResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.transactions import create_a_transaction as _op
+        _op = _create_a_transaction
 
         return await self._client.request(
             _op.OPERATION,

@@ -10,13 +10,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import Resource, request_options
+from ._base import LazyModule, Resource, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
+    from ..api.workspaces import (
+        get_current_business_profile_using_get as _get_current_business_profile_using_get,
+    )
+    from ..api.workspaces import list_workspace_ids as _list_workspace_ids
+    from ..api.workspaces import list_workspaces as _list_workspaces
     from ..models.current_workspace_response import CurrentWorkspaceResponse
     from ..models.workspace_id_entry import WorkspaceIdEntry
     from ..models.workspace_summary import WorkspaceSummary
+else:
+    _get_current_business_profile_using_get = LazyModule(
+        globals(),
+        "_get_current_business_profile_using_get",
+        "..api.workspaces.get_current_business_profile_using_get",
+        __package__,
+    )
+    _list_workspace_ids = LazyModule(
+        globals(), "_list_workspace_ids", "..api.workspaces.list_workspace_ids", __package__
+    )
+    _list_workspaces = LazyModule(
+        globals(), "_list_workspaces", "..api.workspaces.list_workspaces", __package__
+    )
 
 __all__ = ["WorkspacesResource", "WorkspacesResourceWithRawResponse"]
 
@@ -45,7 +63,7 @@ class WorkspacesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.workspaces import get_current_business_profile_using_get as _op
+        _op = _get_current_business_profile_using_get
 
         return (
             await self._client.request(
@@ -75,7 +93,7 @@ class WorkspacesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.workspaces import list_workspace_ids as _op
+        _op = _list_workspace_ids
 
         return (
             await self._client.request(
@@ -104,7 +122,7 @@ class WorkspacesResource(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.workspaces import list_workspaces as _op
+        _op = _list_workspaces
 
         return (
             await self._client.request(
@@ -140,7 +158,7 @@ class WorkspacesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.workspaces import get_current_business_profile_using_get as _op
+        _op = _get_current_business_profile_using_get
 
         return await self._client.request(
             _op.OPERATION,
@@ -168,7 +186,7 @@ class WorkspacesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.workspaces import list_workspace_ids as _op
+        _op = _list_workspace_ids
 
         return await self._client.request(
             _op.OPERATION,
@@ -195,7 +213,7 @@ class WorkspacesResourceWithRawResponse(Resource):
         (the whole call, across retries), ``extra_headers``, ``extra_query`` and
         ``max_retries`` apply to this call only.
         """
-        from ..api.workspaces import list_workspaces as _op
+        _op = _list_workspaces
 
         return await self._client.request(
             _op.OPERATION,
