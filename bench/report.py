@@ -320,6 +320,27 @@ def _scale_section(scale: dict[str, Any]) -> list[str]:
             f"From {small['operations']} to {large['operations']} operations (flat = within "
             f"{scale['tolerance']}x): " + "; ".join(verdicts) + ".",
         ]
+        if large.get("packages"):
+            lines += [
+                "",
+                "Generated package `__init__` modules whose size follows the spec's, each "
+                "imported alone in a fresh process (after `synerise_async.types`; medians): "
+                "`api` and `models` load with any first call, `resources` with the client.",
+                "",
+                "| package | "
+                + " | ".join(f"{r['operations']} ops: ms CPU, RSS MB" for r in (small, large))
+                + " |",
+                "|---|---|---|",
+            ]
+            for name in large["packages"]:
+                cells = [
+                    f"{r['packages'][name]['cpu_s'] * 1000:.1f}, "
+                    f"{r['packages'][name]['rss_kb'] / 1024:.2f}"
+                    if name in r.get("packages", {})
+                    else "-"
+                    for r in (small, large)
+                ]
+                lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
         if large.get("generated_largest"):
             lines += ["", "Largest generated modules loaded by import + first calls:"]
             for row in (small, large):

@@ -10,7 +10,10 @@ operations, plus the real package) a fresh interpreter measures, with byte-code 
   entering it and awaiting the first ``client.<tag>.<operation>(...)`` (session set-up,
   the tag's resource module, the operation module and its models). ``TokenAuth`` takes a
   ready token, so no login is made: login is excluded, for every size alike;
-- ``VmRSS`` after the import and after the first call, and ``len(sys.modules)``.
+- ``VmRSS`` after the import and after the first call, and ``len(sys.modules)``;
+- in another fresh process, each generated package ``__init__`` whose size follows the
+  spec's (``api``: the operation registry, ``models``: the lazy name map, ``resources``:
+  the namespaces and ``paginate`` overloads) imported alone: CPU and RSS.
 
 Two first calls are made, in this order: one of the ``Features`` tag, whose size is the
 same in every synthetic spec (what a call pays for the spec's total size), then one of
@@ -115,6 +118,25 @@ print(json.dumps(out))
 """
 
 
+_PROBE = r"""
+import importlib, json, re, sys, time
+
+def rss_kb():
+    return int(re.search(r"VmRSS:\s+(\d+)", open("/proc/self/status").read()).group(1))
+
+import synerise_async.types  # what every generated module needs first: not what is probed
+out = {}
+for name in sys.argv[1:]:
+    kb, c = rss_kb(), time.process_time()
+    importlib.import_module(name)
+    out[name] = {"cpu_s": time.process_time() - c, "rss_kb": rss_kb() - kb}
+print(json.dumps(out))
+"""
+PROBED = ("synerise_async.api", "synerise_async.models", "synerise_async.resources")
+"""Package ``__init__`` modules whose size follows the spec's: the first call loads the
+first two (every operation module imports them), the client import the third."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     """Answers every GET: the workspace for the real W1 path, ``{"id": ...}`` otherwise
     (what every synthetic ``get...Item`` operation parses)."""
@@ -206,6 +228,33 @@ def _child(site: Path, base_url: str, calls: Sequence[Any], env: dict[str, str])
     return data
 
 
+def _probe(site: Path, env: dict[str, str]) -> dict[str, dict[str, float]]:
+    """CPU and RSS of importing each of ``PROBED`` alone, in one fresh process."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, *PROBED],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"W6 package probe in {site} failed:\n{proc.stderr[-3000:]}")
+    data: dict[str, dict[str, float]] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return data
+
+
+def _packages(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per probed package: median CPU seconds and RSS kB of its import."""
+    return {
+        name: {
+            key: statistics.median(r["packages"][name][key] for r in runs)
+            for key in ("cpu_s", "rss_kb")
+        }
+        for name in PROBED
+    }
+
+
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     keys = [k for k in runs[0] if isinstance(runs[0][k], (int, float))]
     out: dict[str, Any] = {}
@@ -231,6 +280,7 @@ def measure_scale(
         for rep in range(runs):
             for size in sizes:
                 run = _child(Path(size["site"]), url, size["calls"], envs[size["label"]])
+                run["packages"] = _probe(Path(size["site"]), envs[size["label"]])
                 samples[size["label"]].append(run)
                 if log is not None:
                     log(
@@ -245,6 +295,7 @@ def measure_scale(
             "calls": [f"{tag}.{op}" for tag, op, _ in size["calls"]],
             "runs": samples[size["label"]],
             "generated_largest": samples[size["label"]][-1].get("generated_largest", []),
+            "packages": _packages(samples[size["label"]]),
             **_summary(samples[size["label"]]),
         }
         for size in sizes

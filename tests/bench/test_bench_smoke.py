@@ -143,7 +143,13 @@ def test_scale_sizes_measured_in_fresh_processes(tiny_run: tuple[dict[str, Any],
         assert row["import_cpu_s"] > 0 and row["call0_cpu_s"] > 0
         assert row["rss_mb"] > row["import_rss_mb"] > 0
         assert row["modules"] > row["import_modules"] > 0
+        assert set(row["packages"]) == {
+            "synerise_async.api",
+            "synerise_async.models",
+            "synerise_async.resources",
+        }
     assert "From " in markdown and "flat = within" in markdown
+    assert "Generated package `__init__` modules" in markdown
 
 
 def test_from_json_re_renders_the_same_targets(
