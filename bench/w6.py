@@ -8,7 +8,12 @@ reference, compiled from source.
 
 Regeneration: the synthetic documents of :mod:`bench.synthspec` go through the same
 pipeline as ``make generate`` (load, merge, overlays, pre-flight, openapi-python-client
-with our templates, ruff post-hooks) into a temporary directory, in a fresh process.
+with our templates, ruff post-hooks) into a temporary directory, in a fresh process; wall
+clock and the child's CPU time are recorded.
+
+Scale (:func:`scale`): one synthetic spec per size (e.g. 100, 300 and 730 operations, the
+largest being the timed regeneration target); each result becomes an importable package
+whose import, first call and memory :mod:`bench.w6_scale` measures in fresh processes.
 """
 
 from __future__ import annotations
@@ -16,18 +21,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import w6_scale
 from .harness import ROOT
 from .synthspec import write_documents
 
-__all__ = ["generate_once", "import_times"]
+__all__ = ["import_times", "regenerate", "scale"]
 
 OUR_OPERATION = "synerise_async.api.automation.get_paginated_diagrams"
 OUR_CLIENT = "synerise_async._client"
@@ -147,34 +155,112 @@ def generate_command(documents: Path, overlays: Path, out: Path) -> list[str]:
     ]
 
 
-def generate_once(operations: int, schemas: int) -> dict[str, Any]:
-    """Write the synthetic spec and time one regeneration of it (fresh process)."""
-    with tempfile.TemporaryDirectory(prefix="bench-w6-") as tmp:
-        root = Path(tmp)
-        counts = write_documents(root / "documents", operations, schemas)
-        (root / "overlays").mkdir()
-        out = root / "out"
-        out.mkdir()
-        command = generate_command(root / "documents", root / "overlays", out)
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            command, cwd=ROOT, env=_env(), capture_output=True, text=True, check=False
-        )
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"regeneration failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+def synthetic_schemas(operations: int, target_operations: int, target_schemas: int) -> int:
+    """Schemas for a synthetic spec of ``operations``, in the target spec's proportion."""
+    return max(20, round(operations * target_schemas / target_operations))
+
+
+def regenerate(root: Path, operations: int, schemas: int) -> dict[str, Any]:
+    """Write the synthetic spec under ``root`` and time one regeneration of it (fresh
+    process: wall and the child's CPU); the generated parts stay in ``package``."""
+    counts = write_documents(root / "documents", operations, schemas)
+    (root / "overlays").mkdir()
+    out = root / "out"
+    out.mkdir()
+    command = generate_command(root / "documents", root / "overlays", out)
+    cpu0 = _children_cpu()
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        command, cwd=ROOT, env=_env(), capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0
+    if proc.returncode != 0:
+        raise RuntimeError(f"regeneration failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+    files = list(out.rglob("*.py"))
+    tmp = str(root)
+    return {
+        **counts,
+        "seconds": wall,
+        "cpu_seconds": cpu,
+        "files": len(files),
+        "package": str(out / "package"),
+        "command": " ".join(
+            "<synthetic>/" + Path(part).name if part.startswith(tmp) else part for part in command
+        ).replace(sys.executable, "python"),
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def scale(
+    sizes: Sequence[int],
+    target_operations: int,
+    target_schemas: int,
+    runs: int,
+    log: Callable[[str], None],
+    *,
+    real: bool = True,
+) -> dict[str, Any]:
+    """Regenerate a synthetic spec per size (the largest is the timed target), assemble an
+    importable package of each, and measure import, first call and memory per size in
+    fresh processes (:func:`bench.w6_scale.measure_scale`), the real package alongside."""
+    generations: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-w6-scale-") as tmp:
+        rows: list[dict[str, Any]] = []
+        for operations in sizes:
+            schemas = (
+                target_schemas
+                if operations == target_operations
+                else synthetic_schemas(operations, target_operations, target_schemas)
             )
-        files = list(out.rglob("*.py"))
-        return {
-            **counts,
-            "seconds": wall,
-            "files": len(files),
-            "command": " ".join(
-                "<synthetic>/" + Path(part).name if part.startswith(tmp) else part
-                for part in command
-            ).replace(sys.executable, "python"),
-        }
+            log(f"  regenerating a {operations}-operation synthetic spec ...")
+            root = Path(tmp) / f"ops{operations}"
+            gen = regenerate(root, operations, schemas)
+            generations.append({k: v for k, v in gen.items() if k != "package"})
+            site = w6_scale.assemble_package(Path(gen["package"]), root / "site")
+            rows.append(
+                {
+                    "label": f"synthetic {gen['operations']} ops",
+                    "site": str(site),
+                    "calls": w6_scale.synthetic_calls(site),
+                    "operations": gen["operations"],
+                    "schemas": gen["schemas"],
+                }
+            )
+        if real:
+            rows.append(
+                {
+                    "label": "real package",
+                    "site": str(ROOT),
+                    "calls": [w6_scale.REAL_CALL],
+                    "operations": _real_operations(),
+                    "schemas": _real_schemas(),
+                }
+            )
+        measured = w6_scale.measure_scale(rows, runs, log)
+    return {
+        "generations": generations,
+        "sizes": measured,
+        "runs": runs,
+        "tolerance": w6_scale.FLAT_TOLERANCE,
+    }
+
+
+def _real_operations() -> int:
+    api = ROOT / "synerise_async" / "api"
+    return sum(
+        1 for p in api.glob("*/*.py") if p.name != "__init__.py" and not p.name.startswith("_")
+    )
+
+
+def _real_schemas() -> int:
+    return sum(
+        1 for p in (ROOT / "synerise_async" / "models").glob("*.py") if p.name != "__init__.py"
+    )
 
 
 def _generate_in_process(documents: Path, overlays: Path, out: Path) -> None:

@@ -47,8 +47,12 @@ class Settings:
     """Repetitions of W5 for the competitors other than synerise-async (the target's)."""
     w6_import_runs: int
     w6_operations: int
+    """The size of the regeneration target (issue 13: 730 operations in < 60 s)."""
     w6_schemas: int
-    w6_generate_runs: int
+    w6_scale_sizes: tuple[int, ...]
+    """Synthetic spec sizes of the scale table; each is regenerated once (the target's
+    regeneration is the timed one), then imported and called in fresh processes."""
+    w6_scale_runs: int
 
     @classmethod
     def full(cls) -> Settings:
@@ -72,7 +76,8 @@ class Settings:
             w6_import_runs=9,
             w6_operations=730,
             w6_schemas=1000,
-            w6_generate_runs=1,
+            w6_scale_sizes=(100, 300, 730),
+            w6_scale_runs=5,
         )
 
     @classmethod
@@ -89,7 +94,8 @@ class Settings:
             w5_reps=1,
             w5_other_reps=1,
             w6_import_runs=3,
-            w6_generate_runs=0,
+            w6_scale_sizes=(100, 730),
+            w6_scale_runs=5,
         )
 
     @classmethod
@@ -113,9 +119,10 @@ class Settings:
             w5_reps=1,
             w5_other_reps=1,
             w6_import_runs=1,
-            w6_operations=12,
-            w6_schemas=20,
-            w6_generate_runs=1,
+            w6_operations=30,
+            w6_schemas=40,
+            w6_scale_sizes=(12, 30),
+            w6_scale_runs=1,
         )
 
 
@@ -159,6 +166,22 @@ async def _run_case(
 
 # --------------------------------------------------------------------------- W1-W3
 
+RAW = "synerise-async-raw"
+"""``client.paginate(..., raw=True)`` (issue 13): dicts, judged against aiohttp + orjson."""
+
+
+def with_raw(competitors: Sequence[str], workload_method: str) -> list[str]:
+    """Add the raw-mode row right after synerise-async, when that competitor exists (it is
+    added to ``bench/clients.py`` separately) and implements the workload's method."""
+    out = list(competitors)
+    cls = COMPETITORS.get(RAW)
+    implemented = cls is not None and getattr(cls, workload_method) is not getattr(
+        Competitor, workload_method
+    )
+    if implemented and "synerise-async" in out and RAW not in out:
+        out.insert(out.index("synerise-async") + 1, RAW)
+    return out
+
 
 def _with_diagnostic(competitors: Sequence[str], extra: str) -> list[str]:
     """Add a diagnostic row (it uses synerise-async's code) after the real competitors."""
@@ -196,6 +219,7 @@ async def run_w2(
 ) -> list[Case]:
     server.configure(workflows_total=settings.w2_items)
     competitors = _with_diagnostic(competitors, "aiohttp-orjson-models")
+    competitors = with_raw(competitors, "list_workflows")
     cases = []
     for limit in settings.w2_limits:
         case = Case(
@@ -431,10 +455,11 @@ def run_w5(
     env = dict(os.environ)
     if stock_dir:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [stock_dir, env.get("PYTHONPATH")]))
+    competitors = with_raw(competitors, "stream_records")
     runs: dict[str, list[dict[str, Any]]] = {}
     for rep in range(settings.w5_reps):
         for key in competitors:
-            if key != "synerise-async" and rep >= settings.w5_other_reps:
+            if key not in ("synerise-async", RAW) and rep >= settings.w5_other_reps:
                 continue
             proc = subprocess.run(
                 [

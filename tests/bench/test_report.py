@@ -1,0 +1,172 @@
+"""The targets table of issue 13 is computed from the run's samples (bench/report.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.report import evaluate_targets, render
+
+
+def _samples(rate: float, cpu_us: float, n: int = 3) -> list[dict[str, Any]]:
+    """``n`` samples of 1,000 requests at ``rate`` per second and ``cpu_us`` CPU per request."""
+    wall = 1000 / rate
+    return [
+        {"ops": 1000, "wall": wall, "cpu": cpu_us * 1000 / 1e6, "requests": 1000, "server_cpu": 0.1}
+        for _ in range(n)
+    ]
+
+
+def _case(workload: str, name: str, params: dict[str, Any], **rows: Any) -> dict[str, Any]:
+    return {"workload": workload, "name": name, "unit": "req/s", "params": params, "samples": rows}
+
+
+def _by_target(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["target"]: t for t in evaluate_targets(results)}
+
+
+def test_w1_cpu_and_throughput_ratios_against_aiohttp_orjson() -> None:
+    """W1 at concurrency 16 passes the CPU target at 1.04x and misses throughput at 0.90x."""
+    case = _case(
+        "W1",
+        "small GETs, concurrency 16",
+        {"concurrency": 16},
+        **{"aiohttp-orjson": _samples(1000, 100), "synerise-async": _samples(900, 104)},
+    )
+    targets = _by_target({"cases": [case]})
+    cpu = targets["W1 small GETs, concurrency 16: client CPU µs/request <= 1.05x aiohttp+orjson"]
+    assert (cpu["measured"], cpu["verdict"]) == ("1.04x", "PASS")
+    rate = targets["W1 small GETs, concurrency 16: req/s >= 0.95x aiohttp+orjson"]
+    assert (rate["measured"], rate["verdict"]) == ("0.90x", "MISS")
+
+
+def test_w1_at_concurrency_1_is_not_a_target() -> None:
+    """Issue 13 judges W1 at concurrency 16 and 128 only."""
+    case = _case(
+        "W1",
+        "c1",
+        {"concurrency": 1},
+        **{"aiohttp-orjson": _samples(1000, 100), "synerise-async": _samples(500, 300)},
+    )
+    assert evaluate_targets({"cases": [case]}) == []
+
+
+def test_w2_raw_mode_missing_is_not_measured_never_pass() -> None:
+    """Without the raw competitor the raw-mode target says "not measured"; models vs json counts."""
+    case = _case(
+        "W2",
+        "list",
+        {},
+        **{
+            "aiohttp-json": _samples(1000, 100),
+            "aiohttp-orjson": _samples(2000, 50),
+            "synerise-async": _samples(1100, 90),
+        },
+    )
+    targets = _by_target({"cases": [case]})
+    raw = targets["W2 list: raw mode >= 0.9x aiohttp+orjson (dicts)"]
+    assert raw["verdict"] == "not measured" and raw["measured"] == "-"
+    models = targets["W2 list: models >= 1.0x aiohttp+json (dicts)"]
+    assert (models["measured"], models["verdict"]) == ("1.10x", "PASS")
+
+
+def test_w2_raw_mode_judged_against_orjson_when_present() -> None:
+    """With the raw competitor in the run, its ratio to aiohttp+orjson decides the verdict."""
+    case = _case(
+        "W2",
+        "list",
+        {},
+        **{
+            "aiohttp-json": _samples(1000, 100),
+            "aiohttp-orjson": _samples(2000, 50),
+            "synerise-async": _samples(1100, 90),
+            "synerise-async-raw": _samples(1700, 60),
+        },
+    )
+    raw = _by_target({"cases": [case]})["W2 list: raw mode >= 0.9x aiohttp+orjson (dicts)"]
+    assert (raw["measured"], raw["verdict"]) == ("0.85x", "MISS")
+
+
+def test_w3_judged_against_the_salted_hand_written_sender() -> None:
+    """Each W3 case compares send_many with the salted baseline; the plain one is context only."""
+    case = _case(
+        "W3",
+        "events, batches of 100, clean",
+        {},
+        **{
+            "aiohttp-orjson": _samples(2000, 10),
+            "aiohttp-orjson-salted": _samples(1000, 20),
+            "synerise-async": _samples(950, 21),
+        },
+    )
+    targets = evaluate_targets({"cases": [case]})
+    judged = [t for t in targets if t["group"] == "issue 13"]
+    assert [(t["measured"], t["verdict"]) for t in judged] == [("0.95x", "PASS")]
+    assert "salted by hand" in judged[0]["target"]
+    context = [t for t in targets if t["group"] == "context"]
+    assert [t["measured"] for t in context] == ["0.47x"]
+
+
+def _scale_row(operations: int, import_cpu: float, rss: float) -> dict[str, Any]:
+    row: dict[str, Any] = {"operations": operations, "schemas": operations}
+    for key, value in (("import_cpu_s", import_cpu), ("call0_cpu_s", 0.1), ("rss_mb", rss)):
+        row.update({key: value, key + "_min": value, key + "_max": value})
+    return row
+
+
+def test_scale_flatness_uses_the_tolerance_and_judges_only_the_730_spec() -> None:
+    """Import CPU 1.3x from 100 to 730 operations is a MISS at 1.2x; a 30-op run is n/a."""
+
+    def results(large: int) -> dict[str, Any]:
+        return {
+            "w6": {
+                "scale": {
+                    "tolerance": 1.2,
+                    "runs": 1,
+                    "sizes": {
+                        "synthetic 100 ops": _scale_row(100, 0.5, 40.0),
+                        f"synthetic {large} ops": _scale_row(large, 0.65, 41.0),
+                        "real package": _scale_row(264, 0.5, 40.0),
+                    },
+                }
+            }
+        }
+
+    full = _by_target(results(730))
+    assert full["W6 scale: client import CPU at 730 ops <= 1.2x at 100 ops (flat)"]["verdict"] == (
+        "MISS"
+    )
+    assert full["W6 scale: RSS after import + first call at 730 ops <= 1.2x at 100 ops (flat)"][
+        "verdict"
+    ] == ("PASS")
+    small = evaluate_targets(results(300))
+    assert {t["verdict"] for t in small} == {"n/a"}
+
+
+def test_render_groups_targets_and_context() -> None:
+    """The rendered targets section lists issue 13's rows before the context rows."""
+    case = _case(
+        "W3",
+        "events",
+        {},
+        **{
+            "aiohttp-orjson": _samples(2000, 10),
+            "aiohttp-orjson-salted": _samples(1000, 20),
+            "synerise-async": _samples(950, 21),
+        },
+    )
+    results: dict[str, Any] = {
+        "cases": [case],
+        "machine": {},
+        "settings": {"mode": "tiny", "reps": 1, "w3_concurrency": 4},
+        "command": "python -m bench --tiny",
+        "date": "today",
+        "elapsed": 1.0,
+        "commands": [],
+        "method": [],
+    }
+    results["targets"] = evaluate_targets(results)
+    markdown = render(results)
+    assert markdown.index("## Targets (issue 13)") < markdown.index("### Context (no target)")
+    assert "| W3 events: send_many >= 0.9x aiohttp+orjson salted by hand | 0.95x | **PASS** |" in (
+        markdown
+    )
