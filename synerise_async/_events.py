@@ -401,19 +401,20 @@ class EventsAPI(EventsResource):
                     if not warned and batcher.timeless:
                         warned = _warn_replay_unsafe(batcher.time)
             else:
-                # A plain loop: no async-generator step per event. Nothing else runs until
-                # a hand-over awaits, so ``received`` (the batcher's position) and the
-                # replay warning are brought up to date only there.
-                add = batcher.add
-                for event in events:
-                    outcome = add(event)
-                    if outcome is not None:
-                        report.received = batcher.position
-                        if not warned and batcher.timeless:
-                            warned = _warn_replay_unsafe(batcher.time)
-                        await self._hand_over(outcome, event, batcher, send, run)
-                        if run.stopping:
-                            return
+                # The batcher reads a plain iterable itself, in one loop until a batch
+                # closes or an event is refused. Nothing else runs until a hand-over
+                # awaits, so ``received`` and the replay warning are updated only here.
+                pending = iter(events)
+                while (taken := batcher.take(pending)) is not None:
+                    report.received = batcher.position
+                    if not warned and batcher.timeless:
+                        warned = _warn_replay_unsafe(batcher.time)
+                    if isinstance(taken, tuple):
+                        await self._hand_over(taken[0], taken[1], batcher, send, run)
+                    else:
+                        await self._hand_over(taken, None, batcher, send, run)
+                    if run.stopping:
+                        return
                 report.received = batcher.position
         except Exception as exc:  # the caller's iterator: deliver what was read, then re-raise
             report.received = batcher.position

@@ -236,3 +236,37 @@ def test_only_events_stamped_with_the_run_time_count_as_timeless() -> None:
     ):
         assert batcher.add(event) is None
     assert batcher.timeless == 2
+
+
+def test_take_keeps_every_event_read_before_the_input_raises() -> None:
+    """An iterator failing mid-batch leaves the events read so far in the batcher, in order."""
+
+    def broken() -> Iterator[dict[str, Any]]:
+        for n in range(150):
+            yield {"action": "a", "label": "l", "client": {"id": n + 1}}
+        raise RuntimeError("input went away")
+
+    batcher = Batcher(batch_size=100, max_bytes=1024 * 1024, namespace="", time=RUN_TIME)
+    events = broken()
+    first = batcher.take(events)
+    with pytest.raises(RuntimeError, match="went away"):
+        batcher.take(events)
+    rest = batcher.rest()
+    assert isinstance(first, Batch) and first.indices == list(range(100))
+    assert rest is not None and rest.indices == list(range(100, 150))
+    assert batcher.position == 150 and batcher.timeless == 150
+    assert [orjson.loads(raw)["client"]["id"] for raw in rest.encoded] == list(range(101, 151))
+
+
+def test_take_returns_a_refused_event_with_its_reason_and_goes_on() -> None:
+    """A refusal hands back the event itself; the next take continues after it."""
+    bad = {"action": "a", "client": {"id": 1}}
+    events = iter(
+        [{"action": "a", "label": "l", "client": {"id": 7}}, bad, *[dict(bad, label="l")]]
+    )
+    batcher = Batcher(batch_size=10, max_bytes=10_000, namespace="", time=RUN_TIME)
+    assert batcher.take(events) == ("event is missing required field(s): label", bad)
+    assert batcher.position == 2
+    assert batcher.take(events) is None
+    rest = batcher.rest()
+    assert rest is not None and rest.indices == [0, 2]
