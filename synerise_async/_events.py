@@ -55,7 +55,7 @@ from .resources.events import EventsResource
 
 if TYPE_CHECKING:
     import anyio.abc
-    from anyio.streams.memory import MemoryObjectReceiveStream
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 __all__ = [
     "EventsAPI",
@@ -382,7 +382,7 @@ class EventsAPI(EventsResource):
         self,
         events: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
         batcher: Batcher,
-        send: anyio.abc.ObjectSendStream[Batch],
+        send: MemoryObjectSendStream[Batch],
         run: _Run,
         *,
         warned: bool,
@@ -430,7 +430,7 @@ class EventsAPI(EventsResource):
         outcome: Batch | str,
         event: Any,
         batcher: Batcher,
-        send: anyio.abc.ObjectSendStream[Batch],
+        send: MemoryObjectSendStream[Batch],
         run: _Run,
     ) -> None:
         if isinstance(outcome, str):
@@ -442,8 +442,14 @@ class EventsAPI(EventsResource):
             )
             await run.record([failure])
             return
+        import anyio  # loaded by send_many already
+
         run.pending = outcome
-        await send.send(outcome)
+        try:
+            # Room in the buffer: hand over without the event-loop turn send() takes.
+            send.send_nowait(outcome)
+        except anyio.WouldBlock:
+            await send.send(outcome)
         run.pending = None
 
     async def _report_unsent(self, run: _Run, batcher: Batcher) -> None:
@@ -456,8 +462,21 @@ class EventsAPI(EventsResource):
                 await run.fail(batch, "unsent", run.abort_error)
 
     async def _worker(self, batches: MemoryObjectReceiveStream[Batch], run: _Run) -> None:
+        import anyio  # loaded by send_many already
+
         with batches:
-            async for batch in batches:
+            while True:
+                # A batch already waiting is taken without the event-loop turn receive()
+                # takes (the worker has just yielded for its HTTP request anyway).
+                try:
+                    batch = batches.receive_nowait()
+                except anyio.WouldBlock:
+                    try:
+                        batch = await batches.receive()
+                    except anyio.EndOfStream:
+                        return
+                except anyio.EndOfStream:
+                    return
                 batch.taken = True
                 try:
                     confirmed = await self._deliver(batch, run)
