@@ -36,6 +36,9 @@ MAX_ATTEMPTS = 10
 MAX_BATCH_EVENTS = 1000
 MAX_BATCH_BYTES = 1024 * 1024
 """The documented limits of one ``/v4/events/batch`` request (what send_many keeps to)."""
+JOB_TIME = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+"""W3: the ``time`` of events that have none, fixed before any timing like a job's scheduled
+time (send_many's ``default_time``), the same for every competitor that stamps."""
 
 
 class BenchError(RuntimeError):
@@ -222,7 +225,7 @@ class AiohttpOrjsonSalted(AiohttpOrjson):
     ) -> int:
         url = self._base + EVENTS_PATH
         limit = min(batch_size, MAX_BATCH_EVENTS)
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        now = JOB_TIME
         confirmed = 0
 
         def batches() -> Iterator[tuple[int, bytes]]:
@@ -532,7 +535,7 @@ class SyneriseAsync(Competitor):
         self, events: Sequence[dict[str, Any]], batch_size: int, concurrency: int
     ) -> int:
         report = await self._client.events.send_many(
-            events, batch_size=batch_size, concurrency=concurrency
+            events, batch_size=batch_size, concurrency=concurrency, default_time=JOB_TIME
         )
         if not report.ok:
             raise BenchError(f"{self.key}: {len(report.failed)} events failed")
@@ -589,10 +592,9 @@ class SyneriseAsyncPreStamped(SyneriseAsync):
 
     @classmethod
     def prestamp(cls, events: Sequence[dict[str, Any]]) -> None:
-        from synerise_async._event_batch import now_iso, stamp_encode
+        from synerise_async._event_batch import stamp_encode
 
-        now = now_iso()
-        stamped = [orjson.loads(stamp_encode(e, i, b"", now)) for i, e in enumerate(events)]
+        stamped = [orjson.loads(stamp_encode(e, i, b"", JOB_TIME)) for i, e in enumerate(events)]
         cls._stamped = (id(events), stamped)
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
 import orjson
 
-__all__ = ["Batch", "Batcher", "Rejected", "iso_time", "now_iso", "stamp_encode"]
+__all__ = ["Batch", "Batcher", "Refusal", "Rejected", "iso_time", "now_iso", "stamp_encode"]
 
 REQUIRED_FIELDS: Final = ("action", "label", "client")
 CLIENT_IDENTIFIERS: Final = ("id", "uuid", "email", "customId")
@@ -154,8 +154,24 @@ class Batch:
         )
 
 
+_SALT_OPEN: Final = b',"eventSalt":"'
+_SALT_CLOSE: Final = b'"}'
+_dumps: Final = orjson.dumps
+_sha256: Final = hashlib.sha256
+
+Refusal = tuple[str, Any]
+"""Why an event was refused, and the event."""
+
+
 class Batcher:
-    """Takes events one at a time; hands back full batches and local rejections."""
+    """Turns events into full batches and local refusals.
+
+    :meth:`take` reads events from an iterator in one tight loop (state in locals, no
+    call per event) and handles the common shape inline: a plain ``dict`` with the
+    required fields and no ``eventSalt`` of its own, with one lookup per key and no
+    copy unless ``type`` must be added. Its bytes are exactly those of
+    :func:`stamp_encode`, which handles every other shape.
+    """
 
     __slots__ = (
         "batch_size",
@@ -165,6 +181,7 @@ class Batcher:
         "position",
         "size",
         "time",
+        "time_tail",
         "timeless",
     )
 
@@ -173,44 +190,124 @@ class Batcher:
         self.max_bytes = max_bytes
         self.namespace = namespace.encode()
         self.time = time
+        self.time_tail = b'","time":' + orjson.dumps(time) + b"}"
+        """What follows the salt's hex digits in an event stamped with ``time``."""
         self.current = Batch()
-        self.size = 2  # the brackets of the JSON array
+        self.size = 1
+        """The body's length so far plus one: ``[`` and, per event, its bytes and a comma
+        (the last comma stands for the closing ``]``), so a body may fill max_bytes exactly."""
         self.position = 0
+        """Events read so far (also the 0-based position of the next one)."""
         self.timeless = 0
         """Events that got ``time`` from the batcher because they had none."""
 
     def add(self, event: Any) -> Batch | str | None:
         """Take one event: a closed batch, the reason it was refused, or ``None``."""
-        index = self.position
-        self.position = index + 1
-        problem = problem_with(event)
-        if problem is not None:
-            return problem
-        try:
-            encoded = stamp_encode(event, index + 1, self.namespace, self.time)
-        except Rejected as exc:
-            return str(exc)
-        if not event.get("time"):
-            self.timeless += 1
-        length = len(encoded)
-        if length + 2 > self.max_bytes:
-            return f"event of {length} bytes exceeds the {self.max_bytes}-byte batch limit"
-        closed = None
+        outcome = self.take(iter((event,)))
+        return outcome[0] if isinstance(outcome, tuple) else outcome
+
+    def take(self, events: Iterator[Any]) -> Batch | Refusal | None:
+        """Read ``events`` until a batch closes (returned; the event that closed it starts
+        the next one), an event is refused (returned with its reason) or the input ends
+        (``None``). An exception from the iterator propagates with every event read
+        before it kept."""
+        batch_size = self.batch_size
+        max_bytes = self.max_bytes
+        namespace = self.namespace
+        time_tail = self.time_tail
         current = self.current
-        if current.encoded and (
-            len(current.encoded) >= self.batch_size or self.size + length + 1 > self.max_bytes
-        ):
-            closed, current = current, Batch()
-            self.current, self.size = current, 2
-        current.encoded.append(encoded)
-        current.indices.append(index)
-        self.size += length + 1
-        return closed
+        encoded_list = current.encoded
+        indices = current.indices
+        size = self.size
+        index = self.position
+        timeless = self.timeless
+        closed: Batch | None = None
+        try:
+            for event in events:
+                position = index + 1
+                encoded: bytes | None = None
+                if type(event) is dict and "eventSalt" not in event:
+                    get = event.get
+                    client = get("client")
+                    given_time = get("time")
+                    # The shape check of problem_with, and either no time or a usable
+                    # one (a present but empty time is dropped: left to stamp_encode).
+                    if (
+                        get("action")
+                        and get("label")
+                        and type(client) is dict
+                        and (
+                            client.get("id")
+                            or client.get("uuid")
+                            or client.get("email")
+                            or client.get("customId")
+                        )
+                        and (given_time or "time" not in event)
+                    ):
+                        # stamp_encode's bytes: the event as given plus a defaulted type,
+                        # sorted, then the salt (and the time stamp) spliced in.
+                        source = event if "type" in event else {**event, "type": "custom"}
+                        try:
+                            canonical = _dumps(source, option=_SORTED)
+                        except TypeError as exc:
+                            index = position
+                            return f"event cannot be encoded as JSON faithfully: {exc}", event
+                        if b"null" in canonical and _non_finite(source):
+                            index = position
+                            return "event contains NaN or infinity, which JSON cannot carry", event
+                        digest = _sha256(namespace + position.to_bytes(8, "big") + canonical)
+                        if given_time:
+                            tail = _SALT_CLOSE
+                        else:
+                            tail = time_tail
+                            timeless += 1
+                        encoded = (
+                            canonical[:-1] + _SALT_OPEN + digest.hexdigest()[:32].encode() + tail
+                        )
+                if encoded is None:
+                    problem = problem_with(event)
+                    if problem is not None:
+                        index = position
+                        return problem, event
+                    try:
+                        encoded = stamp_encode(event, position, namespace, self.time)
+                    except Rejected as exc:
+                        index = position
+                        return str(exc), event
+                    if not event.get("time"):
+                        timeless += 1
+                length = len(encoded)
+                if length + 2 > max_bytes:
+                    index = position
+                    return (
+                        f"event of {length} bytes exceeds the {max_bytes}-byte batch limit",
+                        event,
+                    )
+                if encoded_list and (
+                    len(encoded_list) >= batch_size or size + length + 1 > max_bytes
+                ):
+                    closed = current
+                    current = Batch()
+                    encoded_list = current.encoded
+                    indices = current.indices
+                    size = 1
+                encoded_list.append(encoded)
+                indices.append(index)
+                size += length + 1
+                index = position
+                if closed is not None:
+                    return closed
+            return None
+        finally:
+            self.current = current
+            self.size = size
+            self.position = index
+            self.timeless = timeless
 
     def rest(self) -> Batch | None:
         """The last, partly filled batch (once), if it holds any event."""
         current = self.current
         if not current.encoded:
             return None
-        self.current, self.size = Batch(), 2
+        self.current, self.size = Batch(), 1
         return current

@@ -55,7 +55,7 @@ from .resources.events import EventsResource
 
 if TYPE_CHECKING:
     import anyio.abc
-    from anyio.streams.memory import MemoryObjectReceiveStream
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 __all__ = [
     "EventsAPI",
@@ -111,12 +111,22 @@ class _CountsRetries(Protocol):
     def stats(self) -> Any: ...
 
 
-def _retries_so_far(transport: Transport) -> int:
-    if isinstance(transport, _CountsRetries):
+def _retry_counter(transport: Transport) -> Callable[[], int]:
+    """How to read the transport's retry total (0 without ``stats``).
+
+    The protocol check runs once per send: ``isinstance`` against a runtime-checkable
+    protocol is slow enough (tens of microseconds) to matter per batch.
+    """
+    if not isinstance(transport, _CountsRetries):
+        return lambda: 0
+
+    def retries() -> int:
         counts = getattr(transport.stats, "retries_by_cause", None)
         if isinstance(counts, Mapping):
             return sum(int(v) for v in counts.values())
-    return 0
+        return 0
+
+    return retries
 
 
 def _time_stamp(default_time: dt.datetime | str | None) -> str | None:
@@ -171,7 +181,8 @@ class _Run:
         self.reading: anyio.CancelScope | None = None
         self.group: anyio.abc.TaskGroup | None = None
         self.started = time.monotonic()
-        self.retries_at_start = _retries_so_far(transport)
+        self.retries_so_far = _retry_counter(transport)
+        self.retries_at_start = self.retries_so_far()
         self.meter = RateMeter(self.started)
 
     @property
@@ -225,12 +236,12 @@ class _Run:
             self.abort(f"{limit} consecutive batches failed; last: {error}", error)
 
     async def notify(self, confirmed: int) -> None:
-        """Refresh the report's retry count and tell the caller's callbacks."""
-        report = self.report
-        report.retries = _retries_so_far(self.transport) - self.retries_at_start
+        """Tell the caller's callbacks (progress with a fresh retry count)."""
         if confirmed and self.on_batch is not None:
             await call_back(self.on_batch, confirmed)
         if self.progress is not None:
+            report = self.report
+            report.retries = self.retries_so_far() - self.retries_at_start
             now = time.monotonic()
             snapshot = SendProgress(
                 received=report.received,
@@ -352,7 +363,7 @@ class EventsAPI(EventsResource):
             sink.close()
         if stamp is None:
             report.clock_stamped = batcher.timeless
-        report.retries = _retries_so_far(self._transport) - run.retries_at_start
+        report.retries = run.retries_so_far() - run.retries_at_start
         own = run.caller_error if run.caller_error is not None else run.input_error
         if own is not None:
             if run.abort_error is not None:
@@ -371,7 +382,7 @@ class EventsAPI(EventsResource):
         self,
         events: Iterable[Mapping[str, Any]] | AsyncIterable[Mapping[str, Any]],
         batcher: Batcher,
-        send: anyio.abc.ObjectSendStream[Batch],
+        send: MemoryObjectSendStream[Batch],
         run: _Run,
         *,
         warned: bool,
@@ -390,17 +401,26 @@ class EventsAPI(EventsResource):
                     if not warned and batcher.timeless:
                         warned = _warn_replay_unsafe(batcher.time)
             else:
-                for event in events:  # a plain loop: no async-generator step per event
-                    report.received += 1
-                    outcome = batcher.add(event)
-                    if outcome is not None:
-                        await self._hand_over(outcome, event, batcher, send, run)
-                        if run.stopping:
-                            return
+                # The batcher reads a plain iterable itself, in one loop until a batch
+                # closes or an event is refused. Nothing else runs until a hand-over
+                # awaits, so ``received`` and the replay warning are updated only here.
+                pending = iter(events)
+                while (taken := batcher.take(pending)) is not None:
+                    report.received = batcher.position
                     if not warned and batcher.timeless:
                         warned = _warn_replay_unsafe(batcher.time)
+                    if isinstance(taken, tuple):
+                        await self._hand_over(taken[0], taken[1], batcher, send, run)
+                    else:
+                        await self._hand_over(taken, None, batcher, send, run)
+                    if run.stopping:
+                        return
+                report.received = batcher.position
         except Exception as exc:  # the caller's iterator: deliver what was read, then re-raise
+            report.received = batcher.position
             run.input_error = exc
+        if not warned and batcher.timeless:
+            _warn_replay_unsafe(batcher.time)
         rest = batcher.rest()
         if rest is not None:
             await self._hand_over(rest, None, batcher, send, run)
@@ -410,7 +430,7 @@ class EventsAPI(EventsResource):
         outcome: Batch | str,
         event: Any,
         batcher: Batcher,
-        send: anyio.abc.ObjectSendStream[Batch],
+        send: MemoryObjectSendStream[Batch],
         run: _Run,
     ) -> None:
         if isinstance(outcome, str):
@@ -422,8 +442,14 @@ class EventsAPI(EventsResource):
             )
             await run.record([failure])
             return
+        import anyio  # loaded by send_many already
+
         run.pending = outcome
-        await send.send(outcome)
+        try:
+            # Room in the buffer: hand over without the event-loop turn send() takes.
+            send.send_nowait(outcome)
+        except anyio.WouldBlock:
+            await send.send(outcome)
         run.pending = None
 
     async def _report_unsent(self, run: _Run, batcher: Batcher) -> None:
@@ -436,8 +462,21 @@ class EventsAPI(EventsResource):
                 await run.fail(batch, "unsent", run.abort_error)
 
     async def _worker(self, batches: MemoryObjectReceiveStream[Batch], run: _Run) -> None:
+        import anyio  # loaded by send_many already
+
         with batches:
-            async for batch in batches:
+            while True:
+                # A batch already waiting is taken without the event-loop turn receive()
+                # takes (the worker has just yielded for its HTTP request anyway).
+                try:
+                    batch = batches.receive_nowait()
+                except anyio.WouldBlock:
+                    try:
+                        batch = await batches.receive()
+                    except anyio.EndOfStream:
+                        return
+                except anyio.EndOfStream:
+                    return
                 batch.taken = True
                 try:
                     confirmed = await self._deliver(batch, run)

@@ -606,6 +606,48 @@ async def test_progress_reports_confirmed_failed_retries_and_rate(
     assert last.rate > 0 and last.elapsed > 0
 
 
+async def test_progress_counts_every_event_read_before_its_batch(
+    batch_server: BatchServer,
+) -> None:
+    """Each progress snapshot's received covers the events confirmed or failed so far."""
+    snapshots: list[sa.SendProgress] = []
+    failures: list[sa.FailedEvent] = []
+    events = [event(i) if i % 50 else {"action": "bad"} for i in range(1, 451)]
+
+    async with client_for(batch_server) as client:
+
+        def on_failure(failure: sa.FailedEvent) -> None:
+            failures.append(failure)
+
+        report = await client.events.send_many(
+            events,
+            batch_size=100,
+            concurrency=1,
+            progress=snapshots.append,
+            on_failure=on_failure,
+        )
+    assert (report.received, report.confirmed, report.failed_count) == (450, 441, 9)
+    assert all(s.received >= s.confirmed + s.failed for s in snapshots)
+    assert [s.received for s in snapshots] == sorted(s.received for s in snapshots)
+    assert snapshots[-1].received == 450 and len(failures) == 9
+
+
+async def test_the_replay_warning_comes_even_if_the_input_fails_early(
+    batch_server: BatchServer,
+) -> None:
+    """A timeless event read before the caller's iterator raises still triggers the warning."""
+
+    def broken() -> Iterator[dict[str, Any]]:
+        yield event(1)
+        raise RuntimeError("input went away")
+
+    async with client_for(batch_server) as client:
+        with pytest.warns(sa.ReplayUnsafeWarning), pytest.raises(RuntimeError) as raised:
+            await client.events.send_many(broken())
+    assert raised.value.report.received == 1  # type: ignore[attr-defined]
+    assert raised.value.report.confirmed == 1  # type: ignore[attr-defined]
+
+
 # --------------------------------------------------------------------------- the seam
 
 
