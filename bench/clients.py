@@ -498,9 +498,7 @@ class SyneriseAsync(Competitor):
         from synerise_async import SyneriseClient, WorkspaceAuth
         from synerise_async.api.automation import get_paginated_diagrams
         from synerise_async.api.brickworks import list_brickworks_records
-        from synerise_async.api.workspaces import get_current_business_profile_using_get
 
-        self._small = get_current_business_profile_using_get
         self._list = get_paginated_diagrams
         self._records = list_brickworks_records
         self._client = SyneriseClient(
@@ -515,7 +513,8 @@ class SyneriseAsync(Competitor):
         await self._client.aclose()
 
     async def get_small(self) -> Any:
-        return await self._small.asyncio(client=self._client)
+        # The surface the README recommends: client.<tag>.<operation>().
+        return await self._client.workspaces.get_current_business_profile_using_get()
 
     async def list_workflows(self, limit: int) -> int:
         count = 0
