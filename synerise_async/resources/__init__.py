@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
 
 if TYPE_CHECKING:
     from .._pagination import AsyncPaginator
@@ -342,12 +342,86 @@ class GeneratedClient:
         @overload
         def paginate(
             self,
+            operation: _Operation[
+                BrickworksRecordPage
+                | BrickworksSchemaListResponse
+                | CatalogItemListResponse
+                | CatalogListResponse
+                | OrganizationWorkspaceList
+                | ProfilePromotionListResponse
+                | RecommendationCampaignListResponse
+                | SearchExplainResponse
+                | SearchIndexConfigList
+                | SearchResponse
+                | SuggestionIndexConfigList
+                | VoucherListResponse
+                | VoucherPoolListResponse
+                | WorkflowListResponse
+                | WorkflowListV2Response
+                | list[Profile]
+            ]
+            | Callable[
+                ...,
+                Awaitable[
+                    BrickworksRecordPage
+                    | BrickworksSchemaListResponse
+                    | CatalogItemListResponse
+                    | CatalogListResponse
+                    | OrganizationWorkspaceList
+                    | ProfilePromotionListResponse
+                    | RecommendationCampaignListResponse
+                    | SearchExplainResponse
+                    | SearchIndexConfigList
+                    | SearchResponse
+                    | SuggestionIndexConfigList
+                    | VoucherListResponse
+                    | VoucherPoolListResponse
+                    | WorkflowListResponse
+                    | WorkflowListV2Response
+                    | list[Profile]
+                ],
+            ]
+            | Callable[
+                ...,
+                Awaitable[
+                    Response[
+                        BrickworksRecordPage
+                        | BrickworksSchemaListResponse
+                        | CatalogItemListResponse
+                        | CatalogListResponse
+                        | OrganizationWorkspaceList
+                        | ProfilePromotionListResponse
+                        | RecommendationCampaignListResponse
+                        | SearchExplainResponse
+                        | SearchIndexConfigList
+                        | SearchResponse
+                        | SuggestionIndexConfigList
+                        | VoucherListResponse
+                        | VoucherPoolListResponse
+                        | WorkflowListResponse
+                        | WorkflowListV2Response
+                        | list[Profile]
+                    ]
+                ],
+            ]
+            | ModuleType,
+            *,
+            max_items: int | None = None,
+            prefetch: bool = False,
+            raw: Literal[True],
+            **params: Any,
+        ) -> AsyncPaginator[dict[str, Any]]: ...
+
+        @overload
+        def paginate(
+            self,
             operation: _Operation[BrickworksRecordPage]
             | Callable[..., Awaitable[BrickworksRecordPage]]
             | Callable[..., Awaitable[Response[BrickworksRecordPage]]],
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[BrickworksRecord]: ...
 
@@ -360,6 +434,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[BrickworksSchema]: ...
 
@@ -372,6 +447,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[CatalogItem]: ...
 
@@ -384,6 +460,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[Catalog]: ...
 
@@ -396,6 +473,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[OrganizationWorkspace]: ...
 
@@ -408,6 +486,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[Promotion]: ...
 
@@ -420,6 +499,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[RecommendationCampaignDefinition]: ...
 
@@ -432,6 +512,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[SearchResultItem]: ...
 
@@ -444,6 +525,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[SearchIndexConfig]: ...
 
@@ -456,6 +538,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[SearchResultItem]: ...
 
@@ -468,6 +551,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[SuggestionIndexConfig]: ...
 
@@ -480,6 +564,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[Voucher]: ...
 
@@ -492,6 +577,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[VoucherPool]: ...
 
@@ -504,6 +590,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[WorkflowListItem]: ...
 
@@ -516,6 +603,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[WorkflowListItem]: ...
 
@@ -528,6 +616,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[Profile]: ...
 
@@ -538,6 +627,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: bool = False,
             **params: Any,
         ) -> AsyncPaginator[Any]: ...
 
@@ -547,6 +637,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: bool = False,
             **params: Any,
         ) -> AsyncPaginator[Any]:
             """Iterate every item of a paginated operation: ``async for x in client.paginate(op)``.
@@ -554,17 +645,21 @@ class GeneratedClient:
             ``operation`` is the operation module, its ``asyncio`` / ``asyncio_detailed``
             function or the bound resource method (``client.profiles.list_clients``); the
             item type is inferred from it. ``await`` the result for the first page only;
-            ``.pages()`` iterates pages.
+            ``.pages()`` iterates pages. ``raw=True`` yields the items as the dicts orjson
+            decoded, without building models.
             """
             raise NotImplementedError  # what runs is the definition below
 
     else:
 
-        def paginate(self, operation, *, max_items=None, prefetch=False, **params):
+        def paginate(self, operation, *, max_items=None, prefetch=False, raw=False, **params):
             """Iterate every item of a paginated operation: ``async for x in client.paginate(op)``.
 
             ``operation`` is the operation module, its ``asyncio`` / ``asyncio_detailed``
             function or the bound resource method (``client.profiles.list_clients``).
             ``await`` the result for the first page only; ``.pages()`` iterates pages.
+            ``raw=True`` yields the items as the dicts orjson decoded, without models.
             """
-            return self._paginator(operation, params, max_items=max_items, prefetch=prefetch)
+            return self._paginator(
+                operation, params, max_items=max_items, prefetch=prefetch, raw=raw
+            )
