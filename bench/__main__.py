@@ -194,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             print(line, file=sys.stderr, flush=True)
 
     notes: list[str] = []
-    competitors = [c for c in ORDER if c in wanted]
+    # ORDER first; other requested rows (e.g. synerise-async-raw) after it, in the order given.
+    competitors = [c for c in ORDER if c in wanted] + [c for c in wanted if c not in ORDER]
     if not _has_generated() and "synerise-async" in competitors:
         competitors.remove("synerise-async")
         notes.append(

@@ -541,6 +541,29 @@ class SyneriseAsync(Competitor):
         return report.confirmed
 
 
+class SyneriseAsyncRaw(SyneriseAsync):
+    """synerise-async with ``client.paginate(..., raw=True)`` for the listings (W2, W5):
+    the decoded dicts, no models; the other workloads are the parent's."""
+
+    key = "synerise-async-raw"
+    label = "synerise-async, paginate(raw=True)"
+    models = "dicts (orjson)"
+
+    async def list_workflows(self, limit: int) -> int:
+        count = 0
+        async for _item in self._client.paginate(self._list, raw=True, limit=limit):
+            count += 1
+        return count
+
+    async def stream_records(self, limit: int) -> int:
+        count = 0
+        async for _item in self._client.paginate(
+            self._records, raw=True, schema_identifier="bench", limit=limit
+        ):
+            count += 1
+        return count
+
+
 class AiohttpOrjsonModels(AiohttpOrjson):
     """W1/W2 only, for diagnosis: hand-written aiohttp + orjson parsing into synerise-async's
     generated models, so ``synerise-async`` minus this row is the cost of the SDK's own
@@ -604,6 +627,7 @@ COMPETITORS: dict[str, type[Competitor]] = {
         AiohttpOrjson,
         AiohttpOrjsonSalted,
         SyneriseAsync,
+        SyneriseAsyncRaw,
         StockClient,
         RawHttpx,
         AiohttpOrjsonModels,

@@ -219,16 +219,38 @@ def _pagination_source(
     label = f"{meta.operation_id} x-synerise-pagination"
     body = _paged_body(endpoint, label)
     parts = [f"style={spec['style']!r}"]
+    # The spec's paths are JSON keys: kept as the *_key fields for raw mode, translated
+    # to the models' attribute names for model mode (which also checks they exist).
+    wire: list[str] = []
     items = _attribute_path(body, str(spec.get("items", "")), label, models)
     if items:
         parts.append(f"items={items!r}")
+        wire.append(f"items_key={str(spec['items'])!r}")
     for key in ("page_param", "size_param"):
         if spec.get(key) is not None:
             parts.append(f"{key}={_keyword(endpoint, str(spec[key]), label)!r}")
     for key in ("total", "next"):
         if spec.get(key):
             parts.append(f"{key}={_attribute_path(body, str(spec[key]), label, models)!r}")
-    return "Pagination(" + ", ".join(parts) + ")"
+            wire.append(f"{key}_key={str(spec[key])!r}")
+    statuses = _body_statuses(endpoint, label)
+    if statuses != (200,):
+        wire.append(f"statuses={statuses!r}")
+    return "Pagination(" + ", ".join(parts + wire) + ")"
+
+
+def _body_statuses(endpoint: Endpoint, label: str) -> tuple[int, ...]:
+    """The documented success statuses of a paged operation (all must carry a body)."""
+    statuses: list[int] = []
+    for response in success_responses(endpoint):
+        if _is_empty(response):
+            raise CodegenError(
+                f"{label}: success status {response.status_code.pattern} has no body; "
+                "a paginated operation needs a page body for every success status."
+            )
+        low, high = response.status_code.range
+        statuses.extend(range(low, high + 1))
+    return tuple(sorted(set(statuses)))
 
 
 def _paged_body(endpoint: Endpoint, label: str) -> Any:

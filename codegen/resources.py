@@ -453,6 +453,8 @@ def _init_module(tags: list[str], paginated: list[tuple[str, str, set[str]]]) ->
             f'        return _{tag}.{cls}(cast("Transport", self))',
         ]
     lines += ["", "    if TYPE_CHECKING:"]
+    if by_response:  # raw=True first: the model overloads would take it into **params
+        lines.append(_PAGINATE_RAW.format(paged=" | ".join(sorted(by_response))))
     for response, item in sorted(by_response.items()):
         lines += [
             "",
@@ -465,6 +467,7 @@ def _init_module(tags: list[str], paginated: list[tuple[str, str, set[str]]]) ->
             "            *,",
             "            max_items: int | None = None,",
             "            prefetch: bool = False,",
+            "            raw: Literal[False] = False,",
             "            **params: Any,",
             f"        ) -> AsyncPaginator[{item}]: ...",
         ]
@@ -559,7 +562,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
 '''
 
 _INIT_TYPES = '''__all__ = ["GeneratedClient", "RawResponses"]
@@ -584,6 +587,21 @@ _CLIENT_HEAD = '''class GeneratedClient:
         """``client.with_raw_response.<tag>.<operation>(...)`` returns the whole ``Response``."""
         return RawResponses(cast("Transport", self))'''
 
+_PAGINATE_RAW = """
+        @overload
+        def paginate(
+            self,
+            operation: _Operation[{paged}]
+            | Callable[..., Awaitable[{paged}]]
+            | Callable[..., Awaitable[Response[{paged}]]]
+            | ModuleType,
+            *,
+            max_items: int | None = None,
+            prefetch: bool = False,
+            raw: Literal[True],
+            **params: Any,
+        ) -> AsyncPaginator[dict[str, Any]]: ..."""
+
 _PAGINATE_TAIL = '''
         @overload
         def paginate(
@@ -592,6 +610,7 @@ _PAGINATE_TAIL = '''
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: bool = False,
             **params: Any,
         ) -> AsyncPaginator[Any]: ...
 
@@ -601,6 +620,7 @@ _PAGINATE_TAIL = '''
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: bool = False,
             **params: Any,
         ) -> AsyncPaginator[Any]:
             """Iterate every item of a paginated operation: ``async for x in client.paginate(op)``.
@@ -608,17 +628,21 @@ _PAGINATE_TAIL = '''
             ``operation`` is the operation module, its ``asyncio`` / ``asyncio_detailed``
             function or the bound resource method (``client.profiles.list_clients``); the
             item type is inferred from it. ``await`` the result for the first page only;
-            ``.pages()`` iterates pages.
+            ``.pages()`` iterates pages. ``raw=True`` yields the items as the dicts orjson
+            decoded, without building models.
             """
             raise NotImplementedError  # what runs is the definition below
 
     else:
 
-        def paginate(self, operation, *, max_items=None, prefetch=False, **params):
+        def paginate(self, operation, *, max_items=None, prefetch=False, raw=False, **params):
             """Iterate every item of a paginated operation: ``async for x in client.paginate(op)``.
 
             ``operation`` is the operation module, its ``asyncio`` / ``asyncio_detailed``
             function or the bound resource method (``client.profiles.list_clients``).
             ``await`` the result for the first page only; ``.pages()`` iterates pages.
+            ``raw=True`` yields the items as the dicts orjson decoded, without models.
             """
-            return self._paginator(operation, params, max_items=max_items, prefetch=prefetch)'''
+            return self._paginator(
+                operation, params, max_items=max_items, prefetch=prefetch, raw=raw
+            )'''

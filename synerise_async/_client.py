@@ -443,11 +443,12 @@ class SyneriseClient(GeneratedClient):
         *,
         max_items: int | None,
         prefetch: bool,
+        raw: bool = False,
     ) -> AsyncPaginator[Any]:
         """The runtime of ``paginate``, whose per-operation item types are generated
         (``GeneratedClient.paginate`` in ``synerise_async.resources``)."""
         module = operation_module(operation)
-        return AsyncPaginator(self, module, params, max_items=max_items, prefetch=prefetch)
+        return AsyncPaginator(self, module, params, max_items=max_items, prefetch=prefetch, raw=raw)
 
     # ------------------------------------------------------------------ the pipeline
 

@@ -6,6 +6,10 @@ over bare arrays, limit/offset with a total, next links, and cursor tokens. Each
 small strategy class that only says what comes after a page: the next call's keyword
 arguments, a :class:`RequestParts` for a server-provided link, or ``None`` at the end.
 Only the current page (plus, with ``prefetch=True``, the next one) is held in memory.
+
+``raw=True`` skips the generated models: each body is decoded once with orjson and the
+same strategies walk it by JSON keys (the record's ``*_key`` paths), yielding the dicts
+as decoded.
 """
 
 from __future__ import annotations
@@ -16,15 +20,31 @@ import importlib
 import inspect
 import re
 import sys
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Mapping,
+    Sequence,
+)
 from types import ModuleType
 from typing import Any, Final, Generic, Protocol, TypeAlias, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
+import orjson
 
 from ._errors import ConfigurationError, PaginationError
-from ._transport import Operation, Pagination, RequestParts, Response, Transport
+from ._transport import (
+    Operation,
+    Pagination,
+    RawResponse,
+    RequestParts,
+    Response,
+    Transport,
+    unexpected_status,
+)
 
 __all__ = ["AsyncPaginator", "Page", "operation_module"]
 
@@ -52,6 +72,48 @@ def _attr_path(value: Any, path: str | None) -> Any:
         if value is not None and type(value).__name__ == "Unset":
             return None
     return value
+
+
+def _wire_paths(pagination: Pagination) -> Pagination:
+    """The record with its attribute paths swapped for their JSON-key twins (raw mode)."""
+    return attrs.evolve(
+        pagination,
+        items=pagination.items_key,
+        total=pagination.total_key,
+        next=pagination.next_key,
+    )
+
+
+def _raw_parser(operation_id: str, pagination: Pagination) -> Callable[[RawResponse], Any]:
+    """Raw mode's stand-in for the generated ``_parse_response``: the body as orjson
+    decodes it, after the same documented-status check.
+
+    An items path that leads to something other than a list is a body that does not match
+    the spec, as model mode would find building the model: ``ValueError`` here, which the
+    client turns into :class:`APIResponseValidationError`.
+    """
+    statuses = pagination.statuses
+    path = pagination.items_key or "the top level"
+    keys = pagination.items_key.split(".") if pagination.items_key else []
+
+    def parse(response: RawResponse) -> Any:
+        if response.status_code not in statuses:
+            unexpected_status(operation_id, response)
+        body = orjson.loads(response.content)
+        items = body
+        for key in keys:
+            if items is None:  # an absent or null object on the way: no items, as Unset is
+                break
+            if type(items) is not dict:
+                raise ValueError(
+                    f"expected an object on the way to {path!r}, got {type(items).__name__}"
+                )
+            items = items.get(key)
+        if items is not None and type(items) is not list:
+            raise ValueError(f"expected a list at {path!r}, got {type(items).__name__}")
+        return body
+
+    return parse
 
 
 def _items(parsed: Any, pagination: Pagination) -> Sequence[Any]:
@@ -257,9 +319,12 @@ def link_target(url: str, base_url: str) -> tuple[str, tuple[tuple[str, str], ..
 _STYLES: Final = ("page", "page-index", "offset", "cursor", "link")
 
 
-def strategy_for(operation: Operation, base_url: str) -> PageStrategy:
-    """The strategy for an operation's pagination style."""
-    p = operation.pagination
+def strategy_for(
+    operation: Operation, base_url: str, pagination: Pagination | None = None
+) -> PageStrategy:
+    """The strategy for an operation's pagination style (``pagination`` overrides the
+    operation's record, e.g. with the JSON-key paths of raw mode)."""
+    p = pagination or operation.pagination
     assert p is not None
     if p.style in ("page", "page-index"):
         return PageNumberStrategy(p)
@@ -279,7 +344,8 @@ class AsyncPaginator(Generic[T]):
     """Items of every page: ``async for item in paginator``; ``await paginator`` for page one.
 
     ``pages()`` iterates :class:`Page` objects instead. ``max_items`` stops early;
-    ``prefetch`` fetches the next page while the caller works on the current one.
+    ``prefetch`` fetches the next page while the caller works on the current one; ``raw``
+    yields the decoded JSON dicts instead of generated models (see the module docstring).
     """
 
     def __init__(
@@ -290,9 +356,13 @@ class AsyncPaginator(Generic[T]):
         *,
         max_items: int | None = None,
         prefetch: bool = False,
+        raw: bool = False,
     ) -> None:
         record = getattr(operation, "OPERATION", None)
-        if not isinstance(record, Operation) or not hasattr(operation, "asyncio_detailed"):
+        if not isinstance(record, Operation) or not all(
+            hasattr(operation, name)
+            for name in ("asyncio_detailed", "_get_kwargs", "_parse_response")
+        ):
             raise ConfigurationError(
                 f"{getattr(operation, '__name__', operation)!r} is not a generated operation module"
             )
@@ -307,17 +377,25 @@ class AsyncPaginator(Generic[T]):
                 f"{record.operation_id} takes no parameter(s) {', '.join(unknown or ['client'])}; "
                 f"accepted: {', '.join(n for n in accepted if n != 'client')}"
             )
+        pagination = _wire_paths(record.pagination) if raw else record.pagination
         strategy_for(record, client.base_url)  # an unknown style fails here, not mid-iteration
         self._client = client
         self._module = operation
         self._operation = record
-        self._pagination: Pagination = record.pagination
+        self._pagination: Pagination = pagination
+        self._parse: Callable[[RawResponse], Any] = (
+            _raw_parser(record.operation_id, pagination) if raw else operation._parse_response
+        )
         self._params = dict(params)
         self._max_items = max_items
         self._prefetch = prefetch
+        self._raw = raw
 
     def __repr__(self) -> str:
-        return f"<AsyncPaginator {self._operation.operation_id} style={self._pagination.style}>"
+        raw = " raw" if self._raw else ""
+        return (
+            f"<AsyncPaginator {self._operation.operation_id} style={self._pagination.style}{raw}>"
+        )
 
     def __await__(self) -> Generator[Any, None, Page[T]]:
         return self._fetch(self._params).__await__()
@@ -343,7 +421,7 @@ class AsyncPaginator(Generic[T]):
 
     async def pages(self) -> AsyncGenerator[Page[T], None]:
         """Iterate pages until the last one (or ``max_items`` items have been seen)."""
-        strategy = strategy_for(self._operation, self._client.base_url)
+        strategy = strategy_for(self._operation, self._client.base_url, self._pagination)
         step: Step | None = dict(self._params)
         params: Mapping[str, Any] = self._params
         pending: asyncio.Task[Page[T]] | None = None
@@ -385,12 +463,9 @@ class AsyncPaginator(Generic[T]):
         return count < size if isinstance(size, int) else count < first_size
 
     async def _fetch(self, step: Step, number: int = 1) -> Page[T]:
-        if isinstance(step, RequestParts):
-            response = await self._client.request(
-                self._operation, step, self._module._parse_response
-            )
-        else:
-            response = await self._module.asyncio_detailed(client=self._client, **step)
+        # What asyncio_detailed does, with the parser this paginator was made with.
+        parts = step if isinstance(step, RequestParts) else self._module._get_kwargs(**step)
+        response = await self._client.request(self._operation, parts, self._parse)
         return Page(
             items=_items(response.parsed, self._pagination), response=response, number=number
         )

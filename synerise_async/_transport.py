@@ -44,7 +44,9 @@ class Pagination:
     """How to walk an operation's pages, read from ``x-synerise-pagination``.
 
     Attribute paths use the generated models' Python names (``meta_data.total_count``);
-    parameter names are the generated functions' keyword arguments (``page_index``).
+    the ``*_key`` twins are the same paths in JSON keys (``metaData.totalCount``), which
+    ``paginate(..., raw=True)`` follows through the decoded body instead. Parameter names
+    are the generated functions' keyword arguments (``page_index``).
     """
 
     style: str
@@ -59,6 +61,14 @@ class Pagination:
     """Dotted attribute path to the total (items for ``offset``, pages for ``page``)."""
     next: str | None = None
     """Dotted attribute path to the next cursor token or the list of links."""
+    items_key: str = ""
+    """``items`` in JSON keys."""
+    total_key: str | None = None
+    """``total`` in JSON keys."""
+    next_key: str | None = None
+    """``next`` in JSON keys."""
+    statuses: tuple[int, ...] = (200,)
+    """Success statuses documented with a JSON body; raw mode refuses any other 2xx."""
 
 
 @attrs.frozen(slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
 
 from ._base import LazyModule
 
@@ -315,12 +315,86 @@ class GeneratedClient:
         @overload
         def paginate(
             self,
+            operation: _Operation[
+                BrickworksRecordPage
+                | BrickworksSchemaListResponse
+                | CatalogItemListResponse
+                | CatalogListResponse
+                | OrganizationWorkspaceList
+                | ProfilePromotionListResponse
+                | RecommendationCampaignListResponse
+                | SearchExplainResponse
+                | SearchIndexConfigList
+                | SearchResponse
+                | SuggestionIndexConfigList
+                | VoucherListResponse
+                | VoucherPoolListResponse
+                | WorkflowListResponse
+                | WorkflowListV2Response
+                | list[Profile]
+            ]
+            | Callable[
+                ...,
+                Awaitable[
+                    BrickworksRecordPage
+                    | BrickworksSchemaListResponse
+                    | CatalogItemListResponse
+                    | CatalogListResponse
+                    | OrganizationWorkspaceList
+                    | ProfilePromotionListResponse
+                    | RecommendationCampaignListResponse
+                    | SearchExplainResponse
+                    | SearchIndexConfigList
+                    | SearchResponse
+                    | SuggestionIndexConfigList
+                    | VoucherListResponse
+                    | VoucherPoolListResponse
+                    | WorkflowListResponse
+                    | WorkflowListV2Response
+                    | list[Profile]
+                ],
+            ]
+            | Callable[
+                ...,
+                Awaitable[
+                    Response[
+                        BrickworksRecordPage
+                        | BrickworksSchemaListResponse
+                        | CatalogItemListResponse
+                        | CatalogListResponse
+                        | OrganizationWorkspaceList
+                        | ProfilePromotionListResponse
+                        | RecommendationCampaignListResponse
+                        | SearchExplainResponse
+                        | SearchIndexConfigList
+                        | SearchResponse
+                        | SuggestionIndexConfigList
+                        | VoucherListResponse
+                        | VoucherPoolListResponse
+                        | WorkflowListResponse
+                        | WorkflowListV2Response
+                        | list[Profile]
+                    ]
+                ],
+            ]
+            | ModuleType,
+            *,
+            max_items: int | None = None,
+            prefetch: bool = False,
+            raw: Literal[True],
+            **params: Any,
+        ) -> AsyncPaginator[dict[str, Any]]: ...
+
+        @overload
+        def paginate(
+            self,
             operation: _Operation[BrickworksRecordPage]
             | Callable[..., Awaitable[BrickworksRecordPage]]
             | Callable[..., Awaitable[Response[BrickworksRecordPage]]],
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[BrickworksRecord]: ...
 
@@ -333,6 +407,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[BrickworksSchema]: ...
 
@@ -345,6 +420,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[CatalogItem]: ...
 
@@ -357,6 +433,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[Catalog]: ...
 
@@ -369,6 +446,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[OrganizationWorkspace]: ...
 
@@ -381,6 +459,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[Promotion]: ...
 
@@ -393,6 +472,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[RecommendationCampaignDefinition]: ...
 
@@ -405,6 +485,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[SearchResultItem]: ...
 
@@ -417,6 +498,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[SearchIndexConfig]: ...
 
@@ -429,6 +511,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[SearchResultItem]: ...
 
@@ -441,6 +524,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[SuggestionIndexConfig]: ...
 
@@ -453,6 +537,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[Voucher]: ...
 
@@ -465,6 +550,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[VoucherPool]: ...
 
@@ -477,6 +563,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[WorkflowListItem]: ...
 
@@ -489,6 +576,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[WorkflowListItem]: ...
 
@@ -501,6 +589,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: Literal[False] = False,
             **params: Any,
         ) -> AsyncPaginator[Profile]: ...
 
@@ -511,6 +600,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: bool = False,
             **params: Any,
         ) -> AsyncPaginator[Any]: ...
 
@@ -520,6 +610,7 @@ class GeneratedClient:
             *,
             max_items: int | None = None,
             prefetch: bool = False,
+            raw: bool = False,
             **params: Any,
         ) -> AsyncPaginator[Any]:
             """Iterate every item of a paginated operation: ``async for x in client.paginate(op)``.
@@ -527,17 +618,21 @@ class GeneratedClient:
             ``operation`` is the operation module, its ``asyncio`` / ``asyncio_detailed``
             function or the bound resource method (``client.profiles.list_clients``); the
             item type is inferred from it. ``await`` the result for the first page only;
-            ``.pages()`` iterates pages.
+            ``.pages()`` iterates pages. ``raw=True`` yields the items as the dicts orjson
+            decoded, without building models.
             """
             raise NotImplementedError  # what runs is the definition below
 
     else:
 
-        def paginate(self, operation, *, max_items=None, prefetch=False, **params):
+        def paginate(self, operation, *, max_items=None, prefetch=False, raw=False, **params):
             """Iterate every item of a paginated operation: ``async for x in client.paginate(op)``.
 
             ``operation`` is the operation module, its ``asyncio`` / ``asyncio_detailed``
             function or the bound resource method (``client.profiles.list_clients``).
             ``await`` the result for the first page only; ``.pages()`` iterates pages.
+            ``raw=True`` yields the items as the dicts orjson decoded, without models.
             """
-            return self._paginator(operation, params, max_items=max_items, prefetch=prefetch)
+            return self._paginator(
+                operation, params, max_items=max_items, prefetch=prefetch, raw=raw
+            )

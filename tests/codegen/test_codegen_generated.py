@@ -95,7 +95,7 @@ def test_installed_endpoint_import_is_bounded() -> None:
 
 
 def test_operation_record_carries_the_spec_extensions(mini_package: Path) -> None:
-    """OPERATION holds method, security names, api_version and pagination in Python names."""
+    """OPERATION holds method, security names, api_version and pagination in Python names and JSON keys."""
     out = run_python(
         """
         from synerise_async.api.pets import list_pets, create_pet, delete_pet
@@ -104,7 +104,8 @@ def test_operation_record_carries_the_spec_extensions(mini_package: Path) -> Non
             operation_id="listPets", method="GET", path="/v4/pets", tag="pets", security=("JWT",),
             api_version="4.4",
             pagination=Pagination(style="page", items="data", page_param="page",
-                                  size_param="limit", total="meta_data.total_count"),
+                                  size_param="limit", total="meta_data.total_count",
+                                  items_key="data", total_key="metaData.totalCount"),
         ), list_pets.OPERATION
         assert create_pet.OPERATION.security == ("JWT", "Basic")
         assert create_pet.OPERATION.retry == "event-salt"

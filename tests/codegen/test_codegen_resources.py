@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pytest
 from codegen_helpers import _STUB_ERRORS, json_response, make_doc, op, run_python
 
 from codegen import paths
+from codegen.errors import CodegenError
 from codegen.generate import generate_package
 
 CLASHING = op(
@@ -79,3 +82,45 @@ def test_mini_package_gets_resources_for_every_tag(mini_package: Path) -> None:
         mini_package,
     )
     assert int(out) > 0
+
+
+def _paged(responses: dict[str, Any]) -> dict[str, Any]:
+    return op(
+        "listThings",
+        parameters=[
+            {"name": "page", "in": "query", "schema": {"type": "integer"}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+        ],
+        responses=responses,
+        **{
+            "x-synerise-pagination": {
+                "style": "page",
+                "items": "data",
+                "page_param": "page",
+                "size_param": "limit",
+            }
+        },
+    )
+
+
+PAGE_SCHEMA = {
+    "type": "object",
+    "properties": {"data": {"type": "array", "items": {"type": "object"}}},
+}
+
+
+def test_a_paged_operations_documented_statuses_reach_its_pagination_record(
+    tmp_path: Path,
+) -> None:
+    """Success statuses other than 200 are listed on the Pagination record raw mode checks."""
+    responses = {**json_response(PAGE_SCHEMA), **json_response(PAGE_SCHEMA, code="206")}
+    package = generate_package(make_doc({"/v4/things": {"get": _paged(responses)}}), tmp_path)
+    source = (package / "api" / "things" / "list_things.py").read_text(encoding="utf-8")
+    assert "statuses=(200, 206)" in source and 'items_key="data"' in source
+
+
+def test_a_paged_operation_with_a_bodyless_success_is_refused(tmp_path: Path) -> None:
+    """A paginated operation documenting a success without a body fails generation loudly."""
+    responses = {**json_response(PAGE_SCHEMA), "204": {"description": "nothing"}}
+    with pytest.raises(CodegenError, match="204 has no body"):
+        generate_package(make_doc({"/v4/things": {"get": _paged(responses)}}), tmp_path)

@@ -134,3 +134,26 @@ def test_strategy_for_picks_by_style_and_refuses_unknown_ones() -> None:
     assert isinstance(strategy_for(op("link"), BASE), LinkStrategy)
     with pytest.raises(sa.ConfigurationError, match="unknown pagination style 'scroll'"):
         strategy_for(op("scroll"), BASE)
+
+
+def _camel(path: str) -> str:
+    """``meta_data.total_count`` -> ``metaData.totalCount`` (how the spec spells these paths)."""
+    return ".".join(
+        head + "".join(part.title() for part in rest)
+        for head, *rest in (segment.split("_") for segment in path.split("."))
+    )
+
+
+def test_every_generated_pagination_record_carries_its_json_key_paths() -> None:
+    """Each paginated operation's record has JSON-key twins of its attribute paths and 200 as its status."""
+    from synerise_async.api import REGISTRY, load
+
+    records = [load(op_id).OPERATION.pagination for op_id, e in REGISTRY.items() if e.pagination]
+    assert len(records) > 20
+    for p in records:
+        assert (p.items_key, p.total_key, p.next_key) == (
+            _camel(p.items),
+            p.total and _camel(p.total),
+            p.next and _camel(p.next),
+        ), p
+        assert p.statuses == (200,)

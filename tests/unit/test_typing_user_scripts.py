@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GOOD = """
 from __future__ import annotations
 
-from typing import assert_type
+from typing import Any, assert_type
 
 from synerise_async import Response, SyneriseClient
 from synerise_async.api.automation import get_paginated_diagrams
@@ -39,6 +39,14 @@ async def main(client: SyneriseClient) -> list[str]:
         assert_type(w, WorkflowListItem)
     first = await client.paginate(client.automation.get_paginated_diagrams)
     assert_type(first.items[0], WorkflowListItem)
+    async for x in client.paginate(list_clients, raw=True, page_size=50):
+        assert_type(x, dict[str, Any])
+    async for y in client.paginate(client.with_raw_response.profiles.list_clients, raw=True):
+        assert_type(y, dict[str, Any])
+    async for z in client.paginate(list_clients.asyncio, raw=False):
+        assert_type(z, Profile)
+    raw_first = await client.paginate(get_paginated_diagrams, raw=True, max_items=5)
+    assert_type(raw_first.items[0], dict[str, Any])
     profile = await client.profiles.get_profile(1, timeout=5.0, extra_headers={"X-A": "b"})
     assert_type(profile, Profile)
     raw = await client.with_raw_response.profiles.get_profile(1, max_retries=0)
@@ -62,6 +70,9 @@ async def main(client: SyneriseClient) -> None:
     await client.profiles.get_profile("not-an-int")
     await client.profiles.get_profile(1, timeout="soon")
     client.paginate(client.profiles.get_profile)
+    async for row in client.paginate(list_clients, raw=True):
+        print(row.email)
+    client.paginate(client.profiles.get_profile, raw=True)
 """
 
 
@@ -86,6 +97,8 @@ def test_mypy_strict_checks_resource_calls_and_paginated_items(tmp_path: Path) -
         (13, "arg-type"),
         (14, "arg-type"),
         (15, "arg-type"),  # not a paginated operation: no overload matches
+        (17, "attr-defined"),  # raw items are dicts
+        (18, "call-overload"),  # raw mode is for paginated operations too
     }, result.stdout
     assert '"Profile" has no attribute "nmae"' in result.stdout
     assert result.returncode == 1

@@ -25,7 +25,13 @@ OPERATION = Operation(
     tag="automation",
     security=("JWT", "Basic"),
     pagination=Pagination(
-        style="page", items="data", page_param="page", size_param="limit", total="meta.pages"
+        style="page",
+        items="data",
+        page_param="page",
+        size_param="limit",
+        total="meta.pages",
+        items_key="data",
+        total_key="meta.pages",
     ),
     query_types={
         "page": "integer",

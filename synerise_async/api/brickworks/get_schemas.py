@@ -22,7 +22,13 @@ OPERATION = Operation(
     tag="brickworks",
     security=("JWT", "Basic"),
     pagination=Pagination(
-        style="page", items="data", page_param="page", size_param="limit", total="meta.pages"
+        style="page",
+        items="data",
+        page_param="page",
+        size_param="limit",
+        total="meta.pages",
+        items_key="data",
+        total_key="meta.pages",
     ),
     query_types={
         "limit": "integer",

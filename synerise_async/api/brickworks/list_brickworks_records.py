@@ -25,6 +25,8 @@ OPERATION = Operation(
         page_param="page_token",
         size_param="limit",
         next="next_page_token",
+        items_key="data",
+        next_key="nextPageToken",
     ),
     unconfirmed=True,
     query_types={"limit": "integer", "pageToken": "string"},

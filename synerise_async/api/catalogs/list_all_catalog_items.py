@@ -25,6 +25,8 @@ OPERATION = Operation(
         page_param="offset",
         size_param="limit",
         total="meta_data.total_count",
+        items_key="data",
+        total_key="metaData.totalCount",
     ),
     query_types={"limit": "integer", "offset": "integer"},
 )

@@ -23,7 +23,9 @@ OPERATION = Operation(
     path="/business-profile-service/organizations/business-profiles",
     tag="organizations",
     security=("JWT",),
-    pagination=Pagination(style="page", items="data", page_param="page", size_param="limit"),
+    pagination=Pagination(
+        style="page", items="data", page_param="page", size_param="limit", items_key="data"
+    ),
     unconfirmed=True,
     query_types={
         "page": "integer",

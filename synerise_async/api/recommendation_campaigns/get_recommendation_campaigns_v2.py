@@ -24,7 +24,9 @@ OPERATION = Operation(
     path="/recommendations/v2/campaigns",
     tag="recommendation_campaigns",
     security=("JWT", "Basic"),
-    pagination=Pagination(style="page", items="data", page_param="page", size_param="limit"),
+    pagination=Pagination(
+        style="page", items="data", page_param="page", size_param="limit", items_key="data"
+    ),
     unconfirmed=True,
     query_types={
         "page": "integer",

@@ -30,6 +30,9 @@ OPERATION = Operation(
         size_param="limit",
         total="meta.total_pages",
         next="meta.link",
+        items_key="data",
+        total_key="meta.totalPages",
+        next_key="meta.link",
     ),
     query_types={
         "caseSensitiveFacetValues": "boolean",
