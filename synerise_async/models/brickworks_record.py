@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    raise_missing_key,
+    serialize_datetime,
+)
 
 if TYPE_CHECKING:
     from ..models.brickworks_record_data import BrickworksRecordData
@@ -19,9 +27,18 @@ T = TypeVar("T", bound="BrickworksRecord")
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"id", "schemaId", "data", "createdAt", "updatedAt"})
 
+# Keys from_dict requires (checked eagerly; the fields themselves are parsed on first read).
+_REQUIRED_KEYS = (
+    "id",
+    "schemaId",
+    "data",
+)
+_new = object.__new__
+_setattr = object.__setattr__
+
 
 @_attrs_define
-class BrickworksRecord:
+class BrickworksRecord(LazyModel):
     """A single record (data entry) of a Brickworks schema."""
 
     id: str
@@ -69,39 +86,38 @@ class BrickworksRecord:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
+        if not ("id" in src_dict and "schemaId" in src_dict and "data" in src_dict):
+            raise_missing_key(cls.__name__, src_dict, _REQUIRED_KEYS)
+        _instance = _new(cls)
+        _instance._src = src_dict
         try:
-            id = d["id"]
-
-            schema_id = d["schemaId"]
-
-            data = BrickworksRecordData.from_dict(d["data"])
-
-            created_at = d.get("createdAt", UNSET)
-            if created_at is not UNSET:
-                created_at = parse_datetime(created_at)
-
-            updated_at = d.get("updatedAt", UNSET)
-            if updated_at is not UNSET:
-                updated_at = parse_datetime(updated_at)
-
-            _instance = cls(
-                id,
-                schema_id,
-                data,
-                created_at,
-                updated_at,
-            )
-            if len(d) > (3 + (created_at is not UNSET) + (updated_at is not UNSET)):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
+            _instance.data = _field_data(src_dict)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -118,6 +134,61 @@ class BrickworksRecord:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_id(d: Mapping[str, Any]) -> Any:
+    id = d["id"]
+    return id
+
+
+def _field_schema_id(d: Mapping[str, Any]) -> Any:
+    schema_id = d["schemaId"]
+    return schema_id
+
+
+def _field_data(d: Mapping[str, Any]) -> Any:
+    data = BrickworksRecordData.from_dict(d["data"])
+    return data
+
+
+def _field_created_at(d: Mapping[str, Any]) -> Any:
+    created_at = d.get("createdAt", UNSET)
+    if created_at is not UNSET:
+        created_at = parse_datetime(created_at)
+    return created_at
+
+
+def _field_updated_at(d: Mapping[str, Any]) -> Any:
+    updated_at = d.get("updatedAt", UNSET)
+    if updated_at is not UNSET:
+        updated_at = parse_datetime(updated_at)
+    return updated_at
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "id": _field_id,
+    "schema_id": _field_schema_id,
+    "data": _field_data,
+    "created_at": _field_created_at,
+    "updated_at": _field_updated_at,
+    "additional_properties": _field_additional_properties,
+}
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "id": "id",
+    "schema_id": "schemaId",
+    "data": "data",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

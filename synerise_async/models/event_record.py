@@ -2,14 +2,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+)
 
 if TYPE_CHECKING:
     from ..models.event_client import EventClient
@@ -20,10 +27,12 @@ T = TypeVar("T", bound="EventRecord")
 
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"uuid", "time", "action", "label", "client", "params"})
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class EventRecord:
+class EventRecord(LazyModel):
     """An event as stored by Synerise."""
 
     uuid: UUID | Unset = UNSET
@@ -88,53 +97,31 @@ class EventRecord:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            uuid = d.get("uuid", UNSET)
-            if uuid is not UNSET:
-                uuid = UUID(uuid)
-
-            time = d.get("time", UNSET)
-            if time is not UNSET:
-                time = parse_datetime(time)
-
-            action = d.get("action", UNSET)
-
-            label = d.get("label", UNSET)
-
-            client = d.get("client", UNSET)
-            if client is not UNSET:
-                client = EventClient.from_dict(client)
-
-            params = d.get("params", UNSET)
-            if params is not UNSET:
-                params = EventParams.from_dict(params)
-
-            _instance = cls(
-                uuid,
-                time,
-                action,
-                label,
-                client,
-                params,
-            )
-            if len(d) > (
-                (uuid is not UNSET)
-                + (time is not UNSET)
-                + (action is not UNSET)
-                + (label is not UNSET)
-                + (client is not UNSET)
-                + (params is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -151,6 +138,72 @@ class EventRecord:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_uuid(d: Mapping[str, Any]) -> Any:
+    uuid = d.get("uuid", UNSET)
+    if uuid is not UNSET:
+        uuid = UUID(uuid)
+    return uuid
+
+
+def _field_time(d: Mapping[str, Any]) -> Any:
+    time = d.get("time", UNSET)
+    if time is not UNSET:
+        time = parse_datetime(time)
+    return time
+
+
+def _field_action(d: Mapping[str, Any]) -> Any:
+    action = d.get("action", UNSET)
+    return action
+
+
+def _field_label(d: Mapping[str, Any]) -> Any:
+    label = d.get("label", UNSET)
+    return label
+
+
+def _field_client(d: Mapping[str, Any]) -> Any:
+    client = d.get("client", UNSET)
+    if client is not UNSET:
+        client = EventClient.from_dict(client)
+    return client
+
+
+def _field_params(d: Mapping[str, Any]) -> Any:
+    params = d.get("params", UNSET)
+    if params is not UNSET:
+        params = EventParams.from_dict(params)
+    return params
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "uuid": _field_uuid,
+    "time": _field_time,
+    "action": _field_action,
+    "label": _field_label,
+    "client": _field_client,
+    "params": _field_params,
+    "additional_properties": _field_additional_properties,
+}
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "uuid": "uuid",
+    "time": "time",
+    "action": "action",
+    "label": "label",
+    "client": "client",
+    "params": "params",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

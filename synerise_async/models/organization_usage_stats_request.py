@@ -2,23 +2,37 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    raise_missing_key,
+)
 
 T = TypeVar("T", bound="OrganizationUsageStatsRequest")
 
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"from", "to", "actions", "bpGuids"})
 
+# Keys from_dict requires (checked eagerly; the fields themselves are parsed on first read).
+_REQUIRED_KEYS = (
+    "from",
+    "to",
+)
+_new = object.__new__
+_setattr = object.__setattr__
+
 
 @_attrs_define
-class OrganizationUsageStatsRequest:
+class OrganizationUsageStatsRequest(LazyModel):
     """Date range and optional filters of a data-points report."""
 
     from_: datetime.date
@@ -64,34 +78,33 @@ class OrganizationUsageStatsRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
-        d = src_dict
-        try:
-            from_ = datetime.date.fromisoformat(d["from"])
-
-            to = datetime.date.fromisoformat(d["to"])
-
-            actions = d.get("actions", UNSET)
-
-            bp_guids = d.get("bpGuids", UNSET)
-            if bp_guids is not UNSET:
-                bp_guids = [UUID(bp_guids_item_data) for bp_guids_item_data in bp_guids]
-
-            _instance = cls(
-                from_,
-                to,
-                actions,
-                bp_guids,
-            )
-            if len(d) > (2 + (actions is not UNSET) + (bp_guids is not UNSET)):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        if not ("from" in src_dict and "to" in src_dict):
+            raise_missing_key(cls.__name__, src_dict, _REQUIRED_KEYS)
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -108,3 +121,49 @@ class OrganizationUsageStatsRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_from_(d: Mapping[str, Any]) -> Any:
+    from_ = datetime.date.fromisoformat(d["from"])
+    return from_
+
+
+def _field_to(d: Mapping[str, Any]) -> Any:
+    to = datetime.date.fromisoformat(d["to"])
+    return to
+
+
+def _field_actions(d: Mapping[str, Any]) -> Any:
+    actions = d.get("actions", UNSET)
+    return actions
+
+
+def _field_bp_guids(d: Mapping[str, Any]) -> Any:
+    bp_guids = d.get("bpGuids", UNSET)
+    if bp_guids is not UNSET:
+        bp_guids = [UUID(bp_guids_item_data) for bp_guids_item_data in bp_guids]
+    return bp_guids
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "from_": _field_from_,
+    "to": _field_to,
+    "actions": _field_actions,
+    "bp_guids": _field_bp_guids,
+    "additional_properties": _field_additional_properties,
+}
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "from_": "from",
+    "to": "to",
+    "actions": "actions",
+    "bp_guids": "bpGuids",
+    "additional_properties": "(additional properties)",
+}

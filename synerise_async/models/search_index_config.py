@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+)
 
 if TYPE_CHECKING:
     from ..models.search_attribute_groups import SearchAttributeGroups
@@ -51,10 +58,12 @@ _KNOWN_KEYS = frozenset(
         "valuesWithoutTypoTolerance",
     }
 )
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class SearchIndexConfig:
+class SearchIndexConfig(LazyModel):
     """Configuration of a search index."""
 
     index_id: str | Unset = UNSET
@@ -251,143 +260,31 @@ class SearchIndexConfig:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            index_id = d.get("indexId", UNSET)
-
-            index_name = d.get("indexName", UNSET)
-
-            description = d.get("description", UNSET)
-
-            enabled = d.get("enabled", UNSET)
-
-            items_catalog_id = d.get("itemsCatalogId", UNSET)
-
-            language = d.get("language", UNSET)
-
-            created_at = d.get("createdAt", UNSET)
-            if created_at is not UNSET:
-                created_at = parse_datetime(created_at)
-
-            updated_at = d.get("updatedAt", UNSET)
-            if updated_at is not UNSET:
-                updated_at = parse_datetime(updated_at)
-
-            ignore_unavailable_items = d.get("ignoreUnavailableItems", UNSET)
-
-            typo_tolerance_on_numeric_values = d.get("typoToleranceOnNumericValues", UNSET)
-
-            searchable_attributes = d.get("searchableAttributes", UNSET)
-            if searchable_attributes is not UNSET:
-                searchable_attributes = SearchSearchableAttributes.from_dict(searchable_attributes)
-
-            filterable_attributes = d.get("filterableAttributes", UNSET)
-            if filterable_attributes is not UNSET:
-                filterable_attributes = SearchAttributeGroups.from_dict(filterable_attributes)
-
-            facetable_attributes = d.get("facetableAttributes", UNSET)
-            if facetable_attributes is not UNSET:
-                facetable_attributes = SearchAttributeGroups.from_dict(facetable_attributes)
-
-            sortable_attributes = d.get("sortableAttributes", UNSET)
-            if sortable_attributes is not UNSET:
-                sortable_attributes = SearchAttributeGroups.from_dict(sortable_attributes)
-
-            distinct_filter_attributes = d.get("distinctFilterAttributes", UNSET)
-            if distinct_filter_attributes is not UNSET:
-                distinct_filter_attributes = SearchAttributeGroups.from_dict(
-                    distinct_filter_attributes
-                )
-
-            scoring = d.get("scoring", UNSET)
-            if scoring is not UNSET:
-                scoring = SearchIndexScoring.from_dict(scoring)
-
-            suggestions = d.get("suggestions", UNSET)
-            if suggestions is not UNSET:
-                suggestions = SearchIndexSuggestionsSettings.from_dict(suggestions)
-
-            recent_searches = d.get("recentSearches", UNSET)
-            if recent_searches is not UNSET:
-                recent_searches = SearchIndexRecentSearches.from_dict(recent_searches)
-
-            analyzers = d.get("analyzers", UNSET)
-            if analyzers is not UNSET:
-                analyzers = SearchIndexAnalyzers.from_dict(analyzers)
-
-            tokenizer = d.get("tokenizer", UNSET)
-            if tokenizer is not UNSET:
-                tokenizer = SearchIndexTokenizer.from_dict(tokenizer)
-
-            displayable_attributes = d.get("displayableAttributes", UNSET)
-
-            attributes_without_prefix_search = d.get("attributesWithoutPrefixSearch", UNSET)
-
-            attributes_without_typo_tolerance = d.get("attributesWithoutTypoTolerance", UNSET)
-
-            values_without_typo_tolerance = d.get("valuesWithoutTypoTolerance", UNSET)
-
-            _instance = cls(
-                index_id,
-                index_name,
-                description,
-                enabled,
-                items_catalog_id,
-                language,
-                created_at,
-                updated_at,
-                ignore_unavailable_items,
-                typo_tolerance_on_numeric_values,
-                searchable_attributes,
-                filterable_attributes,
-                facetable_attributes,
-                sortable_attributes,
-                distinct_filter_attributes,
-                scoring,
-                suggestions,
-                recent_searches,
-                analyzers,
-                tokenizer,
-                displayable_attributes,
-                attributes_without_prefix_search,
-                attributes_without_typo_tolerance,
-                values_without_typo_tolerance,
-            )
-            if len(d) > (
-                (index_id is not UNSET)
-                + (index_name is not UNSET)
-                + (description is not UNSET)
-                + (enabled is not UNSET)
-                + (items_catalog_id is not UNSET)
-                + (language is not UNSET)
-                + (created_at is not UNSET)
-                + (updated_at is not UNSET)
-                + (ignore_unavailable_items is not UNSET)
-                + (typo_tolerance_on_numeric_values is not UNSET)
-                + (searchable_attributes is not UNSET)
-                + (filterable_attributes is not UNSET)
-                + (facetable_attributes is not UNSET)
-                + (sortable_attributes is not UNSET)
-                + (distinct_filter_attributes is not UNSET)
-                + (scoring is not UNSET)
-                + (suggestions is not UNSET)
-                + (recent_searches is not UNSET)
-                + (analyzers is not UNSET)
-                + (tokenizer is not UNSET)
-                + (displayable_attributes is not UNSET)
-                + (attributes_without_prefix_search is not UNSET)
-                + (attributes_without_typo_tolerance is not UNSET)
-                + (values_without_typo_tolerance is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -404,6 +301,214 @@ class SearchIndexConfig:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_index_id(d: Mapping[str, Any]) -> Any:
+    index_id = d.get("indexId", UNSET)
+    return index_id
+
+
+def _field_index_name(d: Mapping[str, Any]) -> Any:
+    index_name = d.get("indexName", UNSET)
+    return index_name
+
+
+def _field_description(d: Mapping[str, Any]) -> Any:
+    description = d.get("description", UNSET)
+    return description
+
+
+def _field_enabled(d: Mapping[str, Any]) -> Any:
+    enabled = d.get("enabled", UNSET)
+    return enabled
+
+
+def _field_items_catalog_id(d: Mapping[str, Any]) -> Any:
+    items_catalog_id = d.get("itemsCatalogId", UNSET)
+    return items_catalog_id
+
+
+def _field_language(d: Mapping[str, Any]) -> Any:
+    language = d.get("language", UNSET)
+    return language
+
+
+def _field_created_at(d: Mapping[str, Any]) -> Any:
+    created_at = d.get("createdAt", UNSET)
+    if created_at is not UNSET:
+        created_at = parse_datetime(created_at)
+    return created_at
+
+
+def _field_updated_at(d: Mapping[str, Any]) -> Any:
+    updated_at = d.get("updatedAt", UNSET)
+    if updated_at is not UNSET:
+        updated_at = parse_datetime(updated_at)
+    return updated_at
+
+
+def _field_ignore_unavailable_items(d: Mapping[str, Any]) -> Any:
+    ignore_unavailable_items = d.get("ignoreUnavailableItems", UNSET)
+    return ignore_unavailable_items
+
+
+def _field_typo_tolerance_on_numeric_values(d: Mapping[str, Any]) -> Any:
+    typo_tolerance_on_numeric_values = d.get("typoToleranceOnNumericValues", UNSET)
+    return typo_tolerance_on_numeric_values
+
+
+def _field_searchable_attributes(d: Mapping[str, Any]) -> Any:
+    searchable_attributes = d.get("searchableAttributes", UNSET)
+    if searchable_attributes is not UNSET:
+        searchable_attributes = SearchSearchableAttributes.from_dict(searchable_attributes)
+    return searchable_attributes
+
+
+def _field_filterable_attributes(d: Mapping[str, Any]) -> Any:
+    filterable_attributes = d.get("filterableAttributes", UNSET)
+    if filterable_attributes is not UNSET:
+        filterable_attributes = SearchAttributeGroups.from_dict(filterable_attributes)
+    return filterable_attributes
+
+
+def _field_facetable_attributes(d: Mapping[str, Any]) -> Any:
+    facetable_attributes = d.get("facetableAttributes", UNSET)
+    if facetable_attributes is not UNSET:
+        facetable_attributes = SearchAttributeGroups.from_dict(facetable_attributes)
+    return facetable_attributes
+
+
+def _field_sortable_attributes(d: Mapping[str, Any]) -> Any:
+    sortable_attributes = d.get("sortableAttributes", UNSET)
+    if sortable_attributes is not UNSET:
+        sortable_attributes = SearchAttributeGroups.from_dict(sortable_attributes)
+    return sortable_attributes
+
+
+def _field_distinct_filter_attributes(d: Mapping[str, Any]) -> Any:
+    distinct_filter_attributes = d.get("distinctFilterAttributes", UNSET)
+    if distinct_filter_attributes is not UNSET:
+        distinct_filter_attributes = SearchAttributeGroups.from_dict(distinct_filter_attributes)
+    return distinct_filter_attributes
+
+
+def _field_scoring(d: Mapping[str, Any]) -> Any:
+    scoring = d.get("scoring", UNSET)
+    if scoring is not UNSET:
+        scoring = SearchIndexScoring.from_dict(scoring)
+    return scoring
+
+
+def _field_suggestions(d: Mapping[str, Any]) -> Any:
+    suggestions = d.get("suggestions", UNSET)
+    if suggestions is not UNSET:
+        suggestions = SearchIndexSuggestionsSettings.from_dict(suggestions)
+    return suggestions
+
+
+def _field_recent_searches(d: Mapping[str, Any]) -> Any:
+    recent_searches = d.get("recentSearches", UNSET)
+    if recent_searches is not UNSET:
+        recent_searches = SearchIndexRecentSearches.from_dict(recent_searches)
+    return recent_searches
+
+
+def _field_analyzers(d: Mapping[str, Any]) -> Any:
+    analyzers = d.get("analyzers", UNSET)
+    if analyzers is not UNSET:
+        analyzers = SearchIndexAnalyzers.from_dict(analyzers)
+    return analyzers
+
+
+def _field_tokenizer(d: Mapping[str, Any]) -> Any:
+    tokenizer = d.get("tokenizer", UNSET)
+    if tokenizer is not UNSET:
+        tokenizer = SearchIndexTokenizer.from_dict(tokenizer)
+    return tokenizer
+
+
+def _field_displayable_attributes(d: Mapping[str, Any]) -> Any:
+    displayable_attributes = d.get("displayableAttributes", UNSET)
+    return displayable_attributes
+
+
+def _field_attributes_without_prefix_search(d: Mapping[str, Any]) -> Any:
+    attributes_without_prefix_search = d.get("attributesWithoutPrefixSearch", UNSET)
+    return attributes_without_prefix_search
+
+
+def _field_attributes_without_typo_tolerance(d: Mapping[str, Any]) -> Any:
+    attributes_without_typo_tolerance = d.get("attributesWithoutTypoTolerance", UNSET)
+    return attributes_without_typo_tolerance
+
+
+def _field_values_without_typo_tolerance(d: Mapping[str, Any]) -> Any:
+    values_without_typo_tolerance = d.get("valuesWithoutTypoTolerance", UNSET)
+    return values_without_typo_tolerance
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "index_id": _field_index_id,
+    "index_name": _field_index_name,
+    "description": _field_description,
+    "enabled": _field_enabled,
+    "items_catalog_id": _field_items_catalog_id,
+    "language": _field_language,
+    "created_at": _field_created_at,
+    "updated_at": _field_updated_at,
+    "ignore_unavailable_items": _field_ignore_unavailable_items,
+    "typo_tolerance_on_numeric_values": _field_typo_tolerance_on_numeric_values,
+    "searchable_attributes": _field_searchable_attributes,
+    "filterable_attributes": _field_filterable_attributes,
+    "facetable_attributes": _field_facetable_attributes,
+    "sortable_attributes": _field_sortable_attributes,
+    "distinct_filter_attributes": _field_distinct_filter_attributes,
+    "scoring": _field_scoring,
+    "suggestions": _field_suggestions,
+    "recent_searches": _field_recent_searches,
+    "analyzers": _field_analyzers,
+    "tokenizer": _field_tokenizer,
+    "displayable_attributes": _field_displayable_attributes,
+    "attributes_without_prefix_search": _field_attributes_without_prefix_search,
+    "attributes_without_typo_tolerance": _field_attributes_without_typo_tolerance,
+    "values_without_typo_tolerance": _field_values_without_typo_tolerance,
+    "additional_properties": _field_additional_properties,
+}
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "index_id": "indexId",
+    "index_name": "indexName",
+    "description": "description",
+    "enabled": "enabled",
+    "items_catalog_id": "itemsCatalogId",
+    "language": "language",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "ignore_unavailable_items": "ignoreUnavailableItems",
+    "typo_tolerance_on_numeric_values": "typoToleranceOnNumericValues",
+    "searchable_attributes": "searchableAttributes",
+    "filterable_attributes": "filterableAttributes",
+    "facetable_attributes": "facetableAttributes",
+    "sortable_attributes": "sortableAttributes",
+    "distinct_filter_attributes": "distinctFilterAttributes",
+    "scoring": "scoring",
+    "suggestions": "suggestions",
+    "recent_searches": "recentSearches",
+    "analyzers": "analyzers",
+    "tokenizer": "tokenizer",
+    "displayable_attributes": "displayableAttributes",
+    "attributes_without_prefix_search": "attributesWithoutPrefixSearch",
+    "attributes_without_typo_tolerance": "attributesWithoutTypoTolerance",
+    "values_without_typo_tolerance": "valuesWithoutTypoTolerance",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

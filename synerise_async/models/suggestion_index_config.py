@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+)
 
 if TYPE_CHECKING:
     from ..models.suggestion_index_source import SuggestionIndexSource
@@ -31,10 +38,12 @@ _KNOWN_KEYS = frozenset(
         "updatedAt",
     }
 )
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class SuggestionIndexConfig:
+class SuggestionIndexConfig(LazyModel):
     """Configuration of a suggestion index."""
 
     index_id: str | Unset = UNSET
@@ -118,65 +127,31 @@ class SuggestionIndexConfig:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            index_id = d.get("indexId", UNSET)
-
-            index_name = d.get("indexName", UNSET)
-
-            description = d.get("description", UNSET)
-
-            enabled = d.get("enabled", UNSET)
-
-            author = d.get("author", UNSET)
-
-            sources = d.get("sources", UNSET)
-            if sources is not UNSET:
-                sources = SuggestionIndexSources.from_dict(sources)
-
-            denylist = d.get("denylist", UNSET)
-            if denylist is not UNSET:
-                denylist = list(map(SuggestionIndexSource.from_dict, denylist))
-
-            created_at = d.get("createdAt", UNSET)
-            if created_at is not UNSET:
-                created_at = parse_datetime(created_at)
-
-            updated_at = d.get("updatedAt", UNSET)
-            if updated_at is not UNSET:
-                updated_at = parse_datetime(updated_at)
-
-            _instance = cls(
-                index_id,
-                index_name,
-                description,
-                enabled,
-                author,
-                sources,
-                denylist,
-                created_at,
-                updated_at,
-            )
-            if len(d) > (
-                (index_id is not UNSET)
-                + (index_name is not UNSET)
-                + (description is not UNSET)
-                + (enabled is not UNSET)
-                + (author is not UNSET)
-                + (sources is not UNSET)
-                + (denylist is not UNSET)
-                + (created_at is not UNSET)
-                + (updated_at is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -193,6 +168,93 @@ class SuggestionIndexConfig:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_index_id(d: Mapping[str, Any]) -> Any:
+    index_id = d.get("indexId", UNSET)
+    return index_id
+
+
+def _field_index_name(d: Mapping[str, Any]) -> Any:
+    index_name = d.get("indexName", UNSET)
+    return index_name
+
+
+def _field_description(d: Mapping[str, Any]) -> Any:
+    description = d.get("description", UNSET)
+    return description
+
+
+def _field_enabled(d: Mapping[str, Any]) -> Any:
+    enabled = d.get("enabled", UNSET)
+    return enabled
+
+
+def _field_author(d: Mapping[str, Any]) -> Any:
+    author = d.get("author", UNSET)
+    return author
+
+
+def _field_sources(d: Mapping[str, Any]) -> Any:
+    sources = d.get("sources", UNSET)
+    if sources is not UNSET:
+        sources = SuggestionIndexSources.from_dict(sources)
+    return sources
+
+
+def _field_denylist(d: Mapping[str, Any]) -> Any:
+    denylist = d.get("denylist", UNSET)
+    if denylist is not UNSET:
+        denylist = list(map(SuggestionIndexSource.from_dict, denylist))
+    return denylist
+
+
+def _field_created_at(d: Mapping[str, Any]) -> Any:
+    created_at = d.get("createdAt", UNSET)
+    if created_at is not UNSET:
+        created_at = parse_datetime(created_at)
+    return created_at
+
+
+def _field_updated_at(d: Mapping[str, Any]) -> Any:
+    updated_at = d.get("updatedAt", UNSET)
+    if updated_at is not UNSET:
+        updated_at = parse_datetime(updated_at)
+    return updated_at
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "index_id": _field_index_id,
+    "index_name": _field_index_name,
+    "description": _field_description,
+    "enabled": _field_enabled,
+    "author": _field_author,
+    "sources": _field_sources,
+    "denylist": _field_denylist,
+    "created_at": _field_created_at,
+    "updated_at": _field_updated_at,
+    "additional_properties": _field_additional_properties,
+}
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "index_id": "indexId",
+    "index_name": "indexName",
+    "description": "description",
+    "enabled": "enabled",
+    "author": "author",
+    "sources": "sources",
+    "denylist": "denylist",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True
