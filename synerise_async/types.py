@@ -61,6 +61,10 @@ class Unset:
     def __repr__(self) -> str:
         return "UNSET"
 
+    def __reduce__(self) -> str:
+        # Pickles and copies are the module's UNSET itself: fields are compared with `is`.
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
 

@@ -15,7 +15,6 @@ from ..types import (
     LazyModel,
     Unset,
     parse_datetime,
-    parsed_eagerly,
     serialize_datetime,
 )
 
@@ -315,7 +314,7 @@ def _field_published_at(d: Mapping[str, Any]) -> Any:
     published_at = d.get("publishedAt", UNSET)
     if isinstance(published_at, str | int | float):
         try:
-            published_at = parsed_eagerly(parse_datetime(published_at))
+            published_at = parse_datetime(published_at)
         except (TypeError, ValueError, AttributeError, KeyError):
             pass
     return published_at
@@ -325,7 +324,7 @@ def _field_deleted_at(d: Mapping[str, Any]) -> Any:
     deleted_at = d.get("deletedAt", UNSET)
     if isinstance(deleted_at, str | int | float):
         try:
-            deleted_at = parsed_eagerly(parse_datetime(deleted_at))
+            deleted_at = parse_datetime(deleted_at)
         except (TypeError, ValueError, AttributeError, KeyError):
             pass
     return deleted_at

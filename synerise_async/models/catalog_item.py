@@ -14,7 +14,6 @@ from ..types import (
     LazyModel,
     Unset,
     parse_datetime,
-    parsed_eagerly,
     serialize_datetime,
 )
 
@@ -174,7 +173,7 @@ def _field_last_modified(d: Mapping[str, Any]) -> Any:
     last_modified = d.get("lastModified", UNSET)
     if isinstance(last_modified, str | int | float):
         try:
-            last_modified = parsed_eagerly(parse_datetime(last_modified))
+            last_modified = parse_datetime(last_modified)
         except (TypeError, ValueError, AttributeError, KeyError):
             pass
     return last_modified
