@@ -16,13 +16,16 @@ Rules the generated models follow:
 * Integer fields documented as epoch timestamps (``x-synerise-timestamp``) stay ``int``.
 * **Responses are parsed lazily.** ``from_dict`` checks the source is an object with
   every required key and keeps it (``LazyModel``); each field is parsed from it on first
-  read and then stored. A field that turns out not to match the spec raises
+  read and then stored (the first read of an untouched instance parses all its fields;
+  nested models stay lazy). A field that turns out not to match the spec raises
   ``ResponseFieldError`` when it is read.
 """
 
 from __future__ import annotations
 
 import datetime
+import gc
+import sys
 from collections.abc import Mapping
 from enum import IntEnum, StrEnum
 from typing import IO, Any, BinaryIO, Literal, NoReturn, cast
@@ -46,6 +49,7 @@ __all__ = [
     "parse_datetime",
     "parsed_eagerly",
     "raise_missing_key",
+    "untouched",
     "serialize_datetime",
 ]
 
@@ -80,6 +84,24 @@ class LazyModel:
 
     __slots__ = ("_src",)
     _src: Mapping[str, Any]
+
+
+if sys.implementation.name == "cpython":
+    _referents = gc.get_referents
+
+    def untouched(model: LazyModel) -> bool:
+        """True if no slot of ``model`` but ``_src`` is set: nothing parsed or assigned yet.
+
+        CPython's traversal of a slotted instance visits its type and each slot that is
+        set, so two referents mean only ``_src``.
+        """
+        return len(_referents(model)) == 2
+
+else:  # pragma: no cover - other interpreters parse field by field
+
+    def untouched(model: LazyModel) -> bool:
+        """Always False: without CPython's traversal order, parse one field at a time."""
+        return False
 
 
 def parsed_eagerly(value: Any) -> Any:

@@ -12,6 +12,7 @@ from ..types import (
     UNSET,
     LazyModel,
     Unset,
+    untouched,
 )
 
 if TYPE_CHECKING:
@@ -82,6 +83,17 @@ class CatalogResponse(LazyModel):
                 raise AttributeError(
                     f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
                 ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
             try:
                 value = parse(src)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
