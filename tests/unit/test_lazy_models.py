@@ -98,6 +98,18 @@ def test_from_dict_keeps_the_source_and_parses_a_field_on_first_read() -> None:
     assert item.configuration.capping.period.time_seconds == 3600  # type: ignore[union-attr]
 
 
+def test_first_read_parses_the_whole_level_but_not_nested_models() -> None:
+    """Reading one field of an untouched instance sets every field slot; nested models stay lazy."""
+    item = WorkflowListItem.from_dict(payload())
+    assert item.name == "Workflow 1"
+    assert WorkflowListItem.status.__get__(item) is WorkflowStatus.ACTIVE
+    author = WorkflowListItem.listing_author.__get__(item)
+    assert isinstance(author, WorkflowAuthor)
+    with pytest.raises(AttributeError):
+        WorkflowAuthor.user_id.__get__(author)
+    assert author.user_id == 1001
+
+
 def test_missing_optional_key_reads_as_unset() -> None:
     """An optional key absent from the source reads as UNSET, as with eager parsing."""
     src = payload()
@@ -141,6 +153,8 @@ def test_bad_enum_value_raises_a_typed_error_when_read() -> None:
     """A wrongly typed enum value passes from_dict and raises ResponseFieldError on access."""
     item = WorkflowListItem.from_dict(payload(status=7))
     assert item.name == "Workflow 1"  # other fields still read
+    with pytest.raises(AttributeError):
+        WorkflowListItem.status.__get__(item)  # the bad one was left unset
     with pytest.raises(sa.ResponseFieldError) as info:
         _ = item.status
     error = info.value
@@ -230,10 +244,14 @@ def test_a_field_set_before_it_is_read_is_not_overwritten() -> None:
     """Setting a field on a lazy instance wins over the source, before or after other reads."""
     item = WorkflowListItem.from_dict(payload())
     item.name = "mine"
+    assert item.status is WorkflowStatus.ACTIVE  # first read after an assignment
     item.tags = UNSET
     assert item.name == "mine" and item.tags is UNSET
     assert item.to_dict()["name"] == "mine" and "tags" not in item.to_dict()
-    assert item.status is WorkflowStatus.ACTIVE
+    fresh = WorkflowListItem.from_dict(payload())
+    _ = fresh.status  # parses the level, then an assignment replaces one value
+    fresh.context = "Mine"
+    assert fresh.to_dict()["context"] == "Mine"
 
 
 def test_source_mapping_is_not_changed() -> None:
