@@ -9,6 +9,7 @@ enum's value map. These helpers give the template those names:
 * ``enum_maps``: one module-level alias per enum the model parses, ``(alias, class)``;
 * ``enum_map_name``: the alias of one enum property, as used inside the parser;
 * ``mentions``: whether generated code refers to any of some names;
+* ``reads_values``: ``to_dict`` code rewritten to read parsed values instead of fields;
 * ``eager_members``: stock union code with each member's ``from_dict`` parsed whole.
 
 Importing this module also sets the JSON type of date-time properties (see
@@ -32,6 +33,7 @@ __all__ = [
     "enum_maps",
     "lazy_classes",
     "mentions",
+    "reads_values",
 ]
 
 DATETIME_JSON_TYPE = "str | int | float"
@@ -80,6 +82,18 @@ def enum_maps(model: Any) -> list[tuple[str, str]]:
 def mentions(code: str, names: Iterable[str]) -> bool:
     """True if ``code`` uses any of ``names`` as a whole word."""
     return any(re.search(rf"\b{re.escape(name)}\b", code) for name in names)
+
+
+_SELF_FIELD = re.compile(r"\bself\.(\w+)")
+
+
+def reads_values(code: str) -> str:
+    """``to_dict`` body with each ``self.<field>`` read as the local ``_v_<field>``.
+
+    The generated ``_to_dict_from_source`` binds those locals to the field parsers'
+    results, so it returns exactly what ``to_dict`` returns once every field is parsed.
+    """
+    return _SELF_FIELD.sub(r"_v_\1", str(code))
 
 
 _FROM_DICT_CALL = re.compile(r"\b([A-Za-z_]\w*)\.from_dict\((\w+)\)")
