@@ -46,6 +46,11 @@ class AggregateHistogramRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         variables = self.variables
 
         date_filter = self.date_filter.to_dict()
@@ -148,6 +153,8 @@ def _field_aggregate_data_by(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -159,6 +166,30 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "aggregate_data_by": _field_aggregate_data_by,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_variables = _field_variables(d)
+    _v_date_filter = _field_date_filter(d)
+    _v_aggregate_data_by = _field_aggregate_data_by(d)
+    _v_additional_properties = _field_additional_properties(d)
+    variables = _v_variables
+
+    date_filter = _v_date_filter.to_dict()
+
+    aggregate_data_by = _v_aggregate_data_by.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "variables": variables,
+        "dateFilter": date_filter,
+        "aggregateDataBy": aggregate_data_by,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "variables": "variables",

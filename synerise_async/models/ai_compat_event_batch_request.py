@@ -47,6 +47,11 @@ class AiCompatEventBatchRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         event_type = self.event_type._value_
 
         items: list[dict[str, Any]] | Unset = UNSET
@@ -145,6 +150,8 @@ def _field_items(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -155,6 +162,33 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "items": _field_items,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_event_type = _field_event_type(d)
+    _v_items = _field_items(d)
+    _v_additional_properties = _field_additional_properties(d)
+    event_type = _v_event_type._value_
+
+    items: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_items, Unset):
+        items = []
+        for items_item_data in _v_items:
+            items_item = items_item_data.to_dict()
+            items.append(items_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "eventType": event_type,
+    }
+
+    if items is not UNSET:
+        field_dict["items"] = items
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "event_type": "eventType",

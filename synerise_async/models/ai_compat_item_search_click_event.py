@@ -53,6 +53,11 @@ class AiCompatItemSearchClickEvent(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         client_uuid = self.client_uuid
 
         correlation_id = self.correlation_id
@@ -182,6 +187,8 @@ def _field_search_type(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -196,6 +203,51 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "search_type": _field_search_type,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_client_uuid = _field_client_uuid(d)
+    _v_correlation_id = _field_correlation_id(d)
+    _v_event_timestamp = _field_event_timestamp(d)
+    _v_item = _field_item(d)
+    _v_position = _field_position(d)
+    _v_search_type = _field_search_type(d)
+    _v_additional_properties = _field_additional_properties(d)
+    client_uuid = _v_client_uuid
+
+    correlation_id = _v_correlation_id
+
+    event_timestamp = _v_event_timestamp
+
+    item = _v_item
+
+    position = _v_position
+
+    search_type: str | Unset = UNSET
+    if not isinstance(_v_search_type, Unset):
+        search_type = _v_search_type._value_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if client_uuid is not UNSET:
+        field_dict["clientUUID"] = client_uuid
+    if correlation_id is not UNSET:
+        field_dict["correlationId"] = correlation_id
+    if event_timestamp is not UNSET:
+        field_dict["EventTimestamp"] = event_timestamp
+    if item is not UNSET:
+        field_dict["item"] = item
+    if position is not UNSET:
+        field_dict["position"] = position
+    if search_type is not UNSET:
+        field_dict["searchType"] = search_type
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "client_uuid": "clientUUID",

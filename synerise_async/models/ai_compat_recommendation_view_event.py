@@ -38,6 +38,11 @@ class AiCompatRecommendationViewEvent(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         campaign_id = self.campaign_id
 
         client_uuid = self.client_uuid
@@ -141,6 +146,8 @@ def _field_event_timestamp(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -153,6 +160,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "event_timestamp": _field_event_timestamp,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_campaign_id = _field_campaign_id(d)
+    _v_client_uuid = _field_client_uuid(d)
+    _v_correlation_id = _field_correlation_id(d)
+    _v_event_timestamp = _field_event_timestamp(d)
+    _v_additional_properties = _field_additional_properties(d)
+    campaign_id = _v_campaign_id
+
+    client_uuid = _v_client_uuid
+
+    correlation_id = _v_correlation_id
+
+    event_timestamp = _v_event_timestamp
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if campaign_id is not UNSET:
+        field_dict["campaignId"] = campaign_id
+    if client_uuid is not UNSET:
+        field_dict["clientUUID"] = client_uuid
+    if correlation_id is not UNSET:
+        field_dict["correlationId"] = correlation_id
+    if event_timestamp is not UNSET:
+        field_dict["EventTimestamp"] = event_timestamp
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "campaign_id": "campaignId",

@@ -29,6 +29,11 @@ class AnalyticsCalculateRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         identifier_value = self.identifier_value
 
         field_dict: dict[str, Any] = {
@@ -105,6 +110,8 @@ def _field_identifier_value(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -114,6 +121,24 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "identifier_value": _field_identifier_value,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_identifier_value = _field_identifier_value(d)
+    _v_additional_properties = _field_additional_properties(d)
+    identifier_value = _v_identifier_value
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if identifier_value is not UNSET:
+        field_dict["identifierValue"] = identifier_value
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "identifier_value": "identifierValue",

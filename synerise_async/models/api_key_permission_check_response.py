@@ -38,6 +38,11 @@ class ApiKeyPermissionCheckResponse(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         business_profile_name = self.business_profile_name
 
         permissions: dict[str, Any] | Unset = UNSET
@@ -129,6 +134,8 @@ def _field_permissions(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -139,6 +146,31 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "permissions": _field_permissions,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_business_profile_name = _field_business_profile_name(d)
+    _v_permissions = _field_permissions(d)
+    _v_additional_properties = _field_additional_properties(d)
+    business_profile_name = _v_business_profile_name
+
+    permissions: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_permissions, Unset):
+        permissions = _v_permissions.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if business_profile_name is not UNSET:
+        field_dict["businessProfileName"] = business_profile_name
+    if permissions is not UNSET:
+        field_dict["permissions"] = permissions
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "business_profile_name": "businessProfileName",

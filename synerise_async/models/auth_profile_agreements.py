@@ -39,6 +39,11 @@ class AuthProfileAgreements(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         email = self.email
 
         sms = self.sms
@@ -160,6 +165,8 @@ def _field_wifi(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -174,6 +181,49 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "wifi": _field_wifi,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_email = _field_email(d)
+    _v_sms = _field_sms(d)
+    _v_push = _field_push(d)
+    _v_bluetooth = _field_bluetooth(d)
+    _v_rfid = _field_rfid(d)
+    _v_wifi = _field_wifi(d)
+    _v_additional_properties = _field_additional_properties(d)
+    email = _v_email
+
+    sms = _v_sms
+
+    push = _v_push
+
+    bluetooth = _v_bluetooth
+
+    rfid = _v_rfid
+
+    wifi = _v_wifi
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if email is not UNSET:
+        field_dict["email"] = email
+    if sms is not UNSET:
+        field_dict["sms"] = sms
+    if push is not UNSET:
+        field_dict["push"] = push
+    if bluetooth is not UNSET:
+        field_dict["bluetooth"] = bluetooth
+    if rfid is not UNSET:
+        field_dict["rfid"] = rfid
+    if wifi is not UNSET:
+        field_dict["wifi"] = wifi
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "email": "email",

@@ -42,6 +42,11 @@ class AutomationLastRunWithStages(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         start_time = self.start_time
 
         run_id = self.run_id
@@ -151,6 +156,8 @@ def _field_overall_run_status(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -163,6 +170,41 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "overall_run_status": _field_overall_run_status,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_start_time = _field_start_time(d)
+    _v_run_id = _field_run_id(d)
+    _v_pipeline_response = _field_pipeline_response(d)
+    _v_overall_run_status = _field_overall_run_status(d)
+    _v_additional_properties = _field_additional_properties(d)
+    start_time = _v_start_time
+
+    run_id = _v_run_id
+
+    pipeline_response: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_pipeline_response, Unset):
+        pipeline_response = _v_pipeline_response.to_dict()
+
+    overall_run_status = _v_overall_run_status
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if start_time is not UNSET:
+        field_dict["startTime"] = start_time
+    if run_id is not UNSET:
+        field_dict["runId"] = run_id
+    if pipeline_response is not UNSET:
+        field_dict["pipelineResponse"] = pipeline_response
+    if overall_run_status is not UNSET:
+        field_dict["overallRunStatus"] = overall_run_status
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "start_time": "startTime",

@@ -40,6 +40,11 @@ class AutomationRunPipeline(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         import_data: dict[str, Any] | Unset = UNSET
         if not isinstance(self.import_data, Unset):
             import_data = self.import_data.to_dict()
@@ -148,6 +153,8 @@ def _field_export_data(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -159,6 +166,40 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "export_data": _field_export_data,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_import_data = _field_import_data(d)
+    _v_transform_data = _field_transform_data(d)
+    _v_export_data = _field_export_data(d)
+    _v_additional_properties = _field_additional_properties(d)
+    import_data: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_import_data, Unset):
+        import_data = _v_import_data.to_dict()
+
+    transform_data: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_transform_data, Unset):
+        transform_data = _v_transform_data.to_dict()
+
+    export_data: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_export_data, Unset):
+        export_data = _v_export_data.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if import_data is not UNSET:
+        field_dict["importData"] = import_data
+    if transform_data is not UNSET:
+        field_dict["transformData"] = transform_data
+    if export_data is not UNSET:
+        field_dict["exportData"] = export_data
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "import_data": "importData",

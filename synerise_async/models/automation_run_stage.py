@@ -49,6 +49,11 @@ class AutomationRunStage(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         status = self.status
 
         run_date: str | int | float | Unset = UNSET
@@ -185,6 +190,8 @@ def _field_failure_count(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -200,6 +207,58 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "failure_count": _field_failure_count,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_status = _field_status(d)
+    _v_run_date = _field_run_date(d)
+    _v_logs = _field_logs(d)
+    _v_logs_size = _field_logs_size(d)
+    _v_failed_records_file_id = _field_failed_records_file_id(d)
+    _v_success_count = _field_success_count(d)
+    _v_failure_count = _field_failure_count(d)
+    _v_additional_properties = _field_additional_properties(d)
+    status = _v_status
+
+    run_date: str | int | float | Unset = UNSET
+    if not isinstance(_v_run_date, Unset):
+        run_date = serialize_datetime(_v_run_date)
+
+    logs: list[str] | Unset = UNSET
+    if not isinstance(_v_logs, Unset):
+        logs = _v_logs
+
+    logs_size = _v_logs_size
+
+    failed_records_file_id = _v_failed_records_file_id
+
+    success_count = _v_success_count
+
+    failure_count = _v_failure_count
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if status is not UNSET:
+        field_dict["status"] = status
+    if run_date is not UNSET:
+        field_dict["runDate"] = run_date
+    if logs is not UNSET:
+        field_dict["logs"] = logs
+    if logs_size is not UNSET:
+        field_dict["logsSize"] = logs_size
+    if failed_records_file_id is not UNSET:
+        field_dict["failedRecordsFileId"] = failed_records_file_id
+    if success_count is not UNSET:
+        field_dict["successCount"] = success_count
+    if failure_count is not UNSET:
+        field_dict["failureCount"] = failure_count
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "status": "status",

@@ -63,6 +63,11 @@ class BatchEventItem(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         type_ = self.type_
 
         label = self.label
@@ -207,6 +212,8 @@ def _field_event_salt(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -222,6 +229,55 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "event_salt": _field_event_salt,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_type_ = _field_type_(d)
+    _v_label = _field_label(d)
+    _v_client = _field_client(d)
+    _v_action = _field_action(d)
+    _v_time = _field_time(d)
+    _v_params = _field_params(d)
+    _v_event_salt = _field_event_salt(d)
+    _v_additional_properties = _field_additional_properties(d)
+    type_ = _v_type_
+
+    label = _v_label
+
+    client = _v_client.to_dict()
+
+    action = _v_action
+
+    time: str | int | float | Unset = UNSET
+    if not isinstance(_v_time, Unset):
+        time = serialize_datetime(_v_time)
+
+    params: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_params, Unset):
+        params = _v_params.to_dict()
+
+    event_salt = _v_event_salt
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "type": type_,
+        "label": label,
+        "client": client,
+    }
+
+    if action is not UNSET:
+        field_dict["action"] = action
+    if time is not UNSET:
+        field_dict["time"] = time
+    if params is not UNSET:
+        field_dict["params"] = params
+    if event_salt is not UNSET:
+        field_dict["eventSalt"] = event_salt
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "type_": "type",

@@ -55,6 +55,11 @@ class BrickworksGeneratedObject(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         field_id = self.field_id
 
         field_slug = self.field_slug
@@ -218,6 +223,8 @@ def _field_field_unmatched_audience_relations(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -236,6 +243,75 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "field_unmatched_audience_relations": _field_field_unmatched_audience_relations,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_field_id = _field_field_id(d)
+    _v_field_slug = _field_field_slug(d)
+    _v_field_schema_id = _field_field_schema_id(d)
+    _v_field_record_version = _field_field_record_version(d)
+    _v_field_schema_version = _field_field_schema_version(d)
+    _v_field_created_at = _field_field_created_at(d)
+    _v_field_updated_at = _field_field_updated_at(d)
+    _v_field_published_at = _field_field_published_at(d)
+    _v_field_matched_audience = _field_field_matched_audience(d)
+    _v_field_unmatched_audience_relations = _field_field_unmatched_audience_relations(d)
+    _v_additional_properties = _field_additional_properties(d)
+    field_id = _v_field_id
+
+    field_slug = _v_field_slug
+
+    field_schema_id = _v_field_schema_id
+
+    field_record_version = _v_field_record_version
+
+    field_schema_version = _v_field_schema_version
+
+    field_created_at = _v_field_created_at
+
+    field_updated_at = _v_field_updated_at
+
+    field_published_at = _v_field_published_at
+
+    field_matched_audience: bool | None | Unset
+    if isinstance(_v_field_matched_audience, Unset):
+        field_matched_audience = UNSET
+    else:
+        field_matched_audience = _v_field_matched_audience
+
+    field_unmatched_audience_relations: list[str] | Unset = UNSET
+    if not isinstance(_v_field_unmatched_audience_relations, Unset):
+        field_unmatched_audience_relations = _v_field_unmatched_audience_relations
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if field_id is not UNSET:
+        field_dict["__id"] = field_id
+    if field_slug is not UNSET:
+        field_dict["__slug"] = field_slug
+    if field_schema_id is not UNSET:
+        field_dict["__schemaId"] = field_schema_id
+    if field_record_version is not UNSET:
+        field_dict["__recordVersion"] = field_record_version
+    if field_schema_version is not UNSET:
+        field_dict["__schemaVersion"] = field_schema_version
+    if field_created_at is not UNSET:
+        field_dict["__createdAt"] = field_created_at
+    if field_updated_at is not UNSET:
+        field_dict["__updatedAt"] = field_updated_at
+    if field_published_at is not UNSET:
+        field_dict["__publishedAt"] = field_published_at
+    if field_matched_audience is not UNSET:
+        field_dict["__matchedAudience"] = field_matched_audience
+    if field_unmatched_audience_relations is not UNSET:
+        field_dict["__unmatchedAudienceRelations"] = field_unmatched_audience_relations
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "field_id": "__id",

@@ -38,6 +38,11 @@ class BrickworksPaginationMeta(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         page = self.page
 
         limit = self.limit
@@ -141,6 +146,8 @@ def _field_total(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -153,6 +160,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "total": _field_total,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_page = _field_page(d)
+    _v_limit = _field_limit(d)
+    _v_pages = _field_pages(d)
+    _v_total = _field_total(d)
+    _v_additional_properties = _field_additional_properties(d)
+    page = _v_page
+
+    limit = _v_limit
+
+    pages = _v_pages
+
+    total = _v_total
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if page is not UNSET:
+        field_dict["page"] = page
+    if limit is not UNSET:
+        field_dict["limit"] = limit
+    if pages is not UNSET:
+        field_dict["pages"] = pages
+    if total is not UNSET:
+        field_dict["total"] = total
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "page": "page",

@@ -48,6 +48,11 @@ class BrickworksPreviewRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         identifier_value = self.identifier_value
 
         schema = self.schema.to_dict()
@@ -166,6 +171,8 @@ def _field_context(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -178,6 +185,41 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "context": _field_context,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_identifier_value = _field_identifier_value(d)
+    _v_schema = _field_schema(d)
+    _v_values = _field_values(d)
+    _v_context = _field_context(d)
+    _v_additional_properties = _field_additional_properties(d)
+    identifier_value = _v_identifier_value
+
+    schema = _v_schema.to_dict()
+
+    values: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_values, Unset):
+        values = _v_values.to_dict()
+
+    context: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_context, Unset):
+        context = _v_context.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "identifierValue": identifier_value,
+        "schema": schema,
+    }
+
+    if values is not UNSET:
+        field_dict["values"] = values
+    if context is not UNSET:
+        field_dict["context"] = context
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "identifier_value": "identifierValue",

@@ -45,6 +45,11 @@ class BrickworksRecordPage(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
@@ -151,6 +156,8 @@ def _field_previous_page_token(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -162,6 +169,35 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "previous_page_token": _field_previous_page_token,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_data = _field_data(d)
+    _v_next_page_token = _field_next_page_token(d)
+    _v_previous_page_token = _field_previous_page_token(d)
+    _v_additional_properties = _field_additional_properties(d)
+    data = []
+    for data_item_data in _v_data:
+        data_item = data_item_data.to_dict()
+        data.append(data_item)
+
+    next_page_token: None | str
+    next_page_token = _v_next_page_token
+
+    previous_page_token: None | str
+    previous_page_token = _v_previous_page_token
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "data": data,
+        "nextPageToken": next_page_token,
+        "previousPageToken": previous_page_token,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "data": "data",

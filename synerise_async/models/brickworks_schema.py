@@ -86,6 +86,11 @@ class BrickworksSchema(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id: str | Unset = UNSET
         if not isinstance(self.id, Unset):
             id = str(self.id)
@@ -343,6 +348,8 @@ def _field_deleted_at(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -365,6 +372,127 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "deleted_at": _field_deleted_at,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_app_id = _field_app_id(d)
+    _v_display_name = _field_display_name(d)
+    _v_description = _field_description(d)
+    _v_fields = _field_fields(d)
+    _v_display_configuration = _field_display_configuration(d)
+    _v_created_by = _field_created_by(d)
+    _v_updated_by = _field_updated_by(d)
+    _v_published_by = _field_published_by(d)
+    _v_deleted_by = _field_deleted_by(d)
+    _v_created_at = _field_created_at(d)
+    _v_updated_at = _field_updated_at(d)
+    _v_published_at = _field_published_at(d)
+    _v_deleted_at = _field_deleted_at(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id: str | Unset = UNSET
+    if not isinstance(_v_id, Unset):
+        id = str(_v_id)
+
+    app_id = _v_app_id
+
+    display_name = _v_display_name
+
+    description: None | str | Unset
+    if isinstance(_v_description, Unset):
+        description = UNSET
+    else:
+        description = _v_description
+
+    fields: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_fields, Unset):
+        fields = _v_fields.to_dict()
+
+    display_configuration: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_display_configuration, Unset):
+        display_configuration = _v_display_configuration.to_dict()
+
+    created_by: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_created_by, Unset):
+        created_by = _v_created_by.to_dict()
+
+    updated_by: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_updated_by, Unset):
+        updated_by = _v_updated_by.to_dict()
+
+    published_by: int | None | Unset
+    if isinstance(_v_published_by, Unset):
+        published_by = UNSET
+    else:
+        published_by = _v_published_by
+
+    deleted_by: int | None | Unset
+    if isinstance(_v_deleted_by, Unset):
+        deleted_by = UNSET
+    else:
+        deleted_by = _v_deleted_by
+
+    created_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_created_at, Unset):
+        created_at = serialize_datetime(_v_created_at)
+
+    updated_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_updated_at, Unset):
+        updated_at = serialize_datetime(_v_updated_at)
+
+    published_at: None | str | int | float | Unset
+    if isinstance(_v_published_at, Unset):
+        published_at = UNSET
+    elif isinstance(_v_published_at, datetime.datetime):
+        published_at = serialize_datetime(_v_published_at)
+    else:
+        published_at = _v_published_at
+
+    deleted_at: None | str | int | float | Unset
+    if isinstance(_v_deleted_at, Unset):
+        deleted_at = UNSET
+    elif isinstance(_v_deleted_at, datetime.datetime):
+        deleted_at = serialize_datetime(_v_deleted_at)
+    else:
+        deleted_at = _v_deleted_at
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if app_id is not UNSET:
+        field_dict["appId"] = app_id
+    if display_name is not UNSET:
+        field_dict["displayName"] = display_name
+    if description is not UNSET:
+        field_dict["description"] = description
+    if fields is not UNSET:
+        field_dict["fields"] = fields
+    if display_configuration is not UNSET:
+        field_dict["displayConfiguration"] = display_configuration
+    if created_by is not UNSET:
+        field_dict["createdBy"] = created_by
+    if updated_by is not UNSET:
+        field_dict["updatedBy"] = updated_by
+    if published_by is not UNSET:
+        field_dict["publishedBy"] = published_by
+    if deleted_by is not UNSET:
+        field_dict["deletedBy"] = deleted_by
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+    if updated_at is not UNSET:
+        field_dict["updatedAt"] = updated_at
+    if published_at is not UNSET:
+        field_dict["publishedAt"] = published_at
+    if deleted_at is not UNSET:
+        field_dict["deletedAt"] = deleted_at
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

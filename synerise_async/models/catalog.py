@@ -87,6 +87,11 @@ class Catalog(LazyModel):
     def to_dict(self) -> dict[str, Any]:
         if _unresolved:
             _resolve_models()
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         name = self.name
@@ -299,6 +304,8 @@ def _field_modified_by(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -319,6 +326,100 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "modified_by": _field_modified_by,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_name = _field_name(d)
+    _v_author = _field_author(d)
+    _v_business_profile_id = _field_business_profile_id(d)
+    _v_creation_date = _field_creation_date(d)
+    _v_last_modified = _field_last_modified(d)
+    _v_before_filtering = _field_before_filtering(d)
+    _v_fields = _field_fields(d)
+    _v_mappings = _field_mappings(d)
+    _v_primary_key = _field_primary_key(d)
+    _v_created_by = _field_created_by(d)
+    _v_modified_by = _field_modified_by(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    name = _v_name
+
+    author = _v_author
+
+    business_profile_id = _v_business_profile_id
+
+    creation_date: str | int | float | Unset = UNSET
+    if not isinstance(_v_creation_date, Unset):
+        creation_date = serialize_datetime(_v_creation_date)
+
+    last_modified: None | str | int | float | Unset
+    if isinstance(_v_last_modified, Unset):
+        last_modified = UNSET
+    elif isinstance(_v_last_modified, datetime.datetime):
+        last_modified = serialize_datetime(_v_last_modified)
+    else:
+        last_modified = _v_last_modified
+
+    before_filtering = _v_before_filtering
+
+    fields: list[str] | Unset = UNSET
+    if not isinstance(_v_fields, Unset):
+        fields = _v_fields
+
+    mappings: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_mappings, Unset):
+        mappings = []
+        for mappings_item_data in _v_mappings:
+            mappings_item = mappings_item_data.to_dict()
+            mappings.append(mappings_item)
+
+    primary_key: dict[str, Any] | None | Unset
+    if isinstance(_v_primary_key, Unset):
+        primary_key = UNSET
+    elif isinstance(_v_primary_key, CatalogPrimaryKey):
+        primary_key = _v_primary_key.to_dict()
+    else:
+        primary_key = _v_primary_key
+
+    created_by = _v_created_by
+
+    modified_by = _v_modified_by
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if name is not UNSET:
+        field_dict["name"] = name
+    if author is not UNSET:
+        field_dict["author"] = author
+    if business_profile_id is not UNSET:
+        field_dict["businessProfileId"] = business_profile_id
+    if creation_date is not UNSET:
+        field_dict["creationDate"] = creation_date
+    if last_modified is not UNSET:
+        field_dict["lastModified"] = last_modified
+    if before_filtering is not UNSET:
+        field_dict["beforeFiltering"] = before_filtering
+    if fields is not UNSET:
+        field_dict["fields"] = fields
+    if mappings is not UNSET:
+        field_dict["mappings"] = mappings
+    if primary_key is not UNSET:
+        field_dict["primaryKey"] = primary_key
+    if created_by is not UNSET:
+        field_dict["createdBy"] = created_by
+    if modified_by is not UNSET:
+        field_dict["modifiedBy"] = modified_by
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

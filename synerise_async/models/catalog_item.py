@@ -57,6 +57,11 @@ class CatalogItem(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         item_key = self.item_key
@@ -199,6 +204,8 @@ def _field_bag(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -213,6 +220,59 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "bag": _field_bag,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_item_key = _field_item_key(d)
+    _v_value = _field_value(d)
+    _v_creation_date = _field_creation_date(d)
+    _v_last_modified = _field_last_modified(d)
+    _v_bag = _field_bag(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    item_key = _v_item_key
+
+    value = _v_value
+
+    creation_date: str | int | float | Unset = UNSET
+    if not isinstance(_v_creation_date, Unset):
+        creation_date = serialize_datetime(_v_creation_date)
+
+    last_modified: None | str | int | float | Unset
+    if isinstance(_v_last_modified, Unset):
+        last_modified = UNSET
+    elif isinstance(_v_last_modified, datetime.datetime):
+        last_modified = serialize_datetime(_v_last_modified)
+    else:
+        last_modified = _v_last_modified
+
+    bag: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_bag, Unset):
+        bag = _v_bag.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if item_key is not UNSET:
+        field_dict["itemKey"] = item_key
+    if value is not UNSET:
+        field_dict["value"] = value
+    if creation_date is not UNSET:
+        field_dict["creationDate"] = creation_date
+    if last_modified is not UNSET:
+        field_dict["lastModified"] = last_modified
+    if bag is not UNSET:
+        field_dict["bag"] = bag
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

@@ -44,6 +44,11 @@ class CatalogItemImportRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         url = self.url
 
         item_key = self.item_key
@@ -128,6 +133,8 @@ def _field_item_key(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -138,6 +145,26 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "item_key": _field_item_key,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_url = _field_url(d)
+    _v_item_key = _field_item_key(d)
+    _v_additional_properties = _field_additional_properties(d)
+    url = _v_url
+
+    item_key = _v_item_key
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "url": url,
+        "itemKey": item_key,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "url": "url",

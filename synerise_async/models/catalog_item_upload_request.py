@@ -32,6 +32,11 @@ class CatalogItemUploadRequest(LazyModel):
     """ The CSV file. """
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         file = self.file.to_tuple()
 
         field_dict: dict[str, Any] = {
@@ -100,6 +105,20 @@ def _field_file(d: Mapping[str, Any]) -> Any:
 _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "file": _field_file,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_file = _field_file(d)
+    file = _v_file.to_tuple()
+
+    field_dict: dict[str, Any] = {
+        "file": file,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "file": "file",

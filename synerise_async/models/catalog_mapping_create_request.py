@@ -44,6 +44,11 @@ class CatalogMappingCreateRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         action = self.action
 
         param_key = self.param_key
@@ -128,6 +133,8 @@ def _field_param_key(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -138,6 +145,26 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "param_key": _field_param_key,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_action = _field_action(d)
+    _v_param_key = _field_param_key(d)
+    _v_additional_properties = _field_additional_properties(d)
+    action = _v_action
+
+    param_key = _v_param_key
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "action": action,
+        "paramKey": param_key,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "action": "action",

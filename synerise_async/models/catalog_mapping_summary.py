@@ -44,6 +44,11 @@ class CatalogMappingSummary(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         action = self.action
 
         bag_id = self.bag_id
@@ -167,6 +172,8 @@ def _field_item_id(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -181,6 +188,51 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "item_id": _field_item_id,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_action = _field_action(d)
+    _v_bag_id = _field_bag_id(d)
+    _v_bp_action_param_key = _field_bp_action_param_key(d)
+    _v_param_key = _field_param_key(d)
+    _v_enrichment_fields = _field_enrichment_fields(d)
+    _v_item_id = _field_item_id(d)
+    _v_additional_properties = _field_additional_properties(d)
+    action = _v_action
+
+    bag_id = _v_bag_id
+
+    bp_action_param_key = _v_bp_action_param_key
+
+    param_key = _v_param_key
+
+    enrichment_fields: list[str] | Unset = UNSET
+    if not isinstance(_v_enrichment_fields, Unset):
+        enrichment_fields = _v_enrichment_fields
+
+    item_id = _v_item_id
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if action is not UNSET:
+        field_dict["action"] = action
+    if bag_id is not UNSET:
+        field_dict["bagId"] = bag_id
+    if bp_action_param_key is not UNSET:
+        field_dict["bpActionParamKey"] = bp_action_param_key
+    if param_key is not UNSET:
+        field_dict["paramKey"] = param_key
+    if enrichment_fields is not UNSET:
+        field_dict["enrichmentFields"] = enrichment_fields
+    if item_id is not UNSET:
+        field_dict["itemId"] = item_id
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "action": "action",

@@ -39,6 +39,11 @@ class CatalogMetaData(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         request_time = self.request_time
 
         total_count = self.total_count
@@ -124,6 +129,8 @@ def _field_total_count(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -134,6 +141,29 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "total_count": _field_total_count,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_request_time = _field_request_time(d)
+    _v_total_count = _field_total_count(d)
+    _v_additional_properties = _field_additional_properties(d)
+    request_time = _v_request_time
+
+    total_count = _v_total_count
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if request_time is not UNSET:
+        field_dict["requestTime"] = request_time
+    if total_count is not UNSET:
+        field_dict["totalCount"] = total_count
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "request_time": "requestTime",

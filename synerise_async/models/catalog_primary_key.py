@@ -34,6 +34,11 @@ class CatalogPrimaryKey(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         name = self.name
 
         description = self.description
@@ -119,6 +124,8 @@ def _field_description(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -129,6 +136,29 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "description": _field_description,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_name = _field_name(d)
+    _v_description = _field_description(d)
+    _v_additional_properties = _field_additional_properties(d)
+    name = _v_name
+
+    description = _v_description
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if name is not UNSET:
+        field_dict["name"] = name
+    if description is not UNSET:
+        field_dict["description"] = description
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "name": "name",

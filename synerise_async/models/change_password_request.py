@@ -31,6 +31,11 @@ class ChangePasswordRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         device_id = self.device_id
 
         old_password = self.old_password
@@ -125,6 +130,8 @@ def _field_password(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -136,6 +143,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "password": _field_password,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_device_id = _field_device_id(d)
+    _v_old_password = _field_old_password(d)
+    _v_password = _field_password(d)
+    _v_additional_properties = _field_additional_properties(d)
+    device_id = _v_device_id
+
+    old_password = _v_old_password
+
+    password = _v_password
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if device_id is not UNSET:
+        field_dict["deviceId"] = device_id
+    if old_password is not UNSET:
+        field_dict["oldPassword"] = old_password
+    if password is not UNSET:
+        field_dict["password"] = password
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "device_id": "deviceId",

@@ -63,6 +63,11 @@ class CurrentWorkspaceDetails(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         name = self.name
@@ -235,6 +240,8 @@ def _field_organization_guid(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -254,6 +261,78 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "organization_guid": _field_organization_guid,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_name = _field_name(d)
+    _v_logo = _field_logo(d)
+    _v_business_profile_guid = _field_business_profile_guid(d)
+    _v_created = _field_created(d)
+    _v_subdomain = _field_subdomain(d)
+    _v_ip_restriction = _field_ip_restriction(d)
+    _v_mfa_restriction = _field_mfa_restriction(d)
+    _v_labels = _field_labels(d)
+    _v_email_attribute_name = _field_email_attribute_name(d)
+    _v_organization_guid = _field_organization_guid(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    name = _v_name
+
+    logo = _v_logo
+
+    business_profile_guid = _v_business_profile_guid
+
+    created: str | int | float | Unset = UNSET
+    if not isinstance(_v_created, Unset):
+        created = serialize_datetime(_v_created)
+
+    subdomain = _v_subdomain
+
+    ip_restriction = _v_ip_restriction
+
+    mfa_restriction = _v_mfa_restriction
+
+    labels: list[str] | Unset = UNSET
+    if not isinstance(_v_labels, Unset):
+        labels = _v_labels
+
+    email_attribute_name = _v_email_attribute_name
+
+    organization_guid = _v_organization_guid
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if name is not UNSET:
+        field_dict["name"] = name
+    if logo is not UNSET:
+        field_dict["logo"] = logo
+    if business_profile_guid is not UNSET:
+        field_dict["businessProfileGuid"] = business_profile_guid
+    if created is not UNSET:
+        field_dict["created"] = created
+    if subdomain is not UNSET:
+        field_dict["subdomain"] = subdomain
+    if ip_restriction is not UNSET:
+        field_dict["ipRestriction"] = ip_restriction
+    if mfa_restriction is not UNSET:
+        field_dict["mfaRestriction"] = mfa_restriction
+    if labels is not UNSET:
+        field_dict["labels"] = labels
+    if email_attribute_name is not UNSET:
+        field_dict["emailAttributeName"] = email_attribute_name
+    if organization_guid is not UNSET:
+        field_dict["organizationGuid"] = organization_guid
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

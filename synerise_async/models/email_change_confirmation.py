@@ -30,6 +30,11 @@ class EmailChangeConfirmation(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         token = self.token
 
         newsletter_agreement = self.newsletter_agreement
@@ -115,6 +120,8 @@ def _field_newsletter_agreement(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -125,6 +132,29 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "newsletter_agreement": _field_newsletter_agreement,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_token = _field_token(d)
+    _v_newsletter_agreement = _field_newsletter_agreement(d)
+    _v_additional_properties = _field_additional_properties(d)
+    token = _v_token
+
+    newsletter_agreement = _v_newsletter_agreement
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if token is not UNSET:
+        field_dict["token"] = token
+    if newsletter_agreement is not UNSET:
+        field_dict["newsletterAgreement"] = newsletter_agreement
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "token": "token",

@@ -32,6 +32,11 @@ class ErrorDetail(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         code = self.code
 
         field = self.field
@@ -135,6 +140,8 @@ def _field_rejected_value(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -147,6 +154,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "rejected_value": _field_rejected_value,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_code = _field_code(d)
+    _v_field = _field_field(d)
+    _v_message = _field_message(d)
+    _v_rejected_value = _field_rejected_value(d)
+    _v_additional_properties = _field_additional_properties(d)
+    code = _v_code
+
+    field = _v_field
+
+    message = _v_message
+
+    rejected_value = _v_rejected_value
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if code is not UNSET:
+        field_dict["code"] = code
+    if field is not UNSET:
+        field_dict["field"] = field
+    if message is not UNSET:
+        field_dict["message"] = message
+    if rejected_value is not UNSET:
+        field_dict["rejectedValue"] = rejected_value
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "code": "code",

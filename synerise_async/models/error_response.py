@@ -43,6 +43,11 @@ class ErrorResponse(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         timestamp: str | int | float | Unset = UNSET
         if not isinstance(self.timestamp, Unset):
             timestamp = serialize_datetime(self.timestamp)
@@ -177,6 +182,8 @@ def _field_errors(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -191,6 +198,56 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "errors": _field_errors,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_timestamp = _field_timestamp(d)
+    _v_status = _field_status(d)
+    _v_error = _field_error(d)
+    _v_message = _field_message(d)
+    _v_path = _field_path(d)
+    _v_errors = _field_errors(d)
+    _v_additional_properties = _field_additional_properties(d)
+    timestamp: str | int | float | Unset = UNSET
+    if not isinstance(_v_timestamp, Unset):
+        timestamp = serialize_datetime(_v_timestamp)
+
+    status = _v_status
+
+    error = _v_error
+
+    message = _v_message
+
+    path = _v_path
+
+    errors: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_errors, Unset):
+        errors = []
+        for errors_item_data in _v_errors:
+            errors_item = errors_item_data.to_dict()
+            errors.append(errors_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if timestamp is not UNSET:
+        field_dict["timestamp"] = timestamp
+    if status is not UNSET:
+        field_dict["status"] = status
+    if error is not UNSET:
+        field_dict["error"] = error
+    if message is not UNSET:
+        field_dict["message"] = message
+    if path is not UNSET:
+        field_dict["path"] = path
+    if errors is not UNSET:
+        field_dict["errors"] = errors
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "timestamp": "timestamp",

@@ -38,6 +38,11 @@ class EventClient(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         custom_id = self.custom_id
@@ -141,6 +146,8 @@ def _field_email(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -153,6 +160,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "email": _field_email,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_custom_id = _field_custom_id(d)
+    _v_uuid = _field_uuid(d)
+    _v_email = _field_email(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    custom_id = _v_custom_id
+
+    uuid = _v_uuid
+
+    email = _v_email
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if custom_id is not UNSET:
+        field_dict["customId"] = custom_id
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if email is not UNSET:
+        field_dict["email"] = email
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

@@ -53,6 +53,11 @@ class EventRecord(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         uuid: str | Unset = UNSET
         if not isinstance(self.uuid, Unset):
             uuid = str(self.uuid)
@@ -192,6 +197,8 @@ def _field_params(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -206,6 +213,57 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "params": _field_params,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_uuid = _field_uuid(d)
+    _v_time = _field_time(d)
+    _v_action = _field_action(d)
+    _v_label = _field_label(d)
+    _v_client = _field_client(d)
+    _v_params = _field_params(d)
+    _v_additional_properties = _field_additional_properties(d)
+    uuid: str | Unset = UNSET
+    if not isinstance(_v_uuid, Unset):
+        uuid = str(_v_uuid)
+
+    time: str | int | float | Unset = UNSET
+    if not isinstance(_v_time, Unset):
+        time = serialize_datetime(_v_time)
+
+    action = _v_action
+
+    label = _v_label
+
+    client: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_client, Unset):
+        client = _v_client.to_dict()
+
+    params: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_params, Unset):
+        params = _v_params.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if time is not UNSET:
+        field_dict["time"] = time
+    if action is not UNSET:
+        field_dict["action"] = action
+    if label is not UNSET:
+        field_dict["label"] = label
+    if client is not UNSET:
+        field_dict["client"] = client
+    if params is not UNSET:
+        field_dict["params"] = params
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "uuid": "uuid",

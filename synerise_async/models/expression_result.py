@@ -33,6 +33,11 @@ class ExpressionResult(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         client_id = self.client_id
 
         expression_id = self.expression_id
@@ -136,6 +141,8 @@ def _field_result(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -148,6 +155,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "result": _field_result,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_client_id = _field_client_id(d)
+    _v_expression_id = _field_expression_id(d)
+    _v_name = _field_name(d)
+    _v_result = _field_result(d)
+    _v_additional_properties = _field_additional_properties(d)
+    client_id = _v_client_id
+
+    expression_id = _v_expression_id
+
+    name = _v_name
+
+    result = _v_result
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if client_id is not UNSET:
+        field_dict["clientId"] = client_id
+    if expression_id is not UNSET:
+        field_dict["expressionId"] = expression_id
+    if name is not UNSET:
+        field_dict["name"] = name
+    if result is not UNSET:
+        field_dict["result"] = result
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "client_id": "clientId",

@@ -30,6 +30,11 @@ class HandbillSummary(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         uuid = self.uuid
 
         name = self.name
@@ -115,6 +120,8 @@ def _field_name(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -125,6 +132,29 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "name": _field_name,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_uuid = _field_uuid(d)
+    _v_name = _field_name(d)
+    _v_additional_properties = _field_additional_properties(d)
+    uuid = _v_uuid
+
+    name = _v_name
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if name is not UNSET:
+        field_dict["name"] = name
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "uuid": "uuid",

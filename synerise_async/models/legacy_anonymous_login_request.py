@@ -31,6 +31,11 @@ class LegacyAnonymousLoginRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         api_key = self.api_key
 
         device_id = self.device_id
@@ -125,6 +130,8 @@ def _field_uuid(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -136,6 +143,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "uuid": _field_uuid,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_api_key = _field_api_key(d)
+    _v_device_id = _field_device_id(d)
+    _v_uuid = _field_uuid(d)
+    _v_additional_properties = _field_additional_properties(d)
+    api_key = _v_api_key
+
+    device_id = _v_device_id
+
+    uuid = _v_uuid
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if api_key is not UNSET:
+        field_dict["apiKey"] = api_key
+    if device_id is not UNSET:
+        field_dict["deviceId"] = device_id
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "api_key": "apiKey",

@@ -38,6 +38,11 @@ class LoyaltyListMeta(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         page = self.page
 
         limit = self.limit
@@ -161,6 +166,8 @@ def _field_link(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -175,6 +182,51 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "link": _field_link,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_page = _field_page(d)
+    _v_limit = _field_limit(d)
+    _v_total_count = _field_total_count(d)
+    _v_total_pages = _field_total_pages(d)
+    _v_code = _field_code(d)
+    _v_link = _field_link(d)
+    _v_additional_properties = _field_additional_properties(d)
+    page = _v_page
+
+    limit = _v_limit
+
+    total_count = _v_total_count
+
+    total_pages = _v_total_pages
+
+    code = _v_code
+
+    link: list[Any] | Unset = UNSET
+    if not isinstance(_v_link, Unset):
+        link = _v_link
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if page is not UNSET:
+        field_dict["page"] = page
+    if limit is not UNSET:
+        field_dict["limit"] = limit
+    if total_count is not UNSET:
+        field_dict["totalCount"] = total_count
+    if total_pages is not UNSET:
+        field_dict["totalPages"] = total_pages
+    if code is not UNSET:
+        field_dict["code"] = code
+    if link is not UNSET:
+        field_dict["link"] = link
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "page": "page",

@@ -38,6 +38,11 @@ class OrganizationApiCallsDataPoint(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         date = self.date
 
         count = self.count
@@ -150,6 +155,8 @@ def _field_values(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -162,6 +169,44 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "values": _field_values,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_date = _field_date(d)
+    _v_count = _field_count(d)
+    _v_transfer_size = _field_transfer_size(d)
+    _v_values = _field_values(d)
+    _v_additional_properties = _field_additional_properties(d)
+    date = _v_date
+
+    count = _v_count
+
+    transfer_size = _v_transfer_size
+
+    values: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_values, Unset):
+        values = []
+        for values_item_data in _v_values:
+            values_item = values_item_data.to_dict()
+            values.append(values_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if date is not UNSET:
+        field_dict["date"] = date
+    if count is not UNSET:
+        field_dict["count"] = count
+    if transfer_size is not UNSET:
+        field_dict["transferSize"] = transfer_size
+    if values is not UNSET:
+        field_dict["values"] = values
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "date": "date",

@@ -37,6 +37,11 @@ class OrganizationApiCallsStats(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         count = self.count
 
         transfer_size = self.transfer_size
@@ -140,6 +145,8 @@ def _field_data(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -151,6 +158,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "data": _field_data,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_count = _field_count(d)
+    _v_transfer_size = _field_transfer_size(d)
+    _v_data = _field_data(d)
+    _v_additional_properties = _field_additional_properties(d)
+    count = _v_count
+
+    transfer_size = _v_transfer_size
+
+    data: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_data, Unset):
+        data = []
+        for data_item_data in _v_data:
+            data_item = data_item_data.to_dict()
+            data.append(data_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if count is not UNSET:
+        field_dict["count"] = count
+    if transfer_size is not UNSET:
+        field_dict["transferSize"] = transfer_size
+    if data is not UNSET:
+        field_dict["data"] = data
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "count": "count",

@@ -40,6 +40,11 @@ class OrganizationApiCallsUniqueValues(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         parameter: str | Unset = UNSET
         if not isinstance(self.parameter, Unset):
             parameter = self.parameter._value_
@@ -135,6 +140,8 @@ def _field_data(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -145,6 +152,33 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "data": _field_data,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_parameter = _field_parameter(d)
+    _v_data = _field_data(d)
+    _v_additional_properties = _field_additional_properties(d)
+    parameter: str | Unset = UNSET
+    if not isinstance(_v_parameter, Unset):
+        parameter = _v_parameter._value_
+
+    data: list[str] | Unset = UNSET
+    if not isinstance(_v_data, Unset):
+        data = _v_data
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if parameter is not UNSET:
+        field_dict["parameter"] = parameter
+    if data is not UNSET:
+        field_dict["data"] = data
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "parameter": "parameter",

@@ -33,6 +33,11 @@ class OrganizationApiCallsValue(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         label = self.label
 
         count = self.count
@@ -127,6 +132,8 @@ def _field_transfer_size(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -138,6 +145,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "transfer_size": _field_transfer_size,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_label = _field_label(d)
+    _v_count = _field_count(d)
+    _v_transfer_size = _field_transfer_size(d)
+    _v_additional_properties = _field_additional_properties(d)
+    label = _v_label
+
+    count = _v_count
+
+    transfer_size = _v_transfer_size
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if label is not UNSET:
+        field_dict["label"] = label
+    if count is not UNSET:
+        field_dict["count"] = count
+    if transfer_size is not UNSET:
+        field_dict["transferSize"] = transfer_size
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "label": "label",

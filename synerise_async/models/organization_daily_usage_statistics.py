@@ -42,6 +42,11 @@ class OrganizationDailyUsageStatistics(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         day: str | Unset = UNSET
         if not isinstance(self.day, Unset):
             day = self.day.isoformat()
@@ -155,6 +160,8 @@ def _field_total(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -167,6 +174,43 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "total": _field_total,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_day = _field_day(d)
+    _v_events = _field_events(d)
+    _v_other = _field_other(d)
+    _v_total = _field_total(d)
+    _v_additional_properties = _field_additional_properties(d)
+    day: str | Unset = UNSET
+    if not isinstance(_v_day, Unset):
+        day = _v_day.isoformat()
+
+    events: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_events, Unset):
+        events = _v_events.to_dict()
+
+    other = _v_other
+
+    total = _v_total
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if day is not UNSET:
+        field_dict["day"] = day
+    if events is not UNSET:
+        field_dict["events"] = events
+    if other is not UNSET:
+        field_dict["other"] = other
+    if total is not UNSET:
+        field_dict["total"] = total
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "day": "day",

@@ -41,6 +41,11 @@ class OrganizationRetentionDataPointsStats(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         daily_usage_statistics: dict[str, Any] | Unset = UNSET
         if not isinstance(self.daily_usage_statistics, Unset):
             daily_usage_statistics = self.daily_usage_statistics.to_dict()
@@ -154,6 +159,8 @@ def _field_average_other(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -166,6 +173,43 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "average_other": _field_average_other,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_daily_usage_statistics = _field_daily_usage_statistics(d)
+    _v_events_average = _field_events_average(d)
+    _v_average_all = _field_average_all(d)
+    _v_average_other = _field_average_other(d)
+    _v_additional_properties = _field_additional_properties(d)
+    daily_usage_statistics: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_daily_usage_statistics, Unset):
+        daily_usage_statistics = _v_daily_usage_statistics.to_dict()
+
+    events_average: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_events_average, Unset):
+        events_average = _v_events_average.to_dict()
+
+    average_all = _v_average_all
+
+    average_other = _v_average_other
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if daily_usage_statistics is not UNSET:
+        field_dict["dailyUsageStatistics"] = daily_usage_statistics
+    if events_average is not UNSET:
+        field_dict["eventsAverage"] = events_average
+    if average_all is not UNSET:
+        field_dict["averageAll"] = average_all
+    if average_other is not UNSET:
+        field_dict["averageOther"] = average_other
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "daily_usage_statistics": "dailyUsageStatistics",

@@ -47,6 +47,11 @@ class OrganizationUsageStatsRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         from_ = self.from_.isoformat()
 
         to = self.to.isoformat()
@@ -159,6 +164,8 @@ def _field_bp_guids(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -171,6 +178,44 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "bp_guids": _field_bp_guids,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_from_ = _field_from_(d)
+    _v_to = _field_to(d)
+    _v_actions = _field_actions(d)
+    _v_bp_guids = _field_bp_guids(d)
+    _v_additional_properties = _field_additional_properties(d)
+    from_ = _v_from_.isoformat()
+
+    to = _v_to.isoformat()
+
+    actions: list[str] | Unset = UNSET
+    if not isinstance(_v_actions, Unset):
+        actions = _v_actions
+
+    bp_guids: list[str] | Unset = UNSET
+    if not isinstance(_v_bp_guids, Unset):
+        bp_guids = []
+        for bp_guids_item_data in _v_bp_guids:
+            bp_guids_item = str(bp_guids_item_data)
+            bp_guids.append(bp_guids_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "from": from_,
+        "to": to,
+    }
+
+    if actions is not UNSET:
+        field_dict["actions"] = actions
+    if bp_guids is not UNSET:
+        field_dict["bpGuids"] = bp_guids
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "from_": "from",

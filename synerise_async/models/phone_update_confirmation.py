@@ -32,6 +32,11 @@ class PhoneUpdateConfirmation(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         confirmation_code = self.confirmation_code
 
         device_id = self.device_id
@@ -135,6 +140,8 @@ def _field_sms_agreement(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -147,6 +154,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "sms_agreement": _field_sms_agreement,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_confirmation_code = _field_confirmation_code(d)
+    _v_device_id = _field_device_id(d)
+    _v_phone = _field_phone(d)
+    _v_sms_agreement = _field_sms_agreement(d)
+    _v_additional_properties = _field_additional_properties(d)
+    confirmation_code = _v_confirmation_code
+
+    device_id = _v_device_id
+
+    phone = _v_phone
+
+    sms_agreement = _v_sms_agreement
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if confirmation_code is not UNSET:
+        field_dict["confirmationCode"] = confirmation_code
+    if device_id is not UNSET:
+        field_dict["deviceId"] = device_id
+    if phone is not UNSET:
+        field_dict["phone"] = phone
+    if sms_agreement is not UNSET:
+        field_dict["smsAgreement"] = sms_agreement
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "confirmation_code": "confirmationCode",

@@ -132,6 +132,11 @@ class Profile(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         client_id = self.client_id
 
         email: None | str | Unset
@@ -488,6 +493,8 @@ def _field_previous_clients(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -519,6 +526,208 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "previous_clients": _field_previous_clients,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_client_id = _field_client_id(d)
+    _v_email = _field_email(d)
+    _v_phone = _field_phone(d)
+    _v_custom_id = _field_custom_id(d)
+    _v_uuid = _field_uuid(d)
+    _v_first_name = _field_first_name(d)
+    _v_last_name = _field_last_name(d)
+    _v_display_name = _field_display_name(d)
+    _v_company = _field_company(d)
+    _v_address = _field_address(d)
+    _v_city = _field_city(d)
+    _v_province = _field_province(d)
+    _v_zip_code = _field_zip_code(d)
+    _v_country_code = _field_country_code(d)
+    _v_birth_date = _field_birth_date(d)
+    _v_sex = _field_sex(d)
+    _v_avatar_url = _field_avatar_url(d)
+    _v_agreements = _field_agreements(d)
+    _v_attributes = _field_attributes(d)
+    _v_tags = _field_tags(d)
+    _v_anonymous = _field_anonymous(d)
+    _v_last_activity_date = _field_last_activity_date(d)
+    _v_previous_clients = _field_previous_clients(d)
+    _v_additional_properties = _field_additional_properties(d)
+    client_id = _v_client_id
+
+    email: None | str | Unset
+    if isinstance(_v_email, Unset):
+        email = UNSET
+    else:
+        email = _v_email
+
+    phone: None | str | Unset
+    if isinstance(_v_phone, Unset):
+        phone = UNSET
+    else:
+        phone = _v_phone
+
+    custom_id: None | str | Unset
+    if isinstance(_v_custom_id, Unset):
+        custom_id = UNSET
+    else:
+        custom_id = _v_custom_id
+
+    uuid: None | str | Unset
+    if isinstance(_v_uuid, Unset):
+        uuid = UNSET
+    else:
+        uuid = _v_uuid
+
+    first_name: None | str | Unset
+    if isinstance(_v_first_name, Unset):
+        first_name = UNSET
+    else:
+        first_name = _v_first_name
+
+    last_name: None | str | Unset
+    if isinstance(_v_last_name, Unset):
+        last_name = UNSET
+    else:
+        last_name = _v_last_name
+
+    display_name: None | str | Unset
+    if isinstance(_v_display_name, Unset):
+        display_name = UNSET
+    else:
+        display_name = _v_display_name
+
+    company: None | str | Unset
+    if isinstance(_v_company, Unset):
+        company = UNSET
+    else:
+        company = _v_company
+
+    address: None | str | Unset
+    if isinstance(_v_address, Unset):
+        address = UNSET
+    else:
+        address = _v_address
+
+    city: None | str | Unset
+    if isinstance(_v_city, Unset):
+        city = UNSET
+    else:
+        city = _v_city
+
+    province: None | str | Unset
+    if isinstance(_v_province, Unset):
+        province = UNSET
+    else:
+        province = _v_province
+
+    zip_code: None | str | Unset
+    if isinstance(_v_zip_code, Unset):
+        zip_code = UNSET
+    else:
+        zip_code = _v_zip_code
+
+    country_code: None | str | Unset
+    if isinstance(_v_country_code, Unset):
+        country_code = UNSET
+    else:
+        country_code = _v_country_code
+
+    birth_date: None | str | Unset
+    if isinstance(_v_birth_date, Unset):
+        birth_date = UNSET
+    else:
+        birth_date = _v_birth_date
+
+    sex: str | Unset = UNSET
+    if not isinstance(_v_sex, Unset):
+        sex = _v_sex._value_
+
+    avatar_url: None | str | Unset
+    if isinstance(_v_avatar_url, Unset):
+        avatar_url = UNSET
+    else:
+        avatar_url = _v_avatar_url
+
+    agreements: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_agreements, Unset):
+        agreements = _v_agreements.to_dict()
+
+    attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_attributes, Unset):
+        attributes = _v_attributes.to_dict()
+
+    tags: list[str] | Unset = UNSET
+    if not isinstance(_v_tags, Unset):
+        tags = _v_tags
+
+    anonymous = _v_anonymous
+
+    last_activity_date: None | str | Unset
+    if isinstance(_v_last_activity_date, Unset):
+        last_activity_date = UNSET
+    else:
+        last_activity_date = _v_last_activity_date
+
+    previous_clients: list[int] | Unset = UNSET
+    if not isinstance(_v_previous_clients, Unset):
+        previous_clients = _v_previous_clients
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if client_id is not UNSET:
+        field_dict["clientId"] = client_id
+    if email is not UNSET:
+        field_dict["email"] = email
+    if phone is not UNSET:
+        field_dict["phone"] = phone
+    if custom_id is not UNSET:
+        field_dict["customId"] = custom_id
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if first_name is not UNSET:
+        field_dict["firstName"] = first_name
+    if last_name is not UNSET:
+        field_dict["lastName"] = last_name
+    if display_name is not UNSET:
+        field_dict["displayName"] = display_name
+    if company is not UNSET:
+        field_dict["company"] = company
+    if address is not UNSET:
+        field_dict["address"] = address
+    if city is not UNSET:
+        field_dict["city"] = city
+    if province is not UNSET:
+        field_dict["province"] = province
+    if zip_code is not UNSET:
+        field_dict["zipCode"] = zip_code
+    if country_code is not UNSET:
+        field_dict["countryCode"] = country_code
+    if birth_date is not UNSET:
+        field_dict["birthDate"] = birth_date
+    if sex is not UNSET:
+        field_dict["sex"] = sex
+    if avatar_url is not UNSET:
+        field_dict["avatarUrl"] = avatar_url
+    if agreements is not UNSET:
+        field_dict["agreements"] = agreements
+    if attributes is not UNSET:
+        field_dict["attributes"] = attributes
+    if tags is not UNSET:
+        field_dict["tags"] = tags
+    if anonymous is not UNSET:
+        field_dict["anonymous"] = anonymous
+    if last_activity_date is not UNSET:
+        field_dict["lastActivityDate"] = last_activity_date
+    if previous_clients is not UNSET:
+        field_dict["previousClients"] = previous_clients
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "client_id": "clientId",

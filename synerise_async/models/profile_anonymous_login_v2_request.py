@@ -39,6 +39,11 @@ class ProfileAnonymousLoginV2Request(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         uuid = self.uuid
 
         api_key = self.api_key
@@ -123,6 +128,8 @@ def _field_api_key(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -133,6 +140,26 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "api_key": _field_api_key,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_uuid = _field_uuid(d)
+    _v_api_key = _field_api_key(d)
+    _v_additional_properties = _field_additional_properties(d)
+    uuid = _v_uuid
+
+    api_key = _v_api_key
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "uuid": uuid,
+        "apiKey": api_key,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "uuid": "uuid",

@@ -51,6 +51,11 @@ class ProfileConditionalLoginResponse(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         conditions: list[str] | Unset = UNSET
         if not isinstance(self.conditions, Unset):
             conditions = self.conditions
@@ -192,6 +197,8 @@ def _field_realm(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -208,6 +215,61 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "realm": _field_realm,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_conditions = _field_conditions(d)
+    _v_status = _field_status(d)
+    _v_token = _field_token(d)
+    _v_expiration = _field_expiration(d)
+    _v_created = _field_created(d)
+    _v_origin = _field_origin(d)
+    _v_custom_id = _field_custom_id(d)
+    _v_realm = _field_realm(d)
+    _v_additional_properties = _field_additional_properties(d)
+    conditions: list[str] | Unset = UNSET
+    if not isinstance(_v_conditions, Unset):
+        conditions = _v_conditions
+
+    status = _v_status
+
+    token = _v_token
+
+    expiration = _v_expiration
+
+    created = _v_created
+
+    origin = _v_origin
+
+    custom_id = _v_custom_id
+
+    realm = _v_realm
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if conditions is not UNSET:
+        field_dict["conditions"] = conditions
+    if status is not UNSET:
+        field_dict["status"] = status
+    if token is not UNSET:
+        field_dict["token"] = token
+    if expiration is not UNSET:
+        field_dict["expiration"] = expiration
+    if created is not UNSET:
+        field_dict["created"] = created
+    if origin is not UNSET:
+        field_dict["origin"] = origin
+    if custom_id is not UNSET:
+        field_dict["customId"] = custom_id
+    if realm is not UNSET:
+        field_dict["realm"] = realm
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "conditions": "conditions",

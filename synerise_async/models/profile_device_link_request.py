@@ -81,6 +81,11 @@ class ProfileDeviceLinkRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         device_id = self.device_id
 
         registration_id = self.registration_id
@@ -264,6 +269,8 @@ def _field_public_key(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -284,6 +291,81 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "public_key": _field_public_key,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_device_id = _field_device_id(d)
+    _v_registration_id = _field_registration_id(d)
+    _v_type_ = _field_type_(d)
+    _v_manufacturer = _field_manufacturer(d)
+    _v_model = _field_model(d)
+    _v_product = _field_product(d)
+    _v_os_version = _field_os_version(d)
+    _v_screen_width = _field_screen_width(d)
+    _v_screen_height = _field_screen_height(d)
+    _v_mac_address = _field_mac_address(d)
+    _v_bluetooth_address = _field_bluetooth_address(d)
+    _v_public_key = _field_public_key(d)
+    _v_additional_properties = _field_additional_properties(d)
+    device_id = _v_device_id
+
+    registration_id = _v_registration_id
+
+    type_: str | Unset = UNSET
+    if not isinstance(_v_type_, Unset):
+        type_ = _v_type_._value_
+
+    manufacturer = _v_manufacturer
+
+    model = _v_model
+
+    product = _v_product
+
+    os_version = _v_os_version
+
+    screen_width = _v_screen_width
+
+    screen_height = _v_screen_height
+
+    mac_address = _v_mac_address
+
+    bluetooth_address = _v_bluetooth_address
+
+    public_key = _v_public_key
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if device_id is not UNSET:
+        field_dict["deviceId"] = device_id
+    if registration_id is not UNSET:
+        field_dict["registrationId"] = registration_id
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+    if manufacturer is not UNSET:
+        field_dict["manufacturer"] = manufacturer
+    if model is not UNSET:
+        field_dict["model"] = model
+    if product is not UNSET:
+        field_dict["product"] = product
+    if os_version is not UNSET:
+        field_dict["osVersion"] = os_version
+    if screen_width is not UNSET:
+        field_dict["screenWidth"] = screen_width
+    if screen_height is not UNSET:
+        field_dict["screenHeight"] = screen_height
+    if mac_address is not UNSET:
+        field_dict["macAddress"] = mac_address
+    if bluetooth_address is not UNSET:
+        field_dict["bluetoothAddress"] = bluetooth_address
+    if public_key is not UNSET:
+        field_dict["publicKey"] = public_key
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "device_id": "deviceId",

@@ -60,6 +60,11 @@ class ProfileLoginV2Request(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         api_key = self.api_key
 
         identity_provider = self.identity_provider
@@ -238,6 +243,8 @@ def _field_tags(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -257,6 +264,80 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "tags": _field_tags,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_api_key = _field_api_key(d)
+    _v_identity_provider = _field_identity_provider(d)
+    _v_identity_provider_token = _field_identity_provider_token(d)
+    _v_email = _field_email(d)
+    _v_custom_id = _field_custom_id(d)
+    _v_password = _field_password(d)
+    _v_uuid = _field_uuid(d)
+    _v_device_id = _field_device_id(d)
+    _v_agreements = _field_agreements(d)
+    _v_attributes = _field_attributes(d)
+    _v_tags = _field_tags(d)
+    _v_additional_properties = _field_additional_properties(d)
+    api_key = _v_api_key
+
+    identity_provider = _v_identity_provider
+
+    identity_provider_token = _v_identity_provider_token
+
+    email = _v_email
+
+    custom_id = _v_custom_id
+
+    password = _v_password
+
+    uuid = _v_uuid
+
+    device_id = _v_device_id
+
+    agreements: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_agreements, Unset):
+        agreements = _v_agreements.to_dict()
+
+    attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_attributes, Unset):
+        attributes = _v_attributes.to_dict()
+
+    tags: list[str] | Unset = UNSET
+    if not isinstance(_v_tags, Unset):
+        tags = _v_tags
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if api_key is not UNSET:
+        field_dict["apiKey"] = api_key
+    if identity_provider is not UNSET:
+        field_dict["identityProvider"] = identity_provider
+    if identity_provider_token is not UNSET:
+        field_dict["identityProviderToken"] = identity_provider_token
+    if email is not UNSET:
+        field_dict["email"] = email
+    if custom_id is not UNSET:
+        field_dict["customId"] = custom_id
+    if password is not UNSET:
+        field_dict["password"] = password
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if device_id is not UNSET:
+        field_dict["deviceId"] = device_id
+    if agreements is not UNSET:
+        field_dict["agreements"] = agreements
+    if attributes is not UNSET:
+        field_dict["attributes"] = attributes
+    if tags is not UNSET:
+        field_dict["tags"] = tags
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "api_key": "apiKey",

@@ -84,6 +84,11 @@ class ProfileRegistrationRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         address = self.address
 
         agreements: dict[str, Any] | Unset = UNSET
@@ -352,6 +357,8 @@ def _field_password(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -381,6 +388,130 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "password": _field_password,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_address = _field_address(d)
+    _v_agreements = _field_agreements(d)
+    _v_anonymous = _field_anonymous(d)
+    _v_attributes = _field_attributes(d)
+    _v_avatar_url = _field_avatar_url(d)
+    _v_birth_date = _field_birth_date(d)
+    _v_city = _field_city(d)
+    _v_company = _field_company(d)
+    _v_country_code = _field_country_code(d)
+    _v_custom_id = _field_custom_id(d)
+    _v_display_name = _field_display_name(d)
+    _v_email = _field_email(d)
+    _v_first_name = _field_first_name(d)
+    _v_last_name = _field_last_name(d)
+    _v_phone = _field_phone(d)
+    _v_province = _field_province(d)
+    _v_sex = _field_sex(d)
+    _v_tags = _field_tags(d)
+    _v_uuid = _field_uuid(d)
+    _v_zip_code = _field_zip_code(d)
+    _v_password = _field_password(d)
+    _v_additional_properties = _field_additional_properties(d)
+    address = _v_address
+
+    agreements: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_agreements, Unset):
+        agreements = _v_agreements.to_dict()
+
+    anonymous = _v_anonymous
+
+    attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_attributes, Unset):
+        attributes = _v_attributes.to_dict()
+
+    avatar_url = _v_avatar_url
+
+    birth_date = _v_birth_date
+
+    city = _v_city
+
+    company = _v_company
+
+    country_code = _v_country_code
+
+    custom_id = _v_custom_id
+
+    display_name = _v_display_name
+
+    email = _v_email
+
+    first_name = _v_first_name
+
+    last_name = _v_last_name
+
+    phone = _v_phone
+
+    province = _v_province
+
+    sex = _v_sex
+
+    tags: list[str] | Unset = UNSET
+    if not isinstance(_v_tags, Unset):
+        tags = _v_tags
+
+    uuid = _v_uuid
+
+    zip_code = _v_zip_code
+
+    password = _v_password
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if address is not UNSET:
+        field_dict["address"] = address
+    if agreements is not UNSET:
+        field_dict["agreements"] = agreements
+    if anonymous is not UNSET:
+        field_dict["anonymous"] = anonymous
+    if attributes is not UNSET:
+        field_dict["attributes"] = attributes
+    if avatar_url is not UNSET:
+        field_dict["avatarUrl"] = avatar_url
+    if birth_date is not UNSET:
+        field_dict["birthDate"] = birth_date
+    if city is not UNSET:
+        field_dict["city"] = city
+    if company is not UNSET:
+        field_dict["company"] = company
+    if country_code is not UNSET:
+        field_dict["countryCode"] = country_code
+    if custom_id is not UNSET:
+        field_dict["customId"] = custom_id
+    if display_name is not UNSET:
+        field_dict["displayName"] = display_name
+    if email is not UNSET:
+        field_dict["email"] = email
+    if first_name is not UNSET:
+        field_dict["firstName"] = first_name
+    if last_name is not UNSET:
+        field_dict["lastName"] = last_name
+    if phone is not UNSET:
+        field_dict["phone"] = phone
+    if province is not UNSET:
+        field_dict["province"] = province
+    if sex is not UNSET:
+        field_dict["sex"] = sex
+    if tags is not UNSET:
+        field_dict["tags"] = tags
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if zip_code is not UNSET:
+        field_dict["zipCode"] = zip_code
+    if password is not UNSET:
+        field_dict["password"] = password
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "address": "address",

@@ -41,6 +41,11 @@ class ProfileTag(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         name = self.name
@@ -135,6 +140,8 @@ def _field_color(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -146,6 +153,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "color": _field_color,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_name = _field_name(d)
+    _v_color = _field_color(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    name = _v_name
+
+    color = _v_color
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if name is not UNSET:
+        field_dict["name"] = name
+    if color is not UNSET:
+        field_dict["color"] = color
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

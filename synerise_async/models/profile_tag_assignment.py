@@ -41,6 +41,11 @@ class ProfileTagAssignment(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         client_id = self.client_id
@@ -135,6 +140,8 @@ def _field_tag_id(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -146,6 +153,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "tag_id": _field_tag_id,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_client_id = _field_client_id(d)
+    _v_tag_id = _field_tag_id(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    client_id = _v_client_id
+
+    tag_id = _v_tag_id
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if client_id is not UNSET:
+        field_dict["clientId"] = client_id
+    if tag_id is not UNSET:
+        field_dict["tagId"] = tag_id
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

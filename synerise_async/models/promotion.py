@@ -119,6 +119,11 @@ class Promotion(LazyModel):
     def to_dict(self) -> dict[str, Any]:
         if _unresolved:
             _resolve_models()
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         uuid = self.uuid
 
         code = self.code
@@ -586,6 +591,8 @@ def _field_tags(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -631,6 +638,258 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "tags": _field_tags,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_uuid = _field_uuid(d)
+    _v_code = _field_code(d)
+    _v_type_ = _field_type_(d)
+    _v_status = _field_status(d)
+    _v_name = _field_name(d)
+    _v_header_name = _field_header_name(d)
+    _v_headline = _field_headline(d)
+    _v_description = _field_description(d)
+    _v_created_at = _field_created_at(d)
+    _v_vouchers = _field_vouchers(d)
+    _v_redeem_limit_per_client = _field_redeem_limit_per_client(d)
+    _v_redeem_quantity_per_activation = _field_redeem_quantity_per_activation(d)
+    _v_current_redeemed_quantity = _field_current_redeemed_quantity(d)
+    _v_current_redeem_limit = _field_current_redeem_limit(d)
+    _v_activation_counter = _field_activation_counter(d)
+    _v_possible_redeems = _field_possible_redeems(d)
+    _v_details = _field_details(d)
+    _v_discount_type = _field_discount_type(d)
+    _v_discount_mode = _field_discount_mode(d)
+    _v_discount_mode_details = _field_discount_mode_details(d)
+    _v_require_redeemed_points = _field_require_redeemed_points(d)
+    _v_discount_value = _field_discount_value(d)
+    _v_images = _field_images(d)
+    _v_start_at = _field_start_at(d)
+    _v_expire_at = _field_expire_at(d)
+    _v_display_from = _field_display_from(d)
+    _v_display_to = _field_display_to(d)
+    _v_lasting_time = _field_lasting_time(d)
+    _v_lasting_at = _field_lasting_at(d)
+    _v_params = _field_params(d)
+    _v_catalog_index_items = _field_catalog_index_items(d)
+    _v_price = _field_price(d)
+    _v_priority = _field_priority(d)
+    _v_item_scope = _field_item_scope(d)
+    _v_min_basket_value = _field_min_basket_value(d)
+    _v_max_basket_value = _field_max_basket_value(d)
+    _v_tags = _field_tags(d)
+    _v_additional_properties = _field_additional_properties(d)
+    uuid = _v_uuid
+
+    code = _v_code
+
+    type_ = _v_type_
+
+    status = _v_status
+
+    name = _v_name
+
+    header_name = _v_header_name
+
+    headline = _v_headline
+
+    description = _v_description
+
+    created_at = _v_created_at
+
+    vouchers: list[str] | Unset = UNSET
+    if not isinstance(_v_vouchers, Unset):
+        vouchers = _v_vouchers
+
+    redeem_limit_per_client = _v_redeem_limit_per_client
+
+    redeem_quantity_per_activation = _v_redeem_quantity_per_activation
+
+    current_redeemed_quantity = _v_current_redeemed_quantity
+
+    current_redeem_limit = _v_current_redeem_limit
+
+    activation_counter = _v_activation_counter
+
+    possible_redeems = _v_possible_redeems
+
+    details: dict[str, Any] | None | Unset
+    if isinstance(_v_details, Unset):
+        details = UNSET
+    elif isinstance(_v_details, PromotionDetailsType0):
+        details = _v_details.to_dict()
+    else:
+        details = _v_details
+
+    discount_type = _v_discount_type
+
+    discount_mode = _v_discount_mode
+
+    discount_mode_details: None | str | Unset
+    if isinstance(_v_discount_mode_details, Unset):
+        discount_mode_details = UNSET
+    else:
+        discount_mode_details = _v_discount_mode_details
+
+    require_redeemed_points = _v_require_redeemed_points
+
+    discount_value = _v_discount_value
+
+    images: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_images, Unset):
+        images = []
+        for images_item_data in _v_images:
+            images_item = images_item_data.to_dict()
+            images.append(images_item)
+
+    start_at: None | str | Unset
+    if isinstance(_v_start_at, Unset):
+        start_at = UNSET
+    else:
+        start_at = _v_start_at
+
+    expire_at: None | str | Unset
+    if isinstance(_v_expire_at, Unset):
+        expire_at = UNSET
+    else:
+        expire_at = _v_expire_at
+
+    display_from: None | str | Unset
+    if isinstance(_v_display_from, Unset):
+        display_from = UNSET
+    else:
+        display_from = _v_display_from
+
+    display_to: None | str | Unset
+    if isinstance(_v_display_to, Unset):
+        display_to = UNSET
+    else:
+        display_to = _v_display_to
+
+    lasting_time = _v_lasting_time
+
+    lasting_at: None | str | Unset
+    if isinstance(_v_lasting_at, Unset):
+        lasting_at = UNSET
+    else:
+        lasting_at = _v_lasting_at
+
+    params: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_params, Unset):
+        params = _v_params.to_dict()
+
+    catalog_index_items: list[str] | Unset = UNSET
+    if not isinstance(_v_catalog_index_items, Unset):
+        catalog_index_items = _v_catalog_index_items
+
+    price = _v_price
+
+    priority = _v_priority
+
+    item_scope = _v_item_scope
+
+    min_basket_value: None | str | Unset
+    if isinstance(_v_min_basket_value, Unset):
+        min_basket_value = UNSET
+    else:
+        min_basket_value = _v_min_basket_value
+
+    max_basket_value: None | str | Unset
+    if isinstance(_v_max_basket_value, Unset):
+        max_basket_value = UNSET
+    else:
+        max_basket_value = _v_max_basket_value
+
+    tags: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_tags, Unset):
+        tags = []
+        for tags_item_data in _v_tags:
+            tags_item = tags_item_data.to_dict()
+            tags.append(tags_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if code is not UNSET:
+        field_dict["code"] = code
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+    if status is not UNSET:
+        field_dict["status"] = status
+    if name is not UNSET:
+        field_dict["name"] = name
+    if header_name is not UNSET:
+        field_dict["headerName"] = header_name
+    if headline is not UNSET:
+        field_dict["headline"] = headline
+    if description is not UNSET:
+        field_dict["description"] = description
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+    if vouchers is not UNSET:
+        field_dict["vouchers"] = vouchers
+    if redeem_limit_per_client is not UNSET:
+        field_dict["redeemLimitPerClient"] = redeem_limit_per_client
+    if redeem_quantity_per_activation is not UNSET:
+        field_dict["redeemQuantityPerActivation"] = redeem_quantity_per_activation
+    if current_redeemed_quantity is not UNSET:
+        field_dict["currentRedeemedQuantity"] = current_redeemed_quantity
+    if current_redeem_limit is not UNSET:
+        field_dict["currentRedeemLimit"] = current_redeem_limit
+    if activation_counter is not UNSET:
+        field_dict["activationCounter"] = activation_counter
+    if possible_redeems is not UNSET:
+        field_dict["possibleRedeems"] = possible_redeems
+    if details is not UNSET:
+        field_dict["details"] = details
+    if discount_type is not UNSET:
+        field_dict["discountType"] = discount_type
+    if discount_mode is not UNSET:
+        field_dict["discountMode"] = discount_mode
+    if discount_mode_details is not UNSET:
+        field_dict["discountModeDetails"] = discount_mode_details
+    if require_redeemed_points is not UNSET:
+        field_dict["requireRedeemedPoints"] = require_redeemed_points
+    if discount_value is not UNSET:
+        field_dict["discountValue"] = discount_value
+    if images is not UNSET:
+        field_dict["images"] = images
+    if start_at is not UNSET:
+        field_dict["startAt"] = start_at
+    if expire_at is not UNSET:
+        field_dict["expireAt"] = expire_at
+    if display_from is not UNSET:
+        field_dict["displayFrom"] = display_from
+    if display_to is not UNSET:
+        field_dict["displayTo"] = display_to
+    if lasting_time is not UNSET:
+        field_dict["lastingTime"] = lasting_time
+    if lasting_at is not UNSET:
+        field_dict["lastingAt"] = lasting_at
+    if params is not UNSET:
+        field_dict["params"] = params
+    if catalog_index_items is not UNSET:
+        field_dict["catalogIndexItems"] = catalog_index_items
+    if price is not UNSET:
+        field_dict["price"] = price
+    if priority is not UNSET:
+        field_dict["priority"] = priority
+    if item_scope is not UNSET:
+        field_dict["itemScope"] = item_scope
+    if min_basket_value is not UNSET:
+        field_dict["minBasketValue"] = min_basket_value
+    if max_basket_value is not UNSET:
+        field_dict["maxBasketValue"] = max_basket_value
+    if tags is not UNSET:
+        field_dict["tags"] = tags
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "uuid": "uuid",

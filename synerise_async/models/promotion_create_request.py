@@ -83,6 +83,11 @@ class PromotionCreateRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         visibility_status = self.visibility_status
 
         type_ = self.type_
@@ -355,6 +360,8 @@ def _field_tags(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -383,6 +390,138 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "tags": _field_tags,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_visibility_status = _field_visibility_status(d)
+    _v_type_ = _field_type_(d)
+    _v_code = _field_code(d)
+    _v_name = _field_name(d)
+    _v_header_name = _field_header_name(d)
+    _v_header_description = _field_header_description(d)
+    _v_start_at = _field_start_at(d)
+    _v_expire_at = _field_expire_at(d)
+    _v_params = _field_params(d)
+    _v_catalog = _field_catalog(d)
+    _v_store_item_type = _field_store_item_type(d)
+    _v_target_type = _field_target_type(d)
+    _v_price = _field_price(d)
+    _v_priority = _field_priority(d)
+    _v_import_hash = _field_import_hash(d)
+    _v_target_segment = _field_target_segment(d)
+    _v_store_catalog = _field_store_catalog(d)
+    _v_store_ids = _field_store_ids(d)
+    _v_redeem_limit_per_client = _field_redeem_limit_per_client(d)
+    _v_tags = _field_tags(d)
+    _v_additional_properties = _field_additional_properties(d)
+    visibility_status = _v_visibility_status
+
+    type_ = _v_type_
+
+    code = _v_code
+
+    name = _v_name
+
+    header_name = _v_header_name
+
+    header_description = _v_header_description
+
+    start_at: None | str | Unset
+    if isinstance(_v_start_at, Unset):
+        start_at = UNSET
+    else:
+        start_at = _v_start_at
+
+    expire_at: None | str | Unset
+    if isinstance(_v_expire_at, Unset):
+        expire_at = UNSET
+    else:
+        expire_at = _v_expire_at
+
+    params: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_params, Unset):
+        params = _v_params.to_dict()
+
+    catalog = _v_catalog
+
+    store_item_type = _v_store_item_type
+
+    target_type = _v_target_type
+
+    price = _v_price
+
+    priority = _v_priority
+
+    import_hash = _v_import_hash
+
+    target_segment: list[Any] | Unset = UNSET
+    if not isinstance(_v_target_segment, Unset):
+        target_segment = _v_target_segment
+
+    store_catalog = _v_store_catalog
+
+    store_ids: list[Any] | Unset = UNSET
+    if not isinstance(_v_store_ids, Unset):
+        store_ids = _v_store_ids
+
+    redeem_limit_per_client = _v_redeem_limit_per_client
+
+    tags: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_tags, Unset):
+        tags = []
+        for tags_item_data in _v_tags:
+            tags_item = tags_item_data.to_dict()
+            tags.append(tags_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if visibility_status is not UNSET:
+        field_dict["visibilityStatus"] = visibility_status
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+    if code is not UNSET:
+        field_dict["code"] = code
+    if name is not UNSET:
+        field_dict["name"] = name
+    if header_name is not UNSET:
+        field_dict["headerName"] = header_name
+    if header_description is not UNSET:
+        field_dict["headerDescription"] = header_description
+    if start_at is not UNSET:
+        field_dict["startAt"] = start_at
+    if expire_at is not UNSET:
+        field_dict["expireAt"] = expire_at
+    if params is not UNSET:
+        field_dict["params"] = params
+    if catalog is not UNSET:
+        field_dict["catalog"] = catalog
+    if store_item_type is not UNSET:
+        field_dict["storeItemType"] = store_item_type
+    if target_type is not UNSET:
+        field_dict["targetType"] = target_type
+    if price is not UNSET:
+        field_dict["price"] = price
+    if priority is not UNSET:
+        field_dict["priority"] = priority
+    if import_hash is not UNSET:
+        field_dict["importHash"] = import_hash
+    if target_segment is not UNSET:
+        field_dict["targetSegment"] = target_segment
+    if store_catalog is not UNSET:
+        field_dict["storeCatalog"] = store_catalog
+    if store_ids is not UNSET:
+        field_dict["storeIds"] = store_ids
+    if redeem_limit_per_client is not UNSET:
+        field_dict["redeemLimitPerClient"] = redeem_limit_per_client
+    if tags is not UNSET:
+        field_dict["tags"] = tags
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "visibility_status": "visibilityStatus",

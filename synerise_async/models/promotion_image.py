@@ -30,6 +30,11 @@ class PromotionImage(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         url = self.url
 
         type_ = self.type_
@@ -115,6 +120,8 @@ def _field_type_(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -125,6 +132,29 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "type_": _field_type_,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_url = _field_url(d)
+    _v_type_ = _field_type_(d)
+    _v_additional_properties = _field_additional_properties(d)
+    url = _v_url
+
+    type_ = _v_type_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if url is not UNSET:
+        field_dict["url"] = url
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "url": "url",

@@ -42,6 +42,11 @@ class PromotionKeyRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         key = self.key._value_
 
         value = self.value
@@ -127,6 +132,8 @@ def _field_value(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -137,6 +144,26 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "value": _field_value,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_key = _field_key(d)
+    _v_value = _field_value(d)
+    _v_additional_properties = _field_additional_properties(d)
+    key = _v_key._value_
+
+    value = _v_value
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "key": key,
+        "value": value,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "key": "key",

@@ -43,6 +43,11 @@ class PromotionRedeemRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         code = self.code
 
         client_key = self.client_key
@@ -145,6 +150,8 @@ def _field_quantity(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -157,6 +164,36 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "quantity": _field_quantity,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_code = _field_code(d)
+    _v_client_key = _field_client_key(d)
+    _v_client_key_value = _field_client_key_value(d)
+    _v_quantity = _field_quantity(d)
+    _v_additional_properties = _field_additional_properties(d)
+    code = _v_code
+
+    client_key = _v_client_key
+
+    client_key_value = _v_client_key_value
+
+    quantity = _v_quantity
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "code": code,
+        "clientKey": client_key,
+        "clientKeyValue": client_key_value,
+    }
+
+    if quantity is not UNSET:
+        field_dict["quantity"] = quantity
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "code": "code",

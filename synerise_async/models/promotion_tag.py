@@ -33,6 +33,11 @@ class PromotionTag(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         name = self.name
 
         color: None | str | Unset
@@ -153,6 +158,8 @@ def _field_directory(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -166,6 +173,52 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "directory": _field_directory,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_name = _field_name(d)
+    _v_color = _field_color(d)
+    _v_icon = _field_icon(d)
+    _v_priority = _field_priority(d)
+    _v_directory = _field_directory(d)
+    _v_additional_properties = _field_additional_properties(d)
+    name = _v_name
+
+    color: None | str | Unset
+    if isinstance(_v_color, Unset):
+        color = UNSET
+    else:
+        color = _v_color
+
+    icon: None | str | Unset
+    if isinstance(_v_icon, Unset):
+        icon = UNSET
+    else:
+        icon = _v_icon
+
+    priority = _v_priority
+
+    directory = _v_directory
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if name is not UNSET:
+        field_dict["name"] = name
+    if color is not UNSET:
+        field_dict["color"] = color
+    if icon is not UNSET:
+        field_dict["icon"] = icon
+    if priority is not UNSET:
+        field_dict["priority"] = priority
+    if directory is not UNSET:
+        field_dict["directory"] = directory
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "name": "name",

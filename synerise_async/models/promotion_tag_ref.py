@@ -31,6 +31,11 @@ class PromotionTagRef(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         hash_ = self.hash_
 
         field_dict: dict[str, Any] = {
@@ -107,6 +112,8 @@ def _field_hash_(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -116,6 +123,24 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "hash_": _field_hash_,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_hash_ = _field_hash_(d)
+    _v_additional_properties = _field_additional_properties(d)
+    hash_ = _v_hash_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if hash_ is not UNSET:
+        field_dict["hash"] = hash_
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "hash_": "hash",

@@ -45,6 +45,11 @@ class RecommendationCampaignDefinition(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         campaign_id = self.campaign_id
 
         title = self.title
@@ -189,6 +194,8 @@ def _field_created_at(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -204,6 +211,64 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "created_at": _field_created_at,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_campaign_id = _field_campaign_id(d)
+    _v_title = _field_title(d)
+    _v_type_ = _field_type_(d)
+    _v_state = _field_state(d)
+    _v_start_date = _field_start_date(d)
+    _v_end_date = _field_end_date(d)
+    _v_created_at = _field_created_at(d)
+    _v_additional_properties = _field_additional_properties(d)
+    campaign_id = _v_campaign_id
+
+    title = _v_title
+
+    type_ = _v_type_
+
+    state: str | Unset = UNSET
+    if not isinstance(_v_state, Unset):
+        state = _v_state._value_
+
+    start_date: None | str | Unset
+    if isinstance(_v_start_date, Unset):
+        start_date = UNSET
+    else:
+        start_date = _v_start_date
+
+    end_date: None | str | Unset
+    if isinstance(_v_end_date, Unset):
+        end_date = UNSET
+    else:
+        end_date = _v_end_date
+
+    created_at = _v_created_at
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if campaign_id is not UNSET:
+        field_dict["campaignId"] = campaign_id
+    if title is not UNSET:
+        field_dict["title"] = title
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+    if state is not UNSET:
+        field_dict["state"] = state
+    if start_date is not UNSET:
+        field_dict["start_date"] = start_date
+    if end_date is not UNSET:
+        field_dict["end_date"] = end_date
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "campaign_id": "campaignId",

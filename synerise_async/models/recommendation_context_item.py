@@ -32,6 +32,11 @@ class RecommendationContextItem(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         item_id = self.item_id
 
         field_dict: dict[str, Any] = {
@@ -108,6 +113,8 @@ def _field_item_id(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -117,6 +124,24 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "item_id": _field_item_id,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_item_id = _field_item_id(d)
+    _v_additional_properties = _field_additional_properties(d)
+    item_id = _v_item_id
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if item_id is not UNSET:
+        field_dict["itemId"] = item_id
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "item_id": "itemId",

@@ -33,6 +33,11 @@ class RecommendationDirectory(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         directory_id = self.directory_id
 
         title = self.title
@@ -145,6 +150,8 @@ def _field_updated_at(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -158,6 +165,44 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "updated_at": _field_updated_at,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_directory_id = _field_directory_id(d)
+    _v_title = _field_title(d)
+    _v_is_default = _field_is_default(d)
+    _v_created_at = _field_created_at(d)
+    _v_updated_at = _field_updated_at(d)
+    _v_additional_properties = _field_additional_properties(d)
+    directory_id = _v_directory_id
+
+    title = _v_title
+
+    is_default = _v_is_default
+
+    created_at = _v_created_at
+
+    updated_at = _v_updated_at
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if directory_id is not UNSET:
+        field_dict["directoryId"] = directory_id
+    if title is not UNSET:
+        field_dict["title"] = title
+    if is_default is not UNSET:
+        field_dict["isDefault"] = is_default
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+    if updated_at is not UNSET:
+        field_dict["updatedAt"] = updated_at
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "directory_id": "directoryId",

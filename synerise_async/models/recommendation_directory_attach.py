@@ -29,6 +29,11 @@ class RecommendationDirectoryAttach(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         campaign_ids: list[str] | Unset = UNSET
         if not isinstance(self.campaign_ids, Unset):
             campaign_ids = self.campaign_ids
@@ -107,6 +112,8 @@ def _field_campaign_ids(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -116,6 +123,26 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "campaign_ids": _field_campaign_ids,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_campaign_ids = _field_campaign_ids(d)
+    _v_additional_properties = _field_additional_properties(d)
+    campaign_ids: list[str] | Unset = UNSET
+    if not isinstance(_v_campaign_ids, Unset):
+        campaign_ids = _v_campaign_ids
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if campaign_ids is not UNSET:
+        field_dict["campaignIds"] = campaign_ids
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "campaign_ids": "campaignIds",

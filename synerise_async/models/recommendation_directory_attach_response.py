@@ -30,6 +30,11 @@ class RecommendationDirectoryAttachResponse(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         changed = self.changed
 
         field_dict: dict[str, Any] = {
@@ -106,6 +111,8 @@ def _field_changed(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -115,6 +122,24 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "changed": _field_changed,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_changed = _field_changed(d)
+    _v_additional_properties = _field_additional_properties(d)
+    changed = _v_changed
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if changed is not UNSET:
+        field_dict["changed"] = changed
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "changed": "changed",

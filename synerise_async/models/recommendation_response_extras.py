@@ -43,6 +43,11 @@ class RecommendationResponseExtras(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         context_items: list[dict[str, Any]] | None | Unset
         if isinstance(self.context_items, Unset):
             context_items = UNSET
@@ -163,6 +168,8 @@ def _field_slots(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -174,6 +181,49 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "slots": _field_slots,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_context_items = _field_context_items(d)
+    _v_correlation_id = _field_correlation_id(d)
+    _v_slots = _field_slots(d)
+    _v_additional_properties = _field_additional_properties(d)
+    context_items: list[dict[str, Any]] | None | Unset
+    if isinstance(_v_context_items, Unset):
+        context_items = UNSET
+    elif isinstance(_v_context_items, list):
+        context_items = []
+        for context_items_type_0_item_data in _v_context_items:
+            context_items_type_0_item = context_items_type_0_item_data.to_dict()
+            context_items.append(context_items_type_0_item)
+
+    else:
+        context_items = _v_context_items
+
+    correlation_id = _v_correlation_id
+
+    slots: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_slots, Unset):
+        slots = []
+        for slots_item_data in _v_slots:
+            slots_item = slots_item_data.to_dict()
+            slots.append(slots_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if context_items is not UNSET:
+        field_dict["contextItems"] = context_items
+    if correlation_id is not UNSET:
+        field_dict["correlationId"] = correlation_id
+    if slots is not UNSET:
+        field_dict["slots"] = slots
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "context_items": "contextItems",

@@ -46,6 +46,11 @@ class RecommendationSlot(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         name = self.name
@@ -181,6 +186,8 @@ def _field_error(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -194,6 +201,58 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "error": _field_error,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_name = _field_name(d)
+    _v_item_ids = _field_item_ids(d)
+    _v_rows = _field_rows(d)
+    _v_error = _field_error(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    name = _v_name
+
+    item_ids: list[str] | Unset = UNSET
+    if not isinstance(_v_item_ids, Unset):
+        item_ids = _v_item_ids
+
+    rows: list[dict[str, Any]] | None | Unset
+    if isinstance(_v_rows, Unset):
+        rows = UNSET
+    elif isinstance(_v_rows, list):
+        rows = []
+        for rows_type_0_item_data in _v_rows:
+            rows_type_0_item = rows_type_0_item_data.to_dict()
+            rows.append(rows_type_0_item)
+
+    else:
+        rows = _v_rows
+
+    error: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_error, Unset):
+        error = _v_error.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if name is not UNSET:
+        field_dict["name"] = name
+    if item_ids is not UNSET:
+        field_dict["itemIds"] = item_ids
+    if rows is not UNSET:
+        field_dict["rows"] = rows
+    if error is not UNSET:
+        field_dict["error"] = error
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

@@ -36,6 +36,11 @@ class RecommendationSlotError(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         error = self.error
 
         message = self.message
@@ -130,6 +135,8 @@ def _field_status(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -141,6 +148,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "status": _field_status,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_error = _field_error(d)
+    _v_message = _field_message(d)
+    _v_status = _field_status(d)
+    _v_additional_properties = _field_additional_properties(d)
+    error = _v_error
+
+    message = _v_message
+
+    status = _v_status
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if error is not UNSET:
+        field_dict["error"] = error
+    if message is not UNSET:
+        field_dict["message"] = message
+    if status is not UNSET:
+        field_dict["status"] = status
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "error": "error",

@@ -36,6 +36,11 @@ class RecommendationStateChangeRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         ids: list[str] | Unset = UNSET
         if not isinstance(self.ids, Unset):
             ids = self.ids
@@ -129,6 +134,8 @@ def _field_state(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -139,6 +146,33 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "state": _field_state,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_ids = _field_ids(d)
+    _v_state = _field_state(d)
+    _v_additional_properties = _field_additional_properties(d)
+    ids: list[str] | Unset = UNSET
+    if not isinstance(_v_ids, Unset):
+        ids = _v_ids
+
+    state: str | Unset = UNSET
+    if not isinstance(_v_state, Unset):
+        state = _v_state._value_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if ids is not UNSET:
+        field_dict["ids"] = ids
+    if state is not UNSET:
+        field_dict["state"] = state
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "ids": "ids",

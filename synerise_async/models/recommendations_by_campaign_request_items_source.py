@@ -25,6 +25,11 @@ class RecommendationsByCampaignRequestItemsSource(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
 
         field_dict: dict[str, Any] = {
             **self.additional_properties,
@@ -98,6 +103,19 @@ def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
 _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_additional_properties = _field_additional_properties(d)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "additional_properties": "(additional properties)",

@@ -84,6 +84,11 @@ class RecommendationsByIdentifierRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         identifier_value = self.identifier_value
 
         additional_elastic_filters = self.additional_elastic_filters
@@ -283,6 +288,8 @@ def _field_params(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -302,6 +309,87 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "params": _field_params,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_identifier_value = _field_identifier_value(d)
+    _v_additional_elastic_filters = _field_additional_elastic_filters(d)
+    _v_additional_filters = _field_additional_filters(d)
+    _v_display_attributes = _field_display_attributes(d)
+    _v_elastic_filters_joiner = _field_elastic_filters_joiner(d)
+    _v_filters_joiner = _field_filters_joiner(d)
+    _v_include_context_items = _field_include_context_items(d)
+    _v_items = _field_items(d)
+    _v_items_excluded = _field_items_excluded(d)
+    _v_items_source = _field_items_source(d)
+    _v_params = _field_params(d)
+    _v_additional_properties = _field_additional_properties(d)
+    identifier_value = _v_identifier_value
+
+    additional_elastic_filters = _v_additional_elastic_filters
+
+    additional_filters = _v_additional_filters
+
+    display_attributes: list[str] | Unset = UNSET
+    if not isinstance(_v_display_attributes, Unset):
+        display_attributes = _v_display_attributes
+
+    elastic_filters_joiner: str | Unset = UNSET
+    if not isinstance(_v_elastic_filters_joiner, Unset):
+        elastic_filters_joiner = _v_elastic_filters_joiner._value_
+
+    filters_joiner: str | Unset = UNSET
+    if not isinstance(_v_filters_joiner, Unset):
+        filters_joiner = _v_filters_joiner._value_
+
+    include_context_items = _v_include_context_items
+
+    items: list[str] | Unset = UNSET
+    if not isinstance(_v_items, Unset):
+        items = _v_items
+
+    items_excluded: list[str] | Unset = UNSET
+    if not isinstance(_v_items_excluded, Unset):
+        items_excluded = _v_items_excluded
+
+    items_source: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_items_source, Unset):
+        items_source = _v_items_source.to_dict()
+
+    params: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_params, Unset):
+        params = _v_params.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "identifierValue": identifier_value,
+    }
+
+    if additional_elastic_filters is not UNSET:
+        field_dict["additionalElasticFilters"] = additional_elastic_filters
+    if additional_filters is not UNSET:
+        field_dict["additionalFilters"] = additional_filters
+    if display_attributes is not UNSET:
+        field_dict["displayAttributes"] = display_attributes
+    if elastic_filters_joiner is not UNSET:
+        field_dict["elasticFiltersJoiner"] = elastic_filters_joiner
+    if filters_joiner is not UNSET:
+        field_dict["filtersJoiner"] = filters_joiner
+    if include_context_items is not UNSET:
+        field_dict["includeContextItems"] = include_context_items
+    if items is not UNSET:
+        field_dict["items"] = items
+    if items_excluded is not UNSET:
+        field_dict["itemsExcluded"] = items_excluded
+    if items_source is not UNSET:
+        field_dict["itemsSource"] = items_source
+    if params is not UNSET:
+        field_dict["params"] = params
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "identifier_value": "identifierValue",

@@ -65,6 +65,11 @@ class SchemaBuilderRecord(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         record_id = self.record_id
 
         schema_id = self.schema_id
@@ -245,6 +250,8 @@ def _field_deleted_by(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -264,6 +271,82 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "deleted_by": _field_deleted_by,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_record_id = _field_record_id(d)
+    _v_schema_id = _field_schema_id(d)
+    _v_business_profile_id = _field_business_profile_id(d)
+    _v_fields = _field_fields(d)
+    _v_relations = _field_relations(d)
+    _v_created_at = _field_created_at(d)
+    _v_created_by = _field_created_by(d)
+    _v_modified_at = _field_modified_at(d)
+    _v_modified_by = _field_modified_by(d)
+    _v_deleted_at = _field_deleted_at(d)
+    _v_deleted_by = _field_deleted_by(d)
+    _v_additional_properties = _field_additional_properties(d)
+    record_id = _v_record_id
+
+    schema_id = _v_schema_id
+
+    business_profile_id = _v_business_profile_id
+
+    fields: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_fields, Unset):
+        fields = _v_fields.to_dict()
+
+    relations: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_relations, Unset):
+        relations = _v_relations.to_dict()
+
+    created_at = _v_created_at
+
+    created_by = _v_created_by
+
+    modified_at = _v_modified_at
+
+    modified_by = _v_modified_by
+
+    deleted_at: None | str | Unset
+    if isinstance(_v_deleted_at, Unset):
+        deleted_at = UNSET
+    else:
+        deleted_at = _v_deleted_at
+
+    deleted_by = _v_deleted_by
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if record_id is not UNSET:
+        field_dict["recordId"] = record_id
+    if schema_id is not UNSET:
+        field_dict["schemaId"] = schema_id
+    if business_profile_id is not UNSET:
+        field_dict["businessProfileId"] = business_profile_id
+    if fields is not UNSET:
+        field_dict["fields"] = fields
+    if relations is not UNSET:
+        field_dict["relations"] = relations
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+    if created_by is not UNSET:
+        field_dict["createdBy"] = created_by
+    if modified_at is not UNSET:
+        field_dict["modifiedAt"] = modified_at
+    if modified_by is not UNSET:
+        field_dict["modifiedBy"] = modified_by
+    if deleted_at is not UNSET:
+        field_dict["deletedAt"] = deleted_at
+    if deleted_by is not UNSET:
+        field_dict["deletedBy"] = deleted_by
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "record_id": "recordId",

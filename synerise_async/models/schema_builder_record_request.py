@@ -42,6 +42,11 @@ class SchemaBuilderRecordRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         fields = self.fields.to_dict()
 
         field_dict: dict[str, Any] = {
@@ -125,6 +130,8 @@ def _field_fields(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -134,6 +141,22 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "fields": _field_fields,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_fields = _field_fields(d)
+    _v_additional_properties = _field_additional_properties(d)
+    fields = _v_fields.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "fields": fields,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "fields": "fields",

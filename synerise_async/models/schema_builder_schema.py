@@ -38,6 +38,11 @@ class SchemaBuilderSchema(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         schema_name = self.schema_name
 
         tags: list[Any] | Unset = UNSET
@@ -140,6 +145,8 @@ def _field_fields(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -151,6 +158,38 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "fields": _field_fields,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_schema_name = _field_schema_name(d)
+    _v_tags = _field_tags(d)
+    _v_fields = _field_fields(d)
+    _v_additional_properties = _field_additional_properties(d)
+    schema_name = _v_schema_name
+
+    tags: list[Any] | Unset = UNSET
+    if not isinstance(_v_tags, Unset):
+        tags = _v_tags
+
+    fields: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_fields, Unset):
+        fields = _v_fields.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if schema_name is not UNSET:
+        field_dict["schemaName"] = schema_name
+    if tags is not UNSET:
+        field_dict["tags"] = tags
+    if fields is not UNSET:
+        field_dict["fields"] = fields
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "schema_name": "schemaName",

@@ -34,6 +34,11 @@ class SearchAttributeGroups(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         range_: list[str] | Unset = UNSET
         if not isinstance(self.range_, Unset):
             range_ = self.range_
@@ -123,6 +128,8 @@ def _field_text(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -133,6 +140,33 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "text": _field_text,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_range_ = _field_range_(d)
+    _v_text = _field_text(d)
+    _v_additional_properties = _field_additional_properties(d)
+    range_: list[str] | Unset = UNSET
+    if not isinstance(_v_range_, Unset):
+        range_ = _v_range_
+
+    text: list[str] | Unset = UNSET
+    if not isinstance(_v_text, Unset):
+        text = _v_text
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if range_ is not UNSET:
+        field_dict["range"] = range_
+    if text is not UNSET:
+        field_dict["text"] = text
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "range_": "range",

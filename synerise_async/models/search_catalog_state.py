@@ -34,6 +34,11 @@ class SearchCatalogState(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         items_catalog_id = self.items_catalog_id
 
         enabled = self.enabled
@@ -119,6 +124,8 @@ def _field_enabled(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -129,6 +136,29 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "enabled": _field_enabled,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_items_catalog_id = _field_items_catalog_id(d)
+    _v_enabled = _field_enabled(d)
+    _v_additional_properties = _field_additional_properties(d)
+    items_catalog_id = _v_items_catalog_id
+
+    enabled = _v_enabled
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if items_catalog_id is not UNSET:
+        field_dict["itemsCatalogId"] = items_catalog_id
+    if enabled is not UNSET:
+        field_dict["enabled"] = enabled
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "items_catalog_id": "itemsCatalogId",

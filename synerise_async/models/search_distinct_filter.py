@@ -36,6 +36,11 @@ class SearchDistinctFilter(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         attribute = self.attribute
 
         max_num_items = self.max_num_items
@@ -130,6 +135,8 @@ def _field_level_range_modifier(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -141,6 +148,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "level_range_modifier": _field_level_range_modifier,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_attribute = _field_attribute(d)
+    _v_max_num_items = _field_max_num_items(d)
+    _v_level_range_modifier = _field_level_range_modifier(d)
+    _v_additional_properties = _field_additional_properties(d)
+    attribute = _v_attribute
+
+    max_num_items = _v_max_num_items
+
+    level_range_modifier = _v_level_range_modifier
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if attribute is not UNSET:
+        field_dict["attribute"] = attribute
+    if max_num_items is not UNSET:
+        field_dict["maxNumItems"] = max_num_items
+    if level_range_modifier is not UNSET:
+        field_dict["levelRangeModifier"] = level_range_modifier
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "attribute": "attribute",

@@ -43,6 +43,11 @@ class SearchExplainResponse(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         data: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.data, Unset):
             data = []
@@ -154,6 +159,8 @@ def _field_meta(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -165,6 +172,43 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "meta": _field_meta,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_data = _field_data(d)
+    _v_extras = _field_extras(d)
+    _v_meta = _field_meta(d)
+    _v_additional_properties = _field_additional_properties(d)
+    data: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_data, Unset):
+        data = []
+        for data_item_data in _v_data:
+            data_item = data_item_data.to_dict()
+            data.append(data_item)
+
+    extras: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_extras, Unset):
+        extras = _v_extras.to_dict()
+
+    meta: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_meta, Unset):
+        meta = _v_meta.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if data is not UNSET:
+        field_dict["data"] = data
+    if extras is not UNSET:
+        field_dict["extras"] = extras
+    if meta is not UNSET:
+        field_dict["meta"] = meta
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "data": "data",

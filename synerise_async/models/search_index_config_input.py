@@ -96,6 +96,11 @@ class SearchIndexConfigInput(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         index_name = self.index_name
 
         description = self.description
@@ -358,6 +363,8 @@ def _field_tokenizer(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -383,6 +390,124 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "tokenizer": _field_tokenizer,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_index_name = _field_index_name(d)
+    _v_description = _field_description(d)
+    _v_enabled = _field_enabled(d)
+    _v_items_catalog_id = _field_items_catalog_id(d)
+    _v_language = _field_language(d)
+    _v_ignore_unavailable_items = _field_ignore_unavailable_items(d)
+    _v_typo_tolerance_on_numeric_values = _field_typo_tolerance_on_numeric_values(d)
+    _v_searchable_attributes = _field_searchable_attributes(d)
+    _v_filterable_attributes = _field_filterable_attributes(d)
+    _v_facetable_attributes = _field_facetable_attributes(d)
+    _v_sortable_attributes = _field_sortable_attributes(d)
+    _v_distinct_filter_attributes = _field_distinct_filter_attributes(d)
+    _v_scoring = _field_scoring(d)
+    _v_suggestions = _field_suggestions(d)
+    _v_recent_searches = _field_recent_searches(d)
+    _v_analyzers = _field_analyzers(d)
+    _v_tokenizer = _field_tokenizer(d)
+    _v_additional_properties = _field_additional_properties(d)
+    index_name = _v_index_name
+
+    description = _v_description
+
+    enabled = _v_enabled
+
+    items_catalog_id = _v_items_catalog_id
+
+    language = _v_language
+
+    ignore_unavailable_items = _v_ignore_unavailable_items
+
+    typo_tolerance_on_numeric_values = _v_typo_tolerance_on_numeric_values
+
+    searchable_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_searchable_attributes, Unset):
+        searchable_attributes = _v_searchable_attributes.to_dict()
+
+    filterable_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_filterable_attributes, Unset):
+        filterable_attributes = _v_filterable_attributes.to_dict()
+
+    facetable_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_facetable_attributes, Unset):
+        facetable_attributes = _v_facetable_attributes.to_dict()
+
+    sortable_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_sortable_attributes, Unset):
+        sortable_attributes = _v_sortable_attributes.to_dict()
+
+    distinct_filter_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_distinct_filter_attributes, Unset):
+        distinct_filter_attributes = _v_distinct_filter_attributes.to_dict()
+
+    scoring: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_scoring, Unset):
+        scoring = _v_scoring.to_dict()
+
+    suggestions: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_suggestions, Unset):
+        suggestions = _v_suggestions.to_dict()
+
+    recent_searches: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_recent_searches, Unset):
+        recent_searches = _v_recent_searches.to_dict()
+
+    analyzers: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_analyzers, Unset):
+        analyzers = _v_analyzers.to_dict()
+
+    tokenizer: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_tokenizer, Unset):
+        tokenizer = _v_tokenizer.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if index_name is not UNSET:
+        field_dict["indexName"] = index_name
+    if description is not UNSET:
+        field_dict["description"] = description
+    if enabled is not UNSET:
+        field_dict["enabled"] = enabled
+    if items_catalog_id is not UNSET:
+        field_dict["itemsCatalogId"] = items_catalog_id
+    if language is not UNSET:
+        field_dict["language"] = language
+    if ignore_unavailable_items is not UNSET:
+        field_dict["ignoreUnavailableItems"] = ignore_unavailable_items
+    if typo_tolerance_on_numeric_values is not UNSET:
+        field_dict["typoToleranceOnNumericValues"] = typo_tolerance_on_numeric_values
+    if searchable_attributes is not UNSET:
+        field_dict["searchableAttributes"] = searchable_attributes
+    if filterable_attributes is not UNSET:
+        field_dict["filterableAttributes"] = filterable_attributes
+    if facetable_attributes is not UNSET:
+        field_dict["facetableAttributes"] = facetable_attributes
+    if sortable_attributes is not UNSET:
+        field_dict["sortableAttributes"] = sortable_attributes
+    if distinct_filter_attributes is not UNSET:
+        field_dict["distinctFilterAttributes"] = distinct_filter_attributes
+    if scoring is not UNSET:
+        field_dict["scoring"] = scoring
+    if suggestions is not UNSET:
+        field_dict["suggestions"] = suggestions
+    if recent_searches is not UNSET:
+        field_dict["recentSearches"] = recent_searches
+    if analyzers is not UNSET:
+        field_dict["analyzers"] = analyzers
+    if tokenizer is not UNSET:
+        field_dict["tokenizer"] = tokenizer
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "index_name": "indexName",

@@ -36,6 +36,11 @@ class SearchIndexCopyRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         target_index_id = self.target_index_id
 
         copy_rules = self.copy_rules
@@ -130,6 +135,8 @@ def _field_copy_synonyms(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -141,6 +148,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "copy_synonyms": _field_copy_synonyms,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_target_index_id = _field_target_index_id(d)
+    _v_copy_rules = _field_copy_rules(d)
+    _v_copy_synonyms = _field_copy_synonyms(d)
+    _v_additional_properties = _field_additional_properties(d)
+    target_index_id = _v_target_index_id
+
+    copy_rules = _v_copy_rules
+
+    copy_synonyms = _v_copy_synonyms
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if target_index_id is not UNSET:
+        field_dict["targetIndexId"] = target_index_id
+    if copy_rules is not UNSET:
+        field_dict["copyRules"] = copy_rules
+    if copy_synonyms is not UNSET:
+        field_dict["copySynonyms"] = copy_synonyms
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "target_index_id": "targetIndexId",

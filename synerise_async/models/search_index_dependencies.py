@@ -34,6 +34,11 @@ class SearchIndexDependencies(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         dependent_suggestion_indices: list[str] | Unset = UNSET
         if not isinstance(self.dependent_suggestion_indices, Unset):
             dependent_suggestion_indices = self.dependent_suggestion_indices
@@ -123,6 +128,8 @@ def _field_strictly_dependent_suggestion_indices(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -133,6 +140,33 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "strictly_dependent_suggestion_indices": _field_strictly_dependent_suggestion_indices,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_dependent_suggestion_indices = _field_dependent_suggestion_indices(d)
+    _v_strictly_dependent_suggestion_indices = _field_strictly_dependent_suggestion_indices(d)
+    _v_additional_properties = _field_additional_properties(d)
+    dependent_suggestion_indices: list[str] | Unset = UNSET
+    if not isinstance(_v_dependent_suggestion_indices, Unset):
+        dependent_suggestion_indices = _v_dependent_suggestion_indices
+
+    strictly_dependent_suggestion_indices: list[str] | Unset = UNSET
+    if not isinstance(_v_strictly_dependent_suggestion_indices, Unset):
+        strictly_dependent_suggestion_indices = _v_strictly_dependent_suggestion_indices
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if dependent_suggestion_indices is not UNSET:
+        field_dict["dependentSuggestionIndices"] = dependent_suggestion_indices
+    if strictly_dependent_suggestion_indices is not UNSET:
+        field_dict["strictlyDependentSuggestionIndices"] = strictly_dependent_suggestion_indices
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "dependent_suggestion_indices": "dependentSuggestionIndices",

@@ -34,6 +34,11 @@ class SearchIndexDuplicateRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         duplicate_rules = self.duplicate_rules
 
         duplicate_synonyms = self.duplicate_synonyms
@@ -119,6 +124,8 @@ def _field_duplicate_synonyms(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -129,6 +136,29 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "duplicate_synonyms": _field_duplicate_synonyms,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_duplicate_rules = _field_duplicate_rules(d)
+    _v_duplicate_synonyms = _field_duplicate_synonyms(d)
+    _v_additional_properties = _field_additional_properties(d)
+    duplicate_rules = _v_duplicate_rules
+
+    duplicate_synonyms = _v_duplicate_synonyms
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if duplicate_rules is not UNSET:
+        field_dict["duplicateRules"] = duplicate_rules
+    if duplicate_synonyms is not UNSET:
+        field_dict["duplicateSynonyms"] = duplicate_synonyms
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "duplicate_rules": "duplicateRules",

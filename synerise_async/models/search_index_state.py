@@ -49,6 +49,11 @@ class SearchIndexState(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         index_id = self.index_id
 
         state: str | Unset = UNSET
@@ -179,6 +184,8 @@ def _field_log(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -192,6 +199,56 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "log": _field_log,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_index_id = _field_index_id(d)
+    _v_state = _field_state(d)
+    _v_last_config_change = _field_last_config_change(d)
+    _v_error_reason = _field_error_reason(d)
+    _v_log = _field_log(d)
+    _v_additional_properties = _field_additional_properties(d)
+    index_id = _v_index_id
+
+    state: str | Unset = UNSET
+    if not isinstance(_v_state, Unset):
+        state = _v_state._value_
+
+    last_config_change: str | int | float | Unset = UNSET
+    if not isinstance(_v_last_config_change, Unset):
+        last_config_change = serialize_datetime(_v_last_config_change)
+
+    error_reason: None | str | Unset
+    if isinstance(_v_error_reason, Unset):
+        error_reason = UNSET
+    else:
+        error_reason = _v_error_reason
+
+    log: None | str | Unset
+    if isinstance(_v_log, Unset):
+        log = UNSET
+    else:
+        log = _v_log
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if index_id is not UNSET:
+        field_dict["indexId"] = index_id
+    if state is not UNSET:
+        field_dict["state"] = state
+    if last_config_change is not UNSET:
+        field_dict["lastConfigChange"] = last_config_change
+    if error_reason is not UNSET:
+        field_dict["errorReason"] = error_reason
+    if log is not UNSET:
+        field_dict["log"] = log
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "index_id": "indexId",

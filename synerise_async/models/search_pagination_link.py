@@ -40,6 +40,11 @@ class SearchPaginationLink(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         rel: str | Unset = UNSET
         if not isinstance(self.rel, Unset):
             rel = self.rel._value_
@@ -131,6 +136,8 @@ def _field_url(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -141,6 +148,31 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "url": _field_url,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_rel = _field_rel(d)
+    _v_url = _field_url(d)
+    _v_additional_properties = _field_additional_properties(d)
+    rel: str | Unset = UNSET
+    if not isinstance(_v_rel, Unset):
+        rel = _v_rel._value_
+
+    url = _v_url
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if rel is not UNSET:
+        field_dict["rel"] = rel
+    if url is not UNSET:
+        field_dict["url"] = url
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "rel": "rel",

@@ -56,6 +56,11 @@ class SearchPaginationMeta(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         code = self.code
 
         limit = self.limit
@@ -204,6 +209,8 @@ def _field_link(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -220,6 +227,64 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "link": _field_link,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_code = _field_code(d)
+    _v_limit = _field_limit(d)
+    _v_page = _field_page(d)
+    _v_total_count = _field_total_count(d)
+    _v_total_pages = _field_total_pages(d)
+    _v_sorted_by = _field_sorted_by(d)
+    _v_ordering = _field_ordering(d)
+    _v_link = _field_link(d)
+    _v_additional_properties = _field_additional_properties(d)
+    code = _v_code
+
+    limit = _v_limit
+
+    page = _v_page
+
+    total_count = _v_total_count
+
+    total_pages = _v_total_pages
+
+    sorted_by = _v_sorted_by
+
+    ordering = _v_ordering
+
+    link: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_link, Unset):
+        link = []
+        for link_item_data in _v_link:
+            link_item = link_item_data.to_dict()
+            link.append(link_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if code is not UNSET:
+        field_dict["code"] = code
+    if limit is not UNSET:
+        field_dict["limit"] = limit
+    if page is not UNSET:
+        field_dict["page"] = page
+    if total_count is not UNSET:
+        field_dict["totalCount"] = total_count
+    if total_pages is not UNSET:
+        field_dict["totalPages"] = total_pages
+    if sorted_by is not UNSET:
+        field_dict["sortedBy"] = sorted_by
+    if ordering is not UNSET:
+        field_dict["ordering"] = ordering
+    if link is not UNSET:
+        field_dict["link"] = link
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "code": "code",

@@ -63,6 +63,11 @@ class SearchResponseExtras(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         correlation_id = self.correlation_id
 
         search_id = self.search_id
@@ -218,6 +223,8 @@ def _field_used_suggestion(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -233,6 +240,67 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "used_suggestion": _field_used_suggestion,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_correlation_id = _field_correlation_id(d)
+    _v_search_id = _field_search_id(d)
+    _v_custom_filtered_facets = _field_custom_filtered_facets(d)
+    _v_filtered_result_facets = _field_filtered_result_facets(d)
+    _v_unfiltered_result_facets = _field_unfiltered_result_facets(d)
+    _v_suggestions = _field_suggestions(d)
+    _v_used_suggestion = _field_used_suggestion(d)
+    _v_additional_properties = _field_additional_properties(d)
+    correlation_id = _v_correlation_id
+
+    search_id = _v_search_id
+
+    custom_filtered_facets: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_custom_filtered_facets, Unset):
+        custom_filtered_facets = _v_custom_filtered_facets.to_dict()
+
+    filtered_result_facets: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_filtered_result_facets, Unset):
+        filtered_result_facets = _v_filtered_result_facets.to_dict()
+
+    unfiltered_result_facets: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_unfiltered_result_facets, Unset):
+        unfiltered_result_facets = _v_unfiltered_result_facets.to_dict()
+
+    suggestions: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_suggestions, Unset):
+        suggestions = []
+        for suggestions_item_data in _v_suggestions:
+            suggestions_item = suggestions_item_data.to_dict()
+            suggestions.append(suggestions_item)
+
+    used_suggestion: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_used_suggestion, Unset):
+        used_suggestion = _v_used_suggestion.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if correlation_id is not UNSET:
+        field_dict["correlationId"] = correlation_id
+    if search_id is not UNSET:
+        field_dict["searchId"] = search_id
+    if custom_filtered_facets is not UNSET:
+        field_dict["customFilteredFacets"] = custom_filtered_facets
+    if filtered_result_facets is not UNSET:
+        field_dict["filteredResultFacets"] = filtered_result_facets
+    if unfiltered_result_facets is not UNSET:
+        field_dict["unfilteredResultFacets"] = unfiltered_result_facets
+    if suggestions is not UNSET:
+        field_dict["suggestions"] = suggestions
+    if used_suggestion is not UNSET:
+        field_dict["usedSuggestion"] = used_suggestion
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "correlation_id": "correlationId",

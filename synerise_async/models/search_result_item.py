@@ -35,6 +35,11 @@ class SearchResultItem(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         field_promoted_by_rules: list[int] | Unset = UNSET
         if not isinstance(self.field_promoted_by_rules, Unset):
             field_promoted_by_rules = self.field_promoted_by_rules
@@ -113,6 +118,8 @@ def _field_field_promoted_by_rules(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -122,6 +129,26 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "field_promoted_by_rules": _field_field_promoted_by_rules,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_field_promoted_by_rules = _field_field_promoted_by_rules(d)
+    _v_additional_properties = _field_additional_properties(d)
+    field_promoted_by_rules: list[int] | Unset = UNSET
+    if not isinstance(_v_field_promoted_by_rules, Unset):
+        field_promoted_by_rules = _v_field_promoted_by_rules
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if field_promoted_by_rules is not UNSET:
+        field_dict["_promotedByRules"] = field_promoted_by_rules
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "field_promoted_by_rules": "_promotedByRules",

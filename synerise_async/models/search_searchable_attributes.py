@@ -36,6 +36,11 @@ class SearchSearchableAttributes(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         full_text: list[str] | Unset = UNSET
         if not isinstance(self.full_text, Unset):
             full_text = self.full_text
@@ -136,6 +141,8 @@ def _field_full_text_strongly_boosted(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -147,6 +154,40 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "full_text_strongly_boosted": _field_full_text_strongly_boosted,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_full_text = _field_full_text(d)
+    _v_full_text_boosted = _field_full_text_boosted(d)
+    _v_full_text_strongly_boosted = _field_full_text_strongly_boosted(d)
+    _v_additional_properties = _field_additional_properties(d)
+    full_text: list[str] | Unset = UNSET
+    if not isinstance(_v_full_text, Unset):
+        full_text = _v_full_text
+
+    full_text_boosted: list[str] | Unset = UNSET
+    if not isinstance(_v_full_text_boosted, Unset):
+        full_text_boosted = _v_full_text_boosted
+
+    full_text_strongly_boosted: list[str] | Unset = UNSET
+    if not isinstance(_v_full_text_strongly_boosted, Unset):
+        full_text_strongly_boosted = _v_full_text_strongly_boosted
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if full_text is not UNSET:
+        field_dict["fullText"] = full_text
+    if full_text_boosted is not UNSET:
+        field_dict["fullTextBoosted"] = full_text_boosted
+    if full_text_strongly_boosted is not UNSET:
+        field_dict["fullTextStronglyBoosted"] = full_text_strongly_boosted
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "full_text": "fullText",

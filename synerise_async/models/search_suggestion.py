@@ -36,6 +36,11 @@ class SearchSuggestion(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         text = self.text
 
         highlighted = self.highlighted
@@ -130,6 +135,8 @@ def _field_score(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -141,6 +148,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "score": _field_score,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_text = _field_text(d)
+    _v_highlighted = _field_highlighted(d)
+    _v_score = _field_score(d)
+    _v_additional_properties = _field_additional_properties(d)
+    text = _v_text
+
+    highlighted = _v_highlighted
+
+    score = _v_score
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if text is not UNSET:
+        field_dict["text"] = text
+    if highlighted is not UNSET:
+        field_dict["highlighted"] = highlighted
+    if score is not UNSET:
+        field_dict["score"] = score
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "text": "text",

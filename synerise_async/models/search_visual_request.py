@@ -115,6 +115,11 @@ class SearchVisualRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         case_sensitive_facet_values = self.case_sensitive_facet_values
 
         client_uuid = self.client_uuid
@@ -399,6 +404,8 @@ def _field_url(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -428,6 +435,132 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "url": _field_url,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_case_sensitive_facet_values = _field_case_sensitive_facet_values(d)
+    _v_client_uuid = _field_client_uuid(d)
+    _v_correlation_id = _field_correlation_id(d)
+    _v_custom_filtered_facets = _field_custom_filtered_facets(d)
+    _v_facets_size = _field_facets_size(d)
+    _v_filter_anchor = _field_filter_anchor(d)
+    _v_filter_around_radius = _field_filter_around_radius(d)
+    _v_filters = _field_filters(d)
+    _v_ignore_query_rules = _field_ignore_query_rules(d)
+    _v_include_facets = _field_include_facets(d)
+    _v_include_meta = _field_include_meta(d)
+    _v_limit = _field_limit(d)
+    _v_max_values_per_facet = _field_max_values_per_facet(d)
+    _v_ordering = _field_ordering(d)
+    _v_page = _field_page(d)
+    _v_personalize = _field_personalize(d)
+    _v_search_id = _field_search_id(d)
+    _v_sort_by = _field_sort_by(d)
+    _v_sort_by_geo_points = _field_sort_by_geo_points(d)
+    _v_sort_by_metric = _field_sort_by_metric(d)
+    _v_url = _field_url(d)
+    _v_additional_properties = _field_additional_properties(d)
+    case_sensitive_facet_values = _v_case_sensitive_facet_values
+
+    client_uuid = _v_client_uuid
+
+    correlation_id = _v_correlation_id
+
+    custom_filtered_facets: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_custom_filtered_facets, Unset):
+        custom_filtered_facets = _v_custom_filtered_facets.to_dict()
+
+    facets_size = _v_facets_size
+
+    filter_anchor = _v_filter_anchor
+
+    filter_around_radius = _v_filter_around_radius
+
+    filters = _v_filters
+
+    ignore_query_rules = _v_ignore_query_rules
+
+    include_facets: str | Unset = UNSET
+    if not isinstance(_v_include_facets, Unset):
+        include_facets = _v_include_facets._value_
+
+    include_meta = _v_include_meta
+
+    limit = _v_limit
+
+    max_values_per_facet = _v_max_values_per_facet
+
+    ordering: str | Unset = UNSET
+    if not isinstance(_v_ordering, Unset):
+        ordering = _v_ordering._value_
+
+    page = _v_page
+
+    personalize = _v_personalize
+
+    search_id = _v_search_id
+
+    sort_by = _v_sort_by
+
+    sort_by_geo_points = _v_sort_by_geo_points
+
+    sort_by_metric: str | Unset = UNSET
+    if not isinstance(_v_sort_by_metric, Unset):
+        sort_by_metric = _v_sort_by_metric._value_
+
+    url = _v_url
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if case_sensitive_facet_values is not UNSET:
+        field_dict["caseSensitiveFacetValues"] = case_sensitive_facet_values
+    if client_uuid is not UNSET:
+        field_dict["clientUUID"] = client_uuid
+    if correlation_id is not UNSET:
+        field_dict["correlationId"] = correlation_id
+    if custom_filtered_facets is not UNSET:
+        field_dict["customFilteredFacets"] = custom_filtered_facets
+    if facets_size is not UNSET:
+        field_dict["facetsSize"] = facets_size
+    if filter_anchor is not UNSET:
+        field_dict["filterAnchor"] = filter_anchor
+    if filter_around_radius is not UNSET:
+        field_dict["filterAroundRadius"] = filter_around_radius
+    if filters is not UNSET:
+        field_dict["filters"] = filters
+    if ignore_query_rules is not UNSET:
+        field_dict["ignoreQueryRules"] = ignore_query_rules
+    if include_facets is not UNSET:
+        field_dict["includeFacets"] = include_facets
+    if include_meta is not UNSET:
+        field_dict["includeMeta"] = include_meta
+    if limit is not UNSET:
+        field_dict["limit"] = limit
+    if max_values_per_facet is not UNSET:
+        field_dict["maxValuesPerFacet"] = max_values_per_facet
+    if ordering is not UNSET:
+        field_dict["ordering"] = ordering
+    if page is not UNSET:
+        field_dict["page"] = page
+    if personalize is not UNSET:
+        field_dict["personalize"] = personalize
+    if search_id is not UNSET:
+        field_dict["searchId"] = search_id
+    if sort_by is not UNSET:
+        field_dict["sortBy"] = sort_by
+    if sort_by_geo_points is not UNSET:
+        field_dict["sortByGeoPoints"] = sort_by_geo_points
+    if sort_by_metric is not UNSET:
+        field_dict["sortByMetric"] = sort_by_metric
+    if url is not UNSET:
+        field_dict["url"] = url
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "case_sensitive_facet_values": "caseSensitiveFacetValues",

@@ -31,6 +31,11 @@ class SimpleRecommendationCampaign(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         campaign_id = self.campaign_id
 
         title = self.title
@@ -125,6 +130,8 @@ def _field_type_(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -136,6 +143,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "type_": _field_type_,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_campaign_id = _field_campaign_id(d)
+    _v_title = _field_title(d)
+    _v_type_ = _field_type_(d)
+    _v_additional_properties = _field_additional_properties(d)
+    campaign_id = _v_campaign_id
+
+    title = _v_title
+
+    type_ = _v_type_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if campaign_id is not UNSET:
+        field_dict["campaignId"] = campaign_id
+    if title is not UNSET:
+        field_dict["title"] = title
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "campaign_id": "campaignId",

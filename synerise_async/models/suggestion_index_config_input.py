@@ -47,6 +47,11 @@ class SuggestionIndexConfigInput(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         index_name = self.index_name
 
         description = self.description
@@ -181,6 +186,8 @@ def _field_denylist(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -195,6 +202,56 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "denylist": _field_denylist,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_index_name = _field_index_name(d)
+    _v_description = _field_description(d)
+    _v_enabled = _field_enabled(d)
+    _v_author = _field_author(d)
+    _v_sources = _field_sources(d)
+    _v_denylist = _field_denylist(d)
+    _v_additional_properties = _field_additional_properties(d)
+    index_name = _v_index_name
+
+    description = _v_description
+
+    enabled = _v_enabled
+
+    author = _v_author
+
+    sources: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_sources, Unset):
+        sources = _v_sources.to_dict()
+
+    denylist: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_denylist, Unset):
+        denylist = []
+        for denylist_item_data in _v_denylist:
+            denylist_item = denylist_item_data.to_dict()
+            denylist.append(denylist_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if index_name is not UNSET:
+        field_dict["indexName"] = index_name
+    if description is not UNSET:
+        field_dict["description"] = description
+    if enabled is not UNSET:
+        field_dict["enabled"] = enabled
+    if author is not UNSET:
+        field_dict["author"] = author
+    if sources is not UNSET:
+        field_dict["sources"] = sources
+    if denylist is not UNSET:
+        field_dict["denylist"] = denylist
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "index_name": "indexName",

@@ -47,6 +47,11 @@ class SuggestionIndexSource(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         index_id = self.index_id
 
         days_interval = self.days_interval
@@ -168,6 +173,8 @@ def _field_validate(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -182,6 +189,49 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "validate": _field_validate,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_index_id = _field_index_id(d)
+    _v_days_interval = _field_days_interval(d)
+    _v_min_hits = _field_min_hits(d)
+    _v_min_letters = _field_min_letters(d)
+    _v_min_popularity = _field_min_popularity(d)
+    _v_validate = _field_validate(d)
+    _v_additional_properties = _field_additional_properties(d)
+    index_id = _v_index_id
+
+    days_interval = _v_days_interval
+
+    min_hits = _v_min_hits
+
+    min_letters = _v_min_letters
+
+    min_popularity = _v_min_popularity
+
+    validate = _v_validate
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if index_id is not UNSET:
+        field_dict["indexId"] = index_id
+    if days_interval is not UNSET:
+        field_dict["daysInterval"] = days_interval
+    if min_hits is not UNSET:
+        field_dict["minHits"] = min_hits
+    if min_letters is not UNSET:
+        field_dict["minLetters"] = min_letters
+    if min_popularity is not UNSET:
+        field_dict["minPopularity"] = min_popularity
+    if validate is not UNSET:
+        field_dict["validate"] = validate
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "index_id": "indexId",

@@ -40,6 +40,11 @@ class SuggestionIndexSources(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         indices: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.indices, Unset):
             indices = []
@@ -157,6 +162,8 @@ def _field_generate(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -168,6 +175,49 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "generate": _field_generate,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_indices = _field_indices(d)
+    _v_external = _field_external(d)
+    _v_generate = _field_generate(d)
+    _v_additional_properties = _field_additional_properties(d)
+    indices: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_indices, Unset):
+        indices = []
+        for indices_item_data in _v_indices:
+            indices_item = indices_item_data.to_dict()
+            indices.append(indices_item)
+
+    external: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_external, Unset):
+        external = []
+        for external_item_data in _v_external:
+            external_item = external_item_data.to_dict()
+            external.append(external_item)
+
+    generate: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_generate, Unset):
+        generate = []
+        for generate_item_data in _v_generate:
+            generate_item = generate_item_data.to_dict()
+            generate.append(generate_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if indices is not UNSET:
+        field_dict["indices"] = indices
+    if external is not UNSET:
+        field_dict["external"] = external
+    if generate is not UNSET:
+        field_dict["generate"] = generate
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "indices": "indices",

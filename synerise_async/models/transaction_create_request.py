@@ -96,6 +96,11 @@ class TransactionCreateRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         client = self.client.to_dict()
 
         order_id = self.order_id
@@ -306,6 +311,8 @@ def _field_event_salt(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -325,6 +332,91 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "event_salt": _field_event_salt,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_client = _field_client(d)
+    _v_order_id = _field_order_id(d)
+    _v_discount_amount = _field_discount_amount(d)
+    _v_metadata = _field_metadata(d)
+    _v_payment_info = _field_payment_info(d)
+    _v_products = _field_products(d)
+    _v_recorded_at = _field_recorded_at(d)
+    _v_revenue = _field_revenue(d)
+    _v_value = _field_value(d)
+    _v_source = _field_source(d)
+    _v_event_salt = _field_event_salt(d)
+    _v_additional_properties = _field_additional_properties(d)
+    client = _v_client.to_dict()
+
+    order_id = _v_order_id
+
+    discount_amount: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_discount_amount, Unset):
+        discount_amount = _v_discount_amount.to_dict()
+
+    metadata: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_metadata, Unset):
+        metadata = _v_metadata.to_dict()
+
+    payment_info: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_payment_info, Unset):
+        payment_info = _v_payment_info.to_dict()
+
+    products: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_products, Unset):
+        products = []
+        for products_item_data in _v_products:
+            products_item = products_item_data.to_dict()
+            products.append(products_item)
+
+    recorded_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_recorded_at, Unset):
+        recorded_at = serialize_datetime(_v_recorded_at)
+
+    revenue: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_revenue, Unset):
+        revenue = _v_revenue.to_dict()
+
+    value: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_value, Unset):
+        value = _v_value.to_dict()
+
+    source: str | Unset = UNSET
+    if not isinstance(_v_source, Unset):
+        source = _v_source._value_
+
+    event_salt = _v_event_salt
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "client": client,
+        "orderId": order_id,
+    }
+
+    if discount_amount is not UNSET:
+        field_dict["discountAmount"] = discount_amount
+    if metadata is not UNSET:
+        field_dict["metadata"] = metadata
+    if payment_info is not UNSET:
+        field_dict["paymentInfo"] = payment_info
+    if products is not UNSET:
+        field_dict["products"] = products
+    if recorded_at is not UNSET:
+        field_dict["recordedAt"] = recorded_at
+    if revenue is not UNSET:
+        field_dict["revenue"] = revenue
+    if value is not UNSET:
+        field_dict["value"] = value
+    if source is not UNSET:
+        field_dict["source"] = source
+    if event_salt is not UNSET:
+        field_dict["eventSalt"] = event_salt
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "client": "client",

@@ -59,6 +59,11 @@ class TransactionProduct(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         sku = self.sku
 
         name = self.name
@@ -207,6 +212,8 @@ def _field_cancel(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -222,6 +229,54 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "cancel": _field_cancel,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_sku = _field_sku(d)
+    _v_name = _field_name(d)
+    _v_quantity = _field_quantity(d)
+    _v_final_unit_price = _field_final_unit_price(d)
+    _v_regular_price = _field_regular_price(d)
+    _v_net_unit_price = _field_net_unit_price(d)
+    _v_cancel = _field_cancel(d)
+    _v_additional_properties = _field_additional_properties(d)
+    sku = _v_sku
+
+    name = _v_name
+
+    quantity = _v_quantity
+
+    final_unit_price = _v_final_unit_price.to_dict()
+
+    regular_price: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_regular_price, Unset):
+        regular_price = _v_regular_price.to_dict()
+
+    net_unit_price: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_net_unit_price, Unset):
+        net_unit_price = _v_net_unit_price.to_dict()
+
+    cancel = _v_cancel
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "sku": sku,
+        "name": name,
+        "quantity": quantity,
+        "finalUnitPrice": final_unit_price,
+    }
+
+    if regular_price is not UNSET:
+        field_dict["regularPrice"] = regular_price
+    if net_unit_price is not UNSET:
+        field_dict["netUnitPrice"] = net_unit_price
+    if cancel is not UNSET:
+        field_dict["cancel"] = cancel
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "sku": "sku",

@@ -42,6 +42,11 @@ class UserLoginConsumer(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         type_ = self.type_
 
         business_profile_id: int | None | Unset
@@ -169,6 +174,8 @@ def _field_roles(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -183,6 +190,55 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "roles": _field_roles,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_type_ = _field_type_(d)
+    _v_business_profile_id = _field_business_profile_id(d)
+    _v_name = _field_name(d)
+    _v_id = _field_id(d)
+    _v_authorities = _field_authorities(d)
+    _v_roles = _field_roles(d)
+    _v_additional_properties = _field_additional_properties(d)
+    type_ = _v_type_
+
+    business_profile_id: int | None | Unset
+    if isinstance(_v_business_profile_id, Unset):
+        business_profile_id = UNSET
+    else:
+        business_profile_id = _v_business_profile_id
+
+    name = _v_name
+
+    id = _v_id
+
+    authorities: list[str] | Unset = UNSET
+    if not isinstance(_v_authorities, Unset):
+        authorities = _v_authorities
+
+    roles = _v_roles
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+    if business_profile_id is not UNSET:
+        field_dict["businessProfileId"] = business_profile_id
+    if name is not UNSET:
+        field_dict["name"] = name
+    if id is not UNSET:
+        field_dict["id"] = id
+    if authorities is not UNSET:
+        field_dict["authorities"] = authorities
+    if roles is not UNSET:
+        field_dict["roles"] = roles
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "type_": "type",

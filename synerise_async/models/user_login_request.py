@@ -54,6 +54,11 @@ class UserLoginRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         username = self.username
 
         password = self.password
@@ -174,6 +179,8 @@ def _field_external_provider_type(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -187,6 +194,44 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "external_provider_type": _field_external_provider_type,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_username = _field_username(d)
+    _v_password = _field_password(d)
+    _v_device_id = _field_device_id(d)
+    _v_external_provider_token = _field_external_provider_token(d)
+    _v_external_provider_type = _field_external_provider_type(d)
+    _v_additional_properties = _field_additional_properties(d)
+    username = _v_username
+
+    password = _v_password
+
+    device_id = _v_device_id
+
+    external_provider_token = _v_external_provider_token
+
+    external_provider_type: str | Unset = UNSET
+    if not isinstance(_v_external_provider_type, Unset):
+        external_provider_type = _v_external_provider_type._value_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "username": username,
+        "password": password,
+    }
+
+    if device_id is not UNSET:
+        field_dict["deviceId"] = device_id
+    if external_provider_token is not UNSET:
+        field_dict["externalProviderToken"] = external_provider_token
+    if external_provider_type is not UNSET:
+        field_dict["externalProviderType"] = external_provider_type
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "username": "username",

@@ -49,6 +49,11 @@ class UserLoginResponse(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         token = self.token
 
         consumer: dict[str, Any] | Unset = UNSET
@@ -165,6 +170,8 @@ def _field_mfa_methods(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -176,6 +183,40 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "mfa_methods": _field_mfa_methods,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_token = _field_token(d)
+    _v_consumer = _field_consumer(d)
+    _v_mfa_methods = _field_mfa_methods(d)
+    _v_additional_properties = _field_additional_properties(d)
+    token = _v_token
+
+    consumer: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_consumer, Unset):
+        consumer = _v_consumer.to_dict()
+
+    mfa_methods: list[str] | Unset = UNSET
+    if not isinstance(_v_mfa_methods, Unset):
+        mfa_methods = []
+        for mfa_methods_item_data in _v_mfa_methods:
+            mfa_methods_item = mfa_methods_item_data._value_
+            mfa_methods.append(mfa_methods_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "token": token,
+    }
+
+    if consumer is not UNSET:
+        field_dict["consumer"] = consumer
+    if mfa_methods is not UNSET:
+        field_dict["mfaMethods"] = mfa_methods
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "token": "token",

@@ -48,6 +48,11 @@ class UserMfaVerificationRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         verification_code = self.verification_code
 
         device_id = self.device_id
@@ -160,6 +165,8 @@ def _field_external_provider_type(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -172,6 +179,40 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "external_provider_type": _field_external_provider_type,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_verification_code = _field_verification_code(d)
+    _v_device_id = _field_device_id(d)
+    _v_external_provider_token = _field_external_provider_token(d)
+    _v_external_provider_type = _field_external_provider_type(d)
+    _v_additional_properties = _field_additional_properties(d)
+    verification_code = _v_verification_code
+
+    device_id = _v_device_id
+
+    external_provider_token = _v_external_provider_token
+
+    external_provider_type: str | Unset = UNSET
+    if not isinstance(_v_external_provider_type, Unset):
+        external_provider_type = _v_external_provider_type._value_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "verificationCode": verification_code,
+    }
+
+    if device_id is not UNSET:
+        field_dict["deviceId"] = device_id
+    if external_provider_token is not UNSET:
+        field_dict["externalProviderToken"] = external_provider_token
+    if external_provider_type is not UNSET:
+        field_dict["externalProviderType"] = external_provider_type
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "verification_code": "verificationCode",

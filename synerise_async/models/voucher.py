@@ -43,6 +43,11 @@ class Voucher(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         uuid = self.uuid
 
         code = self.code
@@ -191,6 +196,8 @@ def _field_expire_in(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -206,6 +213,68 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "expire_in": _field_expire_in,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_uuid = _field_uuid(d)
+    _v_code = _field_code(d)
+    _v_pool_uuid = _field_pool_uuid(d)
+    _v_status = _field_status(d)
+    _v_client_uuid = _field_client_uuid(d)
+    _v_client_id = _field_client_id(d)
+    _v_expire_in = _field_expire_in(d)
+    _v_additional_properties = _field_additional_properties(d)
+    uuid = _v_uuid
+
+    code = _v_code
+
+    pool_uuid = _v_pool_uuid
+
+    status: str | Unset = UNSET
+    if not isinstance(_v_status, Unset):
+        status = _v_status._value_
+
+    client_uuid: None | str | Unset
+    if isinstance(_v_client_uuid, Unset):
+        client_uuid = UNSET
+    else:
+        client_uuid = _v_client_uuid
+
+    client_id: int | None | Unset
+    if isinstance(_v_client_id, Unset):
+        client_id = UNSET
+    else:
+        client_id = _v_client_id
+
+    expire_in: None | str | Unset
+    if isinstance(_v_expire_in, Unset):
+        expire_in = UNSET
+    else:
+        expire_in = _v_expire_in
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if code is not UNSET:
+        field_dict["code"] = code
+    if pool_uuid is not UNSET:
+        field_dict["poolUuid"] = pool_uuid
+    if status is not UNSET:
+        field_dict["status"] = status
+    if client_uuid is not UNSET:
+        field_dict["clientUuid"] = client_uuid
+    if client_id is not UNSET:
+        field_dict["clientId"] = client_id
+    if expire_in is not UNSET:
+        field_dict["expireIn"] = expire_in
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "uuid": "uuid",

@@ -34,6 +34,11 @@ class VoucherAssignRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         pool_uuid = self.pool_uuid
 
         client_uuid = self.client_uuid
@@ -120,6 +125,8 @@ def _field_client_uuid(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -130,6 +137,28 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "client_uuid": _field_client_uuid,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_pool_uuid = _field_pool_uuid(d)
+    _v_client_uuid = _field_client_uuid(d)
+    _v_additional_properties = _field_additional_properties(d)
+    pool_uuid = _v_pool_uuid
+
+    client_uuid = _v_client_uuid
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "poolUuid": pool_uuid,
+    }
+
+    if client_uuid is not UNSET:
+        field_dict["clientUuid"] = client_uuid
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "pool_uuid": "poolUuid",

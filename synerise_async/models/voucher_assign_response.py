@@ -35,6 +35,11 @@ class VoucherAssignResponse(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         data: dict[str, Any] | Unset = UNSET
         if not isinstance(self.data, Unset):
             data = self.data.to_dict()
@@ -126,6 +131,8 @@ def _field_message(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -136,6 +143,31 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "message": _field_message,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_data = _field_data(d)
+    _v_message = _field_message(d)
+    _v_additional_properties = _field_additional_properties(d)
+    data: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_data, Unset):
+        data = _v_data.to_dict()
+
+    message = _v_message
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if data is not UNSET:
+        field_dict["data"] = data
+    if message is not UNSET:
+        field_dict["message"] = message
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "data": "data",

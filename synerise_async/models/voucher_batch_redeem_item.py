@@ -47,6 +47,11 @@ class VoucherBatchRedeemItem(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         profile_key = self.profile_key._value_
 
         profile_value = self.profile_value
@@ -157,6 +162,8 @@ def _field_voucher_value(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -169,6 +176,34 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "voucher_value": _field_voucher_value,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_profile_key = _field_profile_key(d)
+    _v_profile_value = _field_profile_value(d)
+    _v_voucher_key = _field_voucher_key(d)
+    _v_voucher_value = _field_voucher_value(d)
+    _v_additional_properties = _field_additional_properties(d)
+    profile_key = _v_profile_key._value_
+
+    profile_value = _v_profile_value
+
+    voucher_key = _v_voucher_key
+
+    voucher_value = _v_voucher_value
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "profileKey": profile_key,
+        "profileValue": profile_value,
+        "voucherKey": voucher_key,
+        "voucherValue": voucher_value,
+    }
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "profile_key": "profileKey",

@@ -42,6 +42,11 @@ class VoucherCreateRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         pool_uuid = self.pool_uuid
 
         code = self.code
@@ -170,6 +175,8 @@ def _field_status(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -184,6 +191,50 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "status": _field_status,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_pool_uuid = _field_pool_uuid(d)
+    _v_code = _field_code(d)
+    _v_client_uuid = _field_client_uuid(d)
+    _v_client_id = _field_client_id(d)
+    _v_expire_in = _field_expire_in(d)
+    _v_status = _field_status(d)
+    _v_additional_properties = _field_additional_properties(d)
+    pool_uuid = _v_pool_uuid
+
+    code = _v_code
+
+    client_uuid = _v_client_uuid
+
+    client_id = _v_client_id
+
+    expire_in = _v_expire_in
+
+    status: str | Unset = UNSET
+    if not isinstance(_v_status, Unset):
+        status = _v_status._value_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "poolUuid": pool_uuid,
+    }
+
+    if code is not UNSET:
+        field_dict["code"] = code
+    if client_uuid is not UNSET:
+        field_dict["clientUuid"] = client_uuid
+    if client_id is not UNSET:
+        field_dict["clientId"] = client_id
+    if expire_in is not UNSET:
+        field_dict["expireIn"] = expire_in
+    if status is not UNSET:
+        field_dict["status"] = status
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "pool_uuid": "poolUuid",

@@ -34,6 +34,11 @@ class WorkflowAuthor(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         user_id = self.user_id
 
         client_id = self.client_id
@@ -137,6 +142,8 @@ def _field_business_profile_api_hash(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -149,6 +156,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "business_profile_api_hash": _field_business_profile_api_hash,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_user_id = _field_user_id(d)
+    _v_client_id = _field_client_id(d)
+    _v_client_api_hash = _field_client_api_hash(d)
+    _v_business_profile_api_hash = _field_business_profile_api_hash(d)
+    _v_additional_properties = _field_additional_properties(d)
+    user_id = _v_user_id
+
+    client_id = _v_client_id
+
+    client_api_hash = _v_client_api_hash
+
+    business_profile_api_hash = _v_business_profile_api_hash
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if user_id is not UNSET:
+        field_dict["userId"] = user_id
+    if client_id is not UNSET:
+        field_dict["clientId"] = client_id
+    if client_api_hash is not UNSET:
+        field_dict["clientApiHash"] = client_api_hash
+    if business_profile_api_hash is not UNSET:
+        field_dict["businessProfileApiHash"] = business_profile_api_hash
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "user_id": "userId",

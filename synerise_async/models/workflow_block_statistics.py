@@ -41,6 +41,11 @@ class WorkflowBlockStatistics(LazyModel):
     additional_properties: dict[str, int] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         name = self.name
 
         type_ = self.type_
@@ -144,6 +149,8 @@ def _field_executed(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, int]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -156,6 +163,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "executed": _field_executed,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_name = _field_name(d)
+    _v_type_ = _field_type_(d)
+    _v_entered = _field_entered(d)
+    _v_executed = _field_executed(d)
+    _v_additional_properties = _field_additional_properties(d)
+    name = _v_name
+
+    type_ = _v_type_
+
+    entered = _v_entered
+
+    executed = _v_executed
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if name is not UNSET:
+        field_dict["name"] = name
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+    if entered is not UNSET:
+        field_dict["entered"] = entered
+    if executed is not UNSET:
+        field_dict["executed"] = executed
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "name": "name",

@@ -37,6 +37,11 @@ class WorkflowCapping(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         limit = self.limit
 
         period: dict[str, Any] | Unset = UNSET
@@ -128,6 +133,8 @@ def _field_period(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -138,6 +145,31 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "period": _field_period,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_limit = _field_limit(d)
+    _v_period = _field_period(d)
+    _v_additional_properties = _field_additional_properties(d)
+    limit = _v_limit
+
+    period: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_period, Unset):
+        period = _v_period.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if limit is not UNSET:
+        field_dict["limit"] = limit
+    if period is not UNSET:
+        field_dict["period"] = period
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "limit": "limit",

@@ -34,6 +34,11 @@ class WorkflowCappingPeriod(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         type_ = self.type_
 
         time_seconds = self.time_seconds
@@ -119,6 +124,8 @@ def _field_time_seconds(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -129,6 +136,29 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "time_seconds": _field_time_seconds,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_type_ = _field_type_(d)
+    _v_time_seconds = _field_time_seconds(d)
+    _v_additional_properties = _field_additional_properties(d)
+    type_ = _v_type_
+
+    time_seconds = _v_time_seconds
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if type_ is not UNSET:
+        field_dict["type"] = type_
+    if time_seconds is not UNSET:
+        field_dict["timeSeconds"] = time_seconds
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "type_": "type",

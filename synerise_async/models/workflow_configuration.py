@@ -38,6 +38,11 @@ class WorkflowConfiguration(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         capping: dict[str, Any] | Unset = UNSET
         if not isinstance(self.capping, Unset):
             capping = self.capping.to_dict()
@@ -129,6 +134,8 @@ def _field_multiple_journeys(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -139,6 +146,31 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "multiple_journeys": _field_multiple_journeys,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_capping = _field_capping(d)
+    _v_multiple_journeys = _field_multiple_journeys(d)
+    _v_additional_properties = _field_additional_properties(d)
+    capping: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_capping, Unset):
+        capping = _v_capping.to_dict()
+
+    multiple_journeys = _v_multiple_journeys
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if capping is not UNSET:
+        field_dict["capping"] = capping
+    if multiple_journeys is not UNSET:
+        field_dict["multipleJourneys"] = multiple_journeys
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "capping": "capping",

@@ -93,6 +93,11 @@ class WorkflowListItem(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         diagram_id = self.diagram_id
 
         name = self.name
@@ -305,6 +310,8 @@ def _field_business_profile_id(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -327,6 +334,95 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "business_profile_id": _field_business_profile_id,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_diagram_id = _field_diagram_id(d)
+    _v_name = _field_name(d)
+    _v_status = _field_status(d)
+    _v_listing_author = _field_listing_author(d)
+    _v_created = _field_created(d)
+    _v_updated = _field_updated(d)
+    _v_schedule_status = _field_schedule_status(d)
+    _v_configuration = _field_configuration(d)
+    _v_catalog_id = _field_catalog_id(d)
+    _v_context = _field_context(d)
+    _v_tags = _field_tags(d)
+    _v_description = _field_description(d)
+    _v_has_transformation = _field_has_transformation(d)
+    _v_business_profile_id = _field_business_profile_id(d)
+    _v_additional_properties = _field_additional_properties(d)
+    diagram_id = _v_diagram_id
+
+    name = _v_name
+
+    status = _v_status._value_
+
+    listing_author: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_listing_author, Unset):
+        listing_author = _v_listing_author.to_dict()
+
+    created = _v_created
+
+    updated = _v_updated
+
+    schedule_status = _v_schedule_status
+
+    configuration: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_configuration, Unset):
+        configuration = _v_configuration.to_dict()
+
+    catalog_id = _v_catalog_id
+
+    context = _v_context
+
+    tags: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_tags, Unset):
+        tags = []
+        for tags_item_data in _v_tags:
+            tags_item = tags_item_data.to_dict()
+            tags.append(tags_item)
+
+    description = _v_description
+
+    has_transformation = _v_has_transformation
+
+    business_profile_id = _v_business_profile_id
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "diagramId": diagram_id,
+        "name": name,
+        "status": status,
+    }
+
+    if listing_author is not UNSET:
+        field_dict["listingAuthor"] = listing_author
+    if created is not UNSET:
+        field_dict["created"] = created
+    if updated is not UNSET:
+        field_dict["updated"] = updated
+    if schedule_status is not UNSET:
+        field_dict["scheduleStatus"] = schedule_status
+    if configuration is not UNSET:
+        field_dict["configuration"] = configuration
+    if catalog_id is not UNSET:
+        field_dict["catalogId"] = catalog_id
+    if context is not UNSET:
+        field_dict["context"] = context
+    if tags is not UNSET:
+        field_dict["tags"] = tags
+    if description is not UNSET:
+        field_dict["description"] = description
+    if has_transformation is not UNSET:
+        field_dict["hasTransformation"] = has_transformation
+    if business_profile_id is not UNSET:
+        field_dict["businessProfileId"] = business_profile_id
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "diagram_id": "diagramId",

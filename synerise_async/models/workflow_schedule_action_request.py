@@ -41,6 +41,11 @@ class WorkflowScheduleActionRequest(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         schedule_action: str | Unset = UNSET
         if not isinstance(self.schedule_action, Unset):
             schedule_action = self.schedule_action._value_
@@ -125,6 +130,8 @@ def _field_schedule_action(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -134,6 +141,26 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "schedule_action": _field_schedule_action,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_schedule_action = _field_schedule_action(d)
+    _v_additional_properties = _field_additional_properties(d)
+    schedule_action: str | Unset = UNSET
+    if not isinstance(_v_schedule_action, Unset):
+        schedule_action = _v_schedule_action._value_
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if schedule_action is not UNSET:
+        field_dict["scheduleAction"] = schedule_action
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "schedule_action": "scheduleAction",

@@ -42,6 +42,11 @@ class WorkflowStatistics(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         started = self.started
 
         finished = self.finished
@@ -151,6 +156,8 @@ def _field_blocks(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -163,6 +170,41 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "blocks": _field_blocks,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_started = _field_started(d)
+    _v_finished = _field_finished(d)
+    _v_in_progress = _field_in_progress(d)
+    _v_blocks = _field_blocks(d)
+    _v_additional_properties = _field_additional_properties(d)
+    started = _v_started
+
+    finished = _v_finished
+
+    in_progress = _v_in_progress
+
+    blocks: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_blocks, Unset):
+        blocks = _v_blocks.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if started is not UNSET:
+        field_dict["started"] = started
+    if finished is not UNSET:
+        field_dict["finished"] = finished
+    if in_progress is not UNSET:
+        field_dict["inProgress"] = in_progress
+    if blocks is not UNSET:
+        field_dict["blocks"] = blocks
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "started": "started",

@@ -37,6 +37,11 @@ class WorkflowTag(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         hash_ = self.hash_
 
         value = self.value
@@ -149,6 +154,8 @@ def _field_icon(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -162,6 +169,44 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "icon": _field_icon,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_hash_ = _field_hash_(d)
+    _v_value = _field_value(d)
+    _v_color = _field_color(d)
+    _v_description = _field_description(d)
+    _v_icon = _field_icon(d)
+    _v_additional_properties = _field_additional_properties(d)
+    hash_ = _v_hash_
+
+    value = _v_value
+
+    color = _v_color
+
+    description = _v_description
+
+    icon = _v_icon
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if hash_ is not UNSET:
+        field_dict["hash"] = hash_
+    if value is not UNSET:
+        field_dict["value"] = value
+    if color is not UNSET:
+        field_dict["color"] = color
+    if description is not UNSET:
+        field_dict["description"] = description
+    if icon is not UNSET:
+        field_dict["icon"] = icon
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "hash_": "hash",

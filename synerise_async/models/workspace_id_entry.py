@@ -38,6 +38,11 @@ class WorkspaceIdEntry(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         ip_restriction = self.ip_restriction
@@ -141,6 +146,8 @@ def _field_favorite(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -153,6 +160,39 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "favorite": _field_favorite,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_ip_restriction = _field_ip_restriction(d)
+    _v_mfa_restriction = _field_mfa_restriction(d)
+    _v_favorite = _field_favorite(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    ip_restriction = _v_ip_restriction
+
+    mfa_restriction = _v_mfa_restriction
+
+    favorite = _v_favorite
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if ip_restriction is not UNSET:
+        field_dict["ipRestriction"] = ip_restriction
+    if mfa_restriction is not UNSET:
+        field_dict["mfaRestriction"] = mfa_restriction
+    if favorite is not UNSET:
+        field_dict["favorite"] = favorite
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "id": "id",

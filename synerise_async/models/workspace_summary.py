@@ -42,6 +42,11 @@ class WorkspaceSummary(LazyModel):
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         name = self.name
 
         subdomain = self.subdomain
@@ -176,6 +181,8 @@ def _field_updated(d: Mapping[str, Any]) -> Any:
 
 
 def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
     return {
         prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
     }
@@ -191,6 +198,56 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "updated": _field_updated,
     "additional_properties": _field_additional_properties,
 }
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_name = _field_name(d)
+    _v_subdomain = _field_subdomain(d)
+    _v_logo = _field_logo(d)
+    _v_hash_ = _field_hash_(d)
+    _v_guid = _field_guid(d)
+    _v_created = _field_created(d)
+    _v_updated = _field_updated(d)
+    _v_additional_properties = _field_additional_properties(d)
+    name = _v_name
+
+    subdomain = _v_subdomain
+
+    logo = _v_logo
+
+    hash_ = _v_hash_
+
+    guid: str | Unset = UNSET
+    if not isinstance(_v_guid, Unset):
+        guid = str(_v_guid)
+
+    created = _v_created
+
+    updated = _v_updated
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if name is not UNSET:
+        field_dict["name"] = name
+    if subdomain is not UNSET:
+        field_dict["subdomain"] = subdomain
+    if logo is not UNSET:
+        field_dict["logo"] = logo
+    if hash_ is not UNSET:
+        field_dict["hash"] = hash_
+    if guid is not UNSET:
+        field_dict["guid"] = guid
+    if created is not UNSET:
+        field_dict["created"] = created
+    if updated is not UNSET:
+        field_dict["updated"] = updated
+
+    return field_dict
+
+
 # Python name -> wire name, for error messages.
 _WIRE_NAMES = {
     "name": "name",
