@@ -299,3 +299,32 @@ def test_constructed_models_are_plain_attrs_instances() -> None:
         _ = item._src
     assert WorkflowListItem.status.__get__(item) is WorkflowStatus.ACTIVE
     assert item.to_dict() == payload()
+
+
+def test_to_dict_of_an_untouched_instance_equals_the_field_by_field_result() -> None:
+    """to_dict before any read (the shortcut) equals to_dict after every field was read, key order included."""
+    src = payload(brandNew={"x": 1})
+    untouched = WorkflowListItem.from_dict(src).to_dict()
+    read = WorkflowListItem.from_dict(src)
+    attrs.asdict(read)
+    assert untouched == read.to_dict() and list(untouched) == list(read.to_dict())
+    assert list(untouched)[0] == "brandNew"  # unknown keys first, as to_dict always did
+
+
+def test_to_dict_of_an_untouched_instance_with_a_bad_field_raises_the_typed_error() -> None:
+    """A bad value makes to_dict raise ResponseFieldError for that field, not a bare ValueError."""
+    item = WorkflowListItem.from_dict(payload(status=["Active"]))
+    with pytest.raises(sa.ResponseFieldError) as info:
+        item.to_dict()
+    assert (info.value.model, info.value.field) == ("WorkflowListItem", "status")
+
+
+def test_to_dict_of_a_constructed_model_without_declared_fields() -> None:
+    """A constructed model whose only field is additional_properties (one slot set) serialises normally."""
+    from synerise_async.models.promotion_details_type_0 import PromotionDetailsType0
+
+    details = PromotionDetailsType0()
+    details["a"] = 1
+    assert details.to_dict() == {"a": 1}
+    assert PromotionDetailsType0().to_dict() == {}
+    assert PromotionDetailsType0.from_dict({"b": [2]}).to_dict() == {"b": [2]}
