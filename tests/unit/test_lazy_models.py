@@ -308,7 +308,7 @@ def test_to_dict_of_an_untouched_instance_equals_the_field_by_field_result() -> 
     read = WorkflowListItem.from_dict(src)
     attrs.asdict(read)
     assert untouched == read.to_dict() and list(untouched) == list(read.to_dict())
-    assert list(untouched)[0] == "brandNew"  # unknown keys first, as to_dict always did
+    assert next(iter(untouched)) == "brandNew"  # unknown keys first, as to_dict always did
 
 
 def test_to_dict_of_an_untouched_instance_with_a_bad_field_raises_the_typed_error() -> None:
