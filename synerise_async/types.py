@@ -28,7 +28,7 @@ import gc
 import sys
 from collections.abc import Mapping
 from enum import IntEnum, StrEnum
-from typing import IO, Any, BinaryIO, Literal, NoReturn, cast
+from typing import IO, Any, BinaryIO, Literal, NoReturn, TypeVar, cast
 
 import attrs
 from attrs import define
@@ -104,7 +104,10 @@ else:  # pragma: no cover - other interpreters parse field by field
         return False
 
 
-def parsed_eagerly(value: Any) -> Any:
+_V = TypeVar("_V")
+
+
+def parsed_eagerly(value: _V) -> _V:
     """Parse now every field of the lazy models in ``value`` (a model, a list, anything else).
 
     Unions try their members' ``from_dict`` in turn and keep the first that fits, so a
@@ -119,7 +122,7 @@ def parsed_eagerly(value: Any) -> Any:
                 parsed_eagerly(getattr(value, field.name))
         except ResponseFieldError as exc:
             raise ValueError(exc.message) from exc
-    elif value.__class__ is list:
+    elif isinstance(value, list):
         for item in value:
             parsed_eagerly(item)
     return value
