@@ -214,6 +214,8 @@ def _template_globals(
         "synerise_enum_maps": model_code.enum_maps,
         "synerise_enum_map_name": model_code.enum_map_name,
         "synerise_mentions": model_code.mentions,
+        "synerise_eager_members": model_code.eager_members,
+        "synerise_reads_values": model_code.reads_values,
     }
 
 

@@ -8,7 +8,9 @@ enum's value map. These helpers give the template those names:
   to each other, so importing them at module level could cycle), as ``(import, name)``;
 * ``enum_maps``: one module-level alias per enum the model parses, ``(alias, class)``;
 * ``enum_map_name``: the alias of one enum property, as used inside the parser;
-* ``mentions``: whether generated code refers to any of some names.
+* ``mentions``: whether generated code refers to any of some names;
+* ``reads_values``: ``to_dict`` code rewritten to read parsed values instead of fields;
+* ``eager_members``: stock union code with each member's ``from_dict`` parsed whole.
 
 Importing this module also sets the JSON type of date-time properties (see
 ``DATETIME_JSON_TYPE``), which every template uses when it declares serialised values.
@@ -24,7 +26,15 @@ from openapi_python_client.parser.properties.datetime import DateTimeProperty
 
 from .errors import CodegenError
 
-__all__ = ["DATETIME_JSON_TYPE", "enum_map_name", "enum_maps", "lazy_classes", "mentions"]
+__all__ = [
+    "DATETIME_JSON_TYPE",
+    "eager_members",
+    "enum_map_name",
+    "enum_maps",
+    "lazy_classes",
+    "mentions",
+    "reads_values",
+]
 
 DATETIME_JSON_TYPE = "str | int | float"
 """What a date-time serialises to: ``types.serialize_datetime`` sends back the wire value
@@ -72,6 +82,30 @@ def enum_maps(model: Any) -> list[tuple[str, str]]:
 def mentions(code: str, names: Iterable[str]) -> bool:
     """True if ``code`` uses any of ``names`` as a whole word."""
     return any(re.search(rf"\b{re.escape(name)}\b", code) for name in names)
+
+
+_SELF_FIELD = re.compile(r"\bself\.(\w+)")
+
+
+def reads_values(code: str) -> str:
+    """``to_dict`` body with each ``self.<field>`` read as the local ``_v_<field>``.
+
+    The generated ``_to_dict_from_source`` binds those locals to the field parsers'
+    results, so it returns exactly what ``to_dict`` returns once every field is parsed.
+    """
+    return _SELF_FIELD.sub(r"_v_\1", str(code))
+
+
+_FROM_DICT_CALL = re.compile(r"\b([A-Za-z_]\w*)\.from_dict\((\w+)\)")
+
+
+def eager_members(code: str) -> str:
+    """Wrap every ``Model.from_dict(name)`` call in ``code`` in ``parsed_eagerly(...)``.
+
+    For the stock union construct code, which tries each member's ``from_dict`` and keeps
+    the first that does not raise: lazy models would only check their required keys.
+    """
+    return _FROM_DICT_CALL.sub(r"parsed_eagerly(\1.from_dict(\2))", str(code))
 
 
 def _walk(props: Iterable[Any]) -> Iterator[Any]:

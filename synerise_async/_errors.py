@@ -13,6 +13,7 @@ caller raw::
         ├── APIConnectionError        no usable HTTP response
         │   └── APITimeoutError       the request timed out
         ├── APIResponseValidationError  a 2xx body that does not match the spec
+        │   └── ResponseFieldError    a lazily parsed model field that does not, found when read
         ├── UnexpectedStatusError     a success status the spec does not document
         └── APIStatusError            status >= 400, with the parsed Synerise error body
             ├── BadRequestError              400
@@ -62,6 +63,7 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseFieldError",
     "SyneriseError",
     "TransportFailure",
     "UnexpectedStatusError",
@@ -223,6 +225,23 @@ class APIResponseValidationError(APIError):
         super().__init__(message, **kwargs)
         self.status_code = status_code
         self.body_excerpt = body_excerpt
+
+
+class ResponseFieldError(APIResponseValidationError):
+    """A field of a response model that does not match the spec, found when it was first read.
+
+    Models parse their fields lazily (see ``synerise_async.types.LazyModel``), after the
+    call has returned, so ``status_code`` is 0 and ``body_excerpt`` is empty; ``model``
+    names the model class and ``field`` the field's wire (JSON) name. The parse error is
+    the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, model: str, field: str, **kwargs: Any) -> None:
+        kwargs.setdefault("status_code", 0)
+        kwargs.setdefault("body_excerpt", "")
+        super().__init__(message, **kwargs)
+        self.model = model
+        self.field = field
 
 
 class UnexpectedStatusError(APIError):

@@ -28,6 +28,7 @@ __all__ = [
     "RequestParts",
     "Response",
     "Transport",
+    "field_error",
     "json_body",
     "json_items_body",
     "query_argument",
@@ -320,3 +321,24 @@ def unexpected_status(operation_id: str, response: RawResponse) -> NoReturn:
         response.content,
         request_id=request_id_from_headers(response.headers),
     )
+
+
+def field_error(model: str, field: str, exc: BaseException) -> NoReturn:
+    """Raise ``ResponseFieldError`` for a lazily parsed model field that failed to parse.
+
+    Generated models call this from ``__getattr__``; ``field`` is the wire name. The
+    message names the model, the field and the cause (type, a short message and the
+    "while parsing" notes of nested models), never the whole value.
+    """
+    from ._errors import ResponseFieldError
+
+    text = str(exc)
+    if len(text) > 200:
+        text = text[:199] + "…"
+    notes = "; ".join(getattr(exc, "__notes__", ())[:3])
+    raise ResponseFieldError(
+        f"{model}.{field}: response value does not match the spec "
+        f"({type(exc).__name__}: {text}{'; ' + notes if notes else ''})",
+        model=model,
+        field=field,
+    ) from exc

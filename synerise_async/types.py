@@ -14,15 +14,23 @@ Rules the generated models follow:
   datetime you build or derive (``replace``, arithmetic) has no wire value and is sent as
   ``isoformat()``.
 * Integer fields documented as epoch timestamps (``x-synerise-timestamp``) stay ``int``.
+* **Responses are parsed lazily.** ``from_dict`` checks the source is an object with
+  every required key and keeps it (``LazyModel``); each field is parsed from it on first
+  read and then stored (the first read of an untouched instance parses all its fields;
+  nested models stay lazy). A field that turns out not to match the spec raises
+  ``ResponseFieldError`` when it is read.
 """
 
 from __future__ import annotations
 
 import datetime
+import gc
+import sys
 from collections.abc import Mapping
 from enum import IntEnum, StrEnum
-from typing import IO, Any, BinaryIO, Literal
+from typing import IO, Any, BinaryIO, Literal, NoReturn, TypeVar, cast
 
+import attrs
 from attrs import define
 
 from ._transport import Response
@@ -31,6 +39,7 @@ __all__ = [
     "UNSET",
     "File",
     "FileTypes",
+    "LazyModel",
     "OpenIntEnum",
     "OpenStrEnum",
     "RequestFiles",
@@ -38,6 +47,9 @@ __all__ = [
     "Unset",
     "WireDateTime",
     "parse_datetime",
+    "parsed_eagerly",
+    "raise_missing_key",
+    "untouched",
     "serialize_datetime",
 ]
 
@@ -53,8 +65,76 @@ class Unset:
     def __repr__(self) -> str:
         return "UNSET"
 
+    def __reduce__(self) -> str:
+        # Pickles and copies are the module's UNSET itself: fields are compared with `is`.
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
+
+
+class LazyModel:
+    """Base of the generated models: the one slot holding the mapping a model was parsed from.
+
+    The fields of an instance made by ``from_dict`` start unset; reading one makes the
+    model's ``__getattr__`` parse it from ``_src`` and store it. Instances built with the
+    constructor (or unpickled, or copied) have every field set and never use ``_src``.
+    It is not an attrs field, so ``==``, ``repr``, ``attrs.asdict`` and pickling ignore it.
+    """
+
+    __slots__ = ("_src",)
+    _src: Mapping[str, Any]
+
+
+if sys.implementation.name == "cpython":
+    _referents = gc.get_referents
+
+    def untouched(model: LazyModel) -> bool:
+        """True if no slot of ``model`` but ``_src`` is set: nothing parsed or assigned yet.
+
+        CPython's traversal of a slotted instance visits its type and each slot that is
+        set, so two referents mean only ``_src``.
+        """
+        return len(_referents(model)) == 2
+
+else:  # pragma: no cover - other interpreters parse field by field
+
+    def untouched(model: LazyModel) -> bool:
+        """Always False: without CPython's traversal order, parse one field at a time."""
+        return False
+
+
+_V = TypeVar("_V")
+
+
+def parsed_eagerly(value: _V) -> _V:
+    """Parse now every field of the lazy models in ``value`` (a model, a list, anything else).
+
+    Unions try their members' ``from_dict`` in turn and keep the first that fits, so a
+    member must be checked whole, as when models were parsed eagerly: a field that does
+    not fit raises ``ValueError`` here (the union then tries the next member).
+    """
+    if isinstance(value, LazyModel):
+        from ._errors import ResponseFieldError
+
+        try:
+            for field in attrs.fields(cast("type[attrs.AttrsInstance]", type(value))):
+                parsed_eagerly(getattr(value, field.name))
+        except ResponseFieldError as exc:
+            raise ValueError(exc.message) from exc
+    elif isinstance(value, list):
+        for item in value:
+            parsed_eagerly(item)
+    return value
+
+
+def raise_missing_key(model: str, src: Mapping[str, Any], required: tuple[str, ...]) -> NoReturn:
+    """Raise ``KeyError`` for the first of ``required`` missing from ``src``, noting the model."""
+    missing = next((key for key in required if key not in src), required[0] if required else "")
+    exc = KeyError(missing)
+    exc.add_note(f"while parsing {model}")
+    raise exc
+
 
 FileContent = IO[bytes] | bytes | str
 FileTypes = (

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 T = TypeVar("T", bound="AutomationRunStage")
 
@@ -16,10 +24,12 @@ T = TypeVar("T", bound="AutomationRunStage")
 _KNOWN_KEYS = frozenset(
     {"status", "runDate", "logs", "logsSize", "failedRecordsFileId", "successCount", "failureCount"}
 )
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class AutomationRunStage:
+class AutomationRunStage(LazyModel):
     """Status and logs of one stage of a run."""
 
     status: str | Unset = UNSET
@@ -39,6 +49,11 @@ class AutomationRunStage:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         status = self.status
 
         run_date: str | int | float | Unset = UNSET
@@ -82,51 +97,42 @@ class AutomationRunStage:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
-        d = src_dict
-        try:
-            status = d.get("status", UNSET)
-
-            run_date = d.get("runDate", UNSET)
-            if run_date is not UNSET:
-                run_date = parse_datetime(run_date)
-
-            logs = d.get("logs", UNSET)
-
-            logs_size = d.get("logsSize", UNSET)
-
-            failed_records_file_id = d.get("failedRecordsFileId", UNSET)
-
-            success_count = d.get("successCount", UNSET)
-
-            failure_count = d.get("failureCount", UNSET)
-
-            _instance = cls(
-                status,
-                run_date,
-                logs,
-                logs_size,
-                failed_records_file_id,
-                success_count,
-                failure_count,
-            )
-            if len(d) > (
-                (status is not UNSET)
-                + (run_date is not UNSET)
-                + (logs is not UNSET)
-                + (logs_size is not UNSET)
-                + (failed_records_file_id is not UNSET)
-                + (success_count is not UNSET)
-                + (failure_count is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -143,3 +149,124 @@ class AutomationRunStage:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_status(d: Mapping[str, Any]) -> Any:
+    status = d.get("status", UNSET)
+    return status
+
+
+def _field_run_date(d: Mapping[str, Any]) -> Any:
+    run_date = d.get("runDate", UNSET)
+    if run_date is not UNSET:
+        run_date = parse_datetime(run_date)
+    return run_date
+
+
+def _field_logs(d: Mapping[str, Any]) -> Any:
+    logs = d.get("logs", UNSET)
+    return logs
+
+
+def _field_logs_size(d: Mapping[str, Any]) -> Any:
+    logs_size = d.get("logsSize", UNSET)
+    return logs_size
+
+
+def _field_failed_records_file_id(d: Mapping[str, Any]) -> Any:
+    failed_records_file_id = d.get("failedRecordsFileId", UNSET)
+    return failed_records_file_id
+
+
+def _field_success_count(d: Mapping[str, Any]) -> Any:
+    success_count = d.get("successCount", UNSET)
+    return success_count
+
+
+def _field_failure_count(d: Mapping[str, Any]) -> Any:
+    failure_count = d.get("failureCount", UNSET)
+    return failure_count
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "status": _field_status,
+    "run_date": _field_run_date,
+    "logs": _field_logs,
+    "logs_size": _field_logs_size,
+    "failed_records_file_id": _field_failed_records_file_id,
+    "success_count": _field_success_count,
+    "failure_count": _field_failure_count,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_status = _field_status(d)
+    _v_run_date = _field_run_date(d)
+    _v_logs = _field_logs(d)
+    _v_logs_size = _field_logs_size(d)
+    _v_failed_records_file_id = _field_failed_records_file_id(d)
+    _v_success_count = _field_success_count(d)
+    _v_failure_count = _field_failure_count(d)
+    _v_additional_properties = _field_additional_properties(d)
+    status = _v_status
+
+    run_date: str | int | float | Unset = UNSET
+    if not isinstance(_v_run_date, Unset):
+        run_date = serialize_datetime(_v_run_date)
+
+    logs: list[str] | Unset = UNSET
+    if not isinstance(_v_logs, Unset):
+        logs = _v_logs
+
+    logs_size = _v_logs_size
+
+    failed_records_file_id = _v_failed_records_file_id
+
+    success_count = _v_success_count
+
+    failure_count = _v_failure_count
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if status is not UNSET:
+        field_dict["status"] = status
+    if run_date is not UNSET:
+        field_dict["runDate"] = run_date
+    if logs is not UNSET:
+        field_dict["logs"] = logs
+    if logs_size is not UNSET:
+        field_dict["logsSize"] = logs_size
+    if failed_records_file_id is not UNSET:
+        field_dict["failedRecordsFileId"] = failed_records_file_id
+    if success_count is not UNSET:
+        field_dict["successCount"] = success_count
+    if failure_count is not UNSET:
+        field_dict["failureCount"] = failure_count
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "status": "status",
+    "run_date": "runDate",
+    "logs": "logs",
+    "logs_size": "logsSize",
+    "failed_records_file_id": "failedRecordsFileId",
+    "success_count": "successCount",
+    "failure_count": "failureCount",
+    "additional_properties": "(additional properties)",
+}

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    raise_missing_key,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.brickworks_record_data import BrickworksRecordData
@@ -19,9 +28,18 @@ T = TypeVar("T", bound="BrickworksRecord")
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"id", "schemaId", "data", "createdAt", "updatedAt"})
 
+# Keys from_dict requires (checked eagerly; the fields themselves are parsed on first read).
+_REQUIRED_KEYS = (
+    "id",
+    "schemaId",
+    "data",
+)
+_new = object.__new__
+_setattr = object.__setattr__
+
 
 @_attrs_define
-class BrickworksRecord:
+class BrickworksRecord(LazyModel):
     """A single record (data entry) of a Brickworks schema."""
 
     id: str
@@ -35,6 +53,11 @@ class BrickworksRecord:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         schema_id = self.schema_id
@@ -69,39 +92,49 @@ class BrickworksRecord:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
+        if not ("id" in src_dict and "schemaId" in src_dict and "data" in src_dict):
+            raise_missing_key(cls.__name__, src_dict, _REQUIRED_KEYS)
+        _instance = _new(cls)
+        _instance._src = src_dict
         try:
-            id = d["id"]
-
-            schema_id = d["schemaId"]
-
-            data = BrickworksRecordData.from_dict(d["data"])
-
-            created_at = d.get("createdAt", UNSET)
-            if created_at is not UNSET:
-                created_at = parse_datetime(created_at)
-
-            updated_at = d.get("updatedAt", UNSET)
-            if updated_at is not UNSET:
-                updated_at = parse_datetime(updated_at)
-
-            _instance = cls(
-                id,
-                schema_id,
-                data,
-                created_at,
-                updated_at,
-            )
-            if len(d) > (3 + (created_at is not UNSET) + (updated_at is not UNSET)):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
+            _instance.data = _field_data(src_dict)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -118,6 +151,102 @@ class BrickworksRecord:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_id(d: Mapping[str, Any]) -> Any:
+    id = d["id"]
+    return id
+
+
+def _field_schema_id(d: Mapping[str, Any]) -> Any:
+    schema_id = d["schemaId"]
+    return schema_id
+
+
+def _field_data(d: Mapping[str, Any]) -> Any:
+    data = BrickworksRecordData.from_dict(d["data"])
+    return data
+
+
+def _field_created_at(d: Mapping[str, Any]) -> Any:
+    created_at = d.get("createdAt", UNSET)
+    if created_at is not UNSET:
+        created_at = parse_datetime(created_at)
+    return created_at
+
+
+def _field_updated_at(d: Mapping[str, Any]) -> Any:
+    updated_at = d.get("updatedAt", UNSET)
+    if updated_at is not UNSET:
+        updated_at = parse_datetime(updated_at)
+    return updated_at
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "id": _field_id,
+    "schema_id": _field_schema_id,
+    "data": _field_data,
+    "created_at": _field_created_at,
+    "updated_at": _field_updated_at,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_schema_id = _field_schema_id(d)
+    _v_data = _field_data(d)
+    _v_created_at = _field_created_at(d)
+    _v_updated_at = _field_updated_at(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    schema_id = _v_schema_id
+
+    data = _v_data.to_dict()
+
+    created_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_created_at, Unset):
+        created_at = serialize_datetime(_v_created_at)
+
+    updated_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_updated_at, Unset):
+        updated_at = serialize_datetime(_v_updated_at)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "id": id,
+        "schemaId": schema_id,
+        "data": data,
+    }
+
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+    if updated_at is not UNSET:
+        field_dict["updatedAt"] = updated_at
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "id": "id",
+    "schema_id": "schemaId",
+    "data": "data",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

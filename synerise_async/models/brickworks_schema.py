@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.brickworks_actor import BrickworksActor
@@ -38,10 +46,12 @@ _KNOWN_KEYS = frozenset(
         "deletedAt",
     }
 )
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class BrickworksSchema:
+class BrickworksSchema(LazyModel):
     """A Brickworks schema: the blueprint that governs the fields of its records. The documented sample was cut off after
     `deletedAt`, so further properties may be returned.
 
@@ -76,6 +86,11 @@ class BrickworksSchema:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id: str | Unset = UNSET
         if not isinstance(self.id, Unset):
             id = str(self.id)
@@ -183,103 +198,42 @@ class BrickworksSchema:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            id = d.get("id", UNSET)
-            if id is not UNSET:
-                id = UUID(id)
-
-            app_id = d.get("appId", UNSET)
-
-            display_name = d.get("displayName", UNSET)
-
-            description = d.get("description", UNSET)
-
-            fields = d.get("fields", UNSET)
-            if fields is not UNSET:
-                fields = BrickworksSchemaFields.from_dict(fields)
-
-            display_configuration = d.get("displayConfiguration", UNSET)
-            if display_configuration is not UNSET:
-                display_configuration = BrickworksDisplayConfiguration.from_dict(
-                    display_configuration
-                )
-
-            created_by = d.get("createdBy", UNSET)
-            if created_by is not UNSET:
-                created_by = BrickworksActor.from_dict(created_by)
-
-            updated_by = d.get("updatedBy", UNSET)
-            if updated_by is not UNSET:
-                updated_by = BrickworksActor.from_dict(updated_by)
-
-            published_by = d.get("publishedBy", UNSET)
-
-            deleted_by = d.get("deletedBy", UNSET)
-
-            created_at = d.get("createdAt", UNSET)
-            if created_at is not UNSET:
-                created_at = parse_datetime(created_at)
-
-            updated_at = d.get("updatedAt", UNSET)
-            if updated_at is not UNSET:
-                updated_at = parse_datetime(updated_at)
-
-            published_at = d.get("publishedAt", UNSET)
-            if isinstance(published_at, str | int | float):
-                try:
-                    published_at = parse_datetime(published_at)
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-
-            deleted_at = d.get("deletedAt", UNSET)
-            if isinstance(deleted_at, str | int | float):
-                try:
-                    deleted_at = parse_datetime(deleted_at)
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-
-            _instance = cls(
-                id,
-                app_id,
-                display_name,
-                description,
-                fields,
-                display_configuration,
-                created_by,
-                updated_by,
-                published_by,
-                deleted_by,
-                created_at,
-                updated_at,
-                published_at,
-                deleted_at,
-            )
-            if len(d) > (
-                (id is not UNSET)
-                + (app_id is not UNSET)
-                + (display_name is not UNSET)
-                + (description is not UNSET)
-                + (fields is not UNSET)
-                + (display_configuration is not UNSET)
-                + (created_by is not UNSET)
-                + (updated_by is not UNSET)
-                + (published_by is not UNSET)
-                + (deleted_by is not UNSET)
-                + (created_at is not UNSET)
-                + (updated_at is not UNSET)
-                + (published_at is not UNSET)
-                + (deleted_at is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -296,6 +250,267 @@ class BrickworksSchema:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_id(d: Mapping[str, Any]) -> Any:
+    id = d.get("id", UNSET)
+    if id is not UNSET:
+        id = UUID(id)
+    return id
+
+
+def _field_app_id(d: Mapping[str, Any]) -> Any:
+    app_id = d.get("appId", UNSET)
+    return app_id
+
+
+def _field_display_name(d: Mapping[str, Any]) -> Any:
+    display_name = d.get("displayName", UNSET)
+    return display_name
+
+
+def _field_description(d: Mapping[str, Any]) -> Any:
+    description = d.get("description", UNSET)
+    return description
+
+
+def _field_fields(d: Mapping[str, Any]) -> Any:
+    fields = d.get("fields", UNSET)
+    if fields is not UNSET:
+        fields = BrickworksSchemaFields.from_dict(fields)
+    return fields
+
+
+def _field_display_configuration(d: Mapping[str, Any]) -> Any:
+    display_configuration = d.get("displayConfiguration", UNSET)
+    if display_configuration is not UNSET:
+        display_configuration = BrickworksDisplayConfiguration.from_dict(display_configuration)
+    return display_configuration
+
+
+def _field_created_by(d: Mapping[str, Any]) -> Any:
+    created_by = d.get("createdBy", UNSET)
+    if created_by is not UNSET:
+        created_by = BrickworksActor.from_dict(created_by)
+    return created_by
+
+
+def _field_updated_by(d: Mapping[str, Any]) -> Any:
+    updated_by = d.get("updatedBy", UNSET)
+    if updated_by is not UNSET:
+        updated_by = BrickworksActor.from_dict(updated_by)
+    return updated_by
+
+
+def _field_published_by(d: Mapping[str, Any]) -> Any:
+    published_by = d.get("publishedBy", UNSET)
+    return published_by
+
+
+def _field_deleted_by(d: Mapping[str, Any]) -> Any:
+    deleted_by = d.get("deletedBy", UNSET)
+    return deleted_by
+
+
+def _field_created_at(d: Mapping[str, Any]) -> Any:
+    created_at = d.get("createdAt", UNSET)
+    if created_at is not UNSET:
+        created_at = parse_datetime(created_at)
+    return created_at
+
+
+def _field_updated_at(d: Mapping[str, Any]) -> Any:
+    updated_at = d.get("updatedAt", UNSET)
+    if updated_at is not UNSET:
+        updated_at = parse_datetime(updated_at)
+    return updated_at
+
+
+def _field_published_at(d: Mapping[str, Any]) -> Any:
+    published_at = d.get("publishedAt", UNSET)
+    if isinstance(published_at, str | int | float):
+        try:
+            published_at = parse_datetime(published_at)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+    return published_at
+
+
+def _field_deleted_at(d: Mapping[str, Any]) -> Any:
+    deleted_at = d.get("deletedAt", UNSET)
+    if isinstance(deleted_at, str | int | float):
+        try:
+            deleted_at = parse_datetime(deleted_at)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+    return deleted_at
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "id": _field_id,
+    "app_id": _field_app_id,
+    "display_name": _field_display_name,
+    "description": _field_description,
+    "fields": _field_fields,
+    "display_configuration": _field_display_configuration,
+    "created_by": _field_created_by,
+    "updated_by": _field_updated_by,
+    "published_by": _field_published_by,
+    "deleted_by": _field_deleted_by,
+    "created_at": _field_created_at,
+    "updated_at": _field_updated_at,
+    "published_at": _field_published_at,
+    "deleted_at": _field_deleted_at,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_app_id = _field_app_id(d)
+    _v_display_name = _field_display_name(d)
+    _v_description = _field_description(d)
+    _v_fields = _field_fields(d)
+    _v_display_configuration = _field_display_configuration(d)
+    _v_created_by = _field_created_by(d)
+    _v_updated_by = _field_updated_by(d)
+    _v_published_by = _field_published_by(d)
+    _v_deleted_by = _field_deleted_by(d)
+    _v_created_at = _field_created_at(d)
+    _v_updated_at = _field_updated_at(d)
+    _v_published_at = _field_published_at(d)
+    _v_deleted_at = _field_deleted_at(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id: str | Unset = UNSET
+    if not isinstance(_v_id, Unset):
+        id = str(_v_id)
+
+    app_id = _v_app_id
+
+    display_name = _v_display_name
+
+    description: None | str | Unset
+    if isinstance(_v_description, Unset):
+        description = UNSET
+    else:
+        description = _v_description
+
+    fields: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_fields, Unset):
+        fields = _v_fields.to_dict()
+
+    display_configuration: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_display_configuration, Unset):
+        display_configuration = _v_display_configuration.to_dict()
+
+    created_by: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_created_by, Unset):
+        created_by = _v_created_by.to_dict()
+
+    updated_by: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_updated_by, Unset):
+        updated_by = _v_updated_by.to_dict()
+
+    published_by: int | None | Unset
+    if isinstance(_v_published_by, Unset):
+        published_by = UNSET
+    else:
+        published_by = _v_published_by
+
+    deleted_by: int | None | Unset
+    if isinstance(_v_deleted_by, Unset):
+        deleted_by = UNSET
+    else:
+        deleted_by = _v_deleted_by
+
+    created_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_created_at, Unset):
+        created_at = serialize_datetime(_v_created_at)
+
+    updated_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_updated_at, Unset):
+        updated_at = serialize_datetime(_v_updated_at)
+
+    published_at: None | str | int | float | Unset
+    if isinstance(_v_published_at, Unset):
+        published_at = UNSET
+    elif isinstance(_v_published_at, datetime.datetime):
+        published_at = serialize_datetime(_v_published_at)
+    else:
+        published_at = _v_published_at
+
+    deleted_at: None | str | int | float | Unset
+    if isinstance(_v_deleted_at, Unset):
+        deleted_at = UNSET
+    elif isinstance(_v_deleted_at, datetime.datetime):
+        deleted_at = serialize_datetime(_v_deleted_at)
+    else:
+        deleted_at = _v_deleted_at
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if app_id is not UNSET:
+        field_dict["appId"] = app_id
+    if display_name is not UNSET:
+        field_dict["displayName"] = display_name
+    if description is not UNSET:
+        field_dict["description"] = description
+    if fields is not UNSET:
+        field_dict["fields"] = fields
+    if display_configuration is not UNSET:
+        field_dict["displayConfiguration"] = display_configuration
+    if created_by is not UNSET:
+        field_dict["createdBy"] = created_by
+    if updated_by is not UNSET:
+        field_dict["updatedBy"] = updated_by
+    if published_by is not UNSET:
+        field_dict["publishedBy"] = published_by
+    if deleted_by is not UNSET:
+        field_dict["deletedBy"] = deleted_by
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+    if updated_at is not UNSET:
+        field_dict["updatedAt"] = updated_at
+    if published_at is not UNSET:
+        field_dict["publishedAt"] = published_at
+    if deleted_at is not UNSET:
+        field_dict["deletedAt"] = deleted_at
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "id": "id",
+    "app_id": "appId",
+    "display_name": "displayName",
+    "description": "description",
+    "fields": "fields",
+    "display_configuration": "displayConfiguration",
+    "created_by": "createdBy",
+    "updated_by": "updatedBy",
+    "published_by": "publishedBy",
+    "deleted_by": "deletedBy",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "published_at": "publishedAt",
+    "deleted_at": "deletedAt",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    parsed_eagerly,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.catalog_mapping_summary import CatalogMappingSummary
@@ -34,10 +43,12 @@ _KNOWN_KEYS = frozenset(
         "modifiedBy",
     }
 )
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class Catalog:
+class Catalog(LazyModel):
     """Metadata of a catalog ("bag"). The same shape, with fewer fields, is embedded in catalog items as `bag`.
 
     Example:
@@ -76,6 +87,11 @@ class Catalog:
     def to_dict(self) -> dict[str, Any]:
         if _unresolved:
             _resolve_models()
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         name = self.name
@@ -158,83 +174,42 @@ class Catalog:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            id = d.get("id", UNSET)
-
-            name = d.get("name", UNSET)
-
-            author = d.get("author", UNSET)
-
-            business_profile_id = d.get("businessProfileId", UNSET)
-
-            creation_date = d.get("creationDate", UNSET)
-            if creation_date is not UNSET:
-                creation_date = parse_datetime(creation_date)
-
-            last_modified = d.get("lastModified", UNSET)
-            if isinstance(last_modified, str | int | float):
-                try:
-                    last_modified = parse_datetime(last_modified)
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-
-            before_filtering = d.get("beforeFiltering", UNSET)
-
-            fields = d.get("fields", UNSET)
-
-            mappings = d.get("mappings", UNSET)
-            if mappings is not UNSET:
-                mappings = list(map(CatalogMappingSummary.from_dict, mappings))
-
-            primary_key = d.get("primaryKey", UNSET)
-            if isinstance(primary_key, dict):
-                try:
-                    primary_key = CatalogPrimaryKey.from_dict(primary_key)
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-
-            created_by = d.get("createdBy", UNSET)
-
-            modified_by = d.get("modifiedBy", UNSET)
-
-            _instance = cls(
-                id,
-                name,
-                author,
-                business_profile_id,
-                creation_date,
-                last_modified,
-                before_filtering,
-                fields,
-                mappings,
-                primary_key,
-                created_by,
-                modified_by,
-            )
-            if len(d) > (
-                (id is not UNSET)
-                + (name is not UNSET)
-                + (author is not UNSET)
-                + (business_profile_id is not UNSET)
-                + (creation_date is not UNSET)
-                + (last_modified is not UNSET)
-                + (before_filtering is not UNSET)
-                + (fields is not UNSET)
-                + (mappings is not UNSET)
-                + (primary_key is not UNSET)
-                + (created_by is not UNSET)
-                + (modified_by is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -251,6 +226,216 @@ class Catalog:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_id(d: Mapping[str, Any]) -> Any:
+    id = d.get("id", UNSET)
+    return id
+
+
+def _field_name(d: Mapping[str, Any]) -> Any:
+    name = d.get("name", UNSET)
+    return name
+
+
+def _field_author(d: Mapping[str, Any]) -> Any:
+    author = d.get("author", UNSET)
+    return author
+
+
+def _field_business_profile_id(d: Mapping[str, Any]) -> Any:
+    business_profile_id = d.get("businessProfileId", UNSET)
+    return business_profile_id
+
+
+def _field_creation_date(d: Mapping[str, Any]) -> Any:
+    creation_date = d.get("creationDate", UNSET)
+    if creation_date is not UNSET:
+        creation_date = parse_datetime(creation_date)
+    return creation_date
+
+
+def _field_last_modified(d: Mapping[str, Any]) -> Any:
+    last_modified = d.get("lastModified", UNSET)
+    if isinstance(last_modified, str | int | float):
+        try:
+            last_modified = parse_datetime(last_modified)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+    return last_modified
+
+
+def _field_before_filtering(d: Mapping[str, Any]) -> Any:
+    before_filtering = d.get("beforeFiltering", UNSET)
+    return before_filtering
+
+
+def _field_fields(d: Mapping[str, Any]) -> Any:
+    fields = d.get("fields", UNSET)
+    return fields
+
+
+def _field_mappings(d: Mapping[str, Any]) -> Any:
+    mappings = d.get("mappings", UNSET)
+    if mappings is not UNSET:
+        mappings = list(map(CatalogMappingSummary.from_dict, mappings))
+    return mappings
+
+
+def _field_primary_key(d: Mapping[str, Any]) -> Any:
+    primary_key = d.get("primaryKey", UNSET)
+    if isinstance(primary_key, dict):
+        try:
+            primary_key = parsed_eagerly(CatalogPrimaryKey.from_dict(primary_key))
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+    return primary_key
+
+
+def _field_created_by(d: Mapping[str, Any]) -> Any:
+    created_by = d.get("createdBy", UNSET)
+    return created_by
+
+
+def _field_modified_by(d: Mapping[str, Any]) -> Any:
+    modified_by = d.get("modifiedBy", UNSET)
+    return modified_by
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "id": _field_id,
+    "name": _field_name,
+    "author": _field_author,
+    "business_profile_id": _field_business_profile_id,
+    "creation_date": _field_creation_date,
+    "last_modified": _field_last_modified,
+    "before_filtering": _field_before_filtering,
+    "fields": _field_fields,
+    "mappings": _field_mappings,
+    "primary_key": _field_primary_key,
+    "created_by": _field_created_by,
+    "modified_by": _field_modified_by,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_name = _field_name(d)
+    _v_author = _field_author(d)
+    _v_business_profile_id = _field_business_profile_id(d)
+    _v_creation_date = _field_creation_date(d)
+    _v_last_modified = _field_last_modified(d)
+    _v_before_filtering = _field_before_filtering(d)
+    _v_fields = _field_fields(d)
+    _v_mappings = _field_mappings(d)
+    _v_primary_key = _field_primary_key(d)
+    _v_created_by = _field_created_by(d)
+    _v_modified_by = _field_modified_by(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    name = _v_name
+
+    author = _v_author
+
+    business_profile_id = _v_business_profile_id
+
+    creation_date: str | int | float | Unset = UNSET
+    if not isinstance(_v_creation_date, Unset):
+        creation_date = serialize_datetime(_v_creation_date)
+
+    last_modified: None | str | int | float | Unset
+    if isinstance(_v_last_modified, Unset):
+        last_modified = UNSET
+    elif isinstance(_v_last_modified, datetime.datetime):
+        last_modified = serialize_datetime(_v_last_modified)
+    else:
+        last_modified = _v_last_modified
+
+    before_filtering = _v_before_filtering
+
+    fields: list[str] | Unset = UNSET
+    if not isinstance(_v_fields, Unset):
+        fields = _v_fields
+
+    mappings: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_mappings, Unset):
+        mappings = []
+        for mappings_item_data in _v_mappings:
+            mappings_item = mappings_item_data.to_dict()
+            mappings.append(mappings_item)
+
+    primary_key: dict[str, Any] | None | Unset
+    if isinstance(_v_primary_key, Unset):
+        primary_key = UNSET
+    elif isinstance(_v_primary_key, CatalogPrimaryKey):
+        primary_key = _v_primary_key.to_dict()
+    else:
+        primary_key = _v_primary_key
+
+    created_by = _v_created_by
+
+    modified_by = _v_modified_by
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if name is not UNSET:
+        field_dict["name"] = name
+    if author is not UNSET:
+        field_dict["author"] = author
+    if business_profile_id is not UNSET:
+        field_dict["businessProfileId"] = business_profile_id
+    if creation_date is not UNSET:
+        field_dict["creationDate"] = creation_date
+    if last_modified is not UNSET:
+        field_dict["lastModified"] = last_modified
+    if before_filtering is not UNSET:
+        field_dict["beforeFiltering"] = before_filtering
+    if fields is not UNSET:
+        field_dict["fields"] = fields
+    if mappings is not UNSET:
+        field_dict["mappings"] = mappings
+    if primary_key is not UNSET:
+        field_dict["primaryKey"] = primary_key
+    if created_by is not UNSET:
+        field_dict["createdBy"] = created_by
+    if modified_by is not UNSET:
+        field_dict["modifiedBy"] = modified_by
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "id": "id",
+    "name": "name",
+    "author": "author",
+    "business_profile_id": "businessProfileId",
+    "creation_date": "creationDate",
+    "last_modified": "lastModified",
+    "before_filtering": "beforeFiltering",
+    "fields": "fields",
+    "mappings": "mappings",
+    "primary_key": "primaryKey",
+    "created_by": "createdBy",
+    "modified_by": "modifiedBy",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

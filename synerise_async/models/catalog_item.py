@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.catalog import Catalog
@@ -18,10 +26,12 @@ T = TypeVar("T", bound="CatalogItem")
 
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"id", "itemKey", "value", "creationDate", "lastModified", "bag"})
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class CatalogItem:
+class CatalogItem(LazyModel):
     """An entry (item) of a catalog.
 
     Example:
@@ -47,6 +57,11 @@ class CatalogItem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         item_key = self.item_key
@@ -94,54 +109,42 @@ class CatalogItem:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            id = d.get("id", UNSET)
-
-            item_key = d.get("itemKey", UNSET)
-
-            value = d.get("value", UNSET)
-
-            creation_date = d.get("creationDate", UNSET)
-            if creation_date is not UNSET:
-                creation_date = parse_datetime(creation_date)
-
-            last_modified = d.get("lastModified", UNSET)
-            if isinstance(last_modified, str | int | float):
-                try:
-                    last_modified = parse_datetime(last_modified)
-                except (TypeError, ValueError, AttributeError, KeyError):
-                    pass
-
-            bag = d.get("bag", UNSET)
-            if bag is not UNSET:
-                bag = Catalog.from_dict(bag)
-
-            _instance = cls(
-                id,
-                item_key,
-                value,
-                creation_date,
-                last_modified,
-                bag,
-            )
-            if len(d) > (
-                (id is not UNSET)
-                + (item_key is not UNSET)
-                + (value is not UNSET)
-                + (creation_date is not UNSET)
-                + (last_modified is not UNSET)
-                + (bag is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -158,6 +161,128 @@ class CatalogItem:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_id(d: Mapping[str, Any]) -> Any:
+    id = d.get("id", UNSET)
+    return id
+
+
+def _field_item_key(d: Mapping[str, Any]) -> Any:
+    item_key = d.get("itemKey", UNSET)
+    return item_key
+
+
+def _field_value(d: Mapping[str, Any]) -> Any:
+    value = d.get("value", UNSET)
+    return value
+
+
+def _field_creation_date(d: Mapping[str, Any]) -> Any:
+    creation_date = d.get("creationDate", UNSET)
+    if creation_date is not UNSET:
+        creation_date = parse_datetime(creation_date)
+    return creation_date
+
+
+def _field_last_modified(d: Mapping[str, Any]) -> Any:
+    last_modified = d.get("lastModified", UNSET)
+    if isinstance(last_modified, str | int | float):
+        try:
+            last_modified = parse_datetime(last_modified)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            pass
+    return last_modified
+
+
+def _field_bag(d: Mapping[str, Any]) -> Any:
+    bag = d.get("bag", UNSET)
+    if bag is not UNSET:
+        bag = Catalog.from_dict(bag)
+    return bag
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "id": _field_id,
+    "item_key": _field_item_key,
+    "value": _field_value,
+    "creation_date": _field_creation_date,
+    "last_modified": _field_last_modified,
+    "bag": _field_bag,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_item_key = _field_item_key(d)
+    _v_value = _field_value(d)
+    _v_creation_date = _field_creation_date(d)
+    _v_last_modified = _field_last_modified(d)
+    _v_bag = _field_bag(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    item_key = _v_item_key
+
+    value = _v_value
+
+    creation_date: str | int | float | Unset = UNSET
+    if not isinstance(_v_creation_date, Unset):
+        creation_date = serialize_datetime(_v_creation_date)
+
+    last_modified: None | str | int | float | Unset
+    if isinstance(_v_last_modified, Unset):
+        last_modified = UNSET
+    elif isinstance(_v_last_modified, datetime.datetime):
+        last_modified = serialize_datetime(_v_last_modified)
+    else:
+        last_modified = _v_last_modified
+
+    bag: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_bag, Unset):
+        bag = _v_bag.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if item_key is not UNSET:
+        field_dict["itemKey"] = item_key
+    if value is not UNSET:
+        field_dict["value"] = value
+    if creation_date is not UNSET:
+        field_dict["creationDate"] = creation_date
+    if last_modified is not UNSET:
+        field_dict["lastModified"] = last_modified
+    if bag is not UNSET:
+        field_dict["bag"] = bag
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "id": "id",
+    "item_key": "itemKey",
+    "value": "value",
+    "creation_date": "creationDate",
+    "last_modified": "lastModified",
+    "bag": "bag",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

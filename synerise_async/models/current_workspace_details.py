@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 T = TypeVar("T", bound="CurrentWorkspaceDetails")
 
@@ -28,10 +36,12 @@ _KNOWN_KEYS = frozenset(
         "organizationGuid",
     }
 )
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class CurrentWorkspaceDetails:
+class CurrentWorkspaceDetails(LazyModel):
     """Details of the selected workspace."""
 
     id: int | Unset = UNSET
@@ -53,6 +63,11 @@ class CurrentWorkspaceDetails:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         id = self.id
 
         name = self.name
@@ -112,67 +127,42 @@ class CurrentWorkspaceDetails:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
-        d = src_dict
-        try:
-            id = d.get("id", UNSET)
-
-            name = d.get("name", UNSET)
-
-            logo = d.get("logo", UNSET)
-
-            business_profile_guid = d.get("businessProfileGuid", UNSET)
-
-            created = d.get("created", UNSET)
-            if created is not UNSET:
-                created = parse_datetime(created)
-
-            subdomain = d.get("subdomain", UNSET)
-
-            ip_restriction = d.get("ipRestriction", UNSET)
-
-            mfa_restriction = d.get("mfaRestriction", UNSET)
-
-            labels = d.get("labels", UNSET)
-
-            email_attribute_name = d.get("emailAttributeName", UNSET)
-
-            organization_guid = d.get("organizationGuid", UNSET)
-
-            _instance = cls(
-                id,
-                name,
-                logo,
-                business_profile_guid,
-                created,
-                subdomain,
-                ip_restriction,
-                mfa_restriction,
-                labels,
-                email_attribute_name,
-                organization_guid,
-            )
-            if len(d) > (
-                (id is not UNSET)
-                + (name is not UNSET)
-                + (logo is not UNSET)
-                + (business_profile_guid is not UNSET)
-                + (created is not UNSET)
-                + (subdomain is not UNSET)
-                + (ip_restriction is not UNSET)
-                + (mfa_restriction is not UNSET)
-                + (labels is not UNSET)
-                + (email_attribute_name is not UNSET)
-                + (organization_guid is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -189,3 +179,172 @@ class CurrentWorkspaceDetails:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_id(d: Mapping[str, Any]) -> Any:
+    id = d.get("id", UNSET)
+    return id
+
+
+def _field_name(d: Mapping[str, Any]) -> Any:
+    name = d.get("name", UNSET)
+    return name
+
+
+def _field_logo(d: Mapping[str, Any]) -> Any:
+    logo = d.get("logo", UNSET)
+    return logo
+
+
+def _field_business_profile_guid(d: Mapping[str, Any]) -> Any:
+    business_profile_guid = d.get("businessProfileGuid", UNSET)
+    return business_profile_guid
+
+
+def _field_created(d: Mapping[str, Any]) -> Any:
+    created = d.get("created", UNSET)
+    if created is not UNSET:
+        created = parse_datetime(created)
+    return created
+
+
+def _field_subdomain(d: Mapping[str, Any]) -> Any:
+    subdomain = d.get("subdomain", UNSET)
+    return subdomain
+
+
+def _field_ip_restriction(d: Mapping[str, Any]) -> Any:
+    ip_restriction = d.get("ipRestriction", UNSET)
+    return ip_restriction
+
+
+def _field_mfa_restriction(d: Mapping[str, Any]) -> Any:
+    mfa_restriction = d.get("mfaRestriction", UNSET)
+    return mfa_restriction
+
+
+def _field_labels(d: Mapping[str, Any]) -> Any:
+    labels = d.get("labels", UNSET)
+    return labels
+
+
+def _field_email_attribute_name(d: Mapping[str, Any]) -> Any:
+    email_attribute_name = d.get("emailAttributeName", UNSET)
+    return email_attribute_name
+
+
+def _field_organization_guid(d: Mapping[str, Any]) -> Any:
+    organization_guid = d.get("organizationGuid", UNSET)
+    return organization_guid
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "id": _field_id,
+    "name": _field_name,
+    "logo": _field_logo,
+    "business_profile_guid": _field_business_profile_guid,
+    "created": _field_created,
+    "subdomain": _field_subdomain,
+    "ip_restriction": _field_ip_restriction,
+    "mfa_restriction": _field_mfa_restriction,
+    "labels": _field_labels,
+    "email_attribute_name": _field_email_attribute_name,
+    "organization_guid": _field_organization_guid,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_id = _field_id(d)
+    _v_name = _field_name(d)
+    _v_logo = _field_logo(d)
+    _v_business_profile_guid = _field_business_profile_guid(d)
+    _v_created = _field_created(d)
+    _v_subdomain = _field_subdomain(d)
+    _v_ip_restriction = _field_ip_restriction(d)
+    _v_mfa_restriction = _field_mfa_restriction(d)
+    _v_labels = _field_labels(d)
+    _v_email_attribute_name = _field_email_attribute_name(d)
+    _v_organization_guid = _field_organization_guid(d)
+    _v_additional_properties = _field_additional_properties(d)
+    id = _v_id
+
+    name = _v_name
+
+    logo = _v_logo
+
+    business_profile_guid = _v_business_profile_guid
+
+    created: str | int | float | Unset = UNSET
+    if not isinstance(_v_created, Unset):
+        created = serialize_datetime(_v_created)
+
+    subdomain = _v_subdomain
+
+    ip_restriction = _v_ip_restriction
+
+    mfa_restriction = _v_mfa_restriction
+
+    labels: list[str] | Unset = UNSET
+    if not isinstance(_v_labels, Unset):
+        labels = _v_labels
+
+    email_attribute_name = _v_email_attribute_name
+
+    organization_guid = _v_organization_guid
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if id is not UNSET:
+        field_dict["id"] = id
+    if name is not UNSET:
+        field_dict["name"] = name
+    if logo is not UNSET:
+        field_dict["logo"] = logo
+    if business_profile_guid is not UNSET:
+        field_dict["businessProfileGuid"] = business_profile_guid
+    if created is not UNSET:
+        field_dict["created"] = created
+    if subdomain is not UNSET:
+        field_dict["subdomain"] = subdomain
+    if ip_restriction is not UNSET:
+        field_dict["ipRestriction"] = ip_restriction
+    if mfa_restriction is not UNSET:
+        field_dict["mfaRestriction"] = mfa_restriction
+    if labels is not UNSET:
+        field_dict["labels"] = labels
+    if email_attribute_name is not UNSET:
+        field_dict["emailAttributeName"] = email_attribute_name
+    if organization_guid is not UNSET:
+        field_dict["organizationGuid"] = organization_guid
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "id": "id",
+    "name": "name",
+    "logo": "logo",
+    "business_profile_guid": "businessProfileGuid",
+    "created": "created",
+    "subdomain": "subdomain",
+    "ip_restriction": "ipRestriction",
+    "mfa_restriction": "mfaRestriction",
+    "labels": "labels",
+    "email_attribute_name": "emailAttributeName",
+    "organization_guid": "organizationGuid",
+    "additional_properties": "(additional properties)",
+}

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    raise_missing_key,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.event_client import EventClient
@@ -20,9 +29,18 @@ T = TypeVar("T", bound="CustomEventRequest")
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"label", "client", "action", "time", "params", "eventSalt"})
 
+# Keys from_dict requires (checked eagerly; the fields themselves are parsed on first read).
+_REQUIRED_KEYS = (
+    "label",
+    "client",
+    "action",
+)
+_new = object.__new__
+_setattr = object.__setattr__
+
 
 @_attrs_define
-class CustomEventRequest:
+class CustomEventRequest(LazyModel):
     """A custom event; the single-event body plus the event type in `action`."""
 
     label: str
@@ -45,6 +63,11 @@ class CustomEventRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         label = self.label
 
         client = self.client.to_dict()
@@ -83,44 +106,49 @@ class CustomEventRequest:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
+        if not ("label" in src_dict and "client" in src_dict and "action" in src_dict):
+            raise_missing_key(cls.__name__, src_dict, _REQUIRED_KEYS)
+        _instance = _new(cls)
+        _instance._src = src_dict
         try:
-            label = d["label"]
-
-            client = EventClient.from_dict(d["client"])
-
-            action = d["action"]
-
-            time = d.get("time", UNSET)
-            if time is not UNSET:
-                time = parse_datetime(time)
-
-            params = d.get("params", UNSET)
-            if params is not UNSET:
-                params = EventParams.from_dict(params)
-
-            event_salt = d.get("eventSalt", UNSET)
-
-            _instance = cls(
-                label,
-                client,
-                action,
-                time,
-                params,
-                event_salt,
-            )
-            if len(d) > (
-                3 + (time is not UNSET) + (params is not UNSET) + (event_salt is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
+            _instance.client = _field_client(src_dict)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -137,6 +165,114 @@ class CustomEventRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_label(d: Mapping[str, Any]) -> Any:
+    label = d["label"]
+    return label
+
+
+def _field_client(d: Mapping[str, Any]) -> Any:
+    client = EventClient.from_dict(d["client"])
+    return client
+
+
+def _field_action(d: Mapping[str, Any]) -> Any:
+    action = d["action"]
+    return action
+
+
+def _field_time(d: Mapping[str, Any]) -> Any:
+    time = d.get("time", UNSET)
+    if time is not UNSET:
+        time = parse_datetime(time)
+    return time
+
+
+def _field_params(d: Mapping[str, Any]) -> Any:
+    params = d.get("params", UNSET)
+    if params is not UNSET:
+        params = EventParams.from_dict(params)
+    return params
+
+
+def _field_event_salt(d: Mapping[str, Any]) -> Any:
+    event_salt = d.get("eventSalt", UNSET)
+    return event_salt
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "label": _field_label,
+    "client": _field_client,
+    "action": _field_action,
+    "time": _field_time,
+    "params": _field_params,
+    "event_salt": _field_event_salt,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_label = _field_label(d)
+    _v_client = _field_client(d)
+    _v_action = _field_action(d)
+    _v_time = _field_time(d)
+    _v_params = _field_params(d)
+    _v_event_salt = _field_event_salt(d)
+    _v_additional_properties = _field_additional_properties(d)
+    label = _v_label
+
+    client = _v_client.to_dict()
+
+    action = _v_action
+
+    time: str | int | float | Unset = UNSET
+    if not isinstance(_v_time, Unset):
+        time = serialize_datetime(_v_time)
+
+    params: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_params, Unset):
+        params = _v_params.to_dict()
+
+    event_salt = _v_event_salt
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "label": label,
+        "client": client,
+        "action": action,
+    }
+
+    if time is not UNSET:
+        field_dict["time"] = time
+    if params is not UNSET:
+        field_dict["params"] = params
+    if event_salt is not UNSET:
+        field_dict["eventSalt"] = event_salt
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "label": "label",
+    "client": "client",
+    "action": "action",
+    "time": "time",
+    "params": "params",
+    "event_salt": "eventSalt",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.error_detail import ErrorDetail
@@ -18,10 +26,12 @@ T = TypeVar("T", bound="ErrorResponse")
 
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"timestamp", "status", "error", "message", "path", "errors"})
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class ErrorResponse:
+class ErrorResponse(LazyModel):
     """The error body Synerise returns on 4xx and 5xx responses."""
 
     timestamp: datetime.datetime | Unset = UNSET
@@ -33,6 +43,11 @@ class ErrorResponse:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         timestamp: str | int | float | Unset = UNSET
         if not isinstance(self.timestamp, Unset):
             timestamp = serialize_datetime(self.timestamp)
@@ -77,49 +92,42 @@ class ErrorResponse:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            timestamp = d.get("timestamp", UNSET)
-            if timestamp is not UNSET:
-                timestamp = parse_datetime(timestamp)
-
-            status = d.get("status", UNSET)
-
-            error = d.get("error", UNSET)
-
-            message = d.get("message", UNSET)
-
-            path = d.get("path", UNSET)
-
-            errors = d.get("errors", UNSET)
-            if errors is not UNSET:
-                errors = list(map(ErrorDetail.from_dict, errors))
-
-            _instance = cls(
-                timestamp,
-                status,
-                error,
-                message,
-                path,
-                errors,
-            )
-            if len(d) > (
-                (timestamp is not UNSET)
-                + (status is not UNSET)
-                + (error is not UNSET)
-                + (message is not UNSET)
-                + (path is not UNSET)
-                + (errors is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -136,6 +144,120 @@ class ErrorResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_timestamp(d: Mapping[str, Any]) -> Any:
+    timestamp = d.get("timestamp", UNSET)
+    if timestamp is not UNSET:
+        timestamp = parse_datetime(timestamp)
+    return timestamp
+
+
+def _field_status(d: Mapping[str, Any]) -> Any:
+    status = d.get("status", UNSET)
+    return status
+
+
+def _field_error(d: Mapping[str, Any]) -> Any:
+    error = d.get("error", UNSET)
+    return error
+
+
+def _field_message(d: Mapping[str, Any]) -> Any:
+    message = d.get("message", UNSET)
+    return message
+
+
+def _field_path(d: Mapping[str, Any]) -> Any:
+    path = d.get("path", UNSET)
+    return path
+
+
+def _field_errors(d: Mapping[str, Any]) -> Any:
+    errors = d.get("errors", UNSET)
+    if errors is not UNSET:
+        errors = list(map(ErrorDetail.from_dict, errors))
+    return errors
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "timestamp": _field_timestamp,
+    "status": _field_status,
+    "error": _field_error,
+    "message": _field_message,
+    "path": _field_path,
+    "errors": _field_errors,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_timestamp = _field_timestamp(d)
+    _v_status = _field_status(d)
+    _v_error = _field_error(d)
+    _v_message = _field_message(d)
+    _v_path = _field_path(d)
+    _v_errors = _field_errors(d)
+    _v_additional_properties = _field_additional_properties(d)
+    timestamp: str | int | float | Unset = UNSET
+    if not isinstance(_v_timestamp, Unset):
+        timestamp = serialize_datetime(_v_timestamp)
+
+    status = _v_status
+
+    error = _v_error
+
+    message = _v_message
+
+    path = _v_path
+
+    errors: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_errors, Unset):
+        errors = []
+        for errors_item_data in _v_errors:
+            errors_item = errors_item_data.to_dict()
+            errors.append(errors_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if timestamp is not UNSET:
+        field_dict["timestamp"] = timestamp
+    if status is not UNSET:
+        field_dict["status"] = status
+    if error is not UNSET:
+        field_dict["error"] = error
+    if message is not UNSET:
+        field_dict["message"] = message
+    if path is not UNSET:
+        field_dict["path"] = path
+    if errors is not UNSET:
+        field_dict["errors"] = errors
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "timestamp": "timestamp",
+    "status": "status",
+    "error": "error",
+    "message": "message",
+    "path": "path",
+    "errors": "errors",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

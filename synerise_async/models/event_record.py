@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.event_client import EventClient
@@ -20,10 +28,12 @@ T = TypeVar("T", bound="EventRecord")
 
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"uuid", "time", "action", "label", "client", "params"})
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class EventRecord:
+class EventRecord(LazyModel):
     """An event as stored by Synerise."""
 
     uuid: UUID | Unset = UNSET
@@ -43,6 +53,11 @@ class EventRecord:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         uuid: str | Unset = UNSET
         if not isinstance(self.uuid, Unset):
             uuid = str(self.uuid)
@@ -88,53 +103,42 @@ class EventRecord:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            uuid = d.get("uuid", UNSET)
-            if uuid is not UNSET:
-                uuid = UUID(uuid)
-
-            time = d.get("time", UNSET)
-            if time is not UNSET:
-                time = parse_datetime(time)
-
-            action = d.get("action", UNSET)
-
-            label = d.get("label", UNSET)
-
-            client = d.get("client", UNSET)
-            if client is not UNSET:
-                client = EventClient.from_dict(client)
-
-            params = d.get("params", UNSET)
-            if params is not UNSET:
-                params = EventParams.from_dict(params)
-
-            _instance = cls(
-                uuid,
-                time,
-                action,
-                label,
-                client,
-                params,
-            )
-            if len(d) > (
-                (uuid is not UNSET)
-                + (time is not UNSET)
-                + (action is not UNSET)
-                + (label is not UNSET)
-                + (client is not UNSET)
-                + (params is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -151,6 +155,125 @@ class EventRecord:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_uuid(d: Mapping[str, Any]) -> Any:
+    uuid = d.get("uuid", UNSET)
+    if uuid is not UNSET:
+        uuid = UUID(uuid)
+    return uuid
+
+
+def _field_time(d: Mapping[str, Any]) -> Any:
+    time = d.get("time", UNSET)
+    if time is not UNSET:
+        time = parse_datetime(time)
+    return time
+
+
+def _field_action(d: Mapping[str, Any]) -> Any:
+    action = d.get("action", UNSET)
+    return action
+
+
+def _field_label(d: Mapping[str, Any]) -> Any:
+    label = d.get("label", UNSET)
+    return label
+
+
+def _field_client(d: Mapping[str, Any]) -> Any:
+    client = d.get("client", UNSET)
+    if client is not UNSET:
+        client = EventClient.from_dict(client)
+    return client
+
+
+def _field_params(d: Mapping[str, Any]) -> Any:
+    params = d.get("params", UNSET)
+    if params is not UNSET:
+        params = EventParams.from_dict(params)
+    return params
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "uuid": _field_uuid,
+    "time": _field_time,
+    "action": _field_action,
+    "label": _field_label,
+    "client": _field_client,
+    "params": _field_params,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_uuid = _field_uuid(d)
+    _v_time = _field_time(d)
+    _v_action = _field_action(d)
+    _v_label = _field_label(d)
+    _v_client = _field_client(d)
+    _v_params = _field_params(d)
+    _v_additional_properties = _field_additional_properties(d)
+    uuid: str | Unset = UNSET
+    if not isinstance(_v_uuid, Unset):
+        uuid = str(_v_uuid)
+
+    time: str | int | float | Unset = UNSET
+    if not isinstance(_v_time, Unset):
+        time = serialize_datetime(_v_time)
+
+    action = _v_action
+
+    label = _v_label
+
+    client: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_client, Unset):
+        client = _v_client.to_dict()
+
+    params: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_params, Unset):
+        params = _v_params.to_dict()
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if uuid is not UNSET:
+        field_dict["uuid"] = uuid
+    if time is not UNSET:
+        field_dict["time"] = time
+    if action is not UNSET:
+        field_dict["action"] = action
+    if label is not UNSET:
+        field_dict["label"] = label
+    if client is not UNSET:
+        field_dict["client"] = client
+    if params is not UNSET:
+        field_dict["params"] = params
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "uuid": "uuid",
+    "time": "time",
+    "action": "action",
+    "label": "label",
+    "client": "client",
+    "params": "params",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

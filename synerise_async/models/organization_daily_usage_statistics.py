@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.organization_event_counts import OrganizationEventCounts
@@ -18,10 +24,12 @@ T = TypeVar("T", bound="OrganizationDailyUsageStatistics")
 
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"day", "events", "other", "total"})
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class OrganizationDailyUsageStatistics:
+class OrganizationDailyUsageStatistics(LazyModel):
     """Event counts of one day."""
 
     day: datetime.date | Unset = UNSET
@@ -34,6 +42,11 @@ class OrganizationDailyUsageStatistics:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         day: str | Unset = UNSET
         if not isinstance(self.day, Unset):
             day = self.day.isoformat()
@@ -67,41 +80,42 @@ class OrganizationDailyUsageStatistics:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            day = d.get("day", UNSET)
-            if day is not UNSET:
-                day = datetime.date.fromisoformat(day)
-
-            events = d.get("events", UNSET)
-            if events is not UNSET:
-                events = OrganizationEventCounts.from_dict(events)
-
-            other = d.get("other", UNSET)
-
-            total = d.get("total", UNSET)
-
-            _instance = cls(
-                day,
-                events,
-                other,
-                total,
-            )
-            if len(d) > (
-                (day is not UNSET)
-                + (events is not UNSET)
-                + (other is not UNSET)
-                + (total is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -118,6 +132,93 @@ class OrganizationDailyUsageStatistics:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_day(d: Mapping[str, Any]) -> Any:
+    day = d.get("day", UNSET)
+    if day is not UNSET:
+        day = datetime.date.fromisoformat(day)
+    return day
+
+
+def _field_events(d: Mapping[str, Any]) -> Any:
+    events = d.get("events", UNSET)
+    if events is not UNSET:
+        events = OrganizationEventCounts.from_dict(events)
+    return events
+
+
+def _field_other(d: Mapping[str, Any]) -> Any:
+    other = d.get("other", UNSET)
+    return other
+
+
+def _field_total(d: Mapping[str, Any]) -> Any:
+    total = d.get("total", UNSET)
+    return total
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "day": _field_day,
+    "events": _field_events,
+    "other": _field_other,
+    "total": _field_total,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_day = _field_day(d)
+    _v_events = _field_events(d)
+    _v_other = _field_other(d)
+    _v_total = _field_total(d)
+    _v_additional_properties = _field_additional_properties(d)
+    day: str | Unset = UNSET
+    if not isinstance(_v_day, Unset):
+        day = _v_day.isoformat()
+
+    events: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_events, Unset):
+        events = _v_events.to_dict()
+
+    other = _v_other
+
+    total = _v_total
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if day is not UNSET:
+        field_dict["day"] = day
+    if events is not UNSET:
+        field_dict["events"] = events
+    if other is not UNSET:
+        field_dict["other"] = other
+    if total is not UNSET:
+        field_dict["total"] = total
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "day": "day",
+    "events": "events",
+    "other": "other",
+    "total": "total",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

@@ -2,23 +2,38 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    raise_missing_key,
+    untouched,
+)
 
 T = TypeVar("T", bound="OrganizationUsageStatsRequest")
 
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"from", "to", "actions", "bpGuids"})
 
+# Keys from_dict requires (checked eagerly; the fields themselves are parsed on first read).
+_REQUIRED_KEYS = (
+    "from",
+    "to",
+)
+_new = object.__new__
+_setattr = object.__setattr__
+
 
 @_attrs_define
-class OrganizationUsageStatsRequest:
+class OrganizationUsageStatsRequest(LazyModel):
     """Date range and optional filters of a data-points report."""
 
     from_: datetime.date
@@ -32,6 +47,11 @@ class OrganizationUsageStatsRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         from_ = self.from_.isoformat()
 
         to = self.to.isoformat()
@@ -64,34 +84,44 @@ class OrganizationUsageStatsRequest:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
-        d = src_dict
-        try:
-            from_ = datetime.date.fromisoformat(d["from"])
-
-            to = datetime.date.fromisoformat(d["to"])
-
-            actions = d.get("actions", UNSET)
-
-            bp_guids = d.get("bpGuids", UNSET)
-            if bp_guids is not UNSET:
-                bp_guids = [UUID(bp_guids_item_data) for bp_guids_item_data in bp_guids]
-
-            _instance = cls(
-                from_,
-                to,
-                actions,
-                bp_guids,
-            )
-            if len(d) > (2 + (actions is not UNSET) + (bp_guids is not UNSET)):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        if not ("from" in src_dict and "to" in src_dict):
+            raise_missing_key(cls.__name__, src_dict, _REQUIRED_KEYS)
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -108,3 +138,89 @@ class OrganizationUsageStatsRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_from_(d: Mapping[str, Any]) -> Any:
+    from_ = datetime.date.fromisoformat(d["from"])
+    return from_
+
+
+def _field_to(d: Mapping[str, Any]) -> Any:
+    to = datetime.date.fromisoformat(d["to"])
+    return to
+
+
+def _field_actions(d: Mapping[str, Any]) -> Any:
+    actions = d.get("actions", UNSET)
+    return actions
+
+
+def _field_bp_guids(d: Mapping[str, Any]) -> Any:
+    bp_guids = d.get("bpGuids", UNSET)
+    if bp_guids is not UNSET:
+        bp_guids = [UUID(bp_guids_item_data) for bp_guids_item_data in bp_guids]
+    return bp_guids
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "from_": _field_from_,
+    "to": _field_to,
+    "actions": _field_actions,
+    "bp_guids": _field_bp_guids,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_from_ = _field_from_(d)
+    _v_to = _field_to(d)
+    _v_actions = _field_actions(d)
+    _v_bp_guids = _field_bp_guids(d)
+    _v_additional_properties = _field_additional_properties(d)
+    from_ = _v_from_.isoformat()
+
+    to = _v_to.isoformat()
+
+    actions: list[str] | Unset = UNSET
+    if not isinstance(_v_actions, Unset):
+        actions = _v_actions
+
+    bp_guids: list[str] | Unset = UNSET
+    if not isinstance(_v_bp_guids, Unset):
+        bp_guids = []
+        for bp_guids_item_data in _v_bp_guids:
+            bp_guids_item = str(bp_guids_item_data)
+            bp_guids.append(bp_guids_item)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "from": from_,
+        "to": to,
+    }
+
+    if actions is not UNSET:
+        field_dict["actions"] = actions
+    if bp_guids is not UNSET:
+        field_dict["bpGuids"] = bp_guids
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "from_": "from",
+    "to": "to",
+    "actions": "actions",
+    "bp_guids": "bpGuids",
+    "additional_properties": "(additional properties)",
+}

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.search_attribute_groups import SearchAttributeGroups
@@ -51,10 +59,12 @@ _KNOWN_KEYS = frozenset(
         "valuesWithoutTypoTolerance",
     }
 )
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class SearchIndexConfig:
+class SearchIndexConfig(LazyModel):
     """Configuration of a search index."""
 
     index_id: str | Unset = UNSET
@@ -110,6 +120,11 @@ class SearchIndexConfig:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         index_id = self.index_id
 
         index_name = self.index_name
@@ -251,143 +266,42 @@ class SearchIndexConfig:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            index_id = d.get("indexId", UNSET)
-
-            index_name = d.get("indexName", UNSET)
-
-            description = d.get("description", UNSET)
-
-            enabled = d.get("enabled", UNSET)
-
-            items_catalog_id = d.get("itemsCatalogId", UNSET)
-
-            language = d.get("language", UNSET)
-
-            created_at = d.get("createdAt", UNSET)
-            if created_at is not UNSET:
-                created_at = parse_datetime(created_at)
-
-            updated_at = d.get("updatedAt", UNSET)
-            if updated_at is not UNSET:
-                updated_at = parse_datetime(updated_at)
-
-            ignore_unavailable_items = d.get("ignoreUnavailableItems", UNSET)
-
-            typo_tolerance_on_numeric_values = d.get("typoToleranceOnNumericValues", UNSET)
-
-            searchable_attributes = d.get("searchableAttributes", UNSET)
-            if searchable_attributes is not UNSET:
-                searchable_attributes = SearchSearchableAttributes.from_dict(searchable_attributes)
-
-            filterable_attributes = d.get("filterableAttributes", UNSET)
-            if filterable_attributes is not UNSET:
-                filterable_attributes = SearchAttributeGroups.from_dict(filterable_attributes)
-
-            facetable_attributes = d.get("facetableAttributes", UNSET)
-            if facetable_attributes is not UNSET:
-                facetable_attributes = SearchAttributeGroups.from_dict(facetable_attributes)
-
-            sortable_attributes = d.get("sortableAttributes", UNSET)
-            if sortable_attributes is not UNSET:
-                sortable_attributes = SearchAttributeGroups.from_dict(sortable_attributes)
-
-            distinct_filter_attributes = d.get("distinctFilterAttributes", UNSET)
-            if distinct_filter_attributes is not UNSET:
-                distinct_filter_attributes = SearchAttributeGroups.from_dict(
-                    distinct_filter_attributes
-                )
-
-            scoring = d.get("scoring", UNSET)
-            if scoring is not UNSET:
-                scoring = SearchIndexScoring.from_dict(scoring)
-
-            suggestions = d.get("suggestions", UNSET)
-            if suggestions is not UNSET:
-                suggestions = SearchIndexSuggestionsSettings.from_dict(suggestions)
-
-            recent_searches = d.get("recentSearches", UNSET)
-            if recent_searches is not UNSET:
-                recent_searches = SearchIndexRecentSearches.from_dict(recent_searches)
-
-            analyzers = d.get("analyzers", UNSET)
-            if analyzers is not UNSET:
-                analyzers = SearchIndexAnalyzers.from_dict(analyzers)
-
-            tokenizer = d.get("tokenizer", UNSET)
-            if tokenizer is not UNSET:
-                tokenizer = SearchIndexTokenizer.from_dict(tokenizer)
-
-            displayable_attributes = d.get("displayableAttributes", UNSET)
-
-            attributes_without_prefix_search = d.get("attributesWithoutPrefixSearch", UNSET)
-
-            attributes_without_typo_tolerance = d.get("attributesWithoutTypoTolerance", UNSET)
-
-            values_without_typo_tolerance = d.get("valuesWithoutTypoTolerance", UNSET)
-
-            _instance = cls(
-                index_id,
-                index_name,
-                description,
-                enabled,
-                items_catalog_id,
-                language,
-                created_at,
-                updated_at,
-                ignore_unavailable_items,
-                typo_tolerance_on_numeric_values,
-                searchable_attributes,
-                filterable_attributes,
-                facetable_attributes,
-                sortable_attributes,
-                distinct_filter_attributes,
-                scoring,
-                suggestions,
-                recent_searches,
-                analyzers,
-                tokenizer,
-                displayable_attributes,
-                attributes_without_prefix_search,
-                attributes_without_typo_tolerance,
-                values_without_typo_tolerance,
-            )
-            if len(d) > (
-                (index_id is not UNSET)
-                + (index_name is not UNSET)
-                + (description is not UNSET)
-                + (enabled is not UNSET)
-                + (items_catalog_id is not UNSET)
-                + (language is not UNSET)
-                + (created_at is not UNSET)
-                + (updated_at is not UNSET)
-                + (ignore_unavailable_items is not UNSET)
-                + (typo_tolerance_on_numeric_values is not UNSET)
-                + (searchable_attributes is not UNSET)
-                + (filterable_attributes is not UNSET)
-                + (facetable_attributes is not UNSET)
-                + (sortable_attributes is not UNSET)
-                + (distinct_filter_attributes is not UNSET)
-                + (scoring is not UNSET)
-                + (suggestions is not UNSET)
-                + (recent_searches is not UNSET)
-                + (analyzers is not UNSET)
-                + (tokenizer is not UNSET)
-                + (displayable_attributes is not UNSET)
-                + (attributes_without_prefix_search is not UNSET)
-                + (attributes_without_typo_tolerance is not UNSET)
-                + (values_without_typo_tolerance is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -404,6 +318,381 @@ class SearchIndexConfig:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_index_id(d: Mapping[str, Any]) -> Any:
+    index_id = d.get("indexId", UNSET)
+    return index_id
+
+
+def _field_index_name(d: Mapping[str, Any]) -> Any:
+    index_name = d.get("indexName", UNSET)
+    return index_name
+
+
+def _field_description(d: Mapping[str, Any]) -> Any:
+    description = d.get("description", UNSET)
+    return description
+
+
+def _field_enabled(d: Mapping[str, Any]) -> Any:
+    enabled = d.get("enabled", UNSET)
+    return enabled
+
+
+def _field_items_catalog_id(d: Mapping[str, Any]) -> Any:
+    items_catalog_id = d.get("itemsCatalogId", UNSET)
+    return items_catalog_id
+
+
+def _field_language(d: Mapping[str, Any]) -> Any:
+    language = d.get("language", UNSET)
+    return language
+
+
+def _field_created_at(d: Mapping[str, Any]) -> Any:
+    created_at = d.get("createdAt", UNSET)
+    if created_at is not UNSET:
+        created_at = parse_datetime(created_at)
+    return created_at
+
+
+def _field_updated_at(d: Mapping[str, Any]) -> Any:
+    updated_at = d.get("updatedAt", UNSET)
+    if updated_at is not UNSET:
+        updated_at = parse_datetime(updated_at)
+    return updated_at
+
+
+def _field_ignore_unavailable_items(d: Mapping[str, Any]) -> Any:
+    ignore_unavailable_items = d.get("ignoreUnavailableItems", UNSET)
+    return ignore_unavailable_items
+
+
+def _field_typo_tolerance_on_numeric_values(d: Mapping[str, Any]) -> Any:
+    typo_tolerance_on_numeric_values = d.get("typoToleranceOnNumericValues", UNSET)
+    return typo_tolerance_on_numeric_values
+
+
+def _field_searchable_attributes(d: Mapping[str, Any]) -> Any:
+    searchable_attributes = d.get("searchableAttributes", UNSET)
+    if searchable_attributes is not UNSET:
+        searchable_attributes = SearchSearchableAttributes.from_dict(searchable_attributes)
+    return searchable_attributes
+
+
+def _field_filterable_attributes(d: Mapping[str, Any]) -> Any:
+    filterable_attributes = d.get("filterableAttributes", UNSET)
+    if filterable_attributes is not UNSET:
+        filterable_attributes = SearchAttributeGroups.from_dict(filterable_attributes)
+    return filterable_attributes
+
+
+def _field_facetable_attributes(d: Mapping[str, Any]) -> Any:
+    facetable_attributes = d.get("facetableAttributes", UNSET)
+    if facetable_attributes is not UNSET:
+        facetable_attributes = SearchAttributeGroups.from_dict(facetable_attributes)
+    return facetable_attributes
+
+
+def _field_sortable_attributes(d: Mapping[str, Any]) -> Any:
+    sortable_attributes = d.get("sortableAttributes", UNSET)
+    if sortable_attributes is not UNSET:
+        sortable_attributes = SearchAttributeGroups.from_dict(sortable_attributes)
+    return sortable_attributes
+
+
+def _field_distinct_filter_attributes(d: Mapping[str, Any]) -> Any:
+    distinct_filter_attributes = d.get("distinctFilterAttributes", UNSET)
+    if distinct_filter_attributes is not UNSET:
+        distinct_filter_attributes = SearchAttributeGroups.from_dict(distinct_filter_attributes)
+    return distinct_filter_attributes
+
+
+def _field_scoring(d: Mapping[str, Any]) -> Any:
+    scoring = d.get("scoring", UNSET)
+    if scoring is not UNSET:
+        scoring = SearchIndexScoring.from_dict(scoring)
+    return scoring
+
+
+def _field_suggestions(d: Mapping[str, Any]) -> Any:
+    suggestions = d.get("suggestions", UNSET)
+    if suggestions is not UNSET:
+        suggestions = SearchIndexSuggestionsSettings.from_dict(suggestions)
+    return suggestions
+
+
+def _field_recent_searches(d: Mapping[str, Any]) -> Any:
+    recent_searches = d.get("recentSearches", UNSET)
+    if recent_searches is not UNSET:
+        recent_searches = SearchIndexRecentSearches.from_dict(recent_searches)
+    return recent_searches
+
+
+def _field_analyzers(d: Mapping[str, Any]) -> Any:
+    analyzers = d.get("analyzers", UNSET)
+    if analyzers is not UNSET:
+        analyzers = SearchIndexAnalyzers.from_dict(analyzers)
+    return analyzers
+
+
+def _field_tokenizer(d: Mapping[str, Any]) -> Any:
+    tokenizer = d.get("tokenizer", UNSET)
+    if tokenizer is not UNSET:
+        tokenizer = SearchIndexTokenizer.from_dict(tokenizer)
+    return tokenizer
+
+
+def _field_displayable_attributes(d: Mapping[str, Any]) -> Any:
+    displayable_attributes = d.get("displayableAttributes", UNSET)
+    return displayable_attributes
+
+
+def _field_attributes_without_prefix_search(d: Mapping[str, Any]) -> Any:
+    attributes_without_prefix_search = d.get("attributesWithoutPrefixSearch", UNSET)
+    return attributes_without_prefix_search
+
+
+def _field_attributes_without_typo_tolerance(d: Mapping[str, Any]) -> Any:
+    attributes_without_typo_tolerance = d.get("attributesWithoutTypoTolerance", UNSET)
+    return attributes_without_typo_tolerance
+
+
+def _field_values_without_typo_tolerance(d: Mapping[str, Any]) -> Any:
+    values_without_typo_tolerance = d.get("valuesWithoutTypoTolerance", UNSET)
+    return values_without_typo_tolerance
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "index_id": _field_index_id,
+    "index_name": _field_index_name,
+    "description": _field_description,
+    "enabled": _field_enabled,
+    "items_catalog_id": _field_items_catalog_id,
+    "language": _field_language,
+    "created_at": _field_created_at,
+    "updated_at": _field_updated_at,
+    "ignore_unavailable_items": _field_ignore_unavailable_items,
+    "typo_tolerance_on_numeric_values": _field_typo_tolerance_on_numeric_values,
+    "searchable_attributes": _field_searchable_attributes,
+    "filterable_attributes": _field_filterable_attributes,
+    "facetable_attributes": _field_facetable_attributes,
+    "sortable_attributes": _field_sortable_attributes,
+    "distinct_filter_attributes": _field_distinct_filter_attributes,
+    "scoring": _field_scoring,
+    "suggestions": _field_suggestions,
+    "recent_searches": _field_recent_searches,
+    "analyzers": _field_analyzers,
+    "tokenizer": _field_tokenizer,
+    "displayable_attributes": _field_displayable_attributes,
+    "attributes_without_prefix_search": _field_attributes_without_prefix_search,
+    "attributes_without_typo_tolerance": _field_attributes_without_typo_tolerance,
+    "values_without_typo_tolerance": _field_values_without_typo_tolerance,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_index_id = _field_index_id(d)
+    _v_index_name = _field_index_name(d)
+    _v_description = _field_description(d)
+    _v_enabled = _field_enabled(d)
+    _v_items_catalog_id = _field_items_catalog_id(d)
+    _v_language = _field_language(d)
+    _v_created_at = _field_created_at(d)
+    _v_updated_at = _field_updated_at(d)
+    _v_ignore_unavailable_items = _field_ignore_unavailable_items(d)
+    _v_typo_tolerance_on_numeric_values = _field_typo_tolerance_on_numeric_values(d)
+    _v_searchable_attributes = _field_searchable_attributes(d)
+    _v_filterable_attributes = _field_filterable_attributes(d)
+    _v_facetable_attributes = _field_facetable_attributes(d)
+    _v_sortable_attributes = _field_sortable_attributes(d)
+    _v_distinct_filter_attributes = _field_distinct_filter_attributes(d)
+    _v_scoring = _field_scoring(d)
+    _v_suggestions = _field_suggestions(d)
+    _v_recent_searches = _field_recent_searches(d)
+    _v_analyzers = _field_analyzers(d)
+    _v_tokenizer = _field_tokenizer(d)
+    _v_displayable_attributes = _field_displayable_attributes(d)
+    _v_attributes_without_prefix_search = _field_attributes_without_prefix_search(d)
+    _v_attributes_without_typo_tolerance = _field_attributes_without_typo_tolerance(d)
+    _v_values_without_typo_tolerance = _field_values_without_typo_tolerance(d)
+    _v_additional_properties = _field_additional_properties(d)
+    index_id = _v_index_id
+
+    index_name = _v_index_name
+
+    description = _v_description
+
+    enabled = _v_enabled
+
+    items_catalog_id = _v_items_catalog_id
+
+    language = _v_language
+
+    created_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_created_at, Unset):
+        created_at = serialize_datetime(_v_created_at)
+
+    updated_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_updated_at, Unset):
+        updated_at = serialize_datetime(_v_updated_at)
+
+    ignore_unavailable_items = _v_ignore_unavailable_items
+
+    typo_tolerance_on_numeric_values = _v_typo_tolerance_on_numeric_values
+
+    searchable_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_searchable_attributes, Unset):
+        searchable_attributes = _v_searchable_attributes.to_dict()
+
+    filterable_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_filterable_attributes, Unset):
+        filterable_attributes = _v_filterable_attributes.to_dict()
+
+    facetable_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_facetable_attributes, Unset):
+        facetable_attributes = _v_facetable_attributes.to_dict()
+
+    sortable_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_sortable_attributes, Unset):
+        sortable_attributes = _v_sortable_attributes.to_dict()
+
+    distinct_filter_attributes: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_distinct_filter_attributes, Unset):
+        distinct_filter_attributes = _v_distinct_filter_attributes.to_dict()
+
+    scoring: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_scoring, Unset):
+        scoring = _v_scoring.to_dict()
+
+    suggestions: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_suggestions, Unset):
+        suggestions = _v_suggestions.to_dict()
+
+    recent_searches: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_recent_searches, Unset):
+        recent_searches = _v_recent_searches.to_dict()
+
+    analyzers: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_analyzers, Unset):
+        analyzers = _v_analyzers.to_dict()
+
+    tokenizer: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_tokenizer, Unset):
+        tokenizer = _v_tokenizer.to_dict()
+
+    displayable_attributes: list[str] | Unset = UNSET
+    if not isinstance(_v_displayable_attributes, Unset):
+        displayable_attributes = _v_displayable_attributes
+
+    attributes_without_prefix_search: list[str] | Unset = UNSET
+    if not isinstance(_v_attributes_without_prefix_search, Unset):
+        attributes_without_prefix_search = _v_attributes_without_prefix_search
+
+    attributes_without_typo_tolerance: list[str] | Unset = UNSET
+    if not isinstance(_v_attributes_without_typo_tolerance, Unset):
+        attributes_without_typo_tolerance = _v_attributes_without_typo_tolerance
+
+    values_without_typo_tolerance: list[str] | Unset = UNSET
+    if not isinstance(_v_values_without_typo_tolerance, Unset):
+        values_without_typo_tolerance = _v_values_without_typo_tolerance
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if index_id is not UNSET:
+        field_dict["indexId"] = index_id
+    if index_name is not UNSET:
+        field_dict["indexName"] = index_name
+    if description is not UNSET:
+        field_dict["description"] = description
+    if enabled is not UNSET:
+        field_dict["enabled"] = enabled
+    if items_catalog_id is not UNSET:
+        field_dict["itemsCatalogId"] = items_catalog_id
+    if language is not UNSET:
+        field_dict["language"] = language
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+    if updated_at is not UNSET:
+        field_dict["updatedAt"] = updated_at
+    if ignore_unavailable_items is not UNSET:
+        field_dict["ignoreUnavailableItems"] = ignore_unavailable_items
+    if typo_tolerance_on_numeric_values is not UNSET:
+        field_dict["typoToleranceOnNumericValues"] = typo_tolerance_on_numeric_values
+    if searchable_attributes is not UNSET:
+        field_dict["searchableAttributes"] = searchable_attributes
+    if filterable_attributes is not UNSET:
+        field_dict["filterableAttributes"] = filterable_attributes
+    if facetable_attributes is not UNSET:
+        field_dict["facetableAttributes"] = facetable_attributes
+    if sortable_attributes is not UNSET:
+        field_dict["sortableAttributes"] = sortable_attributes
+    if distinct_filter_attributes is not UNSET:
+        field_dict["distinctFilterAttributes"] = distinct_filter_attributes
+    if scoring is not UNSET:
+        field_dict["scoring"] = scoring
+    if suggestions is not UNSET:
+        field_dict["suggestions"] = suggestions
+    if recent_searches is not UNSET:
+        field_dict["recentSearches"] = recent_searches
+    if analyzers is not UNSET:
+        field_dict["analyzers"] = analyzers
+    if tokenizer is not UNSET:
+        field_dict["tokenizer"] = tokenizer
+    if displayable_attributes is not UNSET:
+        field_dict["displayableAttributes"] = displayable_attributes
+    if attributes_without_prefix_search is not UNSET:
+        field_dict["attributesWithoutPrefixSearch"] = attributes_without_prefix_search
+    if attributes_without_typo_tolerance is not UNSET:
+        field_dict["attributesWithoutTypoTolerance"] = attributes_without_typo_tolerance
+    if values_without_typo_tolerance is not UNSET:
+        field_dict["valuesWithoutTypoTolerance"] = values_without_typo_tolerance
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "index_id": "indexId",
+    "index_name": "indexName",
+    "description": "description",
+    "enabled": "enabled",
+    "items_catalog_id": "itemsCatalogId",
+    "language": "language",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "ignore_unavailable_items": "ignoreUnavailableItems",
+    "typo_tolerance_on_numeric_values": "typoToleranceOnNumericValues",
+    "searchable_attributes": "searchableAttributes",
+    "filterable_attributes": "filterableAttributes",
+    "facetable_attributes": "facetableAttributes",
+    "sortable_attributes": "sortableAttributes",
+    "distinct_filter_attributes": "distinctFilterAttributes",
+    "scoring": "scoring",
+    "suggestions": "suggestions",
+    "recent_searches": "recentSearches",
+    "analyzers": "analyzers",
+    "tokenizer": "tokenizer",
+    "displayable_attributes": "displayableAttributes",
+    "attributes_without_prefix_search": "attributesWithoutPrefixSearch",
+    "attributes_without_typo_tolerance": "attributesWithoutTypoTolerance",
+    "values_without_typo_tolerance": "valuesWithoutTypoTolerance",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

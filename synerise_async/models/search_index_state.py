@@ -2,19 +2,29 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._transport import field_error
 from ..models.search_index_state_value import SearchIndexStateValue
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 T = TypeVar("T", bound="SearchIndexState")
 
 # Keys parsed into fields; any other key goes to additional_properties.
 _KNOWN_KEYS = frozenset({"indexId", "state", "lastConfigChange", "errorReason", "log"})
+_new = object.__new__
+_setattr = object.__setattr__
 
 # Value -> member of each enum parsed here; a miss falls back to Enum(value).
 _SEARCH_INDEX_STATE_VALUE_BY_VALUE = cast(
@@ -23,7 +33,7 @@ _SEARCH_INDEX_STATE_VALUE_BY_VALUE = cast(
 
 
 @_attrs_define
-class SearchIndexState:
+class SearchIndexState(LazyModel):
     """State of a search or suggestion index."""
 
     index_id: str | Unset = UNSET
@@ -39,6 +49,11 @@ class SearchIndexState:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         index_id = self.index_id
 
         state: str | Unset = UNSET
@@ -82,49 +97,42 @@ class SearchIndexState:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         if not isinstance(src_dict, dict) and not isinstance(src_dict, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
-        d = src_dict
-        try:
-            index_id = d.get("indexId", UNSET)
-
-            state = d.get("state", UNSET)
-            if state is not UNSET:
-                state = (
-                    _SEARCH_INDEX_STATE_VALUE_BY_VALUE.get(state)
-                    if state.__class__ is str
-                    else None
-                ) or SearchIndexStateValue(state)
-
-            last_config_change = d.get("lastConfigChange", UNSET)
-            if last_config_change is not UNSET:
-                last_config_change = parse_datetime(last_config_change)
-
-            error_reason = d.get("errorReason", UNSET)
-
-            log = d.get("log", UNSET)
-
-            _instance = cls(
-                index_id,
-                state,
-                last_config_change,
-                error_reason,
-                log,
-            )
-            if len(d) > (
-                (index_id is not UNSET)
-                + (state is not UNSET)
-                + (last_config_change is not UNSET)
-                + (error_reason is not UNSET)
-                + (log is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -141,3 +149,112 @@ class SearchIndexState:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_index_id(d: Mapping[str, Any]) -> Any:
+    index_id = d.get("indexId", UNSET)
+    return index_id
+
+
+def _field_state(d: Mapping[str, Any]) -> Any:
+    state = d.get("state", UNSET)
+    if state is not UNSET:
+        state = (
+            _SEARCH_INDEX_STATE_VALUE_BY_VALUE.get(state) if state.__class__ is str else None
+        ) or SearchIndexStateValue(state)
+    return state
+
+
+def _field_last_config_change(d: Mapping[str, Any]) -> Any:
+    last_config_change = d.get("lastConfigChange", UNSET)
+    if last_config_change is not UNSET:
+        last_config_change = parse_datetime(last_config_change)
+    return last_config_change
+
+
+def _field_error_reason(d: Mapping[str, Any]) -> Any:
+    error_reason = d.get("errorReason", UNSET)
+    return error_reason
+
+
+def _field_log(d: Mapping[str, Any]) -> Any:
+    log = d.get("log", UNSET)
+    return log
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "index_id": _field_index_id,
+    "state": _field_state,
+    "last_config_change": _field_last_config_change,
+    "error_reason": _field_error_reason,
+    "log": _field_log,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_index_id = _field_index_id(d)
+    _v_state = _field_state(d)
+    _v_last_config_change = _field_last_config_change(d)
+    _v_error_reason = _field_error_reason(d)
+    _v_log = _field_log(d)
+    _v_additional_properties = _field_additional_properties(d)
+    index_id = _v_index_id
+
+    state: str | Unset = UNSET
+    if not isinstance(_v_state, Unset):
+        state = _v_state._value_
+
+    last_config_change: str | int | float | Unset = UNSET
+    if not isinstance(_v_last_config_change, Unset):
+        last_config_change = serialize_datetime(_v_last_config_change)
+
+    error_reason: None | str | Unset
+    if isinstance(_v_error_reason, Unset):
+        error_reason = UNSET
+    else:
+        error_reason = _v_error_reason
+
+    log: None | str | Unset
+    if isinstance(_v_log, Unset):
+        log = UNSET
+    else:
+        log = _v_log
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if index_id is not UNSET:
+        field_dict["indexId"] = index_id
+    if state is not UNSET:
+        field_dict["state"] = state
+    if last_config_change is not UNSET:
+        field_dict["lastConfigChange"] = last_config_change
+    if error_reason is not UNSET:
+        field_dict["errorReason"] = error_reason
+    if log is not UNSET:
+        field_dict["log"] = log
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "index_id": "indexId",
+    "state": "state",
+    "last_config_change": "lastConfigChange",
+    "error_reason": "errorReason",
+    "log": "log",
+    "additional_properties": "(additional properties)",
+}

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from .._transport import field_error
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.suggestion_index_source import SuggestionIndexSource
@@ -31,10 +39,12 @@ _KNOWN_KEYS = frozenset(
         "updatedAt",
     }
 )
+_new = object.__new__
+_setattr = object.__setattr__
 
 
 @_attrs_define
-class SuggestionIndexConfig:
+class SuggestionIndexConfig(LazyModel):
     """Configuration of a suggestion index."""
 
     index_id: str | Unset = UNSET
@@ -58,6 +68,11 @@ class SuggestionIndexConfig:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         index_id = self.index_id
 
         index_name = self.index_name
@@ -118,65 +133,42 @@ class SuggestionIndexConfig:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
-        try:
-            index_id = d.get("indexId", UNSET)
-
-            index_name = d.get("indexName", UNSET)
-
-            description = d.get("description", UNSET)
-
-            enabled = d.get("enabled", UNSET)
-
-            author = d.get("author", UNSET)
-
-            sources = d.get("sources", UNSET)
-            if sources is not UNSET:
-                sources = SuggestionIndexSources.from_dict(sources)
-
-            denylist = d.get("denylist", UNSET)
-            if denylist is not UNSET:
-                denylist = list(map(SuggestionIndexSource.from_dict, denylist))
-
-            created_at = d.get("createdAt", UNSET)
-            if created_at is not UNSET:
-                created_at = parse_datetime(created_at)
-
-            updated_at = d.get("updatedAt", UNSET)
-            if updated_at is not UNSET:
-                updated_at = parse_datetime(updated_at)
-
-            _instance = cls(
-                index_id,
-                index_name,
-                description,
-                enabled,
-                author,
-                sources,
-                denylist,
-                created_at,
-                updated_at,
-            )
-            if len(d) > (
-                (index_id is not UNSET)
-                + (index_name is not UNSET)
-                + (description is not UNSET)
-                + (enabled is not UNSET)
-                + (author is not UNSET)
-                + (sources is not UNSET)
-                + (denylist is not UNSET)
-                + (created_at is not UNSET)
-                + (updated_at is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            exc.add_note(f"while parsing {cls.__name__}")
-            raise
+        _instance = _new(cls)
+        _instance._src = src_dict
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -193,6 +185,164 @@ class SuggestionIndexConfig:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_index_id(d: Mapping[str, Any]) -> Any:
+    index_id = d.get("indexId", UNSET)
+    return index_id
+
+
+def _field_index_name(d: Mapping[str, Any]) -> Any:
+    index_name = d.get("indexName", UNSET)
+    return index_name
+
+
+def _field_description(d: Mapping[str, Any]) -> Any:
+    description = d.get("description", UNSET)
+    return description
+
+
+def _field_enabled(d: Mapping[str, Any]) -> Any:
+    enabled = d.get("enabled", UNSET)
+    return enabled
+
+
+def _field_author(d: Mapping[str, Any]) -> Any:
+    author = d.get("author", UNSET)
+    return author
+
+
+def _field_sources(d: Mapping[str, Any]) -> Any:
+    sources = d.get("sources", UNSET)
+    if sources is not UNSET:
+        sources = SuggestionIndexSources.from_dict(sources)
+    return sources
+
+
+def _field_denylist(d: Mapping[str, Any]) -> Any:
+    denylist = d.get("denylist", UNSET)
+    if denylist is not UNSET:
+        denylist = list(map(SuggestionIndexSource.from_dict, denylist))
+    return denylist
+
+
+def _field_created_at(d: Mapping[str, Any]) -> Any:
+    created_at = d.get("createdAt", UNSET)
+    if created_at is not UNSET:
+        created_at = parse_datetime(created_at)
+    return created_at
+
+
+def _field_updated_at(d: Mapping[str, Any]) -> Any:
+    updated_at = d.get("updatedAt", UNSET)
+    if updated_at is not UNSET:
+        updated_at = parse_datetime(updated_at)
+    return updated_at
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "index_id": _field_index_id,
+    "index_name": _field_index_name,
+    "description": _field_description,
+    "enabled": _field_enabled,
+    "author": _field_author,
+    "sources": _field_sources,
+    "denylist": _field_denylist,
+    "created_at": _field_created_at,
+    "updated_at": _field_updated_at,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_index_id = _field_index_id(d)
+    _v_index_name = _field_index_name(d)
+    _v_description = _field_description(d)
+    _v_enabled = _field_enabled(d)
+    _v_author = _field_author(d)
+    _v_sources = _field_sources(d)
+    _v_denylist = _field_denylist(d)
+    _v_created_at = _field_created_at(d)
+    _v_updated_at = _field_updated_at(d)
+    _v_additional_properties = _field_additional_properties(d)
+    index_id = _v_index_id
+
+    index_name = _v_index_name
+
+    description = _v_description
+
+    enabled = _v_enabled
+
+    author = _v_author
+
+    sources: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_sources, Unset):
+        sources = _v_sources.to_dict()
+
+    denylist: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_denylist, Unset):
+        denylist = []
+        for denylist_item_data in _v_denylist:
+            denylist_item = denylist_item_data.to_dict()
+            denylist.append(denylist_item)
+
+    created_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_created_at, Unset):
+        created_at = serialize_datetime(_v_created_at)
+
+    updated_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_updated_at, Unset):
+        updated_at = serialize_datetime(_v_updated_at)
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+    }
+
+    if index_id is not UNSET:
+        field_dict["indexId"] = index_id
+    if index_name is not UNSET:
+        field_dict["indexName"] = index_name
+    if description is not UNSET:
+        field_dict["description"] = description
+    if enabled is not UNSET:
+        field_dict["enabled"] = enabled
+    if author is not UNSET:
+        field_dict["author"] = author
+    if sources is not UNSET:
+        field_dict["sources"] = sources
+    if denylist is not UNSET:
+        field_dict["denylist"] = denylist
+    if created_at is not UNSET:
+        field_dict["createdAt"] = created_at
+    if updated_at is not UNSET:
+        field_dict["updatedAt"] = updated_at
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "index_id": "indexId",
+    "index_name": "indexName",
+    "description": "description",
+    "enabled": "enabled",
+    "author": "author",
+    "sources": "sources",
+    "denylist": "denylist",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

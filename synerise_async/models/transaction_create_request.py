@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from .._transport import field_error
 from ..models.transaction_source import TransactionSource
-from ..types import UNSET, Unset, parse_datetime, serialize_datetime
+from ..types import (
+    UNSET,
+    LazyModel,
+    Unset,
+    parse_datetime,
+    raise_missing_key,
+    serialize_datetime,
+    untouched,
+)
 
 if TYPE_CHECKING:
     from ..models.event_client import EventClient
@@ -38,6 +47,14 @@ _KNOWN_KEYS = frozenset(
     }
 )
 
+# Keys from_dict requires (checked eagerly; the fields themselves are parsed on first read).
+_REQUIRED_KEYS = (
+    "client",
+    "orderId",
+)
+_new = object.__new__
+_setattr = object.__setattr__
+
 # Value -> member of each enum parsed here; a miss falls back to Enum(value).
 _TRANSACTION_SOURCE_BY_VALUE = cast(
     "dict[Any, TransactionSource]", TransactionSource._value2member_map_
@@ -45,7 +62,7 @@ _TRANSACTION_SOURCE_BY_VALUE = cast(
 
 
 @_attrs_define
-class TransactionCreateRequest:
+class TransactionCreateRequest(LazyModel):
     """A purchase transaction. Monetary values share one currency and are not negative; `discountAmount`, when sent, must
     be greater than zero.
 
@@ -79,6 +96,11 @@ class TransactionCreateRequest:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        if untouched(self):
+            try:
+                return _to_dict_from_source(self._src)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass  # field by field below: reading the bad field raises ResponseFieldError
         client = self.client.to_dict()
 
         order_id = self.order_id
@@ -153,82 +175,49 @@ class TransactionCreateRequest:
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(src_dict).__name__}")
         if _unresolved:
             _resolve_models()
-        d = src_dict
+        if not ("client" in src_dict and "orderId" in src_dict):
+            raise_missing_key(cls.__name__, src_dict, _REQUIRED_KEYS)
+        _instance = _new(cls)
+        _instance._src = src_dict
         try:
-            client = EventClient.from_dict(d["client"])
-
-            order_id = d["orderId"]
-
-            discount_amount = d.get("discountAmount", UNSET)
-            if discount_amount is not UNSET:
-                discount_amount = TransactionAmount.from_dict(discount_amount)
-
-            metadata = d.get("metadata", UNSET)
-            if metadata is not UNSET:
-                metadata = TransactionCreateRequestMetadata.from_dict(metadata)
-
-            payment_info = d.get("paymentInfo", UNSET)
-            if payment_info is not UNSET:
-                payment_info = TransactionPaymentInfo.from_dict(payment_info)
-
-            products = d.get("products", UNSET)
-            if products is not UNSET:
-                products = list(map(TransactionProduct.from_dict, products))
-
-            recorded_at = d.get("recordedAt", UNSET)
-            if recorded_at is not UNSET:
-                recorded_at = parse_datetime(recorded_at)
-
-            revenue = d.get("revenue", UNSET)
-            if revenue is not UNSET:
-                revenue = TransactionAmount.from_dict(revenue)
-
-            value = d.get("value", UNSET)
-            if value is not UNSET:
-                value = TransactionAmount.from_dict(value)
-
-            source = d.get("source", UNSET)
-            if source is not UNSET:
-                source = (
-                    _TRANSACTION_SOURCE_BY_VALUE.get(source) if source.__class__ is str else None
-                ) or TransactionSource(source)
-
-            event_salt = d.get("eventSalt", UNSET)
-
-            _instance = cls(
-                client,
-                order_id,
-                discount_amount,
-                metadata,
-                payment_info,
-                products,
-                recorded_at,
-                revenue,
-                value,
-                source,
-                event_salt,
-            )
-            if len(d) > (
-                2
-                + (discount_amount is not UNSET)
-                + (metadata is not UNSET)
-                + (payment_info is not UNSET)
-                + (products is not UNSET)
-                + (recorded_at is not UNSET)
-                + (revenue is not UNSET)
-                + (value is not UNSET)
-                + (source is not UNSET)
-                + (event_salt is not UNSET)
-            ):
-                _instance.additional_properties = {
-                    prop_name: prop_dict
-                    for prop_name, prop_dict in d.items()
-                    if prop_name not in _KNOWN_KEYS
-                }
+            _instance.client = _field_client(src_dict)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             exc.add_note(f"while parsing {cls.__name__}")
             raise
         return _instance
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name):
+            parse = _FIELDS.get(name)
+            if parse is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            try:
+                src = self._src
+            except AttributeError:
+                # Built by the constructor (or unpickled) and the field was deleted.
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                ) from None
+            if untouched(self):
+                # The first read of an untouched instance parses every field of this level:
+                # one __getattr__ call instead of one per field (nested models stay lazy).
+                # A field that fails stays unset and raises when it is read itself.
+                for other, parse_other in _FIELDS.items():
+                    if other == name:
+                        continue
+                    try:
+                        _setattr(self, other, parse_other(src))
+                    except (KeyError, TypeError, ValueError, AttributeError):
+                        continue
+            try:
+                value = parse(src)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                field_error(type(self).__name__, _WIRE_NAMES[name], exc)
+            _setattr(self, name, value)
+            return value
 
     @property
     def additional_keys(self) -> list[str]:
@@ -245,6 +234,204 @@ class TransactionCreateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# One parser per field: from_dict keeps the source and __getattr__ calls these on first read.
+def _field_client(d: Mapping[str, Any]) -> Any:
+    client = EventClient.from_dict(d["client"])
+    return client
+
+
+def _field_order_id(d: Mapping[str, Any]) -> Any:
+    order_id = d["orderId"]
+    return order_id
+
+
+def _field_discount_amount(d: Mapping[str, Any]) -> Any:
+    discount_amount = d.get("discountAmount", UNSET)
+    if discount_amount is not UNSET:
+        discount_amount = TransactionAmount.from_dict(discount_amount)
+    return discount_amount
+
+
+def _field_metadata(d: Mapping[str, Any]) -> Any:
+    metadata = d.get("metadata", UNSET)
+    if metadata is not UNSET:
+        metadata = TransactionCreateRequestMetadata.from_dict(metadata)
+    return metadata
+
+
+def _field_payment_info(d: Mapping[str, Any]) -> Any:
+    payment_info = d.get("paymentInfo", UNSET)
+    if payment_info is not UNSET:
+        payment_info = TransactionPaymentInfo.from_dict(payment_info)
+    return payment_info
+
+
+def _field_products(d: Mapping[str, Any]) -> Any:
+    products = d.get("products", UNSET)
+    if products is not UNSET:
+        products = list(map(TransactionProduct.from_dict, products))
+    return products
+
+
+def _field_recorded_at(d: Mapping[str, Any]) -> Any:
+    recorded_at = d.get("recordedAt", UNSET)
+    if recorded_at is not UNSET:
+        recorded_at = parse_datetime(recorded_at)
+    return recorded_at
+
+
+def _field_revenue(d: Mapping[str, Any]) -> Any:
+    revenue = d.get("revenue", UNSET)
+    if revenue is not UNSET:
+        revenue = TransactionAmount.from_dict(revenue)
+    return revenue
+
+
+def _field_value(d: Mapping[str, Any]) -> Any:
+    value = d.get("value", UNSET)
+    if value is not UNSET:
+        value = TransactionAmount.from_dict(value)
+    return value
+
+
+def _field_source(d: Mapping[str, Any]) -> Any:
+    source = d.get("source", UNSET)
+    if source is not UNSET:
+        source = (
+            _TRANSACTION_SOURCE_BY_VALUE.get(source) if source.__class__ is str else None
+        ) or TransactionSource(source)
+    return source
+
+
+def _field_event_salt(d: Mapping[str, Any]) -> Any:
+    event_salt = d.get("eventSalt", UNSET)
+    return event_salt
+
+
+def _field_additional_properties(d: Mapping[str, Any]) -> dict[str, Any]:
+    if _KNOWN_KEYS.issuperset(d):
+        return {}
+    return {
+        prop_name: prop_dict for prop_name, prop_dict in d.items() if prop_name not in _KNOWN_KEYS
+    }
+
+
+_FIELDS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "client": _field_client,
+    "order_id": _field_order_id,
+    "discount_amount": _field_discount_amount,
+    "metadata": _field_metadata,
+    "payment_info": _field_payment_info,
+    "products": _field_products,
+    "recorded_at": _field_recorded_at,
+    "revenue": _field_revenue,
+    "value": _field_value,
+    "source": _field_source,
+    "event_salt": _field_event_salt,
+    "additional_properties": _field_additional_properties,
+}
+
+
+def _to_dict_from_source(d: Mapping[str, Any]) -> dict[str, Any]:
+    """What to_dict returns once every field is parsed from ``d``, without a model."""
+    _v_client = _field_client(d)
+    _v_order_id = _field_order_id(d)
+    _v_discount_amount = _field_discount_amount(d)
+    _v_metadata = _field_metadata(d)
+    _v_payment_info = _field_payment_info(d)
+    _v_products = _field_products(d)
+    _v_recorded_at = _field_recorded_at(d)
+    _v_revenue = _field_revenue(d)
+    _v_value = _field_value(d)
+    _v_source = _field_source(d)
+    _v_event_salt = _field_event_salt(d)
+    _v_additional_properties = _field_additional_properties(d)
+    client = _v_client.to_dict()
+
+    order_id = _v_order_id
+
+    discount_amount: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_discount_amount, Unset):
+        discount_amount = _v_discount_amount.to_dict()
+
+    metadata: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_metadata, Unset):
+        metadata = _v_metadata.to_dict()
+
+    payment_info: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_payment_info, Unset):
+        payment_info = _v_payment_info.to_dict()
+
+    products: list[dict[str, Any]] | Unset = UNSET
+    if not isinstance(_v_products, Unset):
+        products = []
+        for products_item_data in _v_products:
+            products_item = products_item_data.to_dict()
+            products.append(products_item)
+
+    recorded_at: str | int | float | Unset = UNSET
+    if not isinstance(_v_recorded_at, Unset):
+        recorded_at = serialize_datetime(_v_recorded_at)
+
+    revenue: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_revenue, Unset):
+        revenue = _v_revenue.to_dict()
+
+    value: dict[str, Any] | Unset = UNSET
+    if not isinstance(_v_value, Unset):
+        value = _v_value.to_dict()
+
+    source: str | Unset = UNSET
+    if not isinstance(_v_source, Unset):
+        source = _v_source._value_
+
+    event_salt = _v_event_salt
+
+    field_dict: dict[str, Any] = {
+        **_v_additional_properties,
+        "client": client,
+        "orderId": order_id,
+    }
+
+    if discount_amount is not UNSET:
+        field_dict["discountAmount"] = discount_amount
+    if metadata is not UNSET:
+        field_dict["metadata"] = metadata
+    if payment_info is not UNSET:
+        field_dict["paymentInfo"] = payment_info
+    if products is not UNSET:
+        field_dict["products"] = products
+    if recorded_at is not UNSET:
+        field_dict["recordedAt"] = recorded_at
+    if revenue is not UNSET:
+        field_dict["revenue"] = revenue
+    if value is not UNSET:
+        field_dict["value"] = value
+    if source is not UNSET:
+        field_dict["source"] = source
+    if event_salt is not UNSET:
+        field_dict["eventSalt"] = event_salt
+
+    return field_dict
+
+
+# Python name -> wire name, for error messages.
+_WIRE_NAMES = {
+    "client": "client",
+    "order_id": "orderId",
+    "discount_amount": "discountAmount",
+    "metadata": "metadata",
+    "payment_info": "paymentInfo",
+    "products": "products",
+    "recorded_at": "recordedAt",
+    "revenue": "revenue",
+    "value": "value",
+    "source": "source",
+    "event_salt": "eventSalt",
+    "additional_properties": "(additional properties)",
+}
 
 
 _unresolved = True

@@ -24,6 +24,14 @@ class ConfigurationError(ValueError):
     pass
 
 
+class ResponseFieldError(Exception):
+    def __init__(self, message, *, model, field):
+        super().__init__(message)
+        self.message = message
+        self.model = model
+        self.field = field
+
+
 class UnexpectedStatusError(Exception):
     def __init__(self, operation_id, status, content, *, request_id=None):
         super().__init__(f"{operation_id}: unexpected status {status}")

@@ -43,6 +43,7 @@ def _instances() -> list[BaseException]:
         sa.APIConnectionError("refused", **COMMON),
         sa.APITimeoutError("slow", **COMMON),
         sa.APIResponseValidationError("odd", status_code=200, body_excerpt="{}", **COMMON),
+        sa.ResponseFieldError("Model.field: odd", model="Model", field="field"),
         sa.UnexpectedStatusError("getX", 299, b"body", request_id="req-1"),
         sa.RateLimitError("slow down", retry_after=2.0, **STATUS),
     ]

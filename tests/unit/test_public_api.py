@@ -38,6 +38,7 @@ EXPECTED = {
     "Region",
     "RequestParts",
     "Response",
+    "ResponseFieldError",
     "ReplayUnsafeWarning",
     "RetryPolicy",
     "SendAborted",
