@@ -329,7 +329,10 @@ def run_job(args: argparse.Namespace, redis_url: str) -> int:
                 n_workers=args.workers,
                 processes=True,
                 threads_per_worker=1,
-                dashboard_address=None,
+                # A free port: the scheduler's HTTP server otherwise tries 8787, which
+                # another cluster on the machine may hold (distributed then falls back to
+                # another port but leaks the socket of the failed attempt).
+                dashboard_address="127.0.0.1:0",
                 memory_limit=None,
             )
         )
