@@ -136,3 +136,38 @@ def test_codegen_refuses_a_spec_file_that_takes_a_table_name(tmp_path: Path) -> 
     with pytest.raises(CodegenError, match=r"_index\.py"):
         generate._render_new(project, "models_index.py.jinja", target, {})  # type: ignore[arg-type]
     assert target.read_text(encoding="utf-8") == "# a model\n"
+
+
+_TYPED = """
+from __future__ import annotations
+
+from types import ModuleType
+from typing import assert_type
+
+from synerise_async.api import REGISTRY, OperationEntry, load
+from synerise_async.models import WorkflowListItem
+from synerise_async.models.workflow_list_item import WorkflowListItem as Direct
+
+assert_type(WorkflowListItem, type[Direct])
+assert_type(REGISTRY, dict[str, OperationEntry])
+assert_type(load("getProfile"), ModuleType)
+assert_type(REGISTRY["getProfile"].path, str)
+"""
+
+
+def test_package_level_names_keep_their_static_types(tmp_path: Path) -> None:
+    """mypy --strict sees the real types through the lazy packages and rejects an unknown model."""
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text(_TYPED, encoding="utf-8")
+    bad.write_text("from synerise_async.models import WorkflowListItemz\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(good), str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1, result.stdout
+    assert errors[0].startswith(str(bad)), result.stdout
+    assert 'has no attribute "WorkflowListItemz"' in errors[0]
