@@ -21,6 +21,7 @@ __all__ = [
     "Sample",
     "ServerProcess",
     "proc_status_kb",
+    "run_json_child",
     "summarise",
     "timed",
 ]
@@ -204,3 +205,23 @@ def unpin() -> None:
 
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def run_json_child(argv: list[str], *, cwd: Path, env: dict[str, str], what: str) -> dict[str, Any]:
+    """Run a measuring child (``python -c ...``); its last stdout line is a JSON object, to
+    which the child's wall time as seen from here is added (``process_wall``)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{proc.stderr[-3000:]}")
+    data: dict[str, Any] = orjson.loads(proc.stdout.strip().splitlines()[-1])
+    data["process_wall"] = wall
+    return data

@@ -19,7 +19,6 @@ whose import, first call and memory :mod:`bench.w6_scale` measures in fresh proc
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import w6_scale
-from .harness import ROOT
+from .harness import ROOT, run_json_child
 from .synthspec import write_documents
 
 __all__ = ["import_times", "regenerate", "scale"]
@@ -94,21 +93,7 @@ def import_times(
 
 
 def _import_child(module: str, env: dict[str, str], also: tuple[str, ...] = ()) -> dict[str, Any]:
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, module, *also],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"importing {module} failed:\n{proc.stderr[-2000:]}")
-    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    data["process_wall"] = wall
-    return data
+    return run_json_child([_CHILD, module, *also], cwd=ROOT, env=env, what=f"importing {module}")
 
 
 def codegen_cli_options() -> str:

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from . import payloads
-from .harness import ROOT
+from .harness import ROOT, run_json_child
 
 __all__ = ["FLAT_TOLERANCE", "assemble_package", "loopback_server", "measure_scale"]
 
@@ -211,21 +211,12 @@ def _env(pycache: str) -> dict[str, str]:
 
 def _child(site: Path, base_url: str, calls: Sequence[Any], env: dict[str, str]) -> dict[str, Any]:
     expected = str(site / PACKAGE)
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, base_url, _TOKEN, expected, json.dumps(list(calls))],
+    return run_json_child(
+        [_CHILD, base_url, _TOKEN, expected, json.dumps(list(calls))],
         cwd=site,
         env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+        what=f"W6 scale child in {site}",
     )
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"W6 scale child in {site} failed:\n{proc.stderr[-3000:]}")
-    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    data["process_wall"] = wall
-    return data
 
 
 def _probe(site: Path, env: dict[str, str]) -> dict[str, dict[str, float]]:

@@ -26,6 +26,19 @@ def client_for(fake: FakeSynerise, auth: Any = None, **kwargs: Any) -> SyneriseC
     )
 
 
+PAGINATION_WORLD: dict[str, Any] = {
+    "seed": 4,
+    "profiles": 95,
+    "catalogs": 2,
+    "catalog_items": 123,
+    "brickworks_records": 120,
+    "search_indices": 45,
+    "validate_responses": True,
+}
+"""The fake's data for the pagination tests (model and raw mode): sizes that leave a
+partial last page in every listing."""
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSynerise]:
     """A fake with default data, checking its own responses against the spec."""

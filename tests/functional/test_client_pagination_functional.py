@@ -16,7 +16,7 @@ from synerise_async.api.search import list_search_indices
 from synerise_async.models import WorkflowStatusFilter
 from synerise_async.testing import FakeSynerise
 
-from .conftest import client_for
+from .conftest import PAGINATION_WORLD, client_for
 
 
 async def collect(client: SyneriseClient, operation: Any, key: str, **params: Any) -> list[Any]:
@@ -25,15 +25,7 @@ async def collect(client: SyneriseClient, operation: Any, key: str, **params: An
 
 @pytest.fixture
 async def fake() -> Any:
-    async with FakeSynerise(
-        seed=4,
-        profiles=95,
-        catalogs=2,
-        catalog_items=123,
-        brickworks_records=120,
-        search_indices=45,
-        validate_responses=True,
-    ) as server:
+    async with FakeSynerise(**PAGINATION_WORLD) as server:
         yield server
 
 

@@ -19,20 +19,12 @@ from synerise_async.models import WorkflowStatusFilter
 from synerise_async.testing import FakeSynerise
 from tests.localserver import serve
 
-from .conftest import client_for
+from .conftest import PAGINATION_WORLD, client_for
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSynerise]:
-    async with FakeSynerise(
-        seed=4,
-        profiles=95,
-        catalogs=2,
-        catalog_items=123,
-        brickworks_records=120,
-        search_indices=45,
-        validate_responses=True,
-    ) as server:
+    async with FakeSynerise(**PAGINATION_WORLD) as server:
         yield server
 
 
