@@ -4,6 +4,9 @@ One call is layered like httpx's ``send``, each layer one concern:
 
 - :meth:`SyneriseClient.request`: prepare once (``_request.prepare``: types checked, query
   and body encoded, "safe to repeat" decided), apply the call's timeout, parse the result;
+  when a fresh credential is at hand it makes the first attempt itself (``_send_once``)
+  and hands the outcome to the layers below only if it is not a success, so a call that
+  succeeds at once runs through two coroutines fewer;
 - ``_send_with_retries``: back off and retry what ``_retry`` says may be retried, map a
   final status >= 400 or transport failure to a typed error;
 - ``_send_handling_auth``: attach the credential, and on a 401 drop that token, log in
@@ -368,10 +371,23 @@ class SyneriseClient(GeneratedClient):
                 else None
             ),
         )
-        if options is None or options.timeout is None:
-            raw = await self._send_with_retries(prepared, policy)
-        else:
+        if options is not None and options.timeout is not None:
             raw = await self._send_within(prepared, policy, options.timeout)
+        elif (
+            prepared.authenticate
+            and self._rate_limiter is None
+            and (found := self._authorize_now(prepared)) is not None
+        ):
+            started = self._clock()
+            first = await self._send_once(prepared, found[0])
+            if isinstance(first, RawResponse) and first.status_code < 400:
+                raw = self._checked_success(operation, first)
+            else:
+                raw = await self._send_with_retries(
+                    prepared, policy, first=(first, found[1]), started=started
+                )
+        else:
+            raw = await self._send_with_retries(prepared, policy)
         try:
             parsed = parse(raw)
         except SyneriseError:
@@ -471,16 +487,27 @@ class SyneriseClient(GeneratedClient):
         )
 
     async def _send_with_retries(
-        self, prepared: PreparedRequest, policy: RetryPolicy
+        self,
+        prepared: PreparedRequest,
+        policy: RetryPolicy,
+        *,
+        first: tuple[RawResponse | _Failure, Token | None] | None = None,
+        started: float | None = None,
     ) -> RawResponse:
-        """Attempts until one is final; a final failure or status >= 400 raises."""
+        """Attempts until one is final; a final failure or status >= 400 raises.
+
+        ``first`` is the outcome of an attempt :meth:`request` already made (and the token
+        it carried), taken as this loop's first attempt; ``started`` is when it began.
+        """
         operation = prepared.operation
         stats = self._shared.stats
-        started = self._clock()
+        if started is None:
+            started = self._clock()
         attempts = 0
         retries = 0
         while True:
-            outcome, made = await self._send_handling_auth(prepared)
+            outcome, made = await self._send_handling_auth(prepared, first)
+            first = None
             attempts += made
             if isinstance(outcome, _Failure):
                 delay = failure_retry_delay(
@@ -497,9 +524,7 @@ class SyneriseClient(GeneratedClient):
             else:
                 status = outcome.status_code
                 if status < 400:
-                    if operation.deprecated or "X-API-DEPRECATED" in outcome.headers:
-                        self._warn_deprecated(operation, outcome.headers.get("X-API-DEPRECATED"))
-                    return outcome
+                    return self._checked_success(operation, outcome)
                 now = self._clock()
                 delay = status_retry_delay(
                     status,
@@ -528,22 +553,34 @@ class SyneriseClient(GeneratedClient):
             attempts=attempts,
         ) from scrubbed_cause(outcome.exc)
 
+    def _checked_success(self, operation: Operation, raw: RawResponse) -> RawResponse:
+        """A status < 400, after warning once if the operation is deprecated."""
+        if operation.deprecated or "X-API-DEPRECATED" in raw.headers:
+            self._warn_deprecated(operation, raw.headers.get("X-API-DEPRECATED"))
+        return raw
+
     async def _send_handling_auth(
-        self, prepared: PreparedRequest
+        self,
+        prepared: PreparedRequest,
+        first: tuple[RawResponse | _Failure, Token | None] | None = None,
     ) -> tuple[RawResponse | _Failure, int]:
         """One attempt with the credential attached; after a 401, one replay with a new token.
 
+        ``first``: the attempt was already made (by :meth:`request`); only its 401 is handled.
         Returns the outcome and the number of HTTP attempts made (1 or 2).
         """
         # The rate budget is waited for before the credential is attached, so a long wait
         # cannot make the request carry a token that expired meanwhile.
         limiter = self._rate_limiter
-        if limiter is not None:
-            await limiter.acquire()
-        if not prepared.authenticate:
-            return await self._send_once(prepared, prepared.headers), 1
-        headers, token = self._authorize_now(prepared) or await self._authorize(prepared)
-        outcome = await self._send_once(prepared, headers)
+        if first is not None:
+            outcome, token = first
+        else:
+            if limiter is not None:
+                await limiter.acquire()
+            if not prepared.authenticate:
+                return await self._send_once(prepared, prepared.headers), 1
+            headers, token = self._authorize_now(prepared) or await self._authorize(prepared)
+            outcome = await self._send_once(prepared, headers)
         if (
             token is None
             or isinstance(outcome, _Failure)

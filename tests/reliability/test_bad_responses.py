@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +47,8 @@ class CannedClient(SyneriseClient):
         super().__init__()
         self._raw = raw
 
-    async def _send_with_retries(
-        self, prepared: PreparedRequest, policy: RetryPolicy
+    async def _send_once(
+        self, prepared: PreparedRequest, headers: Mapping[str, str]
     ) -> RawResponse:
         return self._raw
 
