@@ -49,7 +49,7 @@ from ._errors import (
 from ._pagination import AsyncPaginator, operation_module
 from ._ratelimit import RateLimit, RateLimiter, limiter_for
 from ._regions import Region, resolve_base_url
-from ._request import FormBody, PreparedRequest, prepare
+from ._request import PreparedRequest, prepare
 from ._retry import RetryPolicy, failure_retry_delay, parse_retry_after, status_retry_delay
 from ._slots import Slots
 from ._transport import (
@@ -579,7 +579,7 @@ class SyneriseClient(GeneratedClient):
                 await limiter.acquire()
             if not prepared.authenticate:
                 return await self._send_once(prepared, prepared.headers), 1
-            headers, token = self._authorize_now(prepared) or await self._authorize(prepared)
+            headers, token = await self._authorize(prepared)
             outcome = await self._send_once(prepared, headers)
         if (
             token is None
@@ -608,12 +608,11 @@ class SyneriseClient(GeneratedClient):
             await slots.acquire()
         try:
             shared.stats.requests += 1
-            body = prepared.body
             async with session.request(
                 prepared.method,
                 prepared.url,
                 params=prepared.query,
-                data=body.build() if isinstance(body, FormBody) else body,
+                data=prepared.body_for_attempt(),
                 headers=headers,
                 timeout=self._timeout,
             ) as resp:

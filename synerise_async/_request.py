@@ -141,7 +141,7 @@ def prepare(
         tuple(query),
         merged,
         body,
-        method in IDEMPOTENT_METHODS or _repeat_safe(operation, method, parts),
+        _repeat_safe(operation, method, parts),
         authenticate,
     )
 
