@@ -2,7 +2,8 @@
 
     python -m bench.w1_layer [--tree DIR] [--calls 20000] [--rounds 3]
 
-Times ``await op.asyncio(client=client)`` (``GET /uauth/business-profile/current``) through
+Times ``await op.asyncio(client=client)`` (``GET /uauth/business-profile/current``), and the
+same call as ``client.workspaces.<operation>()``, through
 a ``SyneriseClient`` whose ``session=`` answers at once with the bench payload, and a
 by-hand loop over the same stand-in that parses the same generated model; CPU time
 (``process_time``), rounds alternating. ``--tree`` imports ``synerise_async`` from another
@@ -61,7 +62,7 @@ class _InstantSession:
         return None
 
 
-async def _measure(calls: int, rounds: int) -> tuple[list[float], list[float]]:
+async def _measure(calls: int, rounds: int) -> tuple[list[float], list[float], list[float]]:
     from synerise_async import SyneriseClient, WorkspaceAuth
     from synerise_async.api.workspaces import get_current_business_profile_using_get as op
     from synerise_async.models.current_workspace_response import CurrentWorkspaceResponse
@@ -76,7 +77,7 @@ async def _measure(calls: int, rounds: int) -> tuple[list[float], list[float]]:
     url = "http://127.0.0.1:1/uauth/business-profile/current"
     headers = {"Authorization": "Bearer x", "Accept": "application/json"}
 
-    async def sdk() -> float:
+    async def sdk(resource: bool = False) -> float:
         client = SyneriseClient(
             WorkspaceAuth(api_key="bench"),
             base_url="http://127.0.0.1:1",
@@ -85,9 +86,14 @@ async def _measure(calls: int, rounds: int) -> tuple[list[float], list[float]]:
         async with client:
             await op.asyncio(client=client)  # login outside the timing
             gc.collect()
-            t0 = time.process_time()
-            for _ in range(calls):
-                await op.asyncio(client=client)
+            if resource:
+                t0 = time.process_time()
+                for _ in range(calls):
+                    await client.workspaces.get_current_business_profile_using_get()
+            else:
+                t0 = time.process_time()
+                for _ in range(calls):
+                    await op.asyncio(client=client)
             return (time.process_time() - t0) / calls * 1e6
 
     async def by_hand() -> float:
@@ -101,15 +107,18 @@ async def _measure(calls: int, rounds: int) -> tuple[list[float], list[float]]:
         return (time.process_time() - t0) / calls * 1e6
 
     ours: list[float] = []
+    resource: list[float] = []
     hand: list[float] = []
     for n in range(rounds):
         if n % 2 == 0:
             hand.append(await by_hand())
             ours.append(await sdk())
+            resource.append(await sdk(resource=True))
         else:
+            resource.append(await sdk(resource=True))
             ours.append(await sdk())
             hand.append(await by_hand())
-    return ours, hand
+    return ours, resource, hand
 
 
 def main() -> None:
@@ -122,12 +131,14 @@ def main() -> None:
         sys.path.insert(0, args.tree)
     import synerise_async
 
-    ours, hand = asyncio.run(_measure(args.calls, args.rounds))
+    ours, resource, hand = asyncio.run(_measure(args.calls, args.rounds))
     sdk, by_hand = statistics.median(ours), statistics.median(hand)
+    method = statistics.median(resource)
     print(f"synerise_async from {synerise_async.__file__}")
     print(
-        f"SDK call {sdk:.2f} us; by hand with the same model {by_hand:.2f} us; "
-        f"the SDK's layer {sdk - by_hand:.2f} us (CPU per call, medians of {args.rounds})"
+        f"SDK call {sdk:.2f} us (client.workspaces.<op>(): {method:.2f} us); by hand with "
+        f"the same model {by_hand:.2f} us; the SDK's layer {sdk - by_hand:.2f} us "
+        f"({method - by_hand:.2f} us) (CPU per call, medians of {args.rounds})"
     )
 
 

@@ -9,7 +9,8 @@ post-hooks format everything:
   takes the arguments of the module's ``asyncio`` function without ``client=``, plus the
   keyword-only per-call options, and imports its operation module only when called.
 * ``resources/__init__.py``: ``GeneratedClient``, the mixin ``SyneriseClient`` inherits:
-  one lazy property per tag, ``with_raw_response``, and the ``paginate`` overloads that
+  one property per tag, cached on the client after first use, ``with_raw_response``, and
+  the ``paginate`` overloads that
   map each paginated operation to its item type (seen by mypy only; no runtime cost).
 * ``resources/_base.py``: the ``Resource`` base class and the options helper.
 
@@ -306,18 +307,24 @@ def _method_source(method: _Method, *, raw: bool) -> str:
     returns = f"Response[{method.returns}]" if raw else method.returns
     call = ", ".join(f"{p.target}={p.name}" for p in method.params)
     doc = textwrap.indent(method.doc, " " * 8).lstrip()
-    request = (
-        f"self._client.request(_op.OPERATION, _op._get_kwargs({call}), _op._parse_response, "
-        "request_options(timeout, extra_headers, extra_query, max_retries))"
-    )
+    # An operation without parameters hands the client None: it then sends the request
+    # it prepared for the operation's first call (the method and path never change).
+    parts = f"_op._get_kwargs({call})" if method.params else "None"
+    verb = "request" if raw else "call"  # call: the model alone, no Response built
+    result = f"await self._client.{verb}(_op.OPERATION, {parts}, _op._parse_response, options)"
     alias = _module_alias(method.name)
-    result = f"await {request}" if raw else f"(await {request}).parsed"
     return "\n".join(
         [
             f"    async def {method.name}({', '.join(signature)}) -> {returns}:",
             f'        """{doc}\n        """',
             f"        _op = {alias}",
-            "",
+            # Inline, not a call: most calls set no option.
+            "        options = (",
+            "            None",
+            "            if timeout is None and extra_headers is None and extra_query is None",
+            "            and max_retries is None",
+            "            else request_options(timeout, extra_headers, extra_query, max_retries)",
+            "        )",
             f"        return {result}",
         ]
     )
@@ -428,7 +435,7 @@ def _init_module(tags: list[str], paginated: list[tuple[str, str, set[str]]]) ->
         "class RawResponses:",
         '    """``client.with_raw_response.<tag>``: the same methods, returning the whole ``Response``."""',
         "",
-        '    __slots__ = ("_client",)',
+        '    __slots__ = ("__dict__", "_client")  # __dict__ holds the cached tag properties',
         "",
         "    def __init__(self, client: Transport) -> None:",
         "        self._client = client",
@@ -437,17 +444,18 @@ def _init_module(tags: list[str], paginated: list[tuple[str, str, set[str]]]) ->
         cls = f"{_class_name(tag)}WithRawResponse"
         lines += [
             "",
-            "    @property",
+            "    @cached_property",
             f"    def {tag}(self) -> {cls}:",
             f'        """Operations tagged ``{tag}``, returning the whole ``Response``."""',
             f"        return _{tag}.{cls}(self._client)",
         ]
-    lines += ["", "", _CLIENT_HEAD]
+    cached = ", ".join(repr(name) for name in ["with_raw_response", *tags])
+    lines += ["", "", _CLIENT_HEAD.replace("{cached}", "{" + cached + "}")]
     for tag in tags:
         cls = _class_name(tag)
         lines += [
             "",
-            "    @property",
+            "    @cached_property",
             f"    def {tag}(self) -> {cls}:",
             f'        """Operations tagged ``{tag}``: ``client.{tag}.<operation>(...)``."""',
             f'        return _{tag}.{cls}(cast("Transport", self))',
@@ -561,8 +569,9 @@ modules on first call.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar, cast, overload
 '''
 
 _INIT_TYPES = '''__all__ = ["GeneratedClient", "RawResponses"]
@@ -582,7 +591,11 @@ _CLIENT_HEAD = '''class GeneratedClient:
 
     __slots__ = ()
 
-    @property
+    CACHED_ATTRIBUTES: ClassVar[frozenset[str]] = frozenset({cached})
+    """The instance attributes the cached properties below store (each binds this client,
+    so ``with_options`` must not copy them into a view)."""
+
+    @cached_property
     def with_raw_response(self) -> RawResponses:
         """``client.with_raw_response.<tag>.<operation>(...)`` returns the whole ``Response``."""
         return RawResponses(cast("Transport", self))'''

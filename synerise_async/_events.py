@@ -526,7 +526,7 @@ class EventsAPI(EventsResource):
         body = batch.body()
         for resend in range(AUTH_RESENDS + 1):
             try:
-                await self._transport.request(
+                await self._transport.call(
                     BATCH_OPERATION,
                     # Every event of a batch is stamped with an eventSalt before encoding,
                     # so the pre-encoded body is safe to repeat (the core cannot see inside).

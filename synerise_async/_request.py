@@ -78,10 +78,6 @@ class PreparedRequest(NamedTuple):
         """The full URL with secret query values masked, for logs and errors."""
         return redact_url(self.url, self.query)
 
-    def body_for_attempt(self) -> bytes | aiohttp.FormData | None:
-        body = self.body
-        return body.build() if isinstance(body, FormBody) else body
-
 
 def prepare(
     operation: Operation,
@@ -118,19 +114,26 @@ def prepare(
         extra = encode_query(options.extra_query)
         replaced = {name for name, _ in extra}
         query = [pair for pair in query if pair[0] not in replaced] + extra
-    merged = dict(headers)
-    if operation.accept is not None:
-        merged["Accept"] = operation.accept
-    if parts.headers:
-        merged.update({k: str(v) for k, v in parts.headers.items()})
-    if operation.api_version is not None:
-        merged["Api-Version"] = operation.api_version
-    if parts.json is None and parts.content is None and parts.files is None and parts.data is None:
-        body = None
+    has_body = not (
+        parts.json is None and parts.content is None and parts.files is None and parts.data is None
+    )
+    extra_headers = options.extra_headers if options is not None else None
+    if (
+        has_body
+        or parts.headers
+        or extra_headers
+        or operation.accept is not None
+        or operation.api_version is not None
+    ):
+        built = _merged_headers(operation, parts, headers)
+        body = _encode_body(operation, parts, built) if has_body else None
+        if extra_headers:
+            built.update(extra_headers)  # last: the caller's word wins, Content-Type included
+        merged: Mapping[str, str] = built
     else:
-        body = _encode_body(operation, parts, merged)
-    if options is not None and options.extra_headers:
-        merged.update(options.extra_headers)
+        # Nothing to add: the client's own headers object, which lets the client reuse the
+        # headers it last built with the same token (see SyneriseClient._authorize_now).
+        merged, body = headers, None
     if tracker_key is not None:
         query.append(("token", tracker_key))
         authenticate = False
@@ -144,6 +147,19 @@ def prepare(
         _repeat_safe(operation, method, parts),
         authenticate,
     )
+
+
+def _merged_headers(
+    operation: Operation, parts: RequestParts, headers: Mapping[str, str]
+) -> dict[str, str]:
+    merged = dict(headers)
+    if operation.accept is not None:
+        merged["Accept"] = operation.accept
+    if parts.headers:
+        merged.update({k: str(v) for k, v in parts.headers.items()})
+    if operation.api_version is not None:
+        merged["Api-Version"] = operation.api_version
+    return merged
 
 
 def _fill_path(operation: Operation, template: str, values: Mapping[str, Any]) -> str:

@@ -3,8 +3,8 @@
 Generated modules (``synerise_async/api/**``) never do I/O. Each one describes its
 operation with an :class:`Operation` record, builds a typed :class:`RequestParts` in
 ``_get_kwargs`` and parses a :class:`RawResponse` in ``_parse_response``. Its
-``asyncio_detailed`` function hands all three to :meth:`Transport.request`, which
-``SyneriseClient`` implements: auth, region, retries, error mapping, logging and limits
+``asyncio_detailed`` function hands all three to :meth:`Transport.request` (``asyncio`` to
+:meth:`Transport.call`, which returns the model alone), which ``SyneriseClient`` implements: auth, region, retries, error mapping, logging and limits
 therefore apply to every operation, including those added by the next regeneration.
 
 Imports go one way: generated code imports this module (and ``types``); this module
@@ -270,19 +270,63 @@ class RawResponse:
         return f"<RawResponse {self.status_code} {len(self.content)} bytes>"
 
 
-@attrs.frozen(slots=True)
 class Response(Generic[T_co]):
-    """A parsed response: status, headers, raw body and the parsed model."""
+    """A parsed response: status, headers, raw body and the parsed model.
 
-    status_code: int
-    headers: Mapping[str, str]
-    content: bytes = attrs.field(repr=False)
-    parsed: T_co
+    Read-only, and equal when the four fields are. A plain slotted class rather than a
+    frozen attrs one: one is built per call, and attrs' frozen ``__init__`` (one
+    ``object.__setattr__`` per field) cost 1.3 against 0.45 µs.
+    """
+
+    __slots__ = ("_content", "_headers", "_parsed", "_status_code")
+
+    def __init__(
+        self, status_code: int, headers: Mapping[str, str], content: bytes, parsed: T_co
+    ) -> None:
+        self._status_code = status_code
+        self._headers = headers
+        self._content = content
+        self._parsed = parsed
+
+    @property
+    def status_code(self) -> int:
+        return self._status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._headers
+
+    @property
+    def content(self) -> bytes:
+        return self._content
+
+    @property
+    def parsed(self) -> T_co:
+        return self._parsed
 
     @property
     def request_id(self) -> str | None:
         """The server's id for this response (``X-Request-Id`` or a relative), if it sent one."""
-        return request_id_from_headers(self.headers)
+        return request_id_from_headers(self._headers)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Response)
+        return (
+            self._status_code == other._status_code
+            and self._headers == other._headers
+            and self._content == other._content
+            and self._parsed == other._parsed
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # headers are a mutable mapping
+
+    def __repr__(self) -> str:
+        return (
+            f"Response(status_code={self._status_code!r}, headers={self._headers!r}, "
+            f"parsed={self._parsed!r})"
+        )
 
 
 class Transport(Protocol):
@@ -297,16 +341,32 @@ class Transport(Protocol):
     async def request(
         self,
         operation: Operation,
-        kwargs: RequestParts | Mapping[str, Any],
+        kwargs: RequestParts | Mapping[str, Any] | None,
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
     ) -> Response[T]:
         """Send the request described by ``kwargs`` and parse a successful response.
 
         ``kwargs`` is what a generated ``_get_kwargs`` returns (a :class:`RequestParts`); a
-        mapping with the same keys is accepted from older callers. Statuses >= 400 raise
+        mapping with the same keys is accepted from older callers. ``None`` is what
+        generated code passes for an operation without parameters: the request is then the
+        operation's method and path, so a client may prepare it once. Statuses >= 400 raise
         before ``parse`` runs. ``options`` carries per-call overrides (see
         :class:`RequestOptions`).
+        """
+        ...
+
+    async def call(
+        self,
+        operation: Operation,
+        kwargs: RequestParts | Mapping[str, Any] | None,
+        parse: Callable[[RawResponse], T],
+        options: RequestOptions | None = None,
+    ) -> T:
+        """Like :meth:`request`, returning only what ``parse`` made of the response.
+
+        What generated code uses when the caller asked for the model alone (``asyncio``,
+        ``client.<tag>.<operation>()``): no :class:`Response` is built for it.
         """
         ...
 

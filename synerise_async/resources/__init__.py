@@ -12,8 +12,9 @@ modules on first call.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeVar, cast, overload
 
 from ._base import LazyModule
 
@@ -122,94 +123,94 @@ class _Operation(Protocol[_R_co]):
 class RawResponses:
     """``client.with_raw_response.<tag>``: the same methods, returning the whole ``Response``."""
 
-    __slots__ = ("_client",)
+    __slots__ = ("__dict__", "_client")  # __dict__ holds the cached tag properties
 
     def __init__(self, client: Transport) -> None:
         self._client = client
 
-    @property
+    @cached_property
     def analytics(self) -> AnalyticsResourceWithRawResponse:
         """Operations tagged ``analytics``, returning the whole ``Response``."""
         return _analytics.AnalyticsResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def assets(self) -> AssetsResourceWithRawResponse:
         """Operations tagged ``assets``, returning the whole ``Response``."""
         return _assets.AssetsResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def authorization(self) -> AuthorizationResourceWithRawResponse:
         """Operations tagged ``authorization``, returning the whole ``Response``."""
         return _authorization.AuthorizationResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def automation(self) -> AutomationResourceWithRawResponse:
         """Operations tagged ``automation``, returning the whole ``Response``."""
         return _automation.AutomationResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def brickworks(self) -> BrickworksResourceWithRawResponse:
         """Operations tagged ``brickworks``, returning the whole ``Response``."""
         return _brickworks.BrickworksResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def campaigns(self) -> CampaignsResourceWithRawResponse:
         """Operations tagged ``campaigns``, returning the whole ``Response``."""
         return _campaigns.CampaignsResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def catalogs(self) -> CatalogsResourceWithRawResponse:
         """Operations tagged ``catalogs``, returning the whole ``Response``."""
         return _catalogs.CatalogsResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def events(self) -> EventsResourceWithRawResponse:
         """Operations tagged ``events``, returning the whole ``Response``."""
         return _events.EventsResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def loyalty(self) -> LoyaltyResourceWithRawResponse:
         """Operations tagged ``loyalty``, returning the whole ``Response``."""
         return _loyalty.LoyaltyResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def organizations(self) -> OrganizationsResourceWithRawResponse:
         """Operations tagged ``organizations``, returning the whole ``Response``."""
         return _organizations.OrganizationsResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def profile_account(self) -> ProfileAccountResourceWithRawResponse:
         """Operations tagged ``profile_account``, returning the whole ``Response``."""
         return _profile_account.ProfileAccountResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def profiles(self) -> ProfilesResourceWithRawResponse:
         """Operations tagged ``profiles``, returning the whole ``Response``."""
         return _profiles.ProfilesResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def recommendation_campaigns(self) -> RecommendationCampaignsResourceWithRawResponse:
         """Operations tagged ``recommendation_campaigns``, returning the whole ``Response``."""
         return _recommendation_campaigns.RecommendationCampaignsResourceWithRawResponse(
             self._client
         )
 
-    @property
+    @cached_property
     def recommendations(self) -> RecommendationsResourceWithRawResponse:
         """Operations tagged ``recommendations``, returning the whole ``Response``."""
         return _recommendations.RecommendationsResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def search(self) -> SearchResourceWithRawResponse:
         """Operations tagged ``search``, returning the whole ``Response``."""
         return _search.SearchResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def transactions(self) -> TransactionsResourceWithRawResponse:
         """Operations tagged ``transactions``, returning the whole ``Response``."""
         return _transactions.TransactionsResourceWithRawResponse(self._client)
 
-    @property
+    @cached_property
     def workspaces(self) -> WorkspacesResourceWithRawResponse:
         """Operations tagged ``workspaces``, returning the whole ``Response``."""
         return _workspaces.WorkspacesResourceWithRawResponse(self._client)
@@ -220,92 +221,117 @@ class GeneratedClient:
 
     __slots__ = ()
 
-    @property
+    CACHED_ATTRIBUTES: ClassVar[frozenset[str]] = frozenset(
+        {
+            "with_raw_response",
+            "analytics",
+            "assets",
+            "authorization",
+            "automation",
+            "brickworks",
+            "campaigns",
+            "catalogs",
+            "events",
+            "loyalty",
+            "organizations",
+            "profile_account",
+            "profiles",
+            "recommendation_campaigns",
+            "recommendations",
+            "search",
+            "transactions",
+            "workspaces",
+        }
+    )
+    """The instance attributes the cached properties below store (each binds this client,
+    so ``with_options`` must not copy them into a view)."""
+
+    @cached_property
     def with_raw_response(self) -> RawResponses:
         """``client.with_raw_response.<tag>.<operation>(...)`` returns the whole ``Response``."""
         return RawResponses(cast("Transport", self))
 
-    @property
+    @cached_property
     def analytics(self) -> AnalyticsResource:
         """Operations tagged ``analytics``: ``client.analytics.<operation>(...)``."""
         return _analytics.AnalyticsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def assets(self) -> AssetsResource:
         """Operations tagged ``assets``: ``client.assets.<operation>(...)``."""
         return _assets.AssetsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def authorization(self) -> AuthorizationResource:
         """Operations tagged ``authorization``: ``client.authorization.<operation>(...)``."""
         return _authorization.AuthorizationResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def automation(self) -> AutomationResource:
         """Operations tagged ``automation``: ``client.automation.<operation>(...)``."""
         return _automation.AutomationResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def brickworks(self) -> BrickworksResource:
         """Operations tagged ``brickworks``: ``client.brickworks.<operation>(...)``."""
         return _brickworks.BrickworksResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def campaigns(self) -> CampaignsResource:
         """Operations tagged ``campaigns``: ``client.campaigns.<operation>(...)``."""
         return _campaigns.CampaignsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def catalogs(self) -> CatalogsResource:
         """Operations tagged ``catalogs``: ``client.catalogs.<operation>(...)``."""
         return _catalogs.CatalogsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def events(self) -> EventsResource:
         """Operations tagged ``events``: ``client.events.<operation>(...)``."""
         return _events.EventsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def loyalty(self) -> LoyaltyResource:
         """Operations tagged ``loyalty``: ``client.loyalty.<operation>(...)``."""
         return _loyalty.LoyaltyResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def organizations(self) -> OrganizationsResource:
         """Operations tagged ``organizations``: ``client.organizations.<operation>(...)``."""
         return _organizations.OrganizationsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def profile_account(self) -> ProfileAccountResource:
         """Operations tagged ``profile_account``: ``client.profile_account.<operation>(...)``."""
         return _profile_account.ProfileAccountResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def profiles(self) -> ProfilesResource:
         """Operations tagged ``profiles``: ``client.profiles.<operation>(...)``."""
         return _profiles.ProfilesResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def recommendation_campaigns(self) -> RecommendationCampaignsResource:
         """Operations tagged ``recommendation_campaigns``: ``client.recommendation_campaigns.<operation>(...)``."""
         return _recommendation_campaigns.RecommendationCampaignsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def recommendations(self) -> RecommendationsResource:
         """Operations tagged ``recommendations``: ``client.recommendations.<operation>(...)``."""
         return _recommendations.RecommendationsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def search(self) -> SearchResource:
         """Operations tagged ``search``: ``client.search.<operation>(...)``."""
         return _search.SearchResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def transactions(self) -> TransactionsResource:
         """Operations tagged ``transactions``: ``client.transactions.<operation>(...)``."""
         return _transactions.TransactionsResource(cast("Transport", self))
 
-    @property
+    @cached_property
     def workspaces(self) -> WorkspacesResource:
         """Operations tagged ``workspaces``: ``client.workspaces.<operation>(...)``."""
         return _workspaces.WorkspacesResource(cast("Transport", self))

@@ -77,20 +77,25 @@ class AnalyticsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _analytics_2_aggregate_calculate
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    namespace=namespace,
-                    aggregate_id=aggregate_id,
-                    identifier_type=identifier_type,
-                    body=body,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                namespace=namespace,
+                aggregate_id=aggregate_id,
+                identifier_type=identifier_type,
+                body=body,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def analytics_2_expression_calculate(
         self,
@@ -114,20 +119,25 @@ class AnalyticsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _analytics_2_expression_calculate
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    namespace=namespace,
-                    expression_id=expression_id,
-                    identifier_type=identifier_type,
-                    body=body,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                namespace=namespace,
+                expression_id=expression_id,
+                identifier_type=identifier_type,
+                body=body,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def analytics_calculate_aggregate_for_profile_with_period_uuid(
         self,
@@ -150,15 +160,20 @@ class AnalyticsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _analytics_calculate_aggregate_for_profile_with_period_uuid
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(aggregate_id=aggregate_id, client_id=client_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(aggregate_id=aggregate_id, client_id=client_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
 
 class AnalyticsResourceWithRawResponse(Resource):
@@ -189,7 +204,14 @@ class AnalyticsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _analytics_2_aggregate_calculate
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -199,7 +221,7 @@ class AnalyticsResourceWithRawResponse(Resource):
                 body=body,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def analytics_2_expression_calculate(
@@ -224,7 +246,14 @@ class AnalyticsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _analytics_2_expression_calculate
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -234,7 +263,7 @@ class AnalyticsResourceWithRawResponse(Resource):
                 body=body,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def analytics_calculate_aggregate_for_profile_with_period_uuid(
@@ -258,10 +287,17 @@ class AnalyticsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _analytics_calculate_aggregate_for_profile_with_period_uuid
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(aggregate_id=aggregate_id, client_id=client_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

@@ -151,15 +151,17 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_schema_builder_schema
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_schema_record(
         self,
@@ -182,15 +184,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_schema_record
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(schema_id=schema_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(schema_id=schema_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def create_tag_using_post(
         self,
@@ -211,15 +218,17 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_tag_using_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def generate_document_by_slug(
         self,
@@ -242,15 +251,17 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_document_by_slug
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(slug=slug, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(slug=slug, body=body), _op._parse_response, options
+        )
 
     async def generate_document_by_slug_get(
         self,
@@ -273,15 +284,17 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_document_by_slug_get
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(slug=slug),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(slug=slug), _op._parse_response, options
+        )
 
     async def generate_screen_view_by_feed_get_v2(
         self,
@@ -304,15 +317,17 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_screen_view_by_feed_get_v2
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(feed_slug=feed_slug),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(feed_slug=feed_slug), _op._parse_response, options
+        )
 
     async def generate_screen_view_by_feed_post_v2(
         self,
@@ -334,15 +349,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_screen_view_by_feed_post_v2
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(feed_slug=feed_slug, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(feed_slug=feed_slug, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def get_schema_builder_schema(
         self,
@@ -363,15 +383,17 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_schema_builder_schema
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(schema_id=schema_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(schema_id=schema_id), _op._parse_response, options
+        )
 
     async def get_schema_record(
         self,
@@ -393,15 +415,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_schema_record
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(schema_id=schema_id, record_id=record_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(schema_id=schema_id, record_id=record_id),
+            _op._parse_response,
+            options,
+        )
 
     async def list_schema_builder_schema_projections(
         self,
@@ -424,15 +451,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_schema_builder_schema_projections
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(page=page, limit=limit, name=name),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(page=page, limit=limit, name=name),
+            _op._parse_response,
+            options,
+        )
 
     async def list_schema_builder_schemas(
         self,
@@ -456,15 +488,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_schema_builder_schemas
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(page=page, limit=limit, name=name),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(page=page, limit=limit, name=name),
+            _op._parse_response,
+            options,
+        )
 
     async def list_schema_records(
         self,
@@ -487,15 +524,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_schema_records
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(schema_id=schema_id, page=page, limit=limit),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(schema_id=schema_id, page=page, limit=limit),
+            _op._parse_response,
+            options,
+        )
 
     async def list_tag_directories(
         self,
@@ -516,15 +558,15 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_tag_directories
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_tags_in_directory(
         self,
@@ -545,15 +587,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_tags_in_directory
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(directory_hash=directory_hash),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(directory_hash=directory_hash),
+            _op._parse_response,
+            options,
+        )
 
     async def update_schema_builder_schema(
         self,
@@ -576,15 +623,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_schema_builder_schema
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(schema_id=schema_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(schema_id=schema_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def update_schema_record(
         self,
@@ -608,15 +660,20 @@ class AssetsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_schema_record
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(schema_id=schema_id, record_id=record_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(schema_id=schema_id, record_id=record_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
 
 class AssetsResourceWithRawResponse(Resource):
@@ -644,12 +701,16 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_schema_builder_schema
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_schema_record(
@@ -673,12 +734,19 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_schema_record
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def create_tag_using_post(
@@ -700,12 +768,16 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_tag_using_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def generate_document_by_slug(
@@ -729,12 +801,16 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_document_by_slug
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(slug=slug, body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(slug=slug, body=body), _op._parse_response, options
         )
 
     async def generate_document_by_slug_get(
@@ -758,12 +834,16 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_document_by_slug_get
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(slug=slug),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(slug=slug), _op._parse_response, options
         )
 
     async def generate_screen_view_by_feed_get_v2(
@@ -787,12 +867,16 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_screen_view_by_feed_get_v2
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(feed_slug=feed_slug),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(feed_slug=feed_slug), _op._parse_response, options
         )
 
     async def generate_screen_view_by_feed_post_v2(
@@ -815,12 +899,19 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_screen_view_by_feed_post_v2
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(feed_slug=feed_slug, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_schema_builder_schema(
@@ -842,12 +933,16 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_schema_builder_schema
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(schema_id=schema_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(schema_id=schema_id), _op._parse_response, options
         )
 
     async def get_schema_record(
@@ -870,12 +965,19 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_schema_record
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, record_id=record_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_schema_builder_schema_projections(
@@ -899,12 +1001,19 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_schema_builder_schema_projections
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, name=name),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_schema_builder_schemas(
@@ -929,12 +1038,19 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_schema_builder_schemas
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, name=name),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_schema_records(
@@ -958,12 +1074,19 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_schema_records
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, page=page, limit=limit),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_tag_directories(
@@ -985,13 +1108,15 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_tag_directories
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_tags_in_directory(
         self,
@@ -1012,12 +1137,19 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_tags_in_directory
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(directory_hash=directory_hash),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_schema_builder_schema(
@@ -1041,12 +1173,19 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_schema_builder_schema
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_schema_record(
@@ -1071,10 +1210,17 @@ class AssetsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_schema_record
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, record_id=record_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

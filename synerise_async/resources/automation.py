@@ -120,15 +120,17 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _disable_workflow_schedule
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(diagram_id=diagram_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
+        )
 
     async def enable_workflow_schedule(
         self,
@@ -151,15 +153,17 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _enable_workflow_schedule
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(diagram_id=diagram_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
+        )
 
     async def get_paginated_diagrams(
         self,
@@ -195,27 +199,32 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_paginated_diagrams
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    page=page,
-                    limit=limit,
-                    status=status,
-                    sort=sort,
-                    sort_by=sort_by,
-                    order=order,
-                    search=search,
-                    directory_id=directory_id,
-                    block_types=block_types,
-                    triggers_on_event=triggers_on_event,
-                    generates_event=generates_event,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                page=page,
+                limit=limit,
+                status=status,
+                sort=sort,
+                sort_by=sort_by,
+                order=order,
+                search=search,
+                directory_id=directory_id,
+                block_types=block_types,
+                triggers_on_event=triggers_on_event,
+                generates_event=generates_event,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_paginated_diagrams_v2(
         self,
@@ -248,25 +257,30 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_paginated_diagrams_v2
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    page=page,
-                    limit=limit,
-                    status=status,
-                    sort=sort,
-                    sort_by=sort_by,
-                    order=order,
-                    search=search,
-                    directory_id=directory_id,
-                    tags=tags,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                page=page,
+                limit=limit,
+                status=status,
+                sort=sort,
+                sort_by=sort_by,
+                order=order,
+                search=search,
+                directory_id=directory_id,
+                tags=tags,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_workflow_block_statistics(
         self,
@@ -291,15 +305,20 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_workflow_block_statistics
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(diagram_id=diagram_id, block_id=block_id, time_period=time_period),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(diagram_id=diagram_id, block_id=block_id, time_period=time_period),
+            _op._parse_response,
+            options,
+        )
 
     async def get_workflow_last_run_with_stages(
         self,
@@ -326,15 +345,20 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_workflow_last_run_with_stages
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(automation_workflow_id=automation_workflow_id, limit=limit),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(automation_workflow_id=automation_workflow_id, limit=limit),
+            _op._parse_response,
+            options,
+        )
 
     async def get_workflow_statistics(
         self,
@@ -359,15 +383,20 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_workflow_statistics
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(diagram_id=diagram_id, time_period=time_period),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(diagram_id=diagram_id, time_period=time_period),
+            _op._parse_response,
+            options,
+        )
 
     async def pause_workflow(
         self,
@@ -392,15 +421,20 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _pause_workflow
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(diagram_id=diagram_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(diagram_id=diagram_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def run_workflow(
         self,
@@ -426,15 +460,20 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _run_workflow
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(diagram_id=diagram_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(diagram_id=diagram_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def stop_workflow(
         self,
@@ -457,15 +496,17 @@ class AutomationResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _stop_workflow
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(diagram_id=diagram_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
+        )
 
 
 class AutomationResourceWithRawResponse(Resource):
@@ -495,12 +536,16 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _disable_workflow_schedule
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(diagram_id=diagram_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )
 
     async def enable_workflow_schedule(
@@ -524,12 +569,16 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _enable_workflow_schedule
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(diagram_id=diagram_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )
 
     async def get_paginated_diagrams(
@@ -566,7 +615,14 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_paginated_diagrams
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -583,7 +639,7 @@ class AutomationResourceWithRawResponse(Resource):
                 generates_event=generates_event,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_paginated_diagrams_v2(
@@ -617,7 +673,14 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_paginated_diagrams_v2
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -632,7 +695,7 @@ class AutomationResourceWithRawResponse(Resource):
                 tags=tags,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_workflow_block_statistics(
@@ -658,12 +721,19 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_workflow_block_statistics
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, block_id=block_id, time_period=time_period),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_workflow_last_run_with_stages(
@@ -691,12 +761,19 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_workflow_last_run_with_stages
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(automation_workflow_id=automation_workflow_id, limit=limit),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_workflow_statistics(
@@ -722,12 +799,19 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_workflow_statistics
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, time_period=time_period),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def pause_workflow(
@@ -753,12 +837,19 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _pause_workflow
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def run_workflow(
@@ -785,12 +876,19 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _run_workflow
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def stop_workflow(
@@ -814,10 +912,14 @@ class AutomationResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _stop_workflow
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(diagram_id=diagram_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )

@@ -89,20 +89,25 @@ class BrickworksResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_object_for_profile
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    schema_identifier=schema_identifier,
-                    record_id=record_id,
-                    identifier_type=identifier_type,
-                    body=body,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                schema_identifier=schema_identifier,
+                record_id=record_id,
+                identifier_type=identifier_type,
+                body=body,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_brickworks_record(
         self,
@@ -124,15 +129,20 @@ class BrickworksResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_brickworks_record
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(schema_identifier=schema_identifier, record_id=record_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(schema_identifier=schema_identifier, record_id=record_id),
+            _op._parse_response,
+            options,
+        )
 
     async def get_schema_by_app_id(
         self,
@@ -153,15 +163,20 @@ class BrickworksResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_schema_by_app_id
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(schema_app_id=schema_app_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(schema_app_id=schema_app_id),
+            _op._parse_response,
+            options,
+        )
 
     async def get_schemas(
         self,
@@ -188,21 +203,22 @@ class BrickworksResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_schemas
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    limit=limit,
-                    page=page,
-                    search=search,
-                    sort_by=sort_by,
-                    schema_types=schema_types,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                limit=limit, page=page, search=search, sort_by=sort_by, schema_types=schema_types
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_brickworks_records(
         self,
@@ -228,17 +244,22 @@ class BrickworksResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_brickworks_records
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    schema_identifier=schema_identifier, limit=limit, page_token=page_token
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                schema_identifier=schema_identifier, limit=limit, page_token=page_token
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def preview_object(
         self,
@@ -260,15 +281,20 @@ class BrickworksResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _preview_object
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(identifier_type=identifier_type, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(identifier_type=identifier_type, body=body),
+            _op._parse_response,
+            options,
+        )
 
 
 class BrickworksResourceWithRawResponse(Resource):
@@ -300,7 +326,14 @@ class BrickworksResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_object_for_profile
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -310,7 +343,7 @@ class BrickworksResourceWithRawResponse(Resource):
                 body=body,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_brickworks_record(
@@ -333,12 +366,19 @@ class BrickworksResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_brickworks_record
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_identifier=schema_identifier, record_id=record_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_schema_by_app_id(
@@ -360,12 +400,19 @@ class BrickworksResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_schema_by_app_id
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_app_id=schema_app_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_schemas(
@@ -393,14 +440,21 @@ class BrickworksResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_schemas
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 limit=limit, page=page, search=search, sort_by=sort_by, schema_types=schema_types
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_brickworks_records(
@@ -427,14 +481,21 @@ class BrickworksResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_brickworks_records
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 schema_identifier=schema_identifier, limit=limit, page_token=page_token
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def preview_object(
@@ -457,10 +518,17 @@ class BrickworksResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _preview_object
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(identifier_type=identifier_type, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

@@ -61,15 +61,17 @@ class CampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_mobile_banners
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(uuid=uuid),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
+        )
 
     async def get_mobile_pushes(
         self,
@@ -90,15 +92,17 @@ class CampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_mobile_pushes
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(uuid=uuid),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
+        )
 
     async def get_mobile_walkthrough(
         self,
@@ -119,15 +123,17 @@ class CampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_mobile_walkthrough
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(uuid=uuid),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
+        )
 
     async def get_synalter_data(
         self,
@@ -147,15 +153,15 @@ class CampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_synalter_data
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
 
 class CampaignsResourceWithRawResponse(Resource):
@@ -183,12 +189,16 @@ class CampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_mobile_banners
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(uuid=uuid),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
     async def get_mobile_pushes(
@@ -210,12 +220,16 @@ class CampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_mobile_pushes
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(uuid=uuid),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
     async def get_mobile_walkthrough(
@@ -237,12 +251,16 @@ class CampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_mobile_walkthrough
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(uuid=uuid),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
     async def get_synalter_data(
@@ -263,10 +281,12 @@ class CampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_synalter_data
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)

@@ -160,15 +160,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _add_catalog_item
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def add_catalog_items_batch(
         self,
@@ -190,15 +195,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _add_catalog_items_batch
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def create_catalog(
         self,
@@ -219,15 +229,17 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_catalog
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_catalog_mapping(
         self,
@@ -251,15 +263,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_catalog_mapping
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def delete_catalog(
         self,
@@ -280,15 +297,17 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_catalog
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
+        )
 
     async def delete_catalog_item(
         self,
@@ -311,15 +330,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_catalog_item
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
+            _op._parse_response,
+            options,
+        )
 
     async def delete_catalogs(
         self,
@@ -340,15 +364,17 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_catalogs
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def delete_mapping_bykey(
         self,
@@ -369,15 +395,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_mapping_bykey
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(bp_action_param_key=bp_action_param_key),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(bp_action_param_key=bp_action_param_key),
+            _op._parse_response,
+            options,
+        )
 
     async def export_catalog_csv(
         self,
@@ -399,15 +430,17 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _export_catalog_csv
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
+        )
 
     async def get_catalog(
         self,
@@ -428,15 +461,17 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
+        )
 
     async def get_catalog_item(
         self,
@@ -459,15 +494,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_item
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
+            _op._parse_response,
+            options,
+        )
 
     async def get_catalog_item_by_key(
         self,
@@ -489,15 +529,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_item_by_key
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, item_key=item_key),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, item_key=item_key),
+            _op._parse_response,
+            options,
+        )
 
     async def get_catalog_item_list(
         self,
@@ -520,15 +565,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_item_list
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def get_catalog_items_by_ids(
         self,
@@ -551,15 +601,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_items_by_ids
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def get_item_detail_by_key(
         self,
@@ -581,15 +636,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_item_detail_by_key
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_name=catalog_name, key=key),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_name=catalog_name, key=key),
+            _op._parse_response,
+            options,
+        )
 
     async def get_mappings_by_bp(
         self,
@@ -609,15 +669,15 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_mappings_by_bp
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def import_catalog_items_from_url(
         self,
@@ -641,15 +701,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _import_catalog_items_from_url
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def list_all_catalog_items(
         self,
@@ -672,15 +737,17 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_all_catalog_items
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(limit=limit, offset=offset),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(limit=limit, offset=offset), _op._parse_response, options
+        )
 
     async def list_catalog_items(
         self,
@@ -706,21 +773,26 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_catalog_items
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    catalog_id=catalog_id,
-                    item_key=item_key,
-                    limit=limit,
-                    offset=offset,
-                    search_by=search_by,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                catalog_id=catalog_id,
+                item_key=item_key,
+                limit=limit,
+                offset=offset,
+                search_by=search_by,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_catalog_keys(
         self,
@@ -741,15 +813,17 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_catalog_keys
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
+        )
 
     async def list_catalogs(
         self,
@@ -775,15 +849,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_catalogs
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(limit=limit, offset=offset, order_by=order_by, search_by=search_by),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(limit=limit, offset=offset, order_by=order_by, search_by=search_by),
+            _op._parse_response,
+            options,
+        )
 
     async def update_item(
         self,
@@ -806,15 +885,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_item
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, item_id=item_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, item_id=item_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def upload_catalog_items(
         self,
@@ -837,15 +921,20 @@ class CatalogsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _upload_catalog_items
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(catalog_id=catalog_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(catalog_id=catalog_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
 
 class CatalogsResourceWithRawResponse(Resource):
@@ -875,12 +964,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _add_catalog_item
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def add_catalog_items_batch(
@@ -903,12 +999,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _add_catalog_items_batch
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def create_catalog(
@@ -930,12 +1033,16 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_catalog
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_catalog_mapping(
@@ -960,12 +1067,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_catalog_mapping
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def delete_catalog(
@@ -987,12 +1101,16 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_catalog
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(catalog_id=catalog_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
     async def delete_catalog_item(
@@ -1016,12 +1134,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_catalog_item
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def delete_catalogs(
@@ -1043,12 +1168,16 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_catalogs
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def delete_mapping_bykey(
@@ -1070,12 +1199,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_mapping_bykey
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(bp_action_param_key=bp_action_param_key),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def export_catalog_csv(
@@ -1098,12 +1234,16 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _export_catalog_csv
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(catalog_id=catalog_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
     async def get_catalog(
@@ -1125,12 +1265,16 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(catalog_id=catalog_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
     async def get_catalog_item(
@@ -1154,12 +1298,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_item
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_catalog_item_by_key(
@@ -1182,12 +1333,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_item_by_key
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_key=item_key),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_catalog_item_list(
@@ -1211,12 +1369,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_item_list
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_catalog_items_by_ids(
@@ -1240,12 +1405,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_items_by_ids
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_item_detail_by_key(
@@ -1268,12 +1440,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_item_detail_by_key
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_name=catalog_name, key=key),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_mappings_by_bp(
@@ -1294,13 +1473,15 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_mappings_by_bp
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def import_catalog_items_from_url(
         self,
@@ -1324,12 +1505,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _import_catalog_items_from_url
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_all_catalog_items(
@@ -1353,12 +1541,16 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_all_catalog_items
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(limit=limit, offset=offset),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(limit=limit, offset=offset), _op._parse_response, options
         )
 
     async def list_catalog_items(
@@ -1385,7 +1577,14 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_catalog_items
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1396,7 +1595,7 @@ class CatalogsResourceWithRawResponse(Resource):
                 search_by=search_by,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_catalog_keys(
@@ -1418,12 +1617,16 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_catalog_keys
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(catalog_id=catalog_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
     async def list_catalogs(
@@ -1450,12 +1653,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_catalogs
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(limit=limit, offset=offset, order_by=order_by, search_by=search_by),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_item(
@@ -1479,12 +1689,19 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_item
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def upload_catalog_items(
@@ -1508,10 +1725,17 @@ class CatalogsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _upload_catalog_items
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

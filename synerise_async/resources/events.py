@@ -243,15 +243,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_send_events
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def client_completed_transaction(
         self,
@@ -276,15 +278,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _client_completed_transaction
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def custom_event(
         self,
@@ -310,15 +314,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _custom_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def get_client_events(
         self,
@@ -346,21 +352,26 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_client_events
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    client_id=client_id,
-                    time_from=time_from,
-                    time_to=time_to,
-                    action=action,
-                    limit=limit,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                client_id=client_id,
+                time_from=time_from,
+                time_to=time_to,
+                action=action,
+                limit=limit,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_client_own_events(
         self,
@@ -387,15 +398,20 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_client_own_events
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
+            _op._parse_response,
+            options,
+        )
 
     async def get_events_from_all_clients(
         self,
@@ -422,15 +438,20 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_events_from_all_clients
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
+            _op._parse_response,
+            options,
+        )
 
     async def get_server_time(
         self,
@@ -450,15 +471,15 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_server_time
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def recommendation_clicked(
         self,
@@ -479,15 +500,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _recommendation_clicked
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def recommendation_seen(
         self,
@@ -508,15 +531,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _recommendation_seen
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_added_to_cart_event(
         self,
@@ -540,15 +565,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_added_to_cart_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_added_to_favorites_event(
         self,
@@ -572,15 +599,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_added_to_favorites_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_ai_compat_event_batch(
         self,
@@ -603,15 +632,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_ai_compat_event_batch
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_ai_compat_item_search_click_event(
         self,
@@ -633,15 +664,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_ai_compat_item_search_click_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_ai_compat_recommendation_click_event(
         self,
@@ -663,15 +696,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_ai_compat_recommendation_click_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_ai_compat_recommendation_view_event(
         self,
@@ -693,15 +728,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_ai_compat_recommendation_view_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_appeared_in_location_event(
         self,
@@ -725,15 +762,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_appeared_in_location_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_application_started_event(
         self,
@@ -757,15 +796,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_application_started_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_assigned_to_company_event(
         self,
@@ -790,15 +831,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_assigned_to_company_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_cancelled_transaction_event(
         self,
@@ -822,15 +865,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_cancelled_transaction_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_hit_timer_event(
         self,
@@ -854,15 +899,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_hit_timer_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_item_search_click_event(
         self,
@@ -886,15 +933,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_item_search_click_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_logged_in_event(
         self,
@@ -917,15 +966,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_logged_in_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_logged_out_event(
         self,
@@ -949,15 +1000,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_logged_out_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_product_view_event(
         self,
@@ -981,15 +1034,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_product_view_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_push_cancelled_event(
         self,
@@ -1013,15 +1068,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_push_cancelled_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_push_clicked_event(
         self,
@@ -1045,15 +1102,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_push_clicked_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_push_received_event(
         self,
@@ -1077,15 +1136,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_push_received_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_push_viewed_event(
         self,
@@ -1109,15 +1170,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_push_viewed_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_registered_event(
         self,
@@ -1141,15 +1204,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_registered_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_removed_from_cart_event(
         self,
@@ -1173,15 +1238,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_removed_from_cart_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_searched_event(
         self,
@@ -1205,15 +1272,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_searched_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_shared_event(
         self,
@@ -1237,15 +1306,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_shared_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def send_visited_screen_event(
         self,
@@ -1269,15 +1340,17 @@ class EventsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_visited_screen_event
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
 
 class EventsResourceWithRawResponse(Resource):
@@ -1309,12 +1382,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_send_events
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def client_completed_transaction(
@@ -1340,12 +1417,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _client_completed_transaction
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def custom_event(
@@ -1372,12 +1453,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _custom_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def get_client_events(
@@ -1406,7 +1491,14 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_client_events
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1417,7 +1509,7 @@ class EventsResourceWithRawResponse(Resource):
                 limit=limit,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_client_own_events(
@@ -1445,12 +1537,19 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_client_own_events
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_events_from_all_clients(
@@ -1478,12 +1577,19 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_events_from_all_clients
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_server_time(
@@ -1504,13 +1610,15 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_server_time
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def recommendation_clicked(
         self,
@@ -1531,12 +1639,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _recommendation_clicked
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def recommendation_seen(
@@ -1558,12 +1670,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _recommendation_seen
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_added_to_cart_event(
@@ -1588,12 +1704,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_added_to_cart_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_added_to_favorites_event(
@@ -1618,12 +1738,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_added_to_favorites_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_ai_compat_event_batch(
@@ -1647,12 +1771,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_ai_compat_event_batch
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_ai_compat_item_search_click_event(
@@ -1675,12 +1803,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_ai_compat_item_search_click_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_ai_compat_recommendation_click_event(
@@ -1703,12 +1835,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_ai_compat_recommendation_click_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_ai_compat_recommendation_view_event(
@@ -1731,12 +1867,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_ai_compat_recommendation_view_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_appeared_in_location_event(
@@ -1761,12 +1901,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_appeared_in_location_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_application_started_event(
@@ -1791,12 +1935,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_application_started_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_assigned_to_company_event(
@@ -1822,12 +1970,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_assigned_to_company_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_cancelled_transaction_event(
@@ -1852,12 +2004,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_cancelled_transaction_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_hit_timer_event(
@@ -1882,12 +2038,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_hit_timer_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_item_search_click_event(
@@ -1912,12 +2072,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_item_search_click_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_logged_in_event(
@@ -1941,12 +2105,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_logged_in_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_logged_out_event(
@@ -1971,12 +2139,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_logged_out_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_product_view_event(
@@ -2001,12 +2173,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_product_view_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_push_cancelled_event(
@@ -2031,12 +2207,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_push_cancelled_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_push_clicked_event(
@@ -2061,12 +2241,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_push_clicked_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_push_received_event(
@@ -2091,12 +2275,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_push_received_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_push_viewed_event(
@@ -2121,12 +2309,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_push_viewed_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_registered_event(
@@ -2151,12 +2343,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_registered_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_removed_from_cart_event(
@@ -2181,12 +2377,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_removed_from_cart_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_searched_event(
@@ -2211,12 +2411,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_searched_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_shared_event(
@@ -2241,12 +2445,16 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_shared_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def send_visited_screen_event(
@@ -2271,10 +2479,14 @@ class EventsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _send_visited_screen_event
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )

@@ -276,15 +276,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _activate_promotion
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def activate_promotion_for_profile(
         self,
@@ -308,17 +310,22 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _activate_promotion_for_profile
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    identifier_type=identifier_type, identifier_value=identifier_value, body=body
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                identifier_type=identifier_type, identifier_value=identifier_value, body=body
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def assign_voucher(
         self,
@@ -340,15 +347,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _assign_voucher
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def batch_activate_promotions(
         self,
@@ -370,15 +379,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_activate_promotions
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def batch_deactivate_promotions(
         self,
@@ -400,15 +411,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_deactivate_promotions
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def batch_import_promotions(
         self,
@@ -430,15 +443,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_import_promotions
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def batch_redeem_vouchers_for_profile(
         self,
@@ -460,15 +475,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_redeem_vouchers_for_profile
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_a_promotion(
         self,
@@ -490,15 +507,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_promotion
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_a_voucher(
         self,
@@ -520,15 +539,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_voucher
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def deactivate_promotion(
         self,
@@ -550,15 +571,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _deactivate_promotion
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def delete_promotion(
         self,
@@ -579,15 +602,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_promotion
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def get_a_clients_promotions(
         self,
@@ -615,23 +640,28 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_a_clients_promotions
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    sort=sort,
-                    status=status,
-                    present_only=present_only,
-                    type_=type_,
-                    page=page,
-                    limit=limit,
-                    include_meta=include_meta,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                sort=sort,
+                status=status,
+                present_only=present_only,
+                type_=type_,
+                page=page,
+                limit=limit,
+                include_meta=include_meta,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_all_client_promotions_v2(
         self,
@@ -667,31 +697,36 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_all_client_promotions_v2
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    identifier_type=identifier_type,
-                    identifier_value=identifier_value,
-                    sort=sort,
-                    status=status,
-                    present_only=present_only,
-                    displayable_only=displayable_only,
-                    tag_names=tag_names,
-                    page=page,
-                    limit=limit,
-                    include_meta=include_meta,
-                    fields=fields,
-                    promotion_uuids=promotion_uuids,
-                    check_global_activation_limits=check_global_activation_limits,
-                    include_vouchers=include_vouchers,
-                    store_ids=store_ids,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                identifier_type=identifier_type,
+                identifier_value=identifier_value,
+                sort=sort,
+                status=status,
+                present_only=present_only,
+                displayable_only=displayable_only,
+                tag_names=tag_names,
+                page=page,
+                limit=limit,
+                include_meta=include_meta,
+                fields=fields,
+                promotion_uuids=promotion_uuids,
+                check_global_activation_limits=check_global_activation_limits,
+                include_vouchers=include_vouchers,
+                store_ids=store_ids,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_assigned_vouchers(
         self,
@@ -711,15 +746,15 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_assigned_vouchers
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def get_handbill(
         self,
@@ -740,15 +775,20 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_handbill
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(handbill_uuid=handbill_uuid),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(handbill_uuid=handbill_uuid),
+            _op._parse_response,
+            options,
+        )
 
     async def get_or_assign_voucher(
         self,
@@ -771,15 +811,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_or_assign_voucher
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def get_profile_promotion_by_uuid(
         self,
@@ -800,15 +842,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_profile_promotion_by_uuid
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(uuid=uuid),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
+        )
 
     async def get_profile_promotions_on_handbill(
         self,
@@ -831,19 +875,24 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_profile_promotions_on_handbill
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    identifier_type=identifier_type,
-                    identifier_value=identifier_value,
-                    handbill_uuid=handbill_uuid,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                identifier_type=identifier_type,
+                identifier_value=identifier_value,
+                handbill_uuid=handbill_uuid,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_profile_promotions_with_handbills(
         self,
@@ -867,19 +916,24 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_profile_promotions_with_handbills
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    identifier_type=identifier_type,
-                    identifier_value=identifier_value,
-                    handbill_uuid=handbill_uuid,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                identifier_type=identifier_type,
+                identifier_value=identifier_value,
+                handbill_uuid=handbill_uuid,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_promotion_details_as_business_profile(
         self,
@@ -901,15 +955,20 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_promotion_details_as_business_profile
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(search_key=search_key, search_value=search_value),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(search_key=search_key, search_value=search_value),
+            _op._parse_response,
+            options,
+        )
 
     async def get_promotion_settings(
         self,
@@ -929,15 +988,15 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_promotion_settings
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def get_vouchers_assigned_to_a_client_by_identifier(
         self,
@@ -959,18 +1018,23 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_vouchers_assigned_to_a_client_by_identifier
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    client_identifier_name=client_identifier_name,
-                    client_identifier_value=client_identifier_value,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                client_identifier_name=client_identifier_name,
+                client_identifier_value=client_identifier_value,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_handbills(
         self,
@@ -991,15 +1055,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_handbills
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(limit=limit),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(limit=limit), _op._parse_response, options
+        )
 
     async def list_pools(
         self,
@@ -1023,15 +1089,20 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_pools
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(page=page, limit=limit, include_meta=include_meta),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(page=page, limit=limit, include_meta=include_meta),
+            _op._parse_response,
+            options,
+        )
 
     async def list_promotions(
         self,
@@ -1052,15 +1123,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_promotions
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(limit=limit),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(limit=limit), _op._parse_response, options
+        )
 
     async def list_promotions_through_schema_service(
         self,
@@ -1087,22 +1160,22 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_promotions_through_schema_service
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    page=page,
-                    limit=limit,
-                    type_=type_,
-                    status=status,
-                    tag_names=tag_names,
-                    sort=sort,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                page=page, limit=limit, type_=type_, status=status, tag_names=tag_names, sort=sort
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_vouchers_from_pool(
         self,
@@ -1126,17 +1199,20 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_vouchers_from_pool
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    pool_uuid=pool_uuid, page=page, limit=limit, include_meta=include_meta
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(pool_uuid=pool_uuid, page=page, limit=limit, include_meta=include_meta),
+            _op._parse_response,
+            options,
+        )
 
     async def process_checkout(
         self,
@@ -1160,17 +1236,22 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _process_checkout
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    identifier_type=identifier_type, identifier_value=identifier_value, body=body
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                identifier_type=identifier_type, identifier_value=identifier_value, body=body
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def process_sale(
         self,
@@ -1193,17 +1274,22 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _process_sale
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    identifier_type=identifier_type, identifier_value=identifier_value, body=body
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                identifier_type=identifier_type, identifier_value=identifier_value, body=body
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def redeem_a_voucher(
         self,
@@ -1225,15 +1311,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _redeem_a_voucher
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def redeem_promotion(
         self,
@@ -1254,15 +1342,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _redeem_promotion
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def update_a_promotion(
         self,
@@ -1286,15 +1376,20 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_a_promotion
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(search_key=search_key, search_value=search_value, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(search_key=search_key, search_value=search_value, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def update_handbill_patch(
         self,
@@ -1317,15 +1412,20 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_handbill_patch
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(handbill_uuid=handbill_uuid, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(handbill_uuid=handbill_uuid, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def update_promotion_settings(
         self,
@@ -1346,15 +1446,17 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_promotion_settings
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def view_voucher_details_by_search_key(
         self,
@@ -1376,15 +1478,20 @@ class LoyaltyResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _view_voucher_details_by_search_key
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(search_key=search_key, search_value=search_value),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(search_key=search_key, search_value=search_value),
+            _op._parse_response,
+            options,
+        )
 
 
 class LoyaltyResourceWithRawResponse(Resource):
@@ -1413,12 +1520,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _activate_promotion
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def activate_promotion_for_profile(
@@ -1443,14 +1554,21 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _activate_promotion_for_profile
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def assign_voucher(
@@ -1473,12 +1591,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _assign_voucher
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def batch_activate_promotions(
@@ -1501,12 +1623,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_activate_promotions
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def batch_deactivate_promotions(
@@ -1529,12 +1655,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_deactivate_promotions
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def batch_import_promotions(
@@ -1557,12 +1687,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_import_promotions
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def batch_redeem_vouchers_for_profile(
@@ -1585,12 +1719,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_redeem_vouchers_for_profile
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_a_promotion(
@@ -1613,12 +1751,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_promotion
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_a_voucher(
@@ -1641,12 +1783,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_voucher
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def deactivate_promotion(
@@ -1669,12 +1815,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _deactivate_promotion
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def delete_promotion(
@@ -1696,12 +1846,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_promotion
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def get_a_clients_promotions(
@@ -1730,7 +1884,14 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_a_clients_promotions
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1743,7 +1904,7 @@ class LoyaltyResourceWithRawResponse(Resource):
                 include_meta=include_meta,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_all_client_promotions_v2(
@@ -1780,7 +1941,14 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_all_client_promotions_v2
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1801,7 +1969,7 @@ class LoyaltyResourceWithRawResponse(Resource):
                 store_ids=store_ids,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_assigned_vouchers(
@@ -1822,13 +1990,15 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_assigned_vouchers
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def get_handbill(
         self,
@@ -1849,12 +2019,19 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_handbill
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(handbill_uuid=handbill_uuid),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_or_assign_voucher(
@@ -1878,12 +2055,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_or_assign_voucher
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def get_profile_promotion_by_uuid(
@@ -1905,12 +2086,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_profile_promotion_by_uuid
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(uuid=uuid),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
     async def get_profile_promotions_on_handbill(
@@ -1934,7 +2119,14 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_profile_promotions_on_handbill
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1943,7 +2135,7 @@ class LoyaltyResourceWithRawResponse(Resource):
                 handbill_uuid=handbill_uuid,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_profile_promotions_with_handbills(
@@ -1968,7 +2160,14 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_profile_promotions_with_handbills
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1977,7 +2176,7 @@ class LoyaltyResourceWithRawResponse(Resource):
                 handbill_uuid=handbill_uuid,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_promotion_details_as_business_profile(
@@ -2000,12 +2199,19 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_promotion_details_as_business_profile
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_promotion_settings(
@@ -2026,13 +2232,15 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_promotion_settings
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def get_vouchers_assigned_to_a_client_by_identifier(
         self,
@@ -2054,7 +2262,14 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_vouchers_assigned_to_a_client_by_identifier
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -2062,7 +2277,7 @@ class LoyaltyResourceWithRawResponse(Resource):
                 client_identifier_value=client_identifier_value,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_handbills(
@@ -2084,12 +2299,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_handbills
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(limit=limit),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(limit=limit), _op._parse_response, options
         )
 
     async def list_pools(
@@ -2114,12 +2333,19 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_pools
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, include_meta=include_meta),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_promotions(
@@ -2141,12 +2367,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_promotions
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(limit=limit),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(limit=limit), _op._parse_response, options
         )
 
     async def list_promotions_through_schema_service(
@@ -2174,14 +2404,21 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_promotions_through_schema_service
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page, limit=limit, type_=type_, status=status, tag_names=tag_names, sort=sort
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_vouchers_from_pool(
@@ -2206,12 +2443,19 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_vouchers_from_pool
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(pool_uuid=pool_uuid, page=page, limit=limit, include_meta=include_meta),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def process_checkout(
@@ -2236,14 +2480,21 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _process_checkout
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def process_sale(
@@ -2267,14 +2518,21 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _process_sale
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def redeem_a_voucher(
@@ -2297,12 +2555,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _redeem_a_voucher
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def redeem_promotion(
@@ -2324,12 +2586,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _redeem_promotion
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def update_a_promotion(
@@ -2354,12 +2620,19 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_a_promotion
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_handbill_patch(
@@ -2383,12 +2656,19 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_handbill_patch
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(handbill_uuid=handbill_uuid, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_promotion_settings(
@@ -2410,12 +2690,16 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_promotion_settings
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def view_voucher_details_by_search_key(
@@ -2438,10 +2722,17 @@ class LoyaltyResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _view_voucher_details_by_search_key
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

@@ -118,15 +118,17 @@ class OrganizationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _count_api_calls
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(from_=from_, to=to),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(from_=from_, to=to), _op._parse_response, options
+        )
 
     async def generate_daily_new_data_points_stats(
         self,
@@ -152,15 +154,17 @@ class OrganizationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_daily_new_data_points_stats
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def generate_daily_retention_data_points_stats(
         self,
@@ -185,15 +189,17 @@ class OrganizationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_daily_retention_data_points_stats
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def get_api_calls_stats(
         self,
@@ -229,30 +235,35 @@ class OrganizationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_api_calls_stats
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    from_=from_,
-                    to=to,
-                    business_profile_guids=business_profile_guids,
-                    modules=modules,
-                    applications=applications,
-                    permissions=permissions,
-                    endpoints=endpoints,
-                    auth_keys_endings=auth_keys_endings,
-                    http_statuses=http_statuses,
-                    http_methods=http_methods,
-                    do_not_track=do_not_track,
-                    granularity=granularity,
-                    group_by=group_by,
-                    chart_type=chart_type,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                from_=from_,
+                to=to,
+                business_profile_guids=business_profile_guids,
+                modules=modules,
+                applications=applications,
+                permissions=permissions,
+                endpoints=endpoints,
+                auth_keys_endings=auth_keys_endings,
+                http_statuses=http_statuses,
+                http_methods=http_methods,
+                do_not_track=do_not_track,
+                granularity=granularity,
+                group_by=group_by,
+                chart_type=chart_type,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def get_api_calls_unique_values(
         self,
@@ -277,15 +288,20 @@ class OrganizationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_api_calls_unique_values
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(from_=from_, to=to, unique_parameter=unique_parameter),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(from_=from_, to=to, unique_parameter=unique_parameter),
+            _op._parse_response,
+            options,
+        )
 
     async def get_ban_settings_using_get(
         self,
@@ -306,15 +322,15 @@ class OrganizationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_ban_settings_using_get
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def get_business_profiles_for_organization_user_universal_list(
         self,
@@ -341,21 +357,26 @@ class OrganizationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_business_profiles_for_organization_user_universal_list
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    page=page,
-                    limit=limit,
-                    business_profile_group_id=business_profile_group_id,
-                    sort_by=sort_by,
-                    search=search,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                page=page,
+                limit=limit,
+                business_profile_group_id=business_profile_group_id,
+                sort_by=sort_by,
+                search=search,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def update_ban_settings(
         self,
@@ -377,15 +398,17 @@ class OrganizationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_ban_settings
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
 
 class OrganizationsResourceWithRawResponse(Resource):
@@ -415,12 +438,16 @@ class OrganizationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _count_api_calls
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(from_=from_, to=to),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(from_=from_, to=to), _op._parse_response, options
         )
 
     async def generate_daily_new_data_points_stats(
@@ -447,12 +474,16 @@ class OrganizationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_daily_new_data_points_stats
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def generate_daily_retention_data_points_stats(
@@ -478,12 +509,16 @@ class OrganizationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _generate_daily_retention_data_points_stats
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def get_api_calls_stats(
@@ -520,7 +555,14 @@ class OrganizationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_api_calls_stats
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -540,7 +582,7 @@ class OrganizationsResourceWithRawResponse(Resource):
                 chart_type=chart_type,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_api_calls_unique_values(
@@ -566,12 +608,19 @@ class OrganizationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_api_calls_unique_values
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(from_=from_, to=to, unique_parameter=unique_parameter),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_ban_settings_using_get(
@@ -593,13 +642,15 @@ class OrganizationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_ban_settings_using_get
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def get_business_profiles_for_organization_user_universal_list(
         self,
@@ -626,7 +677,14 @@ class OrganizationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_business_profiles_for_organization_user_universal_list
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -637,7 +695,7 @@ class OrganizationsResourceWithRawResponse(Resource):
                 search=search,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_ban_settings(
@@ -660,10 +718,14 @@ class OrganizationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_ban_settings
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )

@@ -174,15 +174,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _assign_profile_tag
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_id=client_id, tag_id=tag_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(client_id=client_id, tag_id=tag_id),
+            _op._parse_response,
+            options,
+        )
 
     async def batch_add_or_update_clients(
         self,
@@ -205,15 +210,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_add_or_update_clients
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_a_client_in_crm(
         self,
@@ -237,15 +244,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_client_in_crm
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_a_company_client_in_crm(
         self,
@@ -266,15 +275,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_company_client_in_crm
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_profile_instantly(
         self,
@@ -298,15 +309,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_profile_instantly
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def custom_client_import(
         self,
@@ -330,15 +343,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _custom_client_import
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body, phone_filter=phone_filter),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(body=body, phone_filter=phone_filter),
+            _op._parse_response,
+            options,
+        )
 
     async def delete_a_client_by_custom_id(
         self,
@@ -359,15 +377,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_a_client_by_custom_id
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_custom_id=client_custom_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(client_custom_id=client_custom_id),
+            _op._parse_response,
+            options,
+        )
 
     async def delete_a_company_client(
         self,
@@ -388,15 +411,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_a_company_client
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_id=client_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
+        )
 
     async def delete_profile(
         self,
@@ -417,15 +442,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_profile
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_id=client_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
+        )
 
     async def delete_profile_by_customid(
         self,
@@ -448,15 +475,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_profile_by_customid
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(custom_id=custom_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(custom_id=custom_id), _op._parse_response, options
+        )
 
     async def find_a_client(
         self,
@@ -479,15 +508,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _find_a_client
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(identifier_type=identifier_type, identifier_value=identifier_value),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(identifier_type=identifier_type, identifier_value=identifier_value),
+            _op._parse_response,
+            options,
+        )
 
     async def get_profile(
         self,
@@ -508,15 +542,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_profile
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_id=client_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
+        )
 
     async def link_profile_device(
         self,
@@ -539,15 +575,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _link_profile_device
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_id=client_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(client_id=client_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def link_profile_device_by_identifier(
         self,
@@ -571,17 +612,22 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _link_profile_device_by_identifier
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    identifier_type=identifier_type, identifier_value=identifier_value, body=body
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                identifier_type=identifier_type, identifier_value=identifier_value, body=body
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_all_profile_tags(
         self,
@@ -602,15 +648,15 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_all_profile_tags
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_clients(
         self,
@@ -641,25 +687,30 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_clients
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    sort_by=sort_by,
-                    sort_order=sort_order,
-                    page_index=page_index,
-                    page_size=page_size,
-                    filters_anonymous=filters_anonymous,
-                    filters_email=filters_email,
-                    filters_first_name=filters_first_name,
-                    filters_last_name=filters_last_name,
-                    filters_phone=filters_phone,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                sort_by=sort_by,
+                sort_order=sort_order,
+                page_index=page_index,
+                page_size=page_size,
+                filters_anonymous=filters_anonymous,
+                filters_email=filters_email,
+                filters_first_name=filters_first_name,
+                filters_last_name=filters_last_name,
+                filters_phone=filters_phone,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_profile_tags(
         self,
@@ -680,15 +731,17 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_profile_tags
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_id=client_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
+        )
 
     async def merge_profiles_by_custom_ids(
         self,
@@ -713,17 +766,22 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _merge_profiles_by_custom_ids
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    source_custom_i_ds=source_custom_i_ds, target_custom_id=target_custom_id
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                source_custom_i_ds=source_custom_i_ds, target_custom_id=target_custom_id
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def merge_profiles_by_ids(
         self,
@@ -748,15 +806,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _merge_profiles_by_ids
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(from_client_ids=from_client_ids, to_client_id=to_client_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(from_client_ids=from_client_ids, to_client_id=to_client_id),
+            _op._parse_response,
+            options,
+        )
 
     async def remove_profile_tag(
         self,
@@ -778,15 +841,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _remove_profile_tag
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_id=client_id, tag_id=tag_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(client_id=client_id, tag_id=tag_id),
+            _op._parse_response,
+            options,
+        )
 
     async def update_profile(
         self,
@@ -810,15 +878,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_profile
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_id=client_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(client_id=client_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def update_profile_by_custom_id(
         self,
@@ -841,15 +914,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_profile_by_custom_id
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(custom_id=custom_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(custom_id=custom_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def update_profile_by_email(
         self,
@@ -872,15 +950,20 @@ class ProfilesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_profile_by_email
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(client_email=client_email, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(client_email=client_email, body=body),
+            _op._parse_response,
+            options,
+        )
 
 
 class ProfilesResourceWithRawResponse(Resource):
@@ -909,12 +992,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _assign_profile_tag
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, tag_id=tag_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def batch_add_or_update_clients(
@@ -938,12 +1028,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_add_or_update_clients
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_a_client_in_crm(
@@ -968,12 +1062,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_client_in_crm
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_a_company_client_in_crm(
@@ -995,12 +1093,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_company_client_in_crm
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_profile_instantly(
@@ -1025,12 +1127,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_profile_instantly
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def custom_client_import(
@@ -1055,12 +1161,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _custom_client_import
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(body=body, phone_filter=phone_filter),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def delete_a_client_by_custom_id(
@@ -1082,12 +1195,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_a_client_by_custom_id
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_custom_id=client_custom_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def delete_a_company_client(
@@ -1109,12 +1229,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_a_company_client
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(client_id=client_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
     async def delete_profile(
@@ -1136,12 +1260,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_profile
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(client_id=client_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
     async def delete_profile_by_customid(
@@ -1165,12 +1293,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_profile_by_customid
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(custom_id=custom_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(custom_id=custom_id), _op._parse_response, options
         )
 
     async def find_a_client(
@@ -1194,12 +1326,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _find_a_client
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(identifier_type=identifier_type, identifier_value=identifier_value),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_profile(
@@ -1221,12 +1360,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_profile
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(client_id=client_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
     async def link_profile_device(
@@ -1250,12 +1393,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _link_profile_device
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def link_profile_device_by_identifier(
@@ -1280,14 +1430,21 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _link_profile_device_by_identifier
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_all_profile_tags(
@@ -1309,13 +1466,15 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_all_profile_tags
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_clients(
         self,
@@ -1346,7 +1505,14 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_clients
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1361,7 +1527,7 @@ class ProfilesResourceWithRawResponse(Resource):
                 filters_phone=filters_phone,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_profile_tags(
@@ -1383,12 +1549,16 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_profile_tags
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(client_id=client_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
     async def merge_profiles_by_custom_ids(
@@ -1414,14 +1584,21 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _merge_profiles_by_custom_ids
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 source_custom_i_ds=source_custom_i_ds, target_custom_id=target_custom_id
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def merge_profiles_by_ids(
@@ -1447,12 +1624,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _merge_profiles_by_ids
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(from_client_ids=from_client_ids, to_client_id=to_client_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def remove_profile_tag(
@@ -1475,12 +1659,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _remove_profile_tag
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, tag_id=tag_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_profile(
@@ -1505,12 +1696,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_profile
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_profile_by_custom_id(
@@ -1534,12 +1732,19 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_profile_by_custom_id
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(custom_id=custom_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_profile_by_email(
@@ -1563,10 +1768,17 @@ class ProfilesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_profile_by_email
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_email=client_email, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

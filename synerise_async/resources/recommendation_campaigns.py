@@ -216,15 +216,20 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _attach_campaigns_to_recommendation_directory
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(directory_id=directory_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(directory_id=directory_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def change_recommendation_campaign_state(
         self,
@@ -246,15 +251,20 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _change_recommendation_campaign_state
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(campaign_id=campaign_id, state=state),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(campaign_id=campaign_id, state=state),
+            _op._parse_response,
+            options,
+        )
 
     async def change_recommendation_campaigns_state(
         self,
@@ -275,15 +285,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _change_recommendation_campaigns_state
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def copy_recommendation_campaign(
         self,
@@ -304,15 +316,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _copy_recommendation_campaign
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(campaign_id=campaign_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
+        )
 
     async def create_recommendation_campaign(
         self,
@@ -333,15 +347,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_recommendation_campaign
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_recommendation_directory(
         self,
@@ -362,15 +378,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_recommendation_directory
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def delete_recommendation_campaign(
         self,
@@ -391,15 +409,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_recommendation_campaign
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(campaign_id=campaign_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
+        )
 
     async def delete_recommendation_campaigns_batch(
         self,
@@ -420,15 +440,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_recommendation_campaigns_batch
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def delete_recommendation_directory(
         self,
@@ -449,15 +471,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_recommendation_directory
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(directory_id=directory_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(directory_id=directory_id), _op._parse_response, options
+        )
 
     async def get_recommendation_campaign(
         self,
@@ -478,15 +502,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_recommendation_campaign
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(campaign_id=campaign_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
+        )
 
     async def get_recommendation_campaign_by_slug(
         self,
@@ -507,15 +533,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_recommendation_campaign_by_slug
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(slug=slug),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(slug=slug), _op._parse_response, options
+        )
 
     async def get_recommendation_campaigns_v2(
         self,
@@ -544,24 +572,29 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_recommendation_campaigns_v2
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    page=page,
-                    limit=limit,
-                    sort_by=sort_by,
-                    ordering=ordering,
-                    include_meta=include_meta,
-                    type_=type_,
-                    state=state,
-                    search=search,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                page=page,
+                limit=limit,
+                sort_by=sort_by,
+                ordering=ordering,
+                include_meta=include_meta,
+                type_=type_,
+                state=state,
+                search=search,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_recommendation_campaigns_simplified(
         self,
@@ -583,15 +616,17 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_recommendation_campaigns_simplified
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(state=state, type_=type_),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(state=state, type_=type_), _op._parse_response, options
+        )
 
     async def list_recommendation_directories(
         self,
@@ -611,15 +646,15 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_recommendation_directories
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def rename_recommendation_directory(
         self,
@@ -641,15 +676,20 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _rename_recommendation_directory
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(directory_id=directory_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(directory_id=directory_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def update_recommendation_campaign(
         self,
@@ -672,15 +712,20 @@ class RecommendationCampaignsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_recommendation_campaign
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(campaign_id=campaign_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(campaign_id=campaign_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
 
 class RecommendationCampaignsResourceWithRawResponse(Resource):
@@ -709,12 +754,19 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _attach_campaigns_to_recommendation_directory
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(directory_id=directory_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def change_recommendation_campaign_state(
@@ -737,12 +789,19 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _change_recommendation_campaign_state
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(campaign_id=campaign_id, state=state),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def change_recommendation_campaigns_state(
@@ -764,12 +823,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _change_recommendation_campaigns_state
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def copy_recommendation_campaign(
@@ -791,12 +854,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _copy_recommendation_campaign
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(campaign_id=campaign_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
     async def create_recommendation_campaign(
@@ -818,12 +885,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_recommendation_campaign
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_recommendation_directory(
@@ -845,12 +916,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_recommendation_directory
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def delete_recommendation_campaign(
@@ -872,12 +947,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_recommendation_campaign
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(campaign_id=campaign_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
     async def delete_recommendation_campaigns_batch(
@@ -899,12 +978,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_recommendation_campaigns_batch
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def delete_recommendation_directory(
@@ -926,12 +1009,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_recommendation_directory
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(directory_id=directory_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(directory_id=directory_id), _op._parse_response, options
         )
 
     async def get_recommendation_campaign(
@@ -953,12 +1040,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_recommendation_campaign
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(campaign_id=campaign_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
     async def get_recommendation_campaign_by_slug(
@@ -980,12 +1071,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_recommendation_campaign_by_slug
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(slug=slug),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(slug=slug), _op._parse_response, options
         )
 
     async def get_recommendation_campaigns_v2(
@@ -1015,7 +1110,14 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_recommendation_campaigns_v2
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1029,7 +1131,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
                 search=search,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_recommendation_campaigns_simplified(
@@ -1052,12 +1154,16 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_recommendation_campaigns_simplified
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(state=state, type_=type_),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(state=state, type_=type_), _op._parse_response, options
         )
 
     async def list_recommendation_directories(
@@ -1078,13 +1184,15 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_recommendation_directories
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def rename_recommendation_directory(
         self,
@@ -1106,12 +1214,19 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _rename_recommendation_directory
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(directory_id=directory_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_recommendation_campaign(
@@ -1135,10 +1250,17 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_recommendation_campaign
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(campaign_id=campaign_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

@@ -108,28 +108,33 @@ class RecommendationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_campaign_recommendations
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    campaign_id=campaign_id,
-                    client_uuid=client_uuid,
-                    item_id=item_id,
-                    item_id_excluded=item_id_excluded,
-                    items_source_type=items_source_type,
-                    items_source_id=items_source_id,
-                    additional_filters=additional_filters,
-                    filters_joiner=filters_joiner,
-                    additional_elastic_filters=additional_elastic_filters,
-                    elastic_filters_joiner=elastic_filters_joiner,
-                    display_attribute=display_attribute,
-                    include_context_items=include_context_items,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                campaign_id=campaign_id,
+                client_uuid=client_uuid,
+                item_id=item_id,
+                item_id_excluded=item_id_excluded,
+                items_source_type=items_source_type,
+                items_source_id=items_source_id,
+                additional_filters=additional_filters,
+                filters_joiner=filters_joiner,
+                additional_elastic_filters=additional_elastic_filters,
+                elastic_filters_joiner=elastic_filters_joiner,
+                display_attribute=display_attribute,
+                include_context_items=include_context_items,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def post_campaign_recommendations(
         self,
@@ -151,15 +156,17 @@ class RecommendationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _post_campaign_recommendations
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def post_campaign_recommendations_by_identifier(
         self,
@@ -183,19 +190,22 @@ class RecommendationsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _post_campaign_recommendations_by_identifier
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    campaign_identifier=campaign_identifier,
-                    identifier_name=identifier_name,
-                    body=body,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                campaign_identifier=campaign_identifier, identifier_name=identifier_name, body=body
+            ),
+            _op._parse_response,
+            options,
+        )
 
 
 class RecommendationsResourceWithRawResponse(Resource):
@@ -255,7 +265,14 @@ class RecommendationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_campaign_recommendations
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -273,7 +290,7 @@ class RecommendationsResourceWithRawResponse(Resource):
                 include_context_items=include_context_items,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def post_campaign_recommendations(
@@ -296,12 +313,16 @@ class RecommendationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _post_campaign_recommendations
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def post_campaign_recommendations_by_identifier(
@@ -326,12 +347,19 @@ class RecommendationsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _post_campaign_recommendations_by_identifier
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 campaign_identifier=campaign_identifier, identifier_name=identifier_name, body=body
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

@@ -294,40 +294,45 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _autocomplete_search
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    index_id=index_id,
-                    case_sensitive_facet_values=case_sensitive_facet_values,
-                    client_uuid=client_uuid,
-                    context=context,
-                    display_attributes=display_attributes,
-                    distinct_filter=distinct_filter,
-                    exclude_query_rules=exclude_query_rules,
-                    facets=facets,
-                    facets_size=facets_size,
-                    filter_around_radius=filter_around_radius,
-                    filter_geo_points=filter_geo_points,
-                    filters=filters,
-                    ignore_query_rules=ignore_query_rules,
-                    include_facets=include_facets,
-                    include_meta=include_meta,
-                    limit=limit,
-                    max_values_per_facet=max_values_per_facet,
-                    ordering=ordering,
-                    page=page,
-                    personalize=personalize,
-                    query=query,
-                    sort_by=sort_by,
-                    sort_by_geo_point=sort_by_geo_point,
-                    sort_by_metric=sort_by_metric,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                index_id=index_id,
+                case_sensitive_facet_values=case_sensitive_facet_values,
+                client_uuid=client_uuid,
+                context=context,
+                display_attributes=display_attributes,
+                distinct_filter=distinct_filter,
+                exclude_query_rules=exclude_query_rules,
+                facets=facets,
+                facets_size=facets_size,
+                filter_around_radius=filter_around_radius,
+                filter_geo_points=filter_geo_points,
+                filters=filters,
+                ignore_query_rules=ignore_query_rules,
+                include_facets=include_facets,
+                include_meta=include_meta,
+                limit=limit,
+                max_values_per_facet=max_values_per_facet,
+                ordering=ordering,
+                page=page,
+                personalize=personalize,
+                query=query,
+                sort_by=sort_by,
+                sort_by_geo_point=sort_by_geo_point,
+                sort_by_metric=sort_by_metric,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def autocomplete_search_post(
         self,
@@ -355,15 +360,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _autocomplete_search_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body, query=query),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body, query=query),
+            _op._parse_response,
+            options,
+        )
 
     async def change_catalog_search_state(
         self,
@@ -385,15 +395,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _change_catalog_search_state
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(items_catalog_id=items_catalog_id, state_operation=state_operation),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(items_catalog_id=items_catalog_id, state_operation=state_operation),
+            _op._parse_response,
+            options,
+        )
 
     async def copy_search_index(
         self,
@@ -416,15 +431,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _copy_search_index
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def create_search_index(
         self,
@@ -446,15 +466,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_search_index
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_suggestion_index(
         self,
@@ -476,15 +498,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_suggestion_index
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def delete_search_index_config(
         self,
@@ -505,15 +529,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_search_index_config
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
+        )
 
     async def delete_suggestion_index_config(
         self,
@@ -534,15 +560,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_suggestion_index_config
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
+        )
 
     async def duplicate_search_index(
         self,
@@ -565,15 +593,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _duplicate_search_index
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def duplicate_search_index_get(
         self,
@@ -595,15 +628,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _duplicate_search_index_get
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
+        )
 
     async def explain_autocomplete_search(
         self,
@@ -652,40 +687,45 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_autocomplete_search
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    index_id=index_id,
-                    case_sensitive_facet_values=case_sensitive_facet_values,
-                    client_uuid=client_uuid,
-                    context=context,
-                    display_attributes=display_attributes,
-                    distinct_filter=distinct_filter,
-                    exclude_query_rules=exclude_query_rules,
-                    facets=facets,
-                    facets_size=facets_size,
-                    filter_around_radius=filter_around_radius,
-                    filter_geo_points=filter_geo_points,
-                    filters=filters,
-                    ignore_query_rules=ignore_query_rules,
-                    include_facets=include_facets,
-                    include_meta=include_meta,
-                    limit=limit,
-                    max_values_per_facet=max_values_per_facet,
-                    ordering=ordering,
-                    page=page,
-                    personalize=personalize,
-                    query=query,
-                    sort_by=sort_by,
-                    sort_by_geo_point=sort_by_geo_point,
-                    sort_by_metric=sort_by_metric,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                index_id=index_id,
+                case_sensitive_facet_values=case_sensitive_facet_values,
+                client_uuid=client_uuid,
+                context=context,
+                display_attributes=display_attributes,
+                distinct_filter=distinct_filter,
+                exclude_query_rules=exclude_query_rules,
+                facets=facets,
+                facets_size=facets_size,
+                filter_around_radius=filter_around_radius,
+                filter_geo_points=filter_geo_points,
+                filters=filters,
+                ignore_query_rules=ignore_query_rules,
+                include_facets=include_facets,
+                include_meta=include_meta,
+                limit=limit,
+                max_values_per_facet=max_values_per_facet,
+                ordering=ordering,
+                page=page,
+                personalize=personalize,
+                query=query,
+                sort_by=sort_by,
+                sort_by_geo_point=sort_by_geo_point,
+                sort_by_metric=sort_by_metric,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def explain_autocomplete_search_post(
         self,
@@ -715,15 +755,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_autocomplete_search_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body, query=query),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body, query=query),
+            _op._parse_response,
+            options,
+        )
 
     async def explain_full_text_search(
         self,
@@ -777,42 +822,47 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_full_text_search
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    index_id=index_id,
-                    case_sensitive_facet_values=case_sensitive_facet_values,
-                    client_uuid=client_uuid,
-                    context=context,
-                    correlation_id=correlation_id,
-                    display_attributes=display_attributes,
-                    distinct_filter=distinct_filter,
-                    exclude_query_rules=exclude_query_rules,
-                    facets=facets,
-                    facets_size=facets_size,
-                    filter_around_radius=filter_around_radius,
-                    filter_geo_points=filter_geo_points,
-                    filters=filters,
-                    ignore_query_rules=ignore_query_rules,
-                    include_facets=include_facets,
-                    include_meta=include_meta,
-                    limit=limit,
-                    max_values_per_facet=max_values_per_facet,
-                    ordering=ordering,
-                    page=page,
-                    personalize=personalize,
-                    query=query,
-                    search_id=search_id,
-                    sort_by=sort_by,
-                    sort_by_geo_point=sort_by_geo_point,
-                    sort_by_metric=sort_by_metric,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                index_id=index_id,
+                case_sensitive_facet_values=case_sensitive_facet_values,
+                client_uuid=client_uuid,
+                context=context,
+                correlation_id=correlation_id,
+                display_attributes=display_attributes,
+                distinct_filter=distinct_filter,
+                exclude_query_rules=exclude_query_rules,
+                facets=facets,
+                facets_size=facets_size,
+                filter_around_radius=filter_around_radius,
+                filter_geo_points=filter_geo_points,
+                filters=filters,
+                ignore_query_rules=ignore_query_rules,
+                include_facets=include_facets,
+                include_meta=include_meta,
+                limit=limit,
+                max_values_per_facet=max_values_per_facet,
+                ordering=ordering,
+                page=page,
+                personalize=personalize,
+                query=query,
+                search_id=search_id,
+                sort_by=sort_by,
+                sort_by_geo_point=sort_by_geo_point,
+                sort_by_metric=sort_by_metric,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def explain_full_text_search_post(
         self,
@@ -844,15 +894,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_full_text_search_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body, query=query),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body, query=query),
+            _op._parse_response,
+            options,
+        )
 
     async def explain_list_index_items(
         self,
@@ -903,41 +958,46 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_list_index_items
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    index_id=index_id,
-                    case_sensitive_facet_values=case_sensitive_facet_values,
-                    client_uuid=client_uuid,
-                    context=context,
-                    correlation_id=correlation_id,
-                    display_attributes=display_attributes,
-                    distinct_filter=distinct_filter,
-                    exclude_query_rules=exclude_query_rules,
-                    facets=facets,
-                    facets_size=facets_size,
-                    filter_around_radius=filter_around_radius,
-                    filter_geo_points=filter_geo_points,
-                    filters=filters,
-                    ignore_query_rules=ignore_query_rules,
-                    include_facets=include_facets,
-                    include_meta=include_meta,
-                    limit=limit,
-                    max_values_per_facet=max_values_per_facet,
-                    ordering=ordering,
-                    page=page,
-                    personalize=personalize,
-                    search_id=search_id,
-                    sort_by=sort_by,
-                    sort_by_geo_point=sort_by_geo_point,
-                    sort_by_metric=sort_by_metric,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                index_id=index_id,
+                case_sensitive_facet_values=case_sensitive_facet_values,
+                client_uuid=client_uuid,
+                context=context,
+                correlation_id=correlation_id,
+                display_attributes=display_attributes,
+                distinct_filter=distinct_filter,
+                exclude_query_rules=exclude_query_rules,
+                facets=facets,
+                facets_size=facets_size,
+                filter_around_radius=filter_around_radius,
+                filter_geo_points=filter_geo_points,
+                filters=filters,
+                ignore_query_rules=ignore_query_rules,
+                include_facets=include_facets,
+                include_meta=include_meta,
+                limit=limit,
+                max_values_per_facet=max_values_per_facet,
+                ordering=ordering,
+                page=page,
+                personalize=personalize,
+                search_id=search_id,
+                sort_by=sort_by,
+                sort_by_geo_point=sort_by_geo_point,
+                sort_by_metric=sort_by_metric,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def explain_list_index_items_post(
         self,
@@ -966,15 +1026,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_list_index_items_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def explain_visual_search(
         self,
@@ -1025,42 +1090,47 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_visual_search
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    index_id=index_id,
-                    case_sensitive_facet_values=case_sensitive_facet_values,
-                    client_uuid=client_uuid,
-                    context=context,
-                    correlation_id=correlation_id,
-                    display_attributes=display_attributes,
-                    exclude_query_rules=exclude_query_rules,
-                    facets=facets,
-                    facets_size=facets_size,
-                    filter_anchor=filter_anchor,
-                    filter_around_radius=filter_around_radius,
-                    filter_geo_points=filter_geo_points,
-                    filters=filters,
-                    ignore_query_rules=ignore_query_rules,
-                    include_facets=include_facets,
-                    include_meta=include_meta,
-                    limit=limit,
-                    max_values_per_facet=max_values_per_facet,
-                    ordering=ordering,
-                    page=page,
-                    personalize=personalize,
-                    search_id=search_id,
-                    sort_by=sort_by,
-                    sort_by_geo_point=sort_by_geo_point,
-                    sort_by_metric=sort_by_metric,
-                    url_query=url_query,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                index_id=index_id,
+                case_sensitive_facet_values=case_sensitive_facet_values,
+                client_uuid=client_uuid,
+                context=context,
+                correlation_id=correlation_id,
+                display_attributes=display_attributes,
+                exclude_query_rules=exclude_query_rules,
+                facets=facets,
+                facets_size=facets_size,
+                filter_anchor=filter_anchor,
+                filter_around_radius=filter_around_radius,
+                filter_geo_points=filter_geo_points,
+                filters=filters,
+                ignore_query_rules=ignore_query_rules,
+                include_facets=include_facets,
+                include_meta=include_meta,
+                limit=limit,
+                max_values_per_facet=max_values_per_facet,
+                ordering=ordering,
+                page=page,
+                personalize=personalize,
+                search_id=search_id,
+                sort_by=sort_by,
+                sort_by_geo_point=sort_by_geo_point,
+                sort_by_metric=sort_by_metric,
+                url_query=url_query,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def explain_visual_search_post(
         self,
@@ -1090,15 +1160,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_visual_search_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
+            _op._parse_response,
+            options,
+        )
 
     async def get_catalog_search_state(
         self,
@@ -1119,15 +1194,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_search_state
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(items_catalog_id=items_catalog_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(items_catalog_id=items_catalog_id),
+            _op._parse_response,
+            options,
+        )
 
     async def get_filterable_attribute_values(
         self,
@@ -1150,15 +1230,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_filterable_attribute_values
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, attribute=attribute),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, attribute=attribute),
+            _op._parse_response,
+            options,
+        )
 
     async def get_search_index_config(
         self,
@@ -1179,15 +1264,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_search_index_config
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
+        )
 
     async def get_search_index_dependencies(
         self,
@@ -1209,15 +1296,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_search_index_dependencies
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
+        )
 
     async def get_search_index_state(
         self,
@@ -1239,15 +1328,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_search_index_state
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
+        )
 
     async def get_search_supported_languages(
         self,
@@ -1268,15 +1359,15 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_search_supported_languages
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def get_suggestion_index_config(
         self,
@@ -1297,15 +1388,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_suggestion_index_config
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
+        )
 
     async def get_suggestion_index_state(
         self,
@@ -1327,15 +1420,17 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_suggestion_index_state
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
+        )
 
     async def list_catalog_search_states(
         self,
@@ -1355,15 +1450,15 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_catalog_search_states
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_index_items(
         self,
@@ -1412,41 +1507,46 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_index_items
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    index_id=index_id,
-                    case_sensitive_facet_values=case_sensitive_facet_values,
-                    client_uuid=client_uuid,
-                    context=context,
-                    correlation_id=correlation_id,
-                    display_attributes=display_attributes,
-                    distinct_filter=distinct_filter,
-                    exclude_query_rules=exclude_query_rules,
-                    facets=facets,
-                    facets_size=facets_size,
-                    filter_around_radius=filter_around_radius,
-                    filter_geo_points=filter_geo_points,
-                    filters=filters,
-                    ignore_query_rules=ignore_query_rules,
-                    include_facets=include_facets,
-                    include_meta=include_meta,
-                    limit=limit,
-                    max_values_per_facet=max_values_per_facet,
-                    ordering=ordering,
-                    page=page,
-                    personalize=personalize,
-                    search_id=search_id,
-                    sort_by=sort_by,
-                    sort_by_geo_point=sort_by_geo_point,
-                    sort_by_metric=sort_by_metric,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                index_id=index_id,
+                case_sensitive_facet_values=case_sensitive_facet_values,
+                client_uuid=client_uuid,
+                context=context,
+                correlation_id=correlation_id,
+                display_attributes=display_attributes,
+                distinct_filter=distinct_filter,
+                exclude_query_rules=exclude_query_rules,
+                facets=facets,
+                facets_size=facets_size,
+                filter_around_radius=filter_around_radius,
+                filter_geo_points=filter_geo_points,
+                filters=filters,
+                ignore_query_rules=ignore_query_rules,
+                include_facets=include_facets,
+                include_meta=include_meta,
+                limit=limit,
+                max_values_per_facet=max_values_per_facet,
+                ordering=ordering,
+                page=page,
+                personalize=personalize,
+                search_id=search_id,
+                sort_by=sort_by,
+                sort_by_geo_point=sort_by_geo_point,
+                sort_by_metric=sort_by_metric,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_index_items_post(
         self,
@@ -1473,15 +1573,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_index_items_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def list_search_indices(
         self,
@@ -1511,24 +1616,29 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_search_indices
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    page=page,
-                    limit=limit,
-                    sort_by=sort_by,
-                    ordering=ordering,
-                    include_meta=include_meta,
-                    name=name,
-                    query=query,
-                    exclude_ab_tests=exclude_ab_tests,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                page=page,
+                limit=limit,
+                sort_by=sort_by,
+                ordering=ordering,
+                include_meta=include_meta,
+                name=name,
+                query=query,
+                exclude_ab_tests=exclude_ab_tests,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def list_suggestion_indices(
         self,
@@ -1556,23 +1666,28 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_suggestion_indices
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    page=page,
-                    limit=limit,
-                    sort_by=sort_by,
-                    ordering=ordering,
-                    include_meta=include_meta,
-                    name=name,
-                    query=query,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                page=page,
+                limit=limit,
+                sort_by=sort_by,
+                ordering=ordering,
+                include_meta=include_meta,
+                name=name,
+                query=query,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def replace_suggestion_index_config(
         self,
@@ -1595,15 +1710,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _replace_suggestion_index_config
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
     async def search_full_text(
         self,
@@ -1656,42 +1776,47 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _search_full_text
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    index_id=index_id,
-                    case_sensitive_facet_values=case_sensitive_facet_values,
-                    client_uuid=client_uuid,
-                    context=context,
-                    correlation_id=correlation_id,
-                    display_attributes=display_attributes,
-                    distinct_filter=distinct_filter,
-                    exclude_query_rules=exclude_query_rules,
-                    facets=facets,
-                    facets_size=facets_size,
-                    filter_around_radius=filter_around_radius,
-                    filter_geo_points=filter_geo_points,
-                    filters=filters,
-                    ignore_query_rules=ignore_query_rules,
-                    include_facets=include_facets,
-                    include_meta=include_meta,
-                    limit=limit,
-                    max_values_per_facet=max_values_per_facet,
-                    ordering=ordering,
-                    page=page,
-                    personalize=personalize,
-                    query=query,
-                    search_id=search_id,
-                    sort_by=sort_by,
-                    sort_by_geo_point=sort_by_geo_point,
-                    sort_by_metric=sort_by_metric,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                index_id=index_id,
+                case_sensitive_facet_values=case_sensitive_facet_values,
+                client_uuid=client_uuid,
+                context=context,
+                correlation_id=correlation_id,
+                display_attributes=display_attributes,
+                distinct_filter=distinct_filter,
+                exclude_query_rules=exclude_query_rules,
+                facets=facets,
+                facets_size=facets_size,
+                filter_around_radius=filter_around_radius,
+                filter_geo_points=filter_geo_points,
+                filters=filters,
+                ignore_query_rules=ignore_query_rules,
+                include_facets=include_facets,
+                include_meta=include_meta,
+                limit=limit,
+                max_values_per_facet=max_values_per_facet,
+                ordering=ordering,
+                page=page,
+                personalize=personalize,
+                query=query,
+                search_id=search_id,
+                sort_by=sort_by,
+                sort_by_geo_point=sort_by_geo_point,
+                sort_by_metric=sort_by_metric,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def search_full_text_post(
         self,
@@ -1722,15 +1847,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _search_full_text_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body, query=query),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body, query=query),
+            _op._parse_response,
+            options,
+        )
 
     async def search_visual(
         self,
@@ -1780,42 +1910,47 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _search_visual
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(
-                    index_id=index_id,
-                    case_sensitive_facet_values=case_sensitive_facet_values,
-                    client_uuid=client_uuid,
-                    context=context,
-                    correlation_id=correlation_id,
-                    display_attributes=display_attributes,
-                    exclude_query_rules=exclude_query_rules,
-                    facets=facets,
-                    facets_size=facets_size,
-                    filter_anchor=filter_anchor,
-                    filter_around_radius=filter_around_radius,
-                    filter_geo_points=filter_geo_points,
-                    filters=filters,
-                    ignore_query_rules=ignore_query_rules,
-                    include_facets=include_facets,
-                    include_meta=include_meta,
-                    limit=limit,
-                    max_values_per_facet=max_values_per_facet,
-                    ordering=ordering,
-                    page=page,
-                    personalize=personalize,
-                    search_id=search_id,
-                    sort_by=sort_by,
-                    sort_by_geo_point=sort_by_geo_point,
-                    sort_by_metric=sort_by_metric,
-                    url_query=url_query,
-                ),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(
+                index_id=index_id,
+                case_sensitive_facet_values=case_sensitive_facet_values,
+                client_uuid=client_uuid,
+                context=context,
+                correlation_id=correlation_id,
+                display_attributes=display_attributes,
+                exclude_query_rules=exclude_query_rules,
+                facets=facets,
+                facets_size=facets_size,
+                filter_anchor=filter_anchor,
+                filter_around_radius=filter_around_radius,
+                filter_geo_points=filter_geo_points,
+                filters=filters,
+                ignore_query_rules=ignore_query_rules,
+                include_facets=include_facets,
+                include_meta=include_meta,
+                limit=limit,
+                max_values_per_facet=max_values_per_facet,
+                ordering=ordering,
+                page=page,
+                personalize=personalize,
+                search_id=search_id,
+                sort_by=sort_by,
+                sort_by_geo_point=sort_by_geo_point,
+                sort_by_metric=sort_by_metric,
+                url_query=url_query,
+            ),
+            _op._parse_response,
+            options,
+        )
 
     async def search_visual_post(
         self,
@@ -1843,15 +1978,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _search_visual_post
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
+            _op._parse_response,
+            options,
+        )
 
     async def update_search_index_config(
         self,
@@ -1874,15 +2014,20 @@ class SearchResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_search_index_config
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(index_id=index_id, body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION,
+            _op._get_kwargs(index_id=index_id, body=body),
+            _op._parse_response,
+            options,
+        )
 
 
 class SearchResourceWithRawResponse(Resource):
@@ -1937,7 +2082,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _autocomplete_search
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -1967,7 +2119,7 @@ class SearchResourceWithRawResponse(Resource):
                 sort_by_metric=sort_by_metric,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def autocomplete_search_post(
@@ -1996,12 +2148,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _autocomplete_search_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def change_catalog_search_state(
@@ -2024,12 +2183,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _change_catalog_search_state
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(items_catalog_id=items_catalog_id, state_operation=state_operation),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def copy_search_index(
@@ -2053,12 +2219,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _copy_search_index
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def create_search_index(
@@ -2081,12 +2254,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_search_index
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_suggestion_index(
@@ -2109,12 +2286,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_suggestion_index
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def delete_search_index_config(
@@ -2136,12 +2317,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_search_index_config
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(index_id=index_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
     async def delete_suggestion_index_config(
@@ -2163,12 +2348,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _delete_suggestion_index_config
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(index_id=index_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
     async def duplicate_search_index(
@@ -2192,12 +2381,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _duplicate_search_index
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def duplicate_search_index_get(
@@ -2220,12 +2416,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _duplicate_search_index_get
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(index_id=index_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
     async def explain_autocomplete_search(
@@ -2275,7 +2475,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_autocomplete_search
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -2305,7 +2512,7 @@ class SearchResourceWithRawResponse(Resource):
                 sort_by_metric=sort_by_metric,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def explain_autocomplete_search_post(
@@ -2336,12 +2543,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_autocomplete_search_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def explain_full_text_search(
@@ -2396,7 +2610,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_full_text_search
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -2428,7 +2649,7 @@ class SearchResourceWithRawResponse(Resource):
                 sort_by_metric=sort_by_metric,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def explain_full_text_search_post(
@@ -2461,12 +2682,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_full_text_search_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def explain_list_index_items(
@@ -2518,7 +2746,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_list_index_items
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -2549,7 +2784,7 @@ class SearchResourceWithRawResponse(Resource):
                 sort_by_metric=sort_by_metric,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def explain_list_index_items_post(
@@ -2579,12 +2814,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_list_index_items_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def explain_visual_search(
@@ -2636,7 +2878,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_visual_search
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -2668,7 +2917,7 @@ class SearchResourceWithRawResponse(Resource):
                 url_query=url_query,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def explain_visual_search_post(
@@ -2699,12 +2948,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _explain_visual_search_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_catalog_search_state(
@@ -2726,12 +2982,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_catalog_search_state
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(items_catalog_id=items_catalog_id),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_filterable_attribute_values(
@@ -2755,12 +3018,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_filterable_attribute_values
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, attribute=attribute),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def get_search_index_config(
@@ -2782,12 +3052,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_search_index_config
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(index_id=index_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
     async def get_search_index_dependencies(
@@ -2810,12 +3084,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_search_index_dependencies
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(index_id=index_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
     async def get_search_index_state(
@@ -2838,12 +3116,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_search_index_state
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(index_id=index_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
     async def get_search_supported_languages(
@@ -2865,13 +3147,15 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_search_supported_languages
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def get_suggestion_index_config(
         self,
@@ -2892,12 +3176,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_suggestion_index_config
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(index_id=index_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
     async def get_suggestion_index_state(
@@ -2920,12 +3208,16 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_suggestion_index_state
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(index_id=index_id),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
     async def list_catalog_search_states(
@@ -2946,13 +3238,15 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_catalog_search_states
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_index_items(
         self,
@@ -3001,7 +3295,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_index_items
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -3032,7 +3333,7 @@ class SearchResourceWithRawResponse(Resource):
                 sort_by_metric=sort_by_metric,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_index_items_post(
@@ -3060,12 +3361,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_index_items_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_search_indices(
@@ -3096,7 +3404,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_search_indices
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -3110,7 +3425,7 @@ class SearchResourceWithRawResponse(Resource):
                 exclude_ab_tests=exclude_ab_tests,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def list_suggestion_indices(
@@ -3139,7 +3454,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_suggestion_indices
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -3152,7 +3474,7 @@ class SearchResourceWithRawResponse(Resource):
                 query=query,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def replace_suggestion_index_config(
@@ -3176,12 +3498,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _replace_suggestion_index_config
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def search_full_text(
@@ -3235,7 +3564,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _search_full_text
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -3267,7 +3603,7 @@ class SearchResourceWithRawResponse(Resource):
                 sort_by_metric=sort_by_metric,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def search_full_text_post(
@@ -3299,12 +3635,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _search_full_text_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def search_visual(
@@ -3355,7 +3698,14 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _search_visual
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
@@ -3387,7 +3737,7 @@ class SearchResourceWithRawResponse(Resource):
                 url_query=url_query,
             ),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def search_visual_post(
@@ -3416,12 +3766,19 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _search_visual_post
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )
 
     async def update_search_index_config(
@@ -3445,10 +3802,17 @@ class SearchResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _update_search_index_config
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            options,
         )

@@ -61,15 +61,17 @@ class TransactionsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_add_or_update_transactions
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
     async def create_a_transaction(
         self,
@@ -96,15 +98,17 @@ class TransactionsResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_transaction
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(body=body),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
+        )
 
 
 class TransactionsResourceWithRawResponse(Resource):
@@ -135,12 +139,16 @@ class TransactionsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _batch_add_or_update_transactions
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
     async def create_a_transaction(
@@ -168,10 +176,14 @@ class TransactionsResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _create_a_transaction
-
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
         return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(body=body),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+            _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )

@@ -64,15 +64,15 @@ class WorkspacesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_current_business_profile_using_get
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_workspace_ids(
         self,
@@ -94,15 +94,15 @@ class WorkspacesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_workspace_ids
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_workspaces(
         self,
@@ -123,15 +123,15 @@ class WorkspacesResource(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_workspaces
-
-        return (
-            await self._client.request(
-                _op.OPERATION,
-                _op._get_kwargs(),
-                _op._parse_response,
-                request_options(timeout, extra_headers, extra_query, max_retries),
-            )
-        ).parsed
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
+        )
+        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
 
 class WorkspacesResourceWithRawResponse(Resource):
@@ -159,13 +159,15 @@ class WorkspacesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _get_current_business_profile_using_get
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_workspace_ids(
         self,
@@ -187,13 +189,15 @@ class WorkspacesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_workspace_ids
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
     async def list_workspaces(
         self,
@@ -214,10 +218,12 @@ class WorkspacesResourceWithRawResponse(Resource):
         ``max_retries`` apply to this call only.
         """
         _op = _list_workspaces
-
-        return await self._client.request(
-            _op.OPERATION,
-            _op._get_kwargs(),
-            _op._parse_response,
-            request_options(timeout, extra_headers, extra_query, max_retries),
+        options = (
+            None
+            if timeout is None
+            and extra_headers is None
+            and extra_query is None
+            and max_retries is None
+            else request_options(timeout, extra_headers, extra_query, max_retries)
         )
+        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)

@@ -131,9 +131,12 @@ def test_endpoint_calls_the_transport_and_parses(mini_package: Path) -> None:
 
         class FakeTransport:
             async def request(self, operation, kwargs, parse):
-                self.seen = (operation.operation_id, kwargs)
                 raw = RawResponse(200, {}, b'{"data": [{"kind": "dog", "name": "Rex"}], "metaData": {"totalCount": 1}}')
-                return Response(200, {}, raw.content, parse(raw))
+                return Response(200, {}, raw.content, await self.call(operation, kwargs, parse))
+
+            async def call(self, operation, kwargs, parse):
+                self.seen = (operation.operation_id, kwargs)
+                return parse(RawResponse(200, {}, b'{"data": [{"kind": "dog", "name": "Rex"}], "metaData": {"totalCount": 1}}'))
 
         client = FakeTransport()
         since = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc)

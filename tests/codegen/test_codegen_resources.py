@@ -44,9 +44,12 @@ def test_api_parameters_named_like_options_get_a_suffix(tmp_path: Path) -> None:
 
         class Recorder:
             async def request(self, operation, kwargs, parse, options=None):
-                self.seen = (operation.operation_id, kwargs, options)
                 raw = RawResponse(200, {}, b'{"name": "x"}')
-                return Response(200, {}, raw.content, parse(raw))
+                return Response(200, {}, raw.content, await self.call(operation, kwargs, parse, options))
+
+            async def call(self, operation, kwargs, parse, options=None):
+                self.seen = (operation.operation_id, kwargs, options)
+                return parse(RawResponse(200, {}, b'{"name": "x"}'))
 
         params = list(inspect.signature(ThingsResource.get_thing).parameters)
         assert params == ["self", "thing_id", "timeout_", "max_retries_", "timeout",
@@ -60,6 +63,10 @@ def test_api_parameters_named_like_options_get_a_suffix(tmp_path: Path) -> None:
         asyncio.run(ThingsResource(transport).get_thing(5))
         assert transport.seen[2] is None  # no per-call option: the client's fast path
         assert thing.name == "x"
+        from synerise_async.resources.things import ThingsResourceWithRawResponse
+        raw = asyncio.run(ThingsResourceWithRawResponse(transport).get_thing(5, max_retries=1))
+        assert raw.status_code == 200 and raw.parsed.name == "x"
+        assert transport.seen[2].max_retries == 1
         print("ok")
         """,
         _package(tmp_path),
@@ -75,7 +82,7 @@ def test_mini_package_gets_resources_for_every_tag(mini_package: Path) -> None:
         from synerise_async.resources import GeneratedClient
         for entry in REGISTRY.values():
             name = entry.module.rpartition(".")[2]
-            resource = getattr(GeneratedClient, entry.tag).fget(object())
+            resource = vars(GeneratedClient)[entry.tag].func(object())  # a cached_property
             assert callable(getattr(resource, name)), entry
         print(len(REGISTRY))
         """,

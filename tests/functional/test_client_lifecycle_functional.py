@@ -71,6 +71,27 @@ async def test_max_concurrency_caps_requests_in_flight() -> None:
         assert 2 <= fake.stats.max_in_flight <= 5
 
 
+async def test_max_concurrency_caps_requests_in_flight_on_a_callers_session() -> None:
+    """With a session of 100 connections and max_concurrency=4, the fake sees at most 4."""
+    async with FakeSynerise(latency=0.01) as fake:
+        connector = aiohttp.TCPConnector(limit=100)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            async with client_for(fake, max_concurrency=4, session=session) as client:
+                await asyncio.gather(*(list_one(client) for _ in range(60)))
+                pool = client._shared.session
+        assert pool is session and 2 <= fake.stats.max_in_flight <= 4
+
+
+async def test_the_clients_own_pool_is_max_concurrency_connections() -> None:
+    """The client's own session gets min(connection_limit, max_concurrency) connections."""
+    async with FakeSynerise() as fake:
+        async with client_for(fake, max_concurrency=5, connection_limit=50) as client:
+            await list_one(client)
+            session = client._shared.session
+            assert session is not None and session.connector is not None
+            assert session.connector.limit == 5 and client._shared.slots is None
+
+
 async def test_unclosed_client_emits_resource_warning(fake: FakeSynerise) -> None:
     """A client garbage-collected without aclose() warns with ResourceWarning."""
     client = client_for(fake)

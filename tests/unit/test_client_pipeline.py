@@ -231,15 +231,14 @@ async def test_tracker_key_is_sent_as_token_and_redacted(mocked: CompatMock) -> 
     assert "tk-secret" not in str(info.value) and "tk-secret" not in repr(info.value.url)
 
 
-async def test_basic_auth_header_and_user_agent_are_sent(mocked: CompatMock) -> None:
-    """Basic credentials and the SDK User-Agent go on every authenticated request."""
+async def test_basic_auth_header_is_sent(mocked: CompatMock) -> None:
+    """Basic credentials go on every authenticated request (the User-Agent: test_call_path)."""
     mocked.get(f"{BASE}/thing", payload={})
     async with make_client(Sleeps()) as client:
         await client.request(GET_OP, {"method": "GET", "url": "/thing"}, json_parse)
     (call,) = [c for calls in mocked.requests.values() for c in calls]
     headers = call.kwargs["headers"]
     assert headers["Authorization"].startswith("Basic ")
-    assert headers["User-Agent"].startswith("synerise-async/")
 
 
 async def test_deprecation_header_warns_once_per_operation(mocked: CompatMock) -> None:

@@ -683,7 +683,7 @@ class ScriptedTransport:
         self.bodies: list[bytes] = []
         self.salted: list[bool] = []
 
-    async def request(
+    async def call(
         self, operation: Any, parts: sa.RequestParts, parse: Any, options: Any = None
     ) -> Any:
         self.bodies.append(parts.content)  # type: ignore[arg-type]
@@ -692,9 +692,14 @@ class ScriptedTransport:
             raise self.outcome
         return parse(RawResponse(202, {}, b""))
 
+    async def request(
+        self, operation: Any, parts: sa.RequestParts, parse: Any, options: Any = None
+    ) -> Any:
+        raise AssertionError("the sender needs no Response: it uses call()")
+
 
 async def test_the_sender_works_over_any_transport() -> None:
-    """EventsAPI runs on an object that only implements Transport.request."""
+    """EventsAPI runs on an object that only implements the Transport protocol."""
     transport = ScriptedTransport(None)
     report = await sa.EventsAPI(transport).send_many(many_events(25), batch_size=10)
     assert report.ok and report.batches == 3 and len(transport.bodies) == 3

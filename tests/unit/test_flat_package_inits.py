@@ -169,5 +169,7 @@ def test_package_level_names_keep_their_static_types(tmp_path: Path) -> None:
     )
     errors = [line for line in result.stdout.splitlines() if ": error:" in line]
     assert len(errors) == 1, result.stdout
-    assert errors[0].startswith(str(bad)), result.stdout
+    # By file name: mypy's shared incremental cache may print the path of an earlier run's
+    # tmp_path for the same module name.
+    assert Path(errors[0].split(":", 1)[0]).name == bad.name, result.stdout
     assert 'has no attribute "WorkflowListItemz"' in errors[0]

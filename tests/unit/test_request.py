@@ -131,7 +131,7 @@ def test_form_bodies_are_rebuilt_per_attempt() -> None:
     )
     assert isinstance(prepared.body, FormBody)
     assert prepared.body.fields == (("file", b"x,y", "a.csv", "text/csv"),)
-    assert prepared.body_for_attempt() is not prepared.body_for_attempt()
+    assert prepared.body.build() is not prepared.body.build()
 
 
 def test_body_limits_are_checked_before_sending() -> None:

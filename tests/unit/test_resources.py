@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import typing
 from collections.abc import Mapping
+from functools import cached_property
 from importlib import import_module
 from typing import Any
 
@@ -149,7 +150,22 @@ def test_client_attributes_do_not_hide_generated_tags() -> None:
     redefined = {tag for tag in tags if tag in vars(SyneriseClient)}
     assert redefined == {"events"}
     assert issubclass(EventsAPI, EventsResource)
-    assert all(isinstance(getattr(GeneratedClient, tag), property) for tag in tags)
+    assert all(isinstance(vars(GeneratedClient)[tag], cached_property) for tag in tags)
+    assert isinstance(vars(SyneriseClient)["events"], cached_property)
+    assert tags | {"with_raw_response"} == GeneratedClient.CACHED_ATTRIBUTES
+
+
+async def test_resources_are_cached_per_client_and_views_get_their_own() -> None:
+    """A tag namespace is built once per client; a with_options view binds its own."""
+    async with SyneriseClient(base_url="http://127.0.0.1:1") as client:
+        assert client.workspaces is client.workspaces
+        assert client.events is client.events
+        assert client.with_raw_response.workspaces is client.with_raw_response.workspaces
+        view = client.with_options(headers={"X-Test": "1"})
+        assert view.workspaces is not client.workspaces
+        assert view.workspaces._client is view
+        assert view.events._client is view  # type: ignore[attr-defined]
+        assert view.with_raw_response.workspaces._client is view
 
 
 def test_events_namespace_has_generated_operations_and_send_many(client: SyneriseClient) -> None:

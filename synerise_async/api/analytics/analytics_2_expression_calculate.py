@@ -129,4 +129,4 @@ async def asyncio(
         identifier_type=identifier_type,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

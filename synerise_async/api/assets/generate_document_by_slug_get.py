@@ -96,4 +96,4 @@ async def asyncio(
     kwargs = _get_kwargs(
         slug=slug,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -94,4 +94,4 @@ async def asyncio(
     kwargs = _get_kwargs(
         feed_slug=feed_slug,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

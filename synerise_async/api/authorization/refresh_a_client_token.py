@@ -56,8 +56,7 @@ async def asyncio_detailed(
         Response[ProfileTokenResponse]
     """
 
-    kwargs = _get_kwargs()
-    return await client.request(OPERATION, kwargs, _parse_response)
+    return await client.request(OPERATION, None, _parse_response)
 
 
 async def asyncio(
@@ -78,5 +77,4 @@ async def asyncio(
         ProfileTokenResponse
     """
 
-    kwargs = _get_kwargs()
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, None, _parse_response)

@@ -95,4 +95,4 @@ async def asyncio(
     kwargs = _get_kwargs(
         id=id,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

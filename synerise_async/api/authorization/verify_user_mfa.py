@@ -125,4 +125,4 @@ async def asyncio(
         body=body,
         mfa_type=mfa_type,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -241,4 +241,4 @@ async def asyncio(
         triggers_on_event=triggers_on_event,
         generates_event=generates_event,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -219,4 +219,4 @@ async def asyncio(
         directory_id=directory_id,
         tags=tags,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -130,4 +130,4 @@ async def asyncio(
         block_id=block_id,
         time_period=time_period,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -118,4 +118,4 @@ async def asyncio(
         automation_workflow_id=automation_workflow_id,
         limit=limit,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -124,4 +124,4 @@ async def asyncio(
         diagram_id=diagram_id,
         time_period=time_period,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -100,4 +100,4 @@ async def asyncio(
         schema_identifier=schema_identifier,
         record_id=record_id,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

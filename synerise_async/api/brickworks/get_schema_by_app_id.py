@@ -91,4 +91,4 @@ async def asyncio(
     kwargs = _get_kwargs(
         schema_app_id=schema_app_id,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -161,4 +161,4 @@ async def asyncio(
         sort_by=sort_by,
         schema_types=schema_types,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

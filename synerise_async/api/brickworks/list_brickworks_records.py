@@ -135,4 +135,4 @@ async def asyncio(
         limit=limit,
         page_token=page_token,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -101,4 +101,4 @@ async def asyncio(
         catalog_id=catalog_id,
         item_id=item_id,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

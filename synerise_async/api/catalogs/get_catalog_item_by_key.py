@@ -99,4 +99,4 @@ async def asyncio(
         catalog_id=catalog_id,
         item_key=item_key,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -111,4 +111,4 @@ async def asyncio(
         catalog_id=catalog_id,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

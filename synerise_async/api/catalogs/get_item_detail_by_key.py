@@ -108,4 +108,4 @@ async def asyncio(
         catalog_name=catalog_name,
         key=key,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -119,4 +119,4 @@ async def asyncio(
         limit=limit,
         offset=offset,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -153,4 +153,4 @@ async def asyncio(
         offset=offset,
         search_by=search_by,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -149,4 +149,4 @@ async def asyncio(
         order_by=order_by,
         search_by=search_by,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -120,4 +120,4 @@ async def asyncio(
         item_id=item_id,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

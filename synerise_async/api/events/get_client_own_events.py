@@ -153,4 +153,4 @@ async def asyncio(
         action=action,
         limit=limit,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

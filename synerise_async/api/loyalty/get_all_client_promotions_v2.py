@@ -271,4 +271,4 @@ async def asyncio(
         include_vouchers=include_vouchers,
         store_ids=store_ids,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

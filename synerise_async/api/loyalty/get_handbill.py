@@ -93,4 +93,4 @@ async def asyncio(
     kwargs = _get_kwargs(
         handbill_uuid=handbill_uuid,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

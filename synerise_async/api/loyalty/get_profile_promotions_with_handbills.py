@@ -125,4 +125,4 @@ async def asyncio(
         identifier_value=identifier_value,
         handbill_uuid=handbill_uuid,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

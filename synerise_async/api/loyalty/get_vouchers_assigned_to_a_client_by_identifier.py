@@ -120,4 +120,4 @@ async def asyncio(
         client_identifier_name=client_identifier_name,
         client_identifier_value=client_identifier_value,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

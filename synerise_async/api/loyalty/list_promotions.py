@@ -100,4 +100,4 @@ async def asyncio(
     kwargs = _get_kwargs(
         limit=limit,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

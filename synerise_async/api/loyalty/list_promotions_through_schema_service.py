@@ -153,4 +153,4 @@ async def asyncio(
         tag_names=tag_names,
         sort=sort,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

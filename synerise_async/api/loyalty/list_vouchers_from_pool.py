@@ -141,4 +141,4 @@ async def asyncio(
         limit=limit,
         include_meta=include_meta,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

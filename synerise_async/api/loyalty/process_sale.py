@@ -123,4 +123,4 @@ async def asyncio(
         identifier_value=identifier_value,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -124,4 +124,4 @@ async def asyncio(
         search_value=search_value,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -114,4 +114,4 @@ async def asyncio(
         handbill_uuid=handbill_uuid,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -104,4 +104,4 @@ async def asyncio(
         search_key=search_key,
         search_value=search_value,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

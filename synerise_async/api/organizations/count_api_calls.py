@@ -108,4 +108,4 @@ async def asyncio(
         from_=from_,
         to=to,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

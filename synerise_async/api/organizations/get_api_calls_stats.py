@@ -290,4 +290,4 @@ async def asyncio(
         group_by=group_by,
         chart_type=chart_type,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -127,4 +127,4 @@ async def asyncio(
         to=to,
         unique_parameter=unique_parameter,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

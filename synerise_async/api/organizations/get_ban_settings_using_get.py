@@ -54,8 +54,7 @@ async def asyncio_detailed(
         Response[ProfileBanSettings]
     """
 
-    kwargs = _get_kwargs()
-    return await client.request(OPERATION, kwargs, _parse_response)
+    return await client.request(OPERATION, None, _parse_response)
 
 
 async def asyncio(
@@ -75,5 +74,4 @@ async def asyncio(
         ProfileBanSettings
     """
 
-    kwargs = _get_kwargs()
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, None, _parse_response)

@@ -158,4 +158,4 @@ async def asyncio(
         sort_by=sort_by,
         search=search,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

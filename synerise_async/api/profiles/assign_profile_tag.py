@@ -100,4 +100,4 @@ async def asyncio(
         client_id=client_id,
         tag_id=tag_id,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -122,4 +122,4 @@ async def asyncio(
         body=body,
         phone_filter=phone_filter,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

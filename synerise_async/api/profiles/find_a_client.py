@@ -107,4 +107,4 @@ async def asyncio(
         identifier_type=identifier_type,
         identifier_value=identifier_value,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -115,4 +115,4 @@ async def asyncio(
         client_id=client_id,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -207,4 +207,4 @@ async def asyncio(
         filters_last_name=filters_last_name,
         filters_phone=filters_phone,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

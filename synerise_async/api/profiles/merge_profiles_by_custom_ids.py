@@ -106,4 +106,4 @@ async def asyncio(
         source_custom_i_ds=source_custom_i_ds,
         target_custom_id=target_custom_id,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

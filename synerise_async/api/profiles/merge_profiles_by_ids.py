@@ -106,4 +106,4 @@ async def asyncio(
         from_client_ids=from_client_ids,
         to_client_id=to_client_id,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -103,4 +103,4 @@ async def asyncio(
     kwargs = _get_kwargs(
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

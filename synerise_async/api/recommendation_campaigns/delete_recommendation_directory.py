@@ -92,4 +92,4 @@ async def asyncio(
     kwargs = _get_kwargs(
         directory_id=directory_id,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -194,4 +194,4 @@ async def asyncio(
         state=state,
         search=search,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

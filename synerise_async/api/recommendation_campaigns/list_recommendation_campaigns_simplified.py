@@ -117,4 +117,4 @@ async def asyncio(
         state=state,
         type_=type_,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -62,8 +62,7 @@ async def asyncio_detailed(
         Response[list[RecommendationDirectory]]
     """
 
-    kwargs = _get_kwargs()
-    return await client.request(OPERATION, kwargs, _parse_response)
+    return await client.request(OPERATION, None, _parse_response)
 
 
 async def asyncio(
@@ -82,5 +81,4 @@ async def asyncio(
         list[RecommendationDirectory]
     """
 
-    kwargs = _get_kwargs()
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, None, _parse_response)

@@ -291,4 +291,4 @@ async def asyncio(
         display_attribute=display_attribute,
         include_context_items=include_context_items,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -125,4 +125,4 @@ async def asyncio(
         identifier_name=identifier_name,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

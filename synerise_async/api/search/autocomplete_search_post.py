@@ -139,4 +139,4 @@ async def asyncio(
         body=body,
         query=query,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -100,4 +100,4 @@ async def asyncio(
         items_catalog_id=items_catalog_id,
         state_operation=state_operation,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -128,4 +128,4 @@ async def asyncio(
         index_id=index_id,
         body=body,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

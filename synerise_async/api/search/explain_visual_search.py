@@ -414,4 +414,4 @@ async def asyncio(
         sort_by_metric=sort_by_metric,
         url_query=url_query,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

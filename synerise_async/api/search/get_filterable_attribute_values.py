@@ -113,4 +113,4 @@ async def asyncio(
         index_id=index_id,
         attribute=attribute,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -52,8 +52,7 @@ async def asyncio_detailed(
         Response[SearchSupportedLanguages]
     """
 
-    kwargs = _get_kwargs()
-    return await client.request(OPERATION, kwargs, _parse_response)
+    return await client.request(OPERATION, None, _parse_response)
 
 
 async def asyncio(
@@ -72,5 +71,4 @@ async def asyncio(
         SearchSupportedLanguages
     """
 
-    kwargs = _get_kwargs()
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, None, _parse_response)

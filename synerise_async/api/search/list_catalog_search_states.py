@@ -57,8 +57,7 @@ async def asyncio_detailed(
         Response[list[SearchCatalogState]]
     """
 
-    kwargs = _get_kwargs()
-    return await client.request(OPERATION, kwargs, _parse_response)
+    return await client.request(OPERATION, None, _parse_response)
 
 
 async def asyncio(
@@ -77,5 +76,4 @@ async def asyncio(
         list[SearchCatalogState]
     """
 
-    kwargs = _get_kwargs()
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, None, _parse_response)

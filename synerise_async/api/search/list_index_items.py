@@ -402,4 +402,4 @@ async def asyncio(
         sort_by_geo_point=sort_by_geo_point,
         sort_by_metric=sort_by_metric,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -191,4 +191,4 @@ async def asyncio(
         query=query,
         exclude_ab_tests=exclude_ab_tests,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

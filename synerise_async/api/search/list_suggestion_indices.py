@@ -181,4 +181,4 @@ async def asyncio(
         name=name,
         query=query,
     )
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, kwargs, _parse_response)

@@ -59,8 +59,7 @@ async def asyncio_detailed(
         Response[list[WorkspaceIdEntry]]
     """
 
-    kwargs = _get_kwargs()
-    return await client.request(OPERATION, kwargs, _parse_response)
+    return await client.request(OPERATION, None, _parse_response)
 
 
 async def asyncio(
@@ -80,5 +79,4 @@ async def asyncio(
         list[WorkspaceIdEntry]
     """
 
-    kwargs = _get_kwargs()
-    return (await client.request(OPERATION, kwargs, _parse_response)).parsed
+    return await client.call(OPERATION, None, _parse_response)

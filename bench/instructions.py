@@ -1,0 +1,135 @@
+"""CPU instructions per W1 request (or W3 event), counted by valgrind: a comparison that
+host noise cannot move.
+
+    python -m bench.instructions [--competitors aiohttp-orjson,synerise-async] [--concurrency 16]
+    python -m bench.instructions --workload W3 --batch 100   # per event, vs the salted sender
+
+Client CPU time on this shared 2-core VM moves by 10-20% between runs of the same code, more
+than the 5% W1 target. Instructions executed do not: the client process runs under
+``valgrind --tool=cachegrind --cache-sim=no`` (the bench server runs natively in its own
+process), once with a short and once with a long run of the same W1 loop, and the
+difference divided by the extra requests is the cost of one request, start-up and warm-up
+excluded (W3: the events of the long run are built in both runs, so building them cancels
+out). Repeated runs agree within about 0.5k of ~340k instructions. Instructions are
+not time (cache misses and branch mispredictions are not counted), so this complements
+the timed tables of ``make bench``; it does not replace them.
+
+Needs valgrind on the PATH; exits with status 2 when it is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from . import payloads
+from .clients import COMPETITORS, run_workers
+from .harness import ServerProcess
+
+DEFAULTS = {
+    "W1": "aiohttp-orjson,synerise-async,aiohttp-orjson-models",
+    "W3": "aiohttp-orjson-salted,synerise-async",
+}
+_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def _child(spec: str, units: int, concurrency: int, base_url: str) -> None:
+    name, workload, batch, most = spec.split(":")
+    events = payloads.events(int(most)) if workload == "W3" else []
+
+    async def run() -> None:
+        competitor = COMPETITORS[name]()
+        await competitor.open(base_url, concurrency)
+        try:
+            await competitor.warm_up()
+            if workload == "W3":
+                sent = await competitor.send_events(events[:units], int(batch), concurrency)
+                if sent != units:
+                    raise SystemExit(f"{name} confirmed {sent} of {units} events")
+            else:
+                await run_workers(units, concurrency, competitor.get_small)
+        finally:
+            await competitor.close()
+
+    asyncio.run(run())
+
+
+def _instructions(spec: str, units: int, concurrency: int, base_url: str) -> int:
+    command = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        sys.executable,
+        "-m",
+        "bench.instructions",
+        "--child",
+        spec,
+        str(units),
+        str(concurrency),
+        base_url,
+    ]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    found = _REFS.search(proc.stderr)
+    if proc.returncode != 0 or found is None:
+        raise SystemExit(f"{spec}: valgrind run failed:\n{proc.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__)
+    parser.add_argument("--workload", choices=sorted(DEFAULTS), default="W1")
+    parser.add_argument(
+        "--competitors", help="default: " + "; ".join(f"{k}: {v}" for k, v in DEFAULTS.items())
+    )
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=100, help="W3 batch size")
+    parser.add_argument(
+        "--short", type=int, help="requests (W1, default 300) or events (W3, 2000) in the short run"
+    )
+    parser.add_argument("--long", type=int, help="the same in the long run (W1 1300, W3 12000)")
+    parser.add_argument(
+        "--child", nargs=4, metavar=("SPEC", "N", "C", "URL"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    if args.child:
+        spec, units, concurrency, url = args.child
+        _child(spec, int(units), int(concurrency), url)
+        return 0
+    w3 = args.workload == "W3"
+    short = args.short or (2000 if w3 else 300)
+    long = args.long or (12000 if w3 else 1300)
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed; nothing measured", file=sys.stderr)
+        return 2
+    names = [
+        n.strip() for n in (args.competitors or DEFAULTS[args.workload]).split(",") if n.strip()
+    ]
+    unknown = set(names) - set(COMPETITORS)
+    if unknown:
+        parser.error(f"unknown competitors: {', '.join(sorted(unknown))}")
+    unit = "event" if w3 else "request"
+    per_unit: dict[str, float] = {}
+    with ServerProcess() as server:
+        for name in names:
+            spec = f"{name}:{args.workload}:{args.batch}:{long}"
+            counts = [
+                _instructions(spec, units, args.concurrency, server.base_url)
+                for units in (short, long)
+            ]
+            per_unit[name] = (counts[1] - counts[0]) / (long - short)
+            print(f"{name:32s} {per_unit[name] / 1000:7.2f}k instructions/{unit}", flush=True)
+    base = per_unit[names[0]]
+    for name in names[1:]:
+        print(f"{name:32s} {per_unit[name] / base:.3f}x {names[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
