@@ -3,14 +3,15 @@ host noise cannot move.
 
     python -m bench.instructions [--competitors aiohttp-orjson,synerise-async] [--concurrency 16]
     python -m bench.instructions --workload W3 --batch 100   # per event, vs the salted sender
+    python -m bench.instructions --workload W2 --batch 100   # per listed item, page size 100
 
 Client CPU time on this shared 2-core VM moves by 10-20% between runs of the same code, more
 than the 5% W1 target. Instructions executed do not: the client process runs under
 ``valgrind --tool=cachegrind --cache-sim=no`` (the bench server runs natively in its own
-process), once with a short and once with a long run of the same W1 loop, and the
+process), once with a short and once with a long run of the same loop, and the
 difference divided by the extra requests is the cost of one request, start-up and warm-up
 excluded (W3: the events of the long run are built in both runs, so building them cancels
-out). Repeated runs agree within about 0.5k of ~340k instructions. Instructions are
+out; W2: the server holds that many workflows and one listing pages through them). Repeated runs agree within about 0.5k of ~340k instructions. Instructions are
 not time (cache misses and branch mispredictions are not counted), so this complements
 the timed tables of ``make bench``; it does not replace them.
 
@@ -33,6 +34,7 @@ from .harness import ServerProcess
 
 DEFAULTS = {
     "W1": "aiohttp-orjson,synerise-async,aiohttp-orjson-models",
+    "W2": "aiohttp-json,synerise-async,aiohttp-orjson,synerise-async-raw",
     "W3": "aiohttp-orjson-salted,synerise-async",
 }
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
@@ -47,7 +49,11 @@ def _child(spec: str, units: int, concurrency: int, base_url: str) -> None:
         await competitor.open(base_url, concurrency)
         try:
             await competitor.warm_up()
-            if workload == "W3":
+            if workload == "W2":
+                listed = await competitor.list_workflows(int(batch))
+                if listed != units:
+                    raise SystemExit(f"{name} listed {listed} of {units} workflows")
+            elif workload == "W3":
                 sent = await competitor.send_events(events[:units], int(batch), concurrency)
                 if sent != units:
                     raise SystemExit(f"{name} confirmed {sent} of {units} events")
@@ -89,11 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         "--competitors", help="default: " + "; ".join(f"{k}: {v}" for k, v in DEFAULTS.items())
     )
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--batch", type=int, default=100, help="W3 batch size")
+    parser.add_argument("--batch", type=int, default=100, help="W3 batch size, W2 page size")
     parser.add_argument(
-        "--short", type=int, help="requests (W1, default 300) or events (W3, 2000) in the short run"
+        "--short", type=int, help="W1 requests (300), W2 items or W3 events (2000) in the short run"
     )
-    parser.add_argument("--long", type=int, help="the same in the long run (W1 1300, W3 12000)")
+    parser.add_argument("--long", type=int, help="the same in the long run (1300 / 12000)")
     parser.add_argument(
         "--child", nargs=4, metavar=("SPEC", "N", "C", "URL"), help=argparse.SUPPRESS
     )
@@ -102,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         spec, units, concurrency, url = args.child
         _child(spec, int(units), int(concurrency), url)
         return 0
-    w3 = args.workload == "W3"
-    short = args.short or (2000 if w3 else 300)
-    long = args.long or (12000 if w3 else 1300)
+    w1 = args.workload == "W1"
+    short = args.short or (300 if w1 else 2000)
+    long = args.long or (1300 if w1 else 12000)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed; nothing measured", file=sys.stderr)
         return 2
@@ -114,15 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(names) - set(COMPETITORS)
     if unknown:
         parser.error(f"unknown competitors: {', '.join(sorted(unknown))}")
-    unit = "event" if w3 else "request"
+    unit = {"W1": "request", "W2": "item", "W3": "event"}[args.workload]
     per_unit: dict[str, float] = {}
     with ServerProcess() as server:
         for name in names:
             spec = f"{name}:{args.workload}:{args.batch}:{long}"
-            counts = [
-                _instructions(spec, units, args.concurrency, server.base_url)
-                for units in (short, long)
-            ]
+            counts = []
+            for units in (short, long):
+                if args.workload == "W2":
+                    server.configure(workflows_total=units)
+                counts.append(_instructions(spec, units, args.concurrency, server.base_url))
             per_unit[name] = (counts[1] - counts[0]) / (long - short)
             print(f"{name:32s} {per_unit[name] / 1000:7.2f}k instructions/{unit}", flush=True)
     base = per_unit[names[0]]
