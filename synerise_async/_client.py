@@ -216,7 +216,8 @@ class SyneriseClient(GeneratedClient):
         """Prepared requests of operations without parameters, by ``id(operation)`` (each
         holds its operation, so the id stays unique; this client's headers, base URL and
         tracker key are fixed, so they never go stale)."""
-        # scale-out: the rate budget (None when off); see the two calls in _send.
+        # scale-out: the rate budget (None when off), waited for in _send_handling_auth and
+        # told of each response in _send_once.
         self._rate_limiter: RateLimiter | None = limiter_for(rate_limit)
 
     # ------------------------------------------------------------------ lifecycle
