@@ -9,9 +9,9 @@ post-hooks format everything:
   takes the arguments of the module's ``asyncio`` function without ``client=``, plus the
   keyword-only per-call options, and imports its operation module only when called.
 * ``resources/__init__.py``: ``GeneratedClient``, the mixin ``SyneriseClient`` inherits:
-  one property per tag, cached on the client after first use, ``with_raw_response``, and
-  the ``paginate`` overloads that
-  map each paginated operation to its item type (seen by mypy only; no runtime cost).
+  one property per tag (cached on the client after first use), ``with_raw_response``, and
+  the ``paginate`` overloads that map each paginated operation to its item type (seen by
+  mypy only; no runtime cost).
 * ``resources/_base.py``: the ``Resource`` base class and the options helper.
 
 Generated code imports only ``_transport``, ``types``, ``api`` and ``models`` at runtime
