@@ -620,6 +620,50 @@ class SyneriseAsyncPreStamped(SyneriseAsync):
         cls._stamped = (id(events), stamped)
 
 
+class SyneriseAsyncFloor(SyneriseAsync):
+    """W1 only, for diagnosis (``python -m bench.instructions --competitors ...``): the
+    client with every feature of the success path removed, to show what the SDK's surface
+    costs on its own.
+
+    It keeps ``client.workspaces.<op>()``, the prepared-request cache, the token check with
+    its cached headers, the session's User-Agent and the generated model. It drops the
+    dispatch on options and rate limiter, ``ClientStats``, the loop and closed check, the
+    slots check, the debug log, the deprecation check, the parse guard, and the retry and
+    401 layers. It is not a usable client: any failure is raised as is.
+    """
+
+    key = "synerise-async-floor"
+    label = "synerise-async without its success-path features (diagnostic)"
+
+    async def open(self, base_url: str, concurrency: int) -> None:
+        from synerise_async import SyneriseClient, WorkspaceAuth
+        from synerise_async._transport import RawResponse
+
+        class FloorClient(SyneriseClient):
+            async def call(
+                self, operation: Any, kwargs: Any, parse: Any, options: Any = None
+            ) -> Any:
+                prepared = self._static_requests.get(id(operation))
+                found = None if prepared is None else self._authorize_now(prepared)
+                if prepared is None or found is None or kwargs is not None:
+                    return await super().call(operation, kwargs, parse, options)  # warm-up
+                session = self._shared.session
+                assert session is not None
+                async with session.request(prepared.method, prepared.url, headers=found[0]) as r:
+                    raw = RawResponse(r.status, r.headers, await r.read())
+                return parse(raw)
+
+        await super().open(base_url, concurrency)
+        await self._client.aclose()
+        self._client = FloorClient(
+            WorkspaceAuth(api_key=API_KEY),
+            base_url=base_url,
+            max_concurrency=concurrency,
+            connection_limit=concurrency,
+        )
+        await self._client.__aenter__()
+
+
 COMPETITORS: dict[str, type[Competitor]] = {
     cls.key: cls
     for cls in (
@@ -632,6 +676,7 @@ COMPETITORS: dict[str, type[Competitor]] = {
         RawHttpx,
         AiohttpOrjsonModels,
         SyneriseAsyncPreStamped,
+        SyneriseAsyncFloor,
     )
 }
 BASELINE = AiohttpOrjson.key
