@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import struct
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -25,6 +26,7 @@ __all__ = ["Batch", "Batcher", "Refusal", "Rejected", "iso_time", "now_iso", "st
 
 REQUIRED_FIELDS: Final = ("action", "label", "client")
 CLIENT_IDENTIFIERS: Final = ("id", "uuid", "email", "customId")
+_IDENTIFIERS: Final = frozenset(CLIENT_IDENTIFIERS)
 _SORTED: Final = orjson.OPT_SORT_KEYS
 
 
@@ -60,7 +62,7 @@ def _encode(value: Any) -> bytes:
     except TypeError as exc:  # non-str keys, sets, bytes, lone surrogates, huge ints, ...
         raise Rejected(f"event cannot be encoded as JSON faithfully: {exc}") from None
     # NaN and infinities come out as null; only look deeper when a null appears at all.
-    if b"null" in encoded and _non_finite(value):
+    if encoded.find(b"null") != -1 and _non_finite(value):
         raise Rejected("event contains NaN or infinity, which JSON cannot carry")
     return encoded
 
@@ -158,6 +160,9 @@ _SALT_OPEN: Final = b',"eventSalt":"'
 _SALT_CLOSE: Final = b'"}'
 _dumps: Final = orjson.dumps
 _sha256: Final = hashlib.sha256
+_join: Final = b"".join
+_position_bytes: Final = struct.Struct(">Q").pack
+"""``position.to_bytes(8, "big")`` in one call of one argument (the salt's input)."""
 
 Refusal = tuple[str, Any]
 """Why an event was refused, and the event."""
@@ -227,23 +232,23 @@ class Batcher:
                 position = index + 1
                 encoded: bytes | None = None
                 if type(event) is dict and "eventSalt" not in event:
-                    get = event.get
-                    client = get("client")
-                    given_time = get("time")
                     # The shape check of problem_with, and either no time or a usable
                     # one (a present but empty time is dropped: left to stamp_encode).
-                    if (
-                        get("action")
-                        and get("label")
-                        and type(client) is dict
-                        and (
-                            client.get("id")
-                            or client.get("uuid")
-                            or client.get("email")
-                            or client.get("customId")
-                        )
-                        and (given_time or "time" not in event)
-                    ):
+                    # Subscripts and a walk over the client's keys (usually one) cost
+                    # about a third less than the equivalent .get() calls.
+                    try:
+                        client = event["client"]
+                        plain = bool(event["action"] and event["label"]) and type(client) is dict
+                    except KeyError:
+                        plain = False
+                    if plain:
+                        for key in client:
+                            if key in _IDENTIFIERS and client[key]:
+                                break
+                        else:
+                            plain = False
+                    given_time = event["time"] if plain and "time" in event else None
+                    if plain and (given_time or "time" not in event):
                         # stamp_encode's bytes: the event as given plus a defaulted type,
                         # sorted, then the salt (and the time stamp) spliced in.
                         source = event if "type" in event else {**event, "type": "custom"}
@@ -252,17 +257,19 @@ class Batcher:
                         except TypeError as exc:
                             index = position
                             return f"event cannot be encoded as JSON faithfully: {exc}", event
-                        if b"null" in canonical and _non_finite(source):
+                        # find(), not ``in``: bytes.__contains__ first tries the needle
+                        # as an int and clears the TypeError, which costs twice as much.
+                        if canonical.find(b"null") != -1 and _non_finite(source):
                             index = position
                             return "event contains NaN or infinity, which JSON cannot carry", event
-                        digest = _sha256(namespace + position.to_bytes(8, "big") + canonical)
+                        digest = _sha256(namespace + _position_bytes(position) + canonical)
                         if given_time:
                             tail = _SALT_CLOSE
                         else:
                             tail = time_tail
                             timeless += 1
-                        encoded = (
-                            canonical[:-1] + _SALT_OPEN + digest.hexdigest()[:32].encode() + tail
+                        encoded = _join(
+                            (canonical[:-1], _SALT_OPEN, digest.hexdigest()[:32].encode(), tail)
                         )
                 if encoded is None:
                     problem = problem_with(event)

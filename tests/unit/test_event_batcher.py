@@ -145,6 +145,9 @@ def test_a_mixed_stream_gets_exactly_stamp_encodes_bytes() -> None:
         MappingProxyType({"action": "a", "label": "l", "client": {"uuid": "u"}}),
         {"action": "a", "label": "l", "client": MappingProxyType({"uuid": "u"})},
         {"action": "a", "label": "l", "client": {"uuid": "u"}, "params": {"x": math.nan}},
+        {"action": "a", "label": "l", "client": {"id": 0, "name": "n", "email": "e@x"}},
+        {"action": "a", "label": "l", "client": {"name": "n", "uuid": "", 7: "x"}},
+        {"action": "", "label": "l", "client": {"uuid": "u"}},
     ]
     events = shapes * 3
     outcomes = list(batched(events, namespace="run-7"))
@@ -160,6 +163,8 @@ def test_a_mixed_stream_gets_exactly_stamp_encodes_bytes() -> None:
         "event is missing required field(s)",
         "event cannot be encoded as JSON faithfully",
         "event contains NaN or infinity, which JSON cannot carry",
+        "event 'client' needs one of id, uuid, email or customId",
+        "event is missing required field(s)",
     ] * 3
 
 
