@@ -103,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--long", type=int, help="the same in the long run (1300 / 12000)")
     parser.add_argument(
+        "--fail-every",
+        type=int,
+        default=0,
+        help="W3: the server answers every n-th batch 429 with Retry-After: 0 (10 = W3's 10%% 429s)",
+    )
+    parser.add_argument(
         "--child", nargs=4, metavar=("SPEC", "N", "C", "URL"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -125,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     unit = {"W1": "request", "W2": "item", "W3": "event"}[args.workload]
     per_unit: dict[str, float] = {}
     with ServerProcess() as server:
+        if args.fail_every:
+            server.configure(fail_every=args.fail_every, retry_after="0")
         for name in names:
             spec = f"{name}:{args.workload}:{args.batch}:{long}"
             counts = []

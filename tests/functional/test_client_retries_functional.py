@@ -226,3 +226,29 @@ async def test_timeouts_are_retried_for_get_but_not_for_an_unsalted_post() -> No
                 await custom_event.asyncio_detailed(client=client, body=event())
         assert (slow_get.value.attempts, slow_post.value.attempts) == (3, 1)
         assert client.stats.retries_by_cause["timeout"] == 2
+
+
+@pytest.mark.parametrize("first", ["view", "client"])
+async def test_a_views_timeout_holds_whichever_of_the_two_opened_the_session(first: str) -> None:
+    """A view's attempt timeout applies to its calls only, whether it or its client opened the session."""
+    async with FakeSynerise(latency=0.3) as fake:
+        auth = BasicAuth(workspace_guid=fake.workspace_guid, api_key=fake.api_key)
+        async with client_for(fake, auth, timeout=5, retry=RetryPolicy(max_retries=0)) as client:
+            view = client.with_options(timeout=0.1)
+            if first == "client":
+                assert isinstance(await client.profiles.list_all_profile_tags(), list)
+            with pytest.raises(APITimeoutError):
+                await view.profiles.list_all_profile_tags()  # a parameterless GET: no query
+            assert isinstance(await client.profiles.list_all_profile_tags(), list)
+
+
+async def test_a_view_with_a_short_timeout_does_not_shorten_its_clients_logins() -> None:
+    """Logins use the client's options even when a view needed the first token."""
+    async with FakeSynerise(latency=0.3) as fake:
+        async with client_for(fake, timeout=5, retry=RetryPolicy(max_retries=0)) as client:
+            view = client.with_options(timeout=0.1)
+            with pytest.raises(APITimeoutError) as timed_out:
+                await view.workspaces.get_current_business_profile_using_get()
+            assert timed_out.value.operation_id == "getCurrentBusinessProfileUsingGET"
+            current = await client.workspaces.get_current_business_profile_using_get()
+            assert current.selected
