@@ -485,6 +485,7 @@ class FakeSynerise:
             body=body,
             principal=principal,
             now=self.state.clock(),
+            spec=self.spec,
         )
         handler = HANDLERS.get(op.operation_id, _example)
         try:

@@ -25,6 +25,7 @@ from synerise_async.api.loyalty import (
     get_or_assign_voucher,
     get_promotion_details_as_business_profile,
     list_pools,
+    list_promotions,
     redeem_a_voucher,
     view_voucher_details_by_search_key,
 )
@@ -175,6 +176,49 @@ async def test_batch_import_upserts_by_code_and_keeps_unsent_fields(client: Syne
     )
     assert (one.name, one.header_name) == ("One, renamed", "Head")
     assert two.name == "Two"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"code": "P-9", "uuid": "mine"}, "data[1].uuid"),
+        ({"code": "P-9", "createdAt": None}, "data[1].createdAt"),
+        ({"code": "P-9", "itemScope": 3}, "data[1].itemScope"),
+        ({"code": "P-9", "images": [{"url": 5}]}, "data[1].images"),
+    ],
+)
+async def test_an_import_that_sets_what_a_promotion_cannot_hold_is_a_400_and_changes_nothing(
+    client: SyneriseClient, fake: FakeSynerise, fields: dict[str, object], field: str
+) -> None:
+    """A server-owned field or a value the Promotion schema refuses is a 400 naming it; no item is stored."""
+    before = await list_promotions.asyncio(client=client)
+    first = PromotionFields.from_dict({"code": "P-8", "name": "Eight"})
+    with pytest.raises(BadRequestError) as refused:
+        await batch_import_promotions.asyncio(
+            client=client,
+            body=PromotionBatchRequest(data=[first, PromotionFields.from_dict(fields)]),
+        )
+    assert refused.value.body is not None
+    assert [e.field for e in refused.value.body.errors] == [field]
+    after = await list_promotions.asyncio(client=client)
+    assert [p.code for p in after.data] == [p.code for p in before.data]
+
+
+async def test_a_null_clears_a_promotion_field_and_extras_are_kept(client: SyneriseClient) -> None:
+    """An explicit null removes the field; a field the Promotion schema does not name is stored as sent."""
+    await create_a_promotion.asyncio(
+        client=client, body=PromotionCreateRequest(code="P-3", name="Three", header_name="Head")
+    )
+    change = PromotionFields.from_dict({"code": "P-3", "headerName": None, "campaign": "x-mas"})
+    await batch_import_promotions.asyncio(client=client, body=PromotionBatchRequest(data=[change]))
+    three = await get_promotion_details_as_business_profile.asyncio(
+        client=client,
+        search_key=GetPromotionDetailsAsBusinessProfileSearchKey("code"),
+        search_value="P-3",
+    )
+    assert isinstance(three.header_name, Unset) and three.name == "Three"
+    assert three.additional_properties["campaign"] == "x-mas"
+    assert isinstance(three.uuid, str) and three.uuid
 
 
 async def test_schema_builder_records_are_created_listed_and_validated(

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from .._fake_state import FakeState
-    from .._spec import OperationSpec
+    from .._spec import OperationSpec, Spec
 
 __all__ = ["HANDLERS", "ApiError", "Ctx", "Reply", "handles", "not_found"]
 
@@ -75,6 +75,8 @@ class Ctx:
     body: Any
     principal: Principal | None
     now: float
+    spec: Spec | None = None
+    """The spec the fake runs on (its components, for handlers that check stored shapes)."""
 
 
 Handler = Callable[[Ctx], Any]

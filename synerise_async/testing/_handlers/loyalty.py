@@ -25,11 +25,14 @@ import math
 import random
 import uuid
 import weakref
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from .._schema import Problem
+from .._schema import Path, Problem, Validator, render_path
 from .._state import iso_millis
 from ._base import ApiError, Ctx, Reply, handles, not_found
+
+if TYPE_CHECKING:
+    from .._spec import Spec
 
 __all__ = ["LoyaltyStore", "loyalty_store"]
 
@@ -58,7 +61,7 @@ class LoyaltyStore:
         for number in range(SEEDED_POOL_SIZE):
             self.add_voucher(pool["uuid"], code=f"WELCOME-{number + 1:04d}")
         self.upsert_promotion(
-            {"code": "WELCOME-10", "name": "Welcome discount", "type": "GENERAL"}, create=True
+            {"code": "WELCOME-10", "name": "Welcome discount", "type": "GENERAL"}, [], create=True
         )
 
     def _uuid(self) -> str:
@@ -154,7 +157,14 @@ class LoyaltyStore:
             raise not_found("Promotion")
         return found
 
-    def upsert_promotion(self, fields: dict[str, Any], *, create: bool) -> dict[str, Any]:
+    def upsert_promotion(
+        self, fields: dict[str, Any], cleared: list[str], *, create: bool
+    ) -> dict[str, Any]:
+        """Create the promotion ``fields["code"]`` names (or a new code), or change it.
+
+        ``fields`` and ``cleared`` come from :func:`promotion_changes`: never a
+        server-owned field, never a value the Promotion schema refuses.
+        """
         code = fields.get("code")
         existing = (
             next((p for p in self.promotions.values() if p["code"] == code), None)
@@ -164,7 +174,7 @@ class LoyaltyStore:
         if existing is not None:
             if create:
                 raise conflict("a promotion with this code exists", "code", code)
-            existing.update(fields)
+            apply_changes(existing, fields, cleared)
             return existing
         promotion = {
             "uuid": self._uuid(),
@@ -173,8 +183,8 @@ class LoyaltyStore:
             "status": "ACTIVE",
             "name": "",
             "createdAt": iso_millis(self._now_ms),
-            **fields,
         }
+        apply_changes(promotion, fields, cleared)
         self.promotions[promotion["uuid"]] = promotion
         return promotion
 
@@ -327,15 +337,92 @@ def batch_redeem(ctx: Ctx) -> Any:
 # ---------------------------------------------------------------------- promotions
 
 
+SERVER_OWNED: Final = ("uuid", "createdAt")
+"""Promotion fields the server assigns: a body that sets one is refused."""
+
+_PROMOTION_CHECKS: weakref.WeakKeyDictionary[Spec, dict[str, Validator]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _promotion_checks(spec: Spec | None) -> dict[str, Validator]:
+    """A validator per property of the spec's ``Promotion`` schema (none without one)."""
+    if spec is None:
+        return {}
+    checks = _PROMOTION_CHECKS.get(spec)
+    if checks is None:
+        schemas = (spec.document.get("components") or {}).get("schemas") or {}
+        properties = (schemas.get("Promotion") or {}).get("properties") or {}
+        checks = {
+            name: spec.compiler.compile(schema, "response") for name, schema in properties.items()
+        }
+        _PROMOTION_CHECKS[spec] = checks
+    return checks
+
+
+def promotion_changes(
+    ctx: Ctx, fields: dict[str, Any], where: Path = None
+) -> tuple[dict[str, Any], list[str]]:
+    """The fields of a promotion body to store, and the ones it clears (explicit nulls).
+
+    The request schemas let any field through (``additionalProperties``), but what the
+    fake stores it must be able to answer with, so each field is checked against the
+    response's ``Promotion`` schema. A server-owned field or a value that schema refuses
+    is a 400 naming the field; a null ``code`` counts as no code (it is the match key).
+    """
+    checks = _promotion_checks(ctx.spec)
+    changes: dict[str, Any] = {}
+    cleared: list[str] = []
+    problems: list[Problem] = []
+    for name, value in fields.items():
+        field = (where, name)
+        if name in SERVER_OWNED:
+            problems.append(Problem(render_path(field), "is assigned by the server", value))
+        elif value is None:
+            if name != "code":
+                cleared.append(name)
+        else:
+            found: list[Problem] = []
+            check = checks.get(name)
+            if check is not None:
+                check(value, field, found)
+            if found:
+                first = found[0]
+                problems.append(
+                    Problem(
+                        render_path(field),
+                        f"does not fit the Promotion schema ({first.field}: {first.message})",
+                        value,
+                    )
+                )
+            else:
+                changes[name] = value
+    if problems:
+        raise ApiError(400, "; ".join(f"{p.field}: {p.message}" for p in problems), problems)
+    return changes, cleared
+
+
+def apply_changes(promotion: dict[str, Any], changes: dict[str, Any], cleared: list[str]) -> None:
+    promotion.update(changes)
+    for name in cleared:
+        promotion.pop(name, None)
+
+
 @handles("CreateAPromotion")
 def create_promotion(ctx: Ctx) -> Any:
-    return _store(ctx).upsert_promotion(dict(ctx.body), create=True)
+    changes, cleared = promotion_changes(ctx, ctx.body)
+    return _store(ctx).upsert_promotion(changes, cleared, create=True)
 
 
 @handles("BatchImportPromotions")
 def import_promotions(ctx: Ctx) -> Any:
     store = _store(ctx)
-    touched = [store.upsert_promotion(dict(item), create=False) for item in ctx.body["data"]]
+    # Every item is checked before any is stored: a refused batch changes nothing.
+    items = [
+        promotion_changes(ctx, item, ((None, "data"), index))
+        for index, item in enumerate(ctx.body["data"])
+    ]
+    touched = [store.upsert_promotion(changes, cleared, create=False) for changes, cleared in items]
     return {"imported": len(touched)}
 
 
@@ -353,8 +440,8 @@ def get_promotion(ctx: Ctx) -> Any:
 @handles("UpdateAPromotion")
 def update_promotion(ctx: Ctx) -> Any:
     promotion = _store(ctx).promotion(ctx.path["searchKey"], str(ctx.path["searchValue"]))
-    changes = {k: v for k, v in ctx.body.items() if k != "uuid"}
-    promotion.update(changes)
+    changes, cleared = promotion_changes(ctx, ctx.body)
+    apply_changes(promotion, changes, cleared)
     return promotion
 
 
