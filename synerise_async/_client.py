@@ -367,9 +367,10 @@ class SyneriseClient(GeneratedClient):
         shared = self._shared
         if shared.tokens is None:
             assert self._auth is not None
+            root = self._root()
             shared.tokens = TokenManager(
                 self._auth,
-                self._root() or self,
+                root if root is not None else self,
                 cache=self._token_cache,
                 clock=self._clock,
                 verify_key=self._jwt_public_key,

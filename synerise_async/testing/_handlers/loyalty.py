@@ -403,6 +403,7 @@ def promotion_changes(
 
 
 def apply_changes(promotion: dict[str, Any], changes: dict[str, Any], cleared: list[str]) -> None:
+    """Set what :func:`promotion_changes` kept and remove what it cleared."""
     promotion.update(changes)
     for name in cleared:
         promotion.pop(name, None)
