@@ -3,9 +3,10 @@
 Generated modules (``synerise_async/api/**``) never do I/O. Each one describes its
 operation with an :class:`Operation` record, builds a typed :class:`RequestParts` in
 ``_get_kwargs`` and parses a :class:`RawResponse` in ``_parse_response``. Its
-``asyncio_detailed`` function hands all three to :meth:`Transport.request` (``asyncio`` to
-:meth:`Transport.call`, which returns the model alone), which ``SyneriseClient`` implements: auth, region, retries, error mapping, logging and limits
-therefore apply to every operation, including those added by the next regeneration.
+``asyncio_detailed`` function hands all three to :meth:`Transport.request`, and its
+``asyncio`` to :meth:`Transport.call`, which returns the model alone. ``SyneriseClient``
+implements both, so auth, region, retries, error mapping, logging and limits apply to
+every operation, including those added by the next regeneration.
 
 Imports go one way: generated code imports this module (and ``types``); this module
 imports nothing generated.
