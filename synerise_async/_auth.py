@@ -652,6 +652,9 @@ class TokenManager:
         self._lock_ttl = lock_ttl
         self._token: Token | None = None
         self._soft_at = self._hard_at = float("-inf")
+        self.held: tuple[Token | None, float] = (None, float("-inf"))
+        """The token in hand and when its soft window starts, kept together so the client's
+        hot path reads both with one attribute load (:meth:`fresh` is the same check)."""
         self._task: asyncio.Task[Token] | None = None
         self._rejected: deque[str] = deque(maxlen=8)
         self.stats = AuthStats()
@@ -668,8 +671,8 @@ class TokenManager:
 
     def fresh(self) -> Token | None:
         """The current token if it is outside both windows (no I/O, no await: the hot path)."""
-        token = self._token
-        if token is not None and self._clock() < self._soft_at:
+        token, soft_at = self.held
+        if token is not None and self._clock() < soft_at:
             return token
         return None
 
@@ -690,10 +693,11 @@ class TokenManager:
         self._token = token
         if token is None or token.expires_at is None:
             self._soft_at = self._hard_at = float("inf") if token is not None else float("-inf")
-            return
-        soft, hard = self.windows(token)
-        self._soft_at = token.expires_at - soft
-        self._hard_at = token.expires_at - hard
+        else:
+            soft, hard = self.windows(token)
+            self._soft_at = token.expires_at - soft
+            self._hard_at = token.expires_at - hard
+        self.held = (token, self._soft_at)
 
     async def invalidate(self, token: Token) -> None:
         """Forget ``token`` after the API rejected it (no-op if it was already replaced)."""

@@ -15,7 +15,7 @@ imports nothing generated.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, Generic, NoReturn, Protocol, TypeVar
 
 import attrs
@@ -339,13 +339,13 @@ class Transport(Protocol):
         """The API base URL (the paginator refuses next links to any other host)."""
         ...
 
-    async def request(
+    def request(
         self,
         operation: Operation,
         kwargs: RequestParts | Mapping[str, Any] | None,
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
-    ) -> Response[T]:
+    ) -> Awaitable[Response[T]]:
         """Send the request described by ``kwargs`` and parse a successful response.
 
         ``kwargs`` is what a generated ``_get_kwargs`` returns (a :class:`RequestParts`); a
@@ -354,16 +354,20 @@ class Transport(Protocol):
         operation's method and path, so a client may prepare it once. Statuses >= 400 raise
         before ``parse`` runs. ``options`` carries per-call overrides (see
         :class:`RequestOptions`).
+
+        Returns an awaitable: an ``async def`` method satisfies the protocol, and so does a
+        plain one that checks its arguments at once and returns a coroutine (as
+        ``SyneriseClient`` does, to spare the common call a coroutine).
         """
         ...
 
-    async def call(
+    def call(
         self,
         operation: Operation,
         kwargs: RequestParts | Mapping[str, Any] | None,
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
-    ) -> T:
+    ) -> Awaitable[T]:
         """Like :meth:`request`, returning only what ``parse`` made of the response.
 
         What generated code uses when the caller asked for the model alone (``asyncio``,

@@ -151,11 +151,13 @@ def test_a_response_is_read_only_and_compares_by_value() -> None:
 @pytest.mark.parametrize("own_session", [True, False])
 @pytest.mark.parametrize("custom", [None, "etl-job/2.0"])
 async def test_the_user_agent_reaches_the_server(own_session: bool, custom: str | None) -> None:
-    """The SDK's User-Agent (or the caller's) arrives whether or not the session is the client's."""
+    """The SDK's User-Agent (or the caller's) and a JSON Accept arrive, whoever owns the session."""
     seen: list[str] = []
+    accepted: list[list[str]] = []
 
     async def handle(request: web.Request) -> web.Response:
         seen.append(request.headers.get("User-Agent", ""))
+        accepted.append(request.headers.getall("Accept", []))
         return web.json_response({"t": 1})
 
     app = web.Application()
@@ -169,3 +171,4 @@ async def test_the_user_agent_reaches_the_server(own_session: bool, custom: str 
             await client.with_options(headers={"X-A": "1"}).request(STATIC_OP, None, json_parse)
     expected = custom or f"synerise-async/{sa.__version__}"
     assert len(seen) == 2 and all(agent.startswith(expected) for agent in seen), seen
+    assert accepted == [["application/json"], ["application/json"]]
