@@ -205,7 +205,9 @@ async def test_send_many_is_exactly_once_under_every_fault() -> None:
         ]
         policy = RetryPolicy(max_retries=30, initial_delay=0.001, max_delay=0.01)
         async with client_for(fake, retry=policy) as client:
-            report = await client.events.send_many(events, batch_size=50, concurrency=8)
+            report = await client.events.send_many(
+                events, batch_size=50, concurrency=8, default_time="2026-12-01T00:00:00Z"
+            )
         assert report.ok, report.failed[:1]
         assert report.confirmed == 3000
         assert len(fake.events) == 3000
