@@ -153,7 +153,8 @@ def _method(tag: str, endpoint: Endpoint, meta: OperationMeta) -> _Method:
 
 def json_body_annotation(prop: Any) -> str:
     """The annotation of a JSON body argument, as ``body_type`` in endpoint_macros.py.jinja
-    spells it: a model body also takes a mapping, a list of models a sequence of either."""
+    spells it: a model body (or a oneOf / anyOf of models) also takes a mapping, a list of
+    models a sequence of either."""
     optional = "" if prop.required else " | Unset"
     if prop.template == "model_property.py.jinja":
         model = prop.get_type_string(no_optional=True).as_unembedded_code()
@@ -162,6 +163,14 @@ def json_body_annotation(prop: Any) -> str:
     if prop.template == "list_property.py.jinja" and inner.template == "model_property.py.jinja":
         model = inner.get_type_string(no_optional=True).as_unembedded_code()
         return f"Sequence[{model} | Mapping[str, Any]]{optional}"
+    variants = getattr(prop, "inner_properties", None)
+    if prop.template == "union_property.py.jinja" and all(
+        v.template == "model_property.py.jinja" for v in variants
+    ):
+        models = " | ".join(
+            v.get_type_string(no_optional=True).as_unembedded_code() for v in variants
+        )
+        return f"{models} | Mapping[str, Any]{optional}"
     return str(prop.get_type_string().as_unembedded_code())
 
 

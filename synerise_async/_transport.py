@@ -174,13 +174,15 @@ def _invalid_body(operation: Operation, value: Any, expected: str) -> NoReturn:
     )
 
 
-def json_body(operation: Operation, value: Any, model: type[Any]) -> Any:
-    """The JSON of a request body given as the generated ``model`` or a plain mapping."""
+def json_body(operation: Operation, value: Any, model: type[Any] | tuple[type[Any], ...]) -> Any:
+    """The JSON of a request body given as the generated ``model`` (or one of the models of a
+    ``oneOf`` / ``anyOf`` body, given as a tuple) or a plain mapping."""
     if isinstance(value, model):
         return value.to_dict()
     if isinstance(value, Mapping):
         return value
-    _invalid_body(operation, value, f"{model.__name__} or a dict")
+    names = model.__name__ if isinstance(model, type) else " or ".join(m.__name__ for m in model)
+    _invalid_body(operation, value, f"{names} or a dict")
 
 
 def json_items_body(operation: Operation, value: Any, model: type[Any]) -> list[Any]:

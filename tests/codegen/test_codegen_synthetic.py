@@ -169,6 +169,19 @@ def test_synthetic_spec_regenerates_into_importable_code_that_passes_mypy_strict
         assert isinstance(value.pet, FeatureDog), value.pet
         fish = FeatureEverything.from_dict({"id": "2", "priority": 1, "pet": {"kind": "fish", "id": "f"}})
         assert isinstance(fish.pet, FeatureFish), fish.pet
+        # A oneOf body of models takes any of them or a dict; anything else is a typed error.
+        from synerise_async import ConfigurationError
+        from synerise_async.api import load
+        from synerise_async.models import FeatureCat
+        add_pet = load("addFeaturePet")._get_kwargs
+        assert add_pet(body={"kind": "cat", "lives": 9}).json == {"kind": "cat", "lives": 9}
+        assert add_pet(body=FeatureCat.from_dict({"kind": "cat"})).json == {"kind": "cat"}
+        try:
+            add_pet(body=42)
+        except ConfigurationError as exc:
+            assert "FeatureCat or FeatureDog or FeatureFish or a dict" in str(exc), exc
+        else:
+            raise AssertionError("an int body was accepted")
         print(json.dumps({"modules": len(names), "round_trip": value.to_dict()["pet"]}))
         """,
         package,
