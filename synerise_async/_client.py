@@ -596,8 +596,9 @@ class SyneriseClient(GeneratedClient):
     ) -> RawResponse:
         """Attempts until one is final; a final failure or status >= 400 raises.
 
-        ``first`` is the outcome of an attempt :meth:`call` already made (and the token it
-        carried), taken as this loop's first attempt; ``started`` is when it began.
+        ``first`` is the outcome of an attempt :meth:`_send_once` already made for
+        :meth:`call` (and the token it carried), taken as this loop's first attempt;
+        ``started`` is when the call began.
         """
         operation = prepared.operation
         stats = self._shared.stats
@@ -662,7 +663,8 @@ class SyneriseClient(GeneratedClient):
     ) -> tuple[RawResponse | _Failure, int]:
         """One attempt with the credential attached; after a 401, one replay with a new token.
 
-        ``first``: the attempt was already made (by :meth:`call`); only its 401 is handled.
+        ``first``: the attempt was already made (by :meth:`_send_once`, for :meth:`call`);
+        only its 401 is handled.
         Returns the outcome and the number of HTTP attempts made (1 or 2).
         """
         # The rate budget is waited for before the credential is attached, so a long wait

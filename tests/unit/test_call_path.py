@@ -172,3 +172,28 @@ async def test_the_user_agent_reaches_the_server(own_session: bool, custom: str 
     expected = custom or f"synerise-async/{sa.__version__}"
     assert len(seen) == 2 and all(agent.startswith(expected) for agent in seen), seen
     assert accepted == [["application/json"], ["application/json"]]
+
+
+@pytest.mark.parametrize("surface", ["asyncio", "asyncio_detailed", "resource"])
+async def test_a_deprecation_warning_points_at_the_callers_line(surface: str) -> None:
+    """The DeprecationWarning names the line that called the operation, on every surface."""
+    from synerise_async.api.catalogs import create_catalog
+
+    async def created(request: web.Request) -> web.Response:
+        return web.json_response({"data": {"id": 1}}, headers={"X-API-DEPRECATED": "use v2"})
+
+    app = web.Application()
+    app.router.add_post("/catalogs/bags", created)
+    body = {"name": "bag"}
+    async with serve(app) as url:
+        auth = sa.BasicAuth(workspace_guid="ws", api_key="k")
+        async with SyneriseClient(auth, base_url=url) as client:
+            with pytest.warns(DeprecationWarning, match="use v2") as record:
+                if surface == "asyncio":
+                    await create_catalog.asyncio(client=client, body=body)
+                elif surface == "asyncio_detailed":
+                    await create_catalog.asyncio_detailed(client=client, body=body)
+                else:
+                    await client.catalogs.create_catalog(body=body)
+    (warning,) = [w for w in record if issubclass(w.category, DeprecationWarning)]
+    assert warning.filename == __file__
