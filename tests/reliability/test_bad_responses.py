@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +48,18 @@ class CannedClient(SyneriseClient):
         self._raw = raw
 
     async def _send_once(
-        self, prepared: PreparedRequest, headers: Mapping[str, str]
-    ) -> RawResponse:
-        return self._raw
+        self,
+        prepared: PreparedRequest,
+        headers: Mapping[str, str],
+        parse: Callable[[RawResponse], Any] | None = None,
+        token: object = None,
+        started: float = 0.0,
+    ) -> Any:
+        if parse is None:
+            return self._raw
+        # The whole call (call()'s common path): through the layers, which send without
+        # parse and then parse behind the same guard.
+        return await self._call_through_layers(prepared, parse, None)
 
 
 json_values = st.recursive(
