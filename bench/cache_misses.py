@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from .harness import ServerProcess
-from .instructions import DEFAULTS
+from .instructions import DEFAULTS, run_child
 
 WORK = Path(__file__).resolve().parent / ".work"
 _EVENTS = ("Ir", "I1mr", "D1mr")
@@ -32,24 +30,7 @@ Counts = dict[tuple[str, str], dict[str, int]]
 
 
 def _run(spec: str, units: int, concurrency: int, base_url: str, out: Path) -> Counts:
-    command = [
-        "valgrind",
-        "--tool=cachegrind",
-        "--cache-sim=yes",
-        f"--cachegrind-out-file={out}",
-        sys.executable,
-        "-m",
-        "bench.instructions",
-        "--child",
-        spec,
-        str(units),
-        str(concurrency),
-        base_url,
-    ]
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{spec}: valgrind run failed:\n{proc.stderr[-2000:]}")
+    run_child(spec, units, concurrency, base_url, cache_sim=True, out=str(out))
     return _per_function(out)
 
 

@@ -67,12 +67,15 @@ def _child(spec: str, units: int, concurrency: int, base_url: str) -> None:
     asyncio.run(run())
 
 
-def _instructions(spec: str, units: int, concurrency: int, base_url: str) -> int:
+def run_child(
+    spec: str, units: int, concurrency: int, base_url: str, *, cache_sim: bool, out: str
+) -> str:
+    """One loop of ``spec`` under cachegrind (its report in ``out``); valgrind's stderr."""
     command = [
         "valgrind",
         "--tool=cachegrind",
-        "--cache-sim=no",
-        "--cachegrind-out-file=/dev/null",
+        f"--cache-sim={'yes' if cache_sim else 'no'}",
+        f"--cachegrind-out-file={out}",
         sys.executable,
         "-m",
         "bench.instructions",
@@ -84,9 +87,16 @@ def _instructions(spec: str, units: int, concurrency: int, base_url: str) -> int
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    found = _REFS.search(proc.stderr)
-    if proc.returncode != 0 or found is None:
+    if proc.returncode != 0:
         raise SystemExit(f"{spec}: valgrind run failed:\n{proc.stderr[-2000:]}")
+    return proc.stderr
+
+
+def _instructions(spec: str, units: int, concurrency: int, base_url: str) -> int:
+    stderr = run_child(spec, units, concurrency, base_url, cache_sim=False, out="/dev/null")
+    found = _REFS.search(stderr)
+    if found is None:
+        raise SystemExit(f"{spec}: no instruction count in valgrind's output:\n{stderr[-2000:]}")
     return int(found.group(1).replace(",", ""))
 
 

@@ -86,8 +86,9 @@ USER_AGENT: Final = (
     f"synerise-async/{__version__} python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 )
 _AUTH_OPERATION_PREFIX: Final = "auth:"
-_CALLER_SESSION_HEADERS: Final = {"Accept": "application/json", "User-Agent": USER_AGENT}
-"""What a session the caller passes is sent with every request, beside the call's headers."""
+_SDK_HEADERS: Final = {"Accept": "application/json", "User-Agent": USER_AGENT}
+"""Sent with every request: by the own session as automatic headers (``_OwnSessionRequest``),
+through a caller's session beside each call's headers."""
 
 
 class _OwnSessionRequest(aiohttp.ClientRequest):
@@ -102,8 +103,7 @@ class _OwnSessionRequest(aiohttp.ClientRequest):
 
     DEFAULT_HEADERS = {  # noqa: RUF012 (aiohttp declares it so; never mutated)
         **aiohttp.ClientRequest.DEFAULT_HEADERS,
-        aiohttp.hdrs.ACCEPT: "application/json",
-        aiohttp.hdrs.USER_AGENT: USER_AGENT,
+        **{istr(name): value for name, value in _SDK_HEADERS.items()},
     }
 
 
@@ -220,7 +220,7 @@ class SyneriseClient(GeneratedClient):
         self._connection_limit = connection_limit
         # The client's own session adds Accept and User-Agent as aiohttp's automatic headers
         # (see _OwnSessionRequest); a caller's session gets them with every request.
-        self._headers = {} if session is None else dict(_CALLER_SESSION_HEADERS)
+        self._headers = {} if session is None else dict(_SDK_HEADERS)
         if headers is not None:
             self._headers.update(_header_map(headers))
         self._token_cache = token_cache
