@@ -2,6 +2,7 @@
 take them: where timed CPU and instruction counts part ways.
 
     python -m bench.cache_misses --workload W3 --batch 100 [--competitors a,b] [--top 15]
+        [--by D1mr]
 
 Runs the loops of ``bench.instructions`` under ``valgrind --tool=cachegrind --cache-sim=yes``
 (short and long run, the difference divided by the extra units, as there) and prints, per
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--batch", type=int, default=100, help="W3 batch size, W2 page size")
     parser.add_argument("--top", type=int, default=15, help="functions to list")
+    parser.add_argument(
+        "--by", choices=("I1mr", "D1mr"), default="I1mr", help="which misses to rank functions by"
+    )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed; nothing measured", file=sys.stderr)
@@ -102,10 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in names[1:]:
         other = per_unit[name]
         keys = set(base) | set(other)
-        ranked = sorted(keys, key=lambda k: other.get(k, zero)["I1mr"] - base.get(k, zero)["I1mr"])
-        print(f"\nI1 misses per unit, {name} minus {names[0]} (largest first):")
+        event = args.by
+        ranked = sorted(keys, key=lambda k: other.get(k, zero)[event] - base.get(k, zero)[event])
+        print(f"\n{event[:2]} misses per unit, {name} minus {names[0]} (largest first):")
         for key in reversed(ranked[-args.top :]):
-            mine, theirs = other.get(key, zero)["I1mr"], base.get(key, zero)["I1mr"]
+            mine, theirs = other.get(key, zero)[event], base.get(key, zero)[event]
             print(f"  {mine - theirs:+8.2f}  ({theirs:7.2f} -> {mine:7.2f})  {key[0]}:{key[1]}")
     return 0
 
