@@ -74,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=100, help="W3 batch size, W2 page size")
     parser.add_argument("--top", type=int, default=15, help="functions to list")
     parser.add_argument(
-        "--by", choices=("I1mr", "D1mr"), default="I1mr", help="which misses to rank functions by"
+        "--by",
+        choices=("I1mr", "D1mr", "Ir"),
+        default="I1mr",
+        help="what to rank functions by (Ir: instructions)",
     )
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         keys = set(base) | set(other)
         event = args.by
         ranked = sorted(keys, key=lambda k: other.get(k, zero)[event] - base.get(k, zero)[event])
-        print(f"\n{event[:2]} misses per unit, {name} minus {names[0]} (largest first):")
+        print(f"\n{event} per unit, {name} minus {names[0]} (largest first):")
         for key in reversed(ranked[-args.top :]):
             mine, theirs = other.get(key, zero)[event], base.get(key, zero)[event]
             print(f"  {mine - theirs:+8.2f}  ({theirs:7.2f} -> {mine:7.2f})  {key[0]}:{key[1]}")
