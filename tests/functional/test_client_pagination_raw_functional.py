@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,7 @@ from aiohttp import web
 
 import synerise_async as sa
 from synerise_async import RetryPolicy, SyneriseClient
+from synerise_async._pagination import AsyncPaginator
 from synerise_async.api.automation import get_paginated_diagrams, get_paginated_diagrams_v2
 from synerise_async.api.brickworks import list_brickworks_records
 from synerise_async.api.catalogs import list_catalog_items
@@ -221,3 +223,27 @@ async def test_a_repeated_cursor_raises_pagination_error_in_both_modes(
             ):
                 seen.append(record if raw else record.id)
     assert seen == ([{"id": "r1", "schemaId": "s", "data": {}}] if raw else ["r1"])
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw", "models"])
+async def test_a_page_is_let_go_before_the_next_one_is_read(
+    fake: FakeSynerise, monkeypatch: pytest.MonkeyPatch, raw: bool
+) -> None:
+    """While items are iterated, no earlier page (nor its body) is alive when the next is fetched."""
+    fetched: list[weakref.ref[sa.Page[Any]]] = []
+    alive_at_fetch: list[int] = []
+    original = AsyncPaginator._fetch
+
+    async def recording_fetch(self: AsyncPaginator[Any], *args: Any, **kwargs: Any) -> Any:
+        alive_at_fetch.append(sum(ref() is not None for ref in fetched))
+        page = await original(self, *args, **kwargs)
+        fetched.append(weakref.ref(page))
+        return page
+
+    monkeypatch.setattr(AsyncPaginator, "_fetch", recording_fetch)
+    async with client_for(fake) as client:
+        items = [
+            item async for item in client.paginate(get_paginated_diagrams_v2, raw=raw, limit=7)
+        ]
+    assert len(fetched) >= 3 and len(items) > 14
+    assert alive_at_fetch == [0] * len(fetched)

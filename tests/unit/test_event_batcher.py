@@ -275,3 +275,9 @@ def test_take_returns_a_refused_event_with_its_reason_and_goes_on() -> None:
     assert batcher.take(events) is None
     rest = batcher.rest()
     assert rest is not None and rest.indices == [0, 2]
+
+
+def test_a_batch_size_below_one_is_refused() -> None:
+    """A batcher that could never fill a batch is refused when it is made."""
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        Batcher(batch_size=0, max_bytes=1024, namespace="", time=RUN_TIME)
