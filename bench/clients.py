@@ -208,6 +208,27 @@ class AiohttpOrjson(AiohttpJson):
         return orjson.loads(await resp.read())
 
 
+def salted_batches(
+    events: Sequence[dict[str, Any]], batch_size: int, now: str = JOB_TIME
+) -> Iterator[tuple[int, bytes]]:
+    """The salted sender's stamping and batching by hand: (event count, body) per batch."""
+    limit = min(batch_size, MAX_BATCH_EVENTS)
+    parts: list[bytes] = []
+    size = 2  # the brackets
+    for position, event in enumerate(events, 1):
+        canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+        salt = hashlib.sha256(position.to_bytes(8, "big") + canonical).hexdigest()[:32]
+        stamped = {"type": "custom", "time": now, **event, "eventSalt": salt}
+        encoded = orjson.dumps(stamped)
+        if parts and (len(parts) >= limit or size + len(encoded) + 1 > MAX_BATCH_BYTES):
+            yield len(parts), b"[" + b",".join(parts) + b"]"
+            parts, size = [], 2
+        parts.append(encoded)
+        size += len(encoded) + 1
+    if parts:
+        yield len(parts), b"[" + b",".join(parts) + b"]"
+
+
 class AiohttpOrjsonSalted(AiohttpOrjson):
     """W3 only: hand-written aiohttp + orjson doing the exactly-once work ``send_many`` does,
     the fair baseline of issue 13 (the plain rows send the events unchanged).
@@ -227,27 +248,10 @@ class AiohttpOrjsonSalted(AiohttpOrjson):
         self, events: Sequence[dict[str, Any]], batch_size: int, concurrency: int
     ) -> int:
         url = self._base + EVENTS_PATH
-        limit = min(batch_size, MAX_BATCH_EVENTS)
-        now = JOB_TIME
         confirmed = 0
-
-        def batches() -> Iterator[tuple[int, bytes]]:
-            parts: list[bytes] = []
-            size = 2  # the brackets
-            for position, event in enumerate(events, 1):
-                canonical = orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
-                salt = hashlib.sha256(position.to_bytes(8, "big") + canonical).hexdigest()[:32]
-                stamped = {"type": "custom", "time": now, **event, "eventSalt": salt}
-                encoded = orjson.dumps(stamped)
-                if parts and (len(parts) >= limit or size + len(encoded) + 1 > MAX_BATCH_BYTES):
-                    yield len(parts), b"[" + b",".join(parts) + b"]"
-                    parts, size = [], 2
-                parts.append(encoded)
-                size += len(encoded) + 1
-            if parts:
-                yield len(parts), b"[" + b",".join(parts) + b"]"
-
-        pending = batches()  # shared by the workers; advanced only between awaits
+        pending = salted_batches(
+            events, batch_size
+        )  # shared by the workers; advanced only between awaits
 
         async def worker() -> None:
             nonlocal confirmed
