@@ -428,6 +428,7 @@ class AsyncPaginator(Generic[T]):
                     remaining -= 1
                     if remaining == 0:
                         return
+                del page
         finally:
             await pages.aclose()
 

@@ -225,9 +225,10 @@ async def test_a_repeated_cursor_raises_pagination_error_in_both_modes(
     assert seen == ([{"id": "r1", "schemaId": "s", "data": {}}] if raw else ["r1"])
 
 
+@pytest.mark.parametrize("max_items", [None, 20], ids=["all", "max_items"])
 @pytest.mark.parametrize("raw", [True, False], ids=["raw", "models"])
 async def test_a_page_is_let_go_before_the_next_one_is_read(
-    fake: FakeSynerise, monkeypatch: pytest.MonkeyPatch, raw: bool
+    fake: FakeSynerise, monkeypatch: pytest.MonkeyPatch, raw: bool, max_items: int | None
 ) -> None:
     """While items are iterated, no earlier page (nor its body) is alive when the next is fetched."""
     fetched: list[weakref.ref[sa.Page[Any]]] = []
@@ -243,7 +244,10 @@ async def test_a_page_is_let_go_before_the_next_one_is_read(
     monkeypatch.setattr(AsyncPaginator, "_fetch", recording_fetch)
     async with client_for(fake) as client:
         items = [
-            item async for item in client.paginate(get_paginated_diagrams_v2, raw=raw, limit=7)
+            item
+            async for item in client.paginate(
+                get_paginated_diagrams_v2, raw=raw, limit=7, max_items=max_items
+            )
         ]
     assert len(fetched) >= 3 and len(items) > 14
     assert alive_at_fetch == [0] * len(fetched)
