@@ -2,7 +2,7 @@
 take them: where timed CPU and instruction counts part ways.
 
     python -m bench.cache_misses --workload W3 --batch 100 [--competitors a,b] [--top 15]
-        [--by D1mr]
+        [--by I1mr|D1mr|Ir]
 
 Runs the loops of ``bench.instructions`` under ``valgrind --tool=cachegrind --cache-sim=yes``
 (short and long run, the difference divided by the extra units, as there) and prints, per

@@ -249,9 +249,8 @@ class AiohttpOrjsonSalted(AiohttpOrjson):
     ) -> int:
         url = self._base + EVENTS_PATH
         confirmed = 0
-        pending = salted_batches(
-            events, batch_size
-        )  # shared by the workers; advanced only between awaits
+        # Shared by the workers; advanced only between awaits.
+        pending = salted_batches(events, batch_size)
 
         async def worker() -> None:
             nonlocal confirmed
