@@ -158,9 +158,10 @@ class Batch:
 
 _SALT_OPEN: Final = b',"eventSalt":"'
 _SALT_CLOSE: Final = b'"}'
+# Slice objects made once: ``x[:-1]`` and ``x[:32]`` build one per use.
 _BEFORE_CLOSING_BRACE: Final = slice(-1)
 _SALT_DIGITS: Final = slice(32)
-"""The hex digits of the salt (a slice object made once: ``x[:32]`` builds one per call)."""
+"""The salt is the first 32 hex digits of the sha256."""
 _required: Final = operator.itemgetter("action", "label", "client")
 """The fields every event needs, in one call (``KeyError`` when one is missing)."""
 
