@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -26,8 +25,8 @@ from typing import Any
 
 from . import payloads
 from .clients import JOB_TIME, MAX_BATCH_BYTES, salted_batches
+from .instructions import cachegrind
 
-ROOT = Path(__file__).resolve().parent.parent
 BY_HAND = "by-hand"
 BATCHER = "batcher"
 SHORT, LONG = 2_000, 22_000
@@ -75,24 +74,8 @@ def _child(name: str, batch_size: int, count: int) -> None:
 def _count(name: str, batch_size: int, count: int) -> dict[str, int]:
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "cachegrind.out"
-        command = [
-            "valgrind",
-            "--tool=cachegrind",
-            "--cache-sim=yes",
-            f"--cachegrind-out-file={out}",
-            sys.executable,
-            "-m",
-            "bench.batcher_cost",
-            "--child",
-            name,
-            "--batch",
-            str(batch_size),
-            "--count",
-            str(count),
-        ]
-        proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise SystemExit(f"{name}: valgrind run failed:\n{proc.stderr[-2000:]}")
+        child = ["bench.batcher_cost", "--child", name, "--batch", str(batch_size)]
+        cachegrind([*child, "--count", str(count)], cache_sim=True, out=str(out), label=name)
         names: list[str] = []
         for line in out.read_text(encoding="utf-8", errors="replace").splitlines():
             if line.startswith("events:"):

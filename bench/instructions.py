@@ -67,10 +67,9 @@ def _child(spec: str, units: int, concurrency: int, base_url: str) -> None:
     asyncio.run(run())
 
 
-def run_child(
-    spec: str, units: int, concurrency: int, base_url: str, *, cache_sim: bool, out: str
-) -> str:
-    """One loop of ``spec`` under cachegrind (its report in ``out``); valgrind's stderr."""
+def cachegrind(module_args: list[str], *, cache_sim: bool, out: str, label: str) -> str:
+    """``python -m <module_args>`` under cachegrind (its report in ``out``); valgrind's
+    stderr. Hash randomisation is off, so dict layouts (and counts) repeat between runs."""
     command = [
         "valgrind",
         "--tool=cachegrind",
@@ -78,18 +77,21 @@ def run_child(
         f"--cachegrind-out-file={out}",
         sys.executable,
         "-m",
-        "bench.instructions",
-        "--child",
-        spec,
-        str(units),
-        str(concurrency),
-        base_url,
+        *module_args,
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     proc = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:
-        raise SystemExit(f"{spec}: valgrind run failed:\n{proc.stderr[-2000:]}")
+        raise SystemExit(f"{label}: valgrind run failed:\n{proc.stderr[-2000:]}")
     return proc.stderr
+
+
+def run_child(
+    spec: str, units: int, concurrency: int, base_url: str, *, cache_sim: bool, out: str
+) -> str:
+    """One loop of ``spec`` under cachegrind (its report in ``out``); valgrind's stderr."""
+    child = ["bench.instructions", "--child", spec, str(units), str(concurrency), base_url]
+    return cachegrind(child, cache_sim=cache_sim, out=out, label=spec)
 
 
 def _instructions(spec: str, units: int, concurrency: int, base_url: str) -> int:
