@@ -20,13 +20,14 @@ import asyncio
 import logging
 import platform
 import random
+import sys
 import time
 import warnings
 import weakref
 from asyncio import get_running_loop
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from functools import cached_property, partial
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 import aiohttp
@@ -405,7 +406,7 @@ class SyneriseClient(GeneratedClient):
         kwargs: RequestParts | Mapping[str, Any] | None,
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
-    ) -> Awaitable[Response[T]]:
+    ) -> Coroutine[Any, Any, Response[T]]:
         """Run one generated operation through the pipeline; the whole response (see
         :class:`Transport`)."""
         return self.call(operation, kwargs, partial(_with_response, parse), options)
@@ -416,14 +417,14 @@ class SyneriseClient(GeneratedClient):
         kwargs: RequestParts | Mapping[str, Any] | None,
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
-    ) -> Awaitable[T]:
+    ) -> Coroutine[Any, Any, T]:
         """Run one generated operation through the pipeline; what ``parse`` makes of the
         response (see :class:`Transport`).
 
-        A plain method that prepares the request and returns the coroutine that sends it,
-        so the common call (no per-call options, a fresh credential in hand) runs as one
-        coroutine, :meth:`_send_once`, which hands over to the retry and 401 layers only
-        when its attempt is not a success.
+        A plain method that prepares the request (bad arguments raise here) and returns the
+        coroutine that sends it, so the common call (no per-call options, no rate budget)
+        runs as one coroutine, :meth:`_send_once`: it reads the credential when awaited and
+        hands over to the login, retry and 401 layers only when it must.
         """
         if kwargs is None and options is None:
             # An operation without parameters: the same request every time, prepared once.
@@ -433,13 +434,8 @@ class SyneriseClient(GeneratedClient):
                 self._static_requests[id(operation)] = prepared
         else:
             prepared = self._prepare(operation, kwargs, options)
-        if (
-            options is None
-            and prepared.authenticate
-            and self._rate_limiter is None
-            and (found := self._authorize_now(prepared)) is not None
-        ):
-            return self._send_once(prepared, found[0], parse, found[1], self._clock())
+        if options is None and prepared.authenticate and self._rate_limiter is None:
+            return self._send_once(prepared, None, parse)
         return self._call_through_layers(prepared, parse, options)
 
     async def _call_through_layers(
@@ -701,28 +697,30 @@ class SyneriseClient(GeneratedClient):
 
     @overload
     async def _send_once(
-        self,
-        prepared: PreparedRequest,
-        headers: Mapping[str, str],
-        parse: Callable[[RawResponse], T],
-        token: Token | None,
-        started: float,
+        self, prepared: PreparedRequest, headers: None, parse: Callable[[RawResponse], T]
     ) -> T: ...
 
     async def _send_once(
         self,
         prepared: PreparedRequest,
-        headers: Mapping[str, str],
+        headers: Mapping[str, str] | None,
         parse: Callable[[RawResponse], Any] | None = None,
-        token: Token | None = None,
-        started: float = 0.0,
     ) -> Any:
         """One HTTP attempt, within ``max_concurrency``; no response -> a ``_Failure``.
 
-        Given ``parse`` (by :meth:`call`, with the ``token`` in ``headers`` and the time the
-        call ``started``), it is the whole call: a success is parsed, and any other outcome
-        is the first attempt of :meth:`_send_with_retries`, whose answer is parsed.
+        Given ``parse`` (by :meth:`call`, with no ``headers``), it is the whole call: the
+        credential is read now, a success is parsed, and any other outcome is the first
+        attempt of :meth:`_send_with_retries`, whose answer is parsed. A call that must
+        first wait for a login goes to :meth:`_call_through_layers` instead.
         """
+        token: Token | None = None
+        started = 0.0
+        if headers is None:
+            found = self._authorize_now(prepared)
+            if found is None:
+                return await self._call_through_layers(prepared, parse, None)  # type: ignore[arg-type]
+            headers, token = found
+            started = self._clock()
         shared = self._shared
         if shared.loop is not get_running_loop() or shared.closed:
             self._session_for_loop()  # binds the first loop, or raises why it cannot
@@ -879,7 +877,7 @@ class SyneriseClient(GeneratedClient):
             f"Synerise marks {operation.method} {operation.path} ({operation.operation_id}) "
             f"as deprecated{reason}",
             DeprecationWarning,
-            stacklevel=4,
+            stacklevel=_outside_package_stacklevel(),
         )
 
     @staticmethod
@@ -891,6 +889,21 @@ class SyneriseClient(GeneratedClient):
             attempts,
             delay,
         )
+
+
+def _outside_package_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning raised by this function's caller name the
+    first line outside ``synerise_async``: the line that called the operation, however many
+    of the package's frames (resource method, ``asyncio`` function, client) lie between."""
+    level = 2  # the caller's caller: the first frame that may be outside the package
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(_PACKAGE_PREFIX):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+_PACKAGE_PREFIX: Final = __name__.partition(".")[0] + "."
 
 
 def _with_response(parse: Callable[[RawResponse], T], raw: RawResponse) -> Response[T]:

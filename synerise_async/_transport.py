@@ -15,7 +15,7 @@ imports nothing generated.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Final, Generic, NoReturn, Protocol, TypeVar
 
 import attrs
@@ -347,7 +347,7 @@ class Transport(Protocol):
         kwargs: RequestParts | Mapping[str, Any] | None,
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
-    ) -> Awaitable[Response[T]]:
+    ) -> Coroutine[Any, Any, Response[T]]:
         """Send the request described by ``kwargs`` and parse a successful response.
 
         ``kwargs`` is what a generated ``_get_kwargs`` returns (a :class:`RequestParts`); a
@@ -357,9 +357,11 @@ class Transport(Protocol):
         before ``parse`` runs. ``options`` carries per-call overrides (see
         :class:`RequestOptions`).
 
-        Returns an awaitable: an ``async def`` method satisfies the protocol, and so does a
+        Returns a coroutine: an ``async def`` method satisfies the protocol, and so does a
         plain one that checks its arguments at once and returns a coroutine (as
-        ``SyneriseClient`` does, to spare the common call a coroutine).
+        ``SyneriseClient`` does, to spare the common call a coroutine). Generated resource
+        methods return it as their own, so nothing is sent and no credential is read before
+        it is awaited.
         """
         ...
 
@@ -369,7 +371,7 @@ class Transport(Protocol):
         kwargs: RequestParts | Mapping[str, Any] | None,
         parse: Callable[[RawResponse], T],
         options: RequestOptions | None = None,
-    ) -> Awaitable[T]:
+    ) -> Coroutine[Any, Any, T]:
         """Like :meth:`request`, returning only what ``parse`` made of the response.
 
         What generated code uses when the caller asked for the model alone (``asyncio``,

@@ -3,13 +3,33 @@
 
 from __future__ import annotations
 
+import asyncio.coroutines
 import importlib
-from collections.abc import Mapping, MutableMapping
-from typing import Any
+import inspect
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any, TypeVar
 
 from .._transport import RequestOptions, Transport
 
-__all__ = ["LazyModule", "Resource", "request_options"]
+__all__ = ["LazyModule", "Resource", "coroutine_method", "request_options"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def coroutine_method(method: _F) -> _F:
+    """Mark a plain method that returns a coroutine as a coroutine function.
+
+    Resource methods are plain ``def`` so that a call runs as the client's one coroutine;
+    marked, ``asyncio.iscoroutinefunction`` and ``unittest.mock.create_autospec`` (an
+    ``AsyncMock``) treat them as ``async def``, and so does ``inspect.iscoroutinefunction``
+    from Python 3.12, the first with ``inspect.markcoroutinefunction``.
+    """
+    mark = getattr(inspect, "markcoroutinefunction", None)
+    if mark is not None:
+        return mark(method)  # type: ignore[no-any-return]
+    # Python 3.11: the marker asyncio.iscoroutinefunction itself looks for.
+    method._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
+    return method
 
 
 class LazyModule:

@@ -7,10 +7,10 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -55,7 +55,8 @@ class AnalyticsResource(Resource):
     __slots__ = ()
     _tag = "analytics"
 
-    async def analytics_2_aggregate_calculate(
+    @coroutine_method
+    def analytics_2_aggregate_calculate(
         self,
         namespace: str,
         aggregate_id: str,
@@ -66,7 +67,7 @@ class AnalyticsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AggregateResult:
+    ) -> Coroutine[Any, Any, AggregateResult]:
         """``POST /analytics/{namespace}/aggregates/{aggregateId}/calculate/by/{identifierType}`` — Calculate an aggregate for a profile.
 
         Computes one aggregate's value for the profile identified in the body.
@@ -85,7 +86,7 @@ class AnalyticsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 namespace=namespace,
@@ -97,7 +98,8 @@ class AnalyticsResource(Resource):
             options,
         )
 
-    async def analytics_2_expression_calculate(
+    @coroutine_method
+    def analytics_2_expression_calculate(
         self,
         namespace: str,
         expression_id: str,
@@ -108,7 +110,7 @@ class AnalyticsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ExpressionResult:
+    ) -> Coroutine[Any, Any, ExpressionResult]:
         """``POST /analytics/{namespace}/expressions/{expressionId}/calculate/by/{identifierType}`` — Calculate an expression for a profile.
 
         Computes one expression's value for the profile identified in the body.
@@ -127,7 +129,7 @@ class AnalyticsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 namespace=namespace,
@@ -139,7 +141,8 @@ class AnalyticsResource(Resource):
             options,
         )
 
-    async def analytics_calculate_aggregate_for_profile_with_period_uuid(
+    @coroutine_method
+    def analytics_calculate_aggregate_for_profile_with_period_uuid(
         self,
         aggregate_id: str,
         client_id: int,
@@ -149,7 +152,7 @@ class AnalyticsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AggregateHistogram:
+    ) -> Coroutine[Any, Any, AggregateHistogram]:
         """``POST /analytics/analytics/definitions-manager/aggregates/{aggregateId}/client/{clientId}/calculate/histogram`` — Calculate an aggregate's histogram for a profile.
 
         Computes an aggregate for one profile over periods, with date conditions.
@@ -168,7 +171,7 @@ class AnalyticsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(aggregate_id=aggregate_id, client_id=client_id, body=body),
             _op._parse_response,
@@ -182,7 +185,8 @@ class AnalyticsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "analytics"
 
-    async def analytics_2_aggregate_calculate(
+    @coroutine_method
+    def analytics_2_aggregate_calculate(
         self,
         namespace: str,
         aggregate_id: str,
@@ -193,7 +197,7 @@ class AnalyticsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AggregateResult]:
+    ) -> Coroutine[Any, Any, Response[AggregateResult]]:
         """``POST /analytics/{namespace}/aggregates/{aggregateId}/calculate/by/{identifierType}`` — Calculate an aggregate for a profile.
 
         Computes one aggregate's value for the profile identified in the body.
@@ -212,7 +216,7 @@ class AnalyticsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 namespace=namespace,
@@ -224,7 +228,8 @@ class AnalyticsResourceWithRawResponse(Resource):
             options,
         )
 
-    async def analytics_2_expression_calculate(
+    @coroutine_method
+    def analytics_2_expression_calculate(
         self,
         namespace: str,
         expression_id: str,
@@ -235,7 +240,7 @@ class AnalyticsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ExpressionResult]:
+    ) -> Coroutine[Any, Any, Response[ExpressionResult]]:
         """``POST /analytics/{namespace}/expressions/{expressionId}/calculate/by/{identifierType}`` — Calculate an expression for a profile.
 
         Computes one expression's value for the profile identified in the body.
@@ -254,7 +259,7 @@ class AnalyticsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 namespace=namespace,
@@ -266,7 +271,8 @@ class AnalyticsResourceWithRawResponse(Resource):
             options,
         )
 
-    async def analytics_calculate_aggregate_for_profile_with_period_uuid(
+    @coroutine_method
+    def analytics_calculate_aggregate_for_profile_with_period_uuid(
         self,
         aggregate_id: str,
         client_id: int,
@@ -276,7 +282,7 @@ class AnalyticsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AggregateHistogram]:
+    ) -> Coroutine[Any, Any, Response[AggregateHistogram]]:
         """``POST /analytics/analytics/definitions-manager/aggregates/{aggregateId}/client/{clientId}/calculate/histogram`` — Calculate an aggregate's histogram for a profile.
 
         Computes an aggregate for one profile over periods, with date conditions.
@@ -295,7 +301,7 @@ class AnalyticsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(aggregate_id=aggregate_id, client_id=client_id, body=body),
             _op._parse_response,

@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -132,7 +132,8 @@ class AssetsResource(Resource):
     __slots__ = ()
     _tag = "assets"
 
-    async def create_schema_builder_schema(
+    @coroutine_method
+    def create_schema_builder_schema(
         self,
         *,
         body: SchemaBuilderSchemaRequest | Mapping[str, Any],
@@ -140,7 +141,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SchemaBuilderSchema:
+    ) -> Coroutine[Any, Any, SchemaBuilderSchema]:
         """``POST /boxes-v2/schemas`` — Create a schema.
 
         Creates a schema builder schema from a name, tags and field definitions.
@@ -159,11 +160,12 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_schema_record(
+    @coroutine_method
+    def create_schema_record(
         self,
         schema_id: str,
         *,
@@ -172,7 +174,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SchemaBuilderRecord:
+    ) -> Coroutine[Any, Any, SchemaBuilderRecord]:
         """``POST /boxes-v2/records/{schemaId}`` — Create a record.
 
         Adds a record to a schema; each field is sent as `{value: ...}`, and schemas with
@@ -192,14 +194,15 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def create_tag_using_post(
+    @coroutine_method
+    def create_tag_using_post(
         self,
         *,
         body: TagCreateRequest | Mapping[str, Any],
@@ -207,7 +210,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> TagCreated:
+    ) -> Coroutine[Any, Any, TagCreated]:
         """``POST /v4/tags`` — Create a profile tag.
 
         Creates a tag that profiles can be given.
@@ -226,11 +229,12 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def generate_document_by_slug(
+    @coroutine_method
+    def generate_document_by_slug(
         self,
         slug: str,
         *,
@@ -239,7 +243,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> GeneratedContent:
+    ) -> Coroutine[Any, Any, GeneratedContent]:
         """``POST /schema-service/v2/documents/{slug}/generate`` — Generate a document with insert values.
 
         Renders a document like the GET form, taking the values of its insert parameters from
@@ -259,11 +263,12 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(slug=slug, body=body), _op._parse_response, options
         )
 
-    async def generate_document_by_slug_get(
+    @coroutine_method
+    def generate_document_by_slug_get(
         self,
         slug: str,
         *,
@@ -271,7 +276,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> GeneratedContent:
+    ) -> Coroutine[Any, Any, GeneratedContent]:
         """``GET /schema-service/v2/documents/{slug}/generate`` — Generate a document.
 
         Renders the document with the given slug, processing its inserts in the context of the
@@ -292,11 +297,12 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(slug=slug), _op._parse_response, options
         )
 
-    async def generate_screen_view_by_feed_get_v2(
+    @coroutine_method
+    def generate_screen_view_by_feed_get_v2(
         self,
         feed_slug: str,
         *,
@@ -304,7 +310,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> GeneratedContent:
+    ) -> Coroutine[Any, Any, GeneratedContent]:
         """``GET /schema-service/v3/screen-views/{feedSlug}/generate`` — Generate a screen view from a feed.
 
         Returns the highest-priority screen view of the feed that applies to the JWT's audience,
@@ -325,11 +331,12 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(feed_slug=feed_slug), _op._parse_response, options
         )
 
-    async def generate_screen_view_by_feed_post_v2(
+    @coroutine_method
+    def generate_screen_view_by_feed_post_v2(
         self,
         feed_slug: str,
         *,
@@ -338,7 +345,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> GeneratedContent:
+    ) -> Coroutine[Any, Any, GeneratedContent]:
         """``POST /schema-service/v3/screen-views/{feedSlug}/generate`` — Generate a screen view from a feed, with insert values.
 
         Like the GET form; the body may carry insert parameter values.
@@ -357,14 +364,15 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(feed_slug=feed_slug, body=body),
             _op._parse_response,
             options,
         )
 
-    async def get_schema_builder_schema(
+    @coroutine_method
+    def get_schema_builder_schema(
         self,
         schema_id: str,
         *,
@@ -372,7 +380,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SchemaBuilderSchema:
+    ) -> Coroutine[Any, Any, SchemaBuilderSchema]:
         """``GET /boxes-v2/schemas/{schemaId}`` — Get a schema.
 
         Returns one schema builder schema.
@@ -391,11 +399,12 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(schema_id=schema_id), _op._parse_response, options
         )
 
-    async def get_schema_record(
+    @coroutine_method
+    def get_schema_record(
         self,
         schema_id: str,
         record_id: str,
@@ -404,7 +413,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SchemaBuilderRecord:
+    ) -> Coroutine[Any, Any, SchemaBuilderRecord]:
         """``GET /boxes-v2/records/{schemaId}/{recordId}`` — Get a record.
 
         Returns one record of a schema builder schema.
@@ -423,14 +432,15 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, record_id=record_id),
             _op._parse_response,
             options,
         )
 
-    async def list_schema_builder_schema_projections(
+    @coroutine_method
+    def list_schema_builder_schema_projections(
         self,
         *,
         page: int,
@@ -440,7 +450,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """``GET /boxes-v2/schemas/projections`` — List schema names and UUIDs.
 
         Returns a light list of schemas: names and UUIDs only.
@@ -459,14 +469,15 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, name=name),
             _op._parse_response,
             options,
         )
 
-    async def list_schema_builder_schemas(
+    @coroutine_method
+    def list_schema_builder_schemas(
         self,
         *,
         page: int,
@@ -476,7 +487,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """``GET /boxes-v2/schemas`` — List schemas.
 
         Returns schema builder schemas with their full details, one page at a time; `name`
@@ -496,14 +507,15 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, name=name),
             _op._parse_response,
             options,
         )
 
-    async def list_schema_records(
+    @coroutine_method
+    def list_schema_records(
         self,
         schema_id: str,
         *,
@@ -513,7 +525,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """``GET /boxes-v2/records/{schemaId}`` — List the records of a schema.
 
         Returns the records of one schema builder schema, one page at a time.
@@ -532,21 +544,22 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, page=page, limit=limit),
             _op._parse_response,
             options,
         )
 
-    async def list_tag_directories(
+    @coroutine_method
+    def list_tag_directories(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """``GET /tags-collector/directories`` — List tag directories.
 
         Returns the workspace's tag directories (each with name, hash and type), e.g. to find
@@ -566,9 +579,10 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_tags_in_directory(
+    @coroutine_method
+    def list_tags_in_directory(
         self,
         directory_hash: str,
         *,
@@ -576,7 +590,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
         """``GET /tags-collector/directories/{directoryHash}/tags`` — List the tags of a directory.
 
         Returns the tags (hash and name) of one tag directory.
@@ -595,14 +609,15 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(directory_hash=directory_hash),
             _op._parse_response,
             options,
         )
 
-    async def update_schema_builder_schema(
+    @coroutine_method
+    def update_schema_builder_schema(
         self,
         schema_id: str,
         *,
@@ -611,7 +626,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SchemaBuilderSchema:
+    ) -> Coroutine[Any, Any, SchemaBuilderSchema]:
         """``PUT /boxes-v2/schemas/{schemaId}`` — Replace a schema.
 
         Replaces a schema with the whole body sent. A removed data field is removed from
@@ -631,14 +646,15 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_schema_record(
+    @coroutine_method
+    def update_schema_record(
         self,
         schema_id: str,
         record_id: str,
@@ -648,7 +664,7 @@ class AssetsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SchemaBuilderRecord:
+    ) -> Coroutine[Any, Any, SchemaBuilderRecord]:
         """``PUT /boxes-v2/records/{schemaId}/{recordId}`` — Replace a record.
 
         Replaces a record: send every field, unchanged ones and relations included. Returns the
@@ -668,7 +684,7 @@ class AssetsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, record_id=record_id, body=body),
             _op._parse_response,
@@ -682,7 +698,8 @@ class AssetsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "assets"
 
-    async def create_schema_builder_schema(
+    @coroutine_method
+    def create_schema_builder_schema(
         self,
         *,
         body: SchemaBuilderSchemaRequest | Mapping[str, Any],
@@ -690,7 +707,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SchemaBuilderSchema]:
+    ) -> Coroutine[Any, Any, Response[SchemaBuilderSchema]]:
         """``POST /boxes-v2/schemas`` — Create a schema.
 
         Creates a schema builder schema from a name, tags and field definitions.
@@ -709,11 +726,12 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_schema_record(
+    @coroutine_method
+    def create_schema_record(
         self,
         schema_id: str,
         *,
@@ -722,7 +740,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SchemaBuilderRecord]:
+    ) -> Coroutine[Any, Any, Response[SchemaBuilderRecord]]:
         """``POST /boxes-v2/records/{schemaId}`` — Create a record.
 
         Adds a record to a schema; each field is sent as `{value: ...}`, and schemas with
@@ -742,14 +760,15 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def create_tag_using_post(
+    @coroutine_method
+    def create_tag_using_post(
         self,
         *,
         body: TagCreateRequest | Mapping[str, Any],
@@ -757,7 +776,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[TagCreated]:
+    ) -> Coroutine[Any, Any, Response[TagCreated]]:
         """``POST /v4/tags`` — Create a profile tag.
 
         Creates a tag that profiles can be given.
@@ -776,11 +795,12 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def generate_document_by_slug(
+    @coroutine_method
+    def generate_document_by_slug(
         self,
         slug: str,
         *,
@@ -789,7 +809,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[GeneratedContent]:
+    ) -> Coroutine[Any, Any, Response[GeneratedContent]]:
         """``POST /schema-service/v2/documents/{slug}/generate`` — Generate a document with insert values.
 
         Renders a document like the GET form, taking the values of its insert parameters from
@@ -809,11 +829,12 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(slug=slug, body=body), _op._parse_response, options
         )
 
-    async def generate_document_by_slug_get(
+    @coroutine_method
+    def generate_document_by_slug_get(
         self,
         slug: str,
         *,
@@ -821,7 +842,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[GeneratedContent]:
+    ) -> Coroutine[Any, Any, Response[GeneratedContent]]:
         """``GET /schema-service/v2/documents/{slug}/generate`` — Generate a document.
 
         Renders the document with the given slug, processing its inserts in the context of the
@@ -842,11 +863,12 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(slug=slug), _op._parse_response, options
         )
 
-    async def generate_screen_view_by_feed_get_v2(
+    @coroutine_method
+    def generate_screen_view_by_feed_get_v2(
         self,
         feed_slug: str,
         *,
@@ -854,7 +876,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[GeneratedContent]:
+    ) -> Coroutine[Any, Any, Response[GeneratedContent]]:
         """``GET /schema-service/v3/screen-views/{feedSlug}/generate`` — Generate a screen view from a feed.
 
         Returns the highest-priority screen view of the feed that applies to the JWT's audience,
@@ -875,11 +897,12 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(feed_slug=feed_slug), _op._parse_response, options
         )
 
-    async def generate_screen_view_by_feed_post_v2(
+    @coroutine_method
+    def generate_screen_view_by_feed_post_v2(
         self,
         feed_slug: str,
         *,
@@ -888,7 +911,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[GeneratedContent]:
+    ) -> Coroutine[Any, Any, Response[GeneratedContent]]:
         """``POST /schema-service/v3/screen-views/{feedSlug}/generate`` — Generate a screen view from a feed, with insert values.
 
         Like the GET form; the body may carry insert parameter values.
@@ -907,14 +930,15 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(feed_slug=feed_slug, body=body),
             _op._parse_response,
             options,
         )
 
-    async def get_schema_builder_schema(
+    @coroutine_method
+    def get_schema_builder_schema(
         self,
         schema_id: str,
         *,
@@ -922,7 +946,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SchemaBuilderSchema]:
+    ) -> Coroutine[Any, Any, Response[SchemaBuilderSchema]]:
         """``GET /boxes-v2/schemas/{schemaId}`` — Get a schema.
 
         Returns one schema builder schema.
@@ -941,11 +965,12 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(schema_id=schema_id), _op._parse_response, options
         )
 
-    async def get_schema_record(
+    @coroutine_method
+    def get_schema_record(
         self,
         schema_id: str,
         record_id: str,
@@ -954,7 +979,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SchemaBuilderRecord]:
+    ) -> Coroutine[Any, Any, Response[SchemaBuilderRecord]]:
         """``GET /boxes-v2/records/{schemaId}/{recordId}`` — Get a record.
 
         Returns one record of a schema builder schema.
@@ -973,14 +998,15 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, record_id=record_id),
             _op._parse_response,
             options,
         )
 
-    async def list_schema_builder_schema_projections(
+    @coroutine_method
+    def list_schema_builder_schema_projections(
         self,
         *,
         page: int,
@@ -990,7 +1016,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Any]:
+    ) -> Coroutine[Any, Any, Response[Any]]:
         """``GET /boxes-v2/schemas/projections`` — List schema names and UUIDs.
 
         Returns a light list of schemas: names and UUIDs only.
@@ -1009,14 +1035,15 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, name=name),
             _op._parse_response,
             options,
         )
 
-    async def list_schema_builder_schemas(
+    @coroutine_method
+    def list_schema_builder_schemas(
         self,
         *,
         page: int,
@@ -1026,7 +1053,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Any]:
+    ) -> Coroutine[Any, Any, Response[Any]]:
         """``GET /boxes-v2/schemas`` — List schemas.
 
         Returns schema builder schemas with their full details, one page at a time; `name`
@@ -1046,14 +1073,15 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, name=name),
             _op._parse_response,
             options,
         )
 
-    async def list_schema_records(
+    @coroutine_method
+    def list_schema_records(
         self,
         schema_id: str,
         *,
@@ -1063,7 +1091,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Any]:
+    ) -> Coroutine[Any, Any, Response[Any]]:
         """``GET /boxes-v2/records/{schemaId}`` — List the records of a schema.
 
         Returns the records of one schema builder schema, one page at a time.
@@ -1082,21 +1110,22 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, page=page, limit=limit),
             _op._parse_response,
             options,
         )
 
-    async def list_tag_directories(
+    @coroutine_method
+    def list_tag_directories(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Any]:
+    ) -> Coroutine[Any, Any, Response[Any]]:
         """``GET /tags-collector/directories`` — List tag directories.
 
         Returns the workspace's tag directories (each with name, hash and type), e.g. to find
@@ -1116,9 +1145,10 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_tags_in_directory(
+    @coroutine_method
+    def list_tags_in_directory(
         self,
         directory_hash: str,
         *,
@@ -1126,7 +1156,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Any]:
+    ) -> Coroutine[Any, Any, Response[Any]]:
         """``GET /tags-collector/directories/{directoryHash}/tags`` — List the tags of a directory.
 
         Returns the tags (hash and name) of one tag directory.
@@ -1145,14 +1175,15 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(directory_hash=directory_hash),
             _op._parse_response,
             options,
         )
 
-    async def update_schema_builder_schema(
+    @coroutine_method
+    def update_schema_builder_schema(
         self,
         schema_id: str,
         *,
@@ -1161,7 +1192,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SchemaBuilderSchema]:
+    ) -> Coroutine[Any, Any, Response[SchemaBuilderSchema]]:
         """``PUT /boxes-v2/schemas/{schemaId}`` — Replace a schema.
 
         Replaces a schema with the whole body sent. A removed data field is removed from
@@ -1181,14 +1212,15 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_schema_record(
+    @coroutine_method
+    def update_schema_record(
         self,
         schema_id: str,
         record_id: str,
@@ -1198,7 +1230,7 @@ class AssetsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SchemaBuilderRecord]:
+    ) -> Coroutine[Any, Any, Response[SchemaBuilderRecord]]:
         """``PUT /boxes-v2/records/{schemaId}/{recordId}`` — Replace a record.
 
         Replaces a record: send every field, unchanged ones and relations included. Returns the
@@ -1218,7 +1250,7 @@ class AssetsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_id=schema_id, record_id=record_id, body=body),
             _op._parse_response,

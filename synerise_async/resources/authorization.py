@@ -7,10 +7,10 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -214,7 +214,8 @@ class AuthorizationResource(Resource):
     __slots__ = ()
     _tag = "authorization"
 
-    async def authenticate_conditional_using_post(
+    @coroutine_method
+    def authenticate_conditional_using_post(
         self,
         *,
         body: ProfileLoginV2Request | Mapping[str, Any],
@@ -222,7 +223,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ConditionalLoginV2Response:
+    ) -> Coroutine[Any, Any, ConditionalLoginV2Response]:
         """``POST /sauth/v2/auth/login/client/conditional`` — Log in a Profile conditionally (v2).
 
         Like the v2 login, but never registers an account.
@@ -241,11 +242,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def authenticate_using_post_v_3(
+    @coroutine_method
+    def authenticate_using_post_v_3(
         self,
         *,
         body: ProfileLoginRequest | Mapping[str, Any],
@@ -253,7 +255,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileTokenResponse:
+    ) -> Coroutine[Any, Any, ProfileTokenResponse]:
         """``POST /sauth/v3/auth/login/client`` — Authenticate as Profile.
 
         Logs a Profile in and returns its JWT. When no account exists for the Profile and
@@ -276,11 +278,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def authenticate_using_postv2(
+    @coroutine_method
+    def authenticate_using_postv2(
         self,
         *,
         body: ProfileLoginV2Request | Mapping[str, Any],
@@ -288,7 +291,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> LegacyTokenResponse:
+    ) -> Coroutine[Any, Any, LegacyTokenResponse]:
         """``POST /sauth/v2/auth/login/client`` — Log in a Profile (v2).
 
         The v2 Profile login, predecessor of /sauth/v3/auth/login/client.
@@ -307,11 +310,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def check_permissions(
+    @coroutine_method
+    def check_permissions(
         self,
         *,
         body: list[str],
@@ -319,7 +323,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ApiKeyPermissionCheckResponse:
+    ) -> Coroutine[Any, Any, ApiKeyPermissionCheckResponse]:
         """``POST /uauth/api-key/permission-check`` — Check which permissions the current API key has.
 
         Takes a list of permission names and tells, for each one, whether the Workspace API key
@@ -339,18 +343,19 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_jwt_public_key(
+    @coroutine_method
+    def get_jwt_public_key(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> str:
+    ) -> Coroutine[Any, Any, str]:
         """``GET /v4/public.pem`` — Get the JWT signing public key.
 
         Returns the PEM public key that verifies the RS512 signature of Synerise JWTs.
@@ -369,9 +374,10 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def log_in_anonymously_v2(
+    @coroutine_method
+    def log_in_anonymously_v2(
         self,
         *,
         body: ProfileAnonymousLoginV2Request | Mapping[str, Any],
@@ -379,7 +385,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileTokenResponse:
+    ) -> Coroutine[Any, Any, ProfileTokenResponse]:
         """``POST /sauth/v2/auth/login/client/anonymous`` — Authenticate as an anonymous Profile (v2).
 
         Older v2 form of the anonymous Profile login, taking only the Profile API key and the
@@ -401,11 +407,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_anonymously_v3(
+    @coroutine_method
+    def log_in_anonymously_v3(
         self,
         *,
         body: ProfileAnonymousLoginRequest | Mapping[str, Any],
@@ -413,7 +420,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileTokenResponse:
+    ) -> Coroutine[Any, Any, ProfileTokenResponse]:
         """``POST /sauth/v3/auth/login/client/anonymous`` — Authenticate as an anonymous Profile.
 
         Returns a JWT for an anonymous Profile identified only by its UUID. The token is used
@@ -433,11 +440,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_anonymously_v4(
+    @coroutine_method
+    def log_in_anonymously_v4(
         self,
         *,
         body: LegacyAnonymousLoginRequest | Mapping[str, Any],
@@ -445,7 +453,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> LegacyTokenResponse:
+    ) -> Coroutine[Any, Any, LegacyTokenResponse]:
         """``POST /v4/auth/login/client/anonymous`` — Log in anonymously (legacy v4).
 
         The 2019 anonymous login; superseded by the /sauth/v3 form.
@@ -464,11 +472,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_conditionally_v3(
+    @coroutine_method
+    def log_in_conditionally_v3(
         self,
         *,
         body: ProfileLoginRequest | Mapping[str, Any],
@@ -476,7 +485,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileConditionalLoginResponse:
+    ) -> Coroutine[Any, Any, ProfileConditionalLoginResponse]:
         """``POST /sauth/v3/auth/login/client/conditional`` — Authenticate as Profile without registering.
 
         Same payload as the ordinary Profile login, but it never creates an account: a Profile
@@ -499,11 +508,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_profile_server_side(
+    @coroutine_method
+    def log_in_profile_server_side(
         self,
         *,
         body: ProfileServerSideLoginRequest | Mapping[str, Any],
@@ -511,7 +521,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileTokenResponse:
+    ) -> Coroutine[Any, Any, ProfileTokenResponse]:
         """``POST /sauth/v3/auth/login/client/server`` — Authenticate as Profile from a backend server.
 
         Server-to-server variant of the Profile login, meant for a backend that receives the
@@ -534,11 +544,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_profile_v4(
+    @coroutine_method
+    def log_in_profile_v4(
         self,
         *,
         body: LegacyProfileLoginRequest | Mapping[str, Any],
@@ -546,7 +557,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> LegacyTokenResponse:
+    ) -> Coroutine[Any, Any, LegacyTokenResponse]:
         """``POST /v4/auth/login/client`` — Log in a Profile (legacy v4).
 
         The 2019 Profile login; superseded by /sauth/v3/auth/login/client.
@@ -565,11 +576,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_with_facebook_no_registration_v4(
+    @coroutine_method
+    def log_in_with_facebook_no_registration_v4(
         self,
         *,
         body: LegacyFacebookLoginRequest | Mapping[str, Any],
@@ -577,7 +589,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> LegacyTokenResponse:
+    ) -> Coroutine[Any, Any, LegacyTokenResponse]:
         """``POST /v4/auth/login/client/facebook/no-registration`` — Log in with Facebook without registering (legacy v4).
 
         Like the Facebook login, but never creates an account.
@@ -596,11 +608,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_with_facebook_v4(
+    @coroutine_method
+    def log_in_with_facebook_v4(
         self,
         *,
         body: LegacyFacebookLoginRequest | Mapping[str, Any],
@@ -608,7 +621,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> LegacyTokenResponse:
+    ) -> Coroutine[Any, Any, LegacyTokenResponse]:
         """``POST /v4/auth/login/client/facebook`` — Log in with Facebook (legacy v4).
 
         Logs a Profile in with a Facebook token, registering it when needed.
@@ -627,11 +640,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_with_o_auth_v4(
+    @coroutine_method
+    def log_in_with_o_auth_v4(
         self,
         *,
         body: LegacyOAuthLoginRequest | Mapping[str, Any],
@@ -639,7 +653,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> LegacyTokenResponse:
+    ) -> Coroutine[Any, Any, LegacyTokenResponse]:
         """``POST /v4/auth/login/client/oauth`` — Log in with OAuth (legacy v4).
 
         Logs a Profile in with an OAuth access token.
@@ -658,18 +672,19 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def profile_authentication_refresh_using_get(
+    @coroutine_method
+    def profile_authentication_refresh_using_get(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> WorkspaceTokenResponse:
+    ) -> Coroutine[Any, Any, WorkspaceTokenResponse]:
         """``GET /v4/auth/refresh/profile`` — Refresh a Workspace token.
 
         Returns a new Workspace JWT for the session of the Workspace token sent in the
@@ -689,9 +704,10 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def profile_login(
+    @coroutine_method
+    def profile_login(
         self,
         *,
         body: WorkspaceLoginRequest | Mapping[str, Any],
@@ -699,7 +715,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> WorkspaceTokenResponse:
+    ) -> Coroutine[Any, Any, WorkspaceTokenResponse]:
         """``POST /uauth/v2/auth/login/profile`` — Log in as a Workspace.
 
         Exchanges a Workspace API key for a Workspace JWT. Workspace API keys give access to all
@@ -720,11 +736,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def profile_login_using_post(
+    @coroutine_method
+    def profile_login_using_post(
         self,
         *,
         body: WorkspaceLoginRequest | Mapping[str, Any],
@@ -732,7 +749,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> WorkspaceTokenResponse:
+    ) -> Coroutine[Any, Any, WorkspaceTokenResponse]:
         """``POST /v4/auth/login/profile`` — Log in as a Workspace (legacy v4).
 
         Older Workspace login that exchanges a Workspace API key for a Workspace JWT. Synerise
@@ -754,18 +771,19 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def refresh_a_client_token(
+    @coroutine_method
+    def refresh_a_client_token(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileTokenResponse:
+    ) -> Coroutine[Any, Any, ProfileTokenResponse]:
         """``GET /sauth/auth/refresh/client`` — Refresh a Profile token (legacy).
 
         Older form of the Profile token refresh, from before the v3 API. It takes no body and
@@ -788,16 +806,17 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def refresh_a_client_token_v2(
+    @coroutine_method
+    def refresh_a_client_token_v2(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileRefreshV2Response:
+    ) -> Coroutine[Any, Any, ProfileRefreshV2Response]:
         """``POST /sauth/v2/auth/refresh/client`` — Refresh a Profile token (v2).
 
         Exchanges a valid Profile JWT for a new one.
@@ -816,9 +835,10 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def refresh_a_client_token_v3(
+    @coroutine_method
+    def refresh_a_client_token_v3(
         self,
         *,
         body: ProfileRefreshRequest | Mapping[str, Any],
@@ -826,7 +846,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileTokenResponse:
+    ) -> Coroutine[Any, Any, ProfileTokenResponse]:
         """``POST /sauth/v3/auth/refresh/client`` — Refresh a Profile token.
 
         Returns a new JWT for the Profile (or anonymous Profile) session, extending it. The
@@ -848,18 +868,19 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def refresh_profile_token_v4(
+    @coroutine_method
+    def refresh_profile_token_v4(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> LegacyTokenResponse:
+    ) -> Coroutine[Any, Any, LegacyTokenResponse]:
         """``GET /v4/auth/refresh/client`` — Refresh a Profile token (legacy v4).
 
         Exchanges a valid Profile JWT for a new one.
@@ -878,9 +899,10 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def register_a_client(
+    @coroutine_method
+    def register_a_client(
         self,
         *,
         body: RegisterProfileRequest | Mapping[str, Any],
@@ -888,7 +910,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /sauth/clients/registered`` — Register a Profile account.
 
         Creates a Profile account with Synerise authentication (formerly Registration as a
@@ -912,11 +934,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def select_workspace(
+    @coroutine_method
+    def select_workspace(
         self,
         business_profile_uuid: UUID,
         *,
@@ -924,7 +947,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> UserLoginResponse:
+    ) -> Coroutine[Any, Any, UserLoginResponse]:
         """``POST /uauth/auth/login/user/profile/{businessProfileUUID}`` — Select a workspace after a User login.
 
         Exchanges the User's token for one bound to the given workspace, so that the User can
@@ -945,14 +968,15 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(business_profile_uuid=business_profile_uuid),
             _op._parse_response,
             options,
         )
 
-    async def select_workspace_legacy(
+    @coroutine_method
+    def select_workspace_legacy(
         self,
         id: int,
         *,
@@ -960,7 +984,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> UserLoginResponse:
+    ) -> Coroutine[Any, Any, UserLoginResponse]:
         """``POST /v4/auth/login/user/profile/{id}`` — Select a workspace after a User login (legacy v4).
 
         Older v4 way to bind a User's token to a workspace (business profile). Use
@@ -982,11 +1006,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(id=id), _op._parse_response, options
         )
 
-    async def user_login(
+    @coroutine_method
+    def user_login(
         self,
         *,
         body: UserLoginRequest | Mapping[str, Any],
@@ -994,7 +1019,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> UserLoginResponse:
+    ) -> Coroutine[Any, Any, UserLoginResponse]:
         """``POST /uauth/auth/login/user`` — Log in as a Synerise User.
 
         Logs a Synerise User in with their login (email address) and password. The returned
@@ -1016,11 +1041,12 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def verify_user_mfa(
+    @coroutine_method
+    def verify_user_mfa(
         self,
         *,
         body: UserMfaVerificationRequest | Mapping[str, Any],
@@ -1029,7 +1055,7 @@ class AuthorizationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> UserLoginResponse:
+    ) -> Coroutine[Any, Any, UserLoginResponse]:
         """``POST /uauth/auth/login/user/mfa/verification`` — Confirm a User login with multi-factor authentication.
 
         Confirms the User's login with a multi-factor code, using the token returned by
@@ -1051,7 +1077,7 @@ class AuthorizationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(body=body, mfa_type=mfa_type),
             _op._parse_response,
@@ -1065,7 +1091,8 @@ class AuthorizationResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "authorization"
 
-    async def authenticate_conditional_using_post(
+    @coroutine_method
+    def authenticate_conditional_using_post(
         self,
         *,
         body: ProfileLoginV2Request | Mapping[str, Any],
@@ -1073,7 +1100,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ConditionalLoginV2Response]:
+    ) -> Coroutine[Any, Any, Response[ConditionalLoginV2Response]]:
         """``POST /sauth/v2/auth/login/client/conditional`` — Log in a Profile conditionally (v2).
 
         Like the v2 login, but never registers an account.
@@ -1092,11 +1119,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def authenticate_using_post_v_3(
+    @coroutine_method
+    def authenticate_using_post_v_3(
         self,
         *,
         body: ProfileLoginRequest | Mapping[str, Any],
@@ -1104,7 +1132,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfileTokenResponse]]:
         """``POST /sauth/v3/auth/login/client`` — Authenticate as Profile.
 
         Logs a Profile in and returns its JWT. When no account exists for the Profile and
@@ -1127,11 +1155,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def authenticate_using_postv2(
+    @coroutine_method
+    def authenticate_using_postv2(
         self,
         *,
         body: ProfileLoginV2Request | Mapping[str, Any],
@@ -1139,7 +1168,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[LegacyTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[LegacyTokenResponse]]:
         """``POST /sauth/v2/auth/login/client`` — Log in a Profile (v2).
 
         The v2 Profile login, predecessor of /sauth/v3/auth/login/client.
@@ -1158,11 +1187,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def check_permissions(
+    @coroutine_method
+    def check_permissions(
         self,
         *,
         body: list[str],
@@ -1170,7 +1200,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ApiKeyPermissionCheckResponse]:
+    ) -> Coroutine[Any, Any, Response[ApiKeyPermissionCheckResponse]]:
         """``POST /uauth/api-key/permission-check`` — Check which permissions the current API key has.
 
         Takes a list of permission names and tells, for each one, whether the Workspace API key
@@ -1190,18 +1220,19 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_jwt_public_key(
+    @coroutine_method
+    def get_jwt_public_key(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[str]:
+    ) -> Coroutine[Any, Any, Response[str]]:
         """``GET /v4/public.pem`` — Get the JWT signing public key.
 
         Returns the PEM public key that verifies the RS512 signature of Synerise JWTs.
@@ -1220,9 +1251,10 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def log_in_anonymously_v2(
+    @coroutine_method
+    def log_in_anonymously_v2(
         self,
         *,
         body: ProfileAnonymousLoginV2Request | Mapping[str, Any],
@@ -1230,7 +1262,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfileTokenResponse]]:
         """``POST /sauth/v2/auth/login/client/anonymous`` — Authenticate as an anonymous Profile (v2).
 
         Older v2 form of the anonymous Profile login, taking only the Profile API key and the
@@ -1252,11 +1284,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_anonymously_v3(
+    @coroutine_method
+    def log_in_anonymously_v3(
         self,
         *,
         body: ProfileAnonymousLoginRequest | Mapping[str, Any],
@@ -1264,7 +1297,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfileTokenResponse]]:
         """``POST /sauth/v3/auth/login/client/anonymous`` — Authenticate as an anonymous Profile.
 
         Returns a JWT for an anonymous Profile identified only by its UUID. The token is used
@@ -1284,11 +1317,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_anonymously_v4(
+    @coroutine_method
+    def log_in_anonymously_v4(
         self,
         *,
         body: LegacyAnonymousLoginRequest | Mapping[str, Any],
@@ -1296,7 +1330,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[LegacyTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[LegacyTokenResponse]]:
         """``POST /v4/auth/login/client/anonymous`` — Log in anonymously (legacy v4).
 
         The 2019 anonymous login; superseded by the /sauth/v3 form.
@@ -1315,11 +1349,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_conditionally_v3(
+    @coroutine_method
+    def log_in_conditionally_v3(
         self,
         *,
         body: ProfileLoginRequest | Mapping[str, Any],
@@ -1327,7 +1362,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileConditionalLoginResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfileConditionalLoginResponse]]:
         """``POST /sauth/v3/auth/login/client/conditional`` — Authenticate as Profile without registering.
 
         Same payload as the ordinary Profile login, but it never creates an account: a Profile
@@ -1350,11 +1385,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_profile_server_side(
+    @coroutine_method
+    def log_in_profile_server_side(
         self,
         *,
         body: ProfileServerSideLoginRequest | Mapping[str, Any],
@@ -1362,7 +1398,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfileTokenResponse]]:
         """``POST /sauth/v3/auth/login/client/server`` — Authenticate as Profile from a backend server.
 
         Server-to-server variant of the Profile login, meant for a backend that receives the
@@ -1385,11 +1421,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_profile_v4(
+    @coroutine_method
+    def log_in_profile_v4(
         self,
         *,
         body: LegacyProfileLoginRequest | Mapping[str, Any],
@@ -1397,7 +1434,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[LegacyTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[LegacyTokenResponse]]:
         """``POST /v4/auth/login/client`` — Log in a Profile (legacy v4).
 
         The 2019 Profile login; superseded by /sauth/v3/auth/login/client.
@@ -1416,11 +1453,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_with_facebook_no_registration_v4(
+    @coroutine_method
+    def log_in_with_facebook_no_registration_v4(
         self,
         *,
         body: LegacyFacebookLoginRequest | Mapping[str, Any],
@@ -1428,7 +1466,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[LegacyTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[LegacyTokenResponse]]:
         """``POST /v4/auth/login/client/facebook/no-registration`` — Log in with Facebook without registering (legacy v4).
 
         Like the Facebook login, but never creates an account.
@@ -1447,11 +1485,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_with_facebook_v4(
+    @coroutine_method
+    def log_in_with_facebook_v4(
         self,
         *,
         body: LegacyFacebookLoginRequest | Mapping[str, Any],
@@ -1459,7 +1498,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[LegacyTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[LegacyTokenResponse]]:
         """``POST /v4/auth/login/client/facebook`` — Log in with Facebook (legacy v4).
 
         Logs a Profile in with a Facebook token, registering it when needed.
@@ -1478,11 +1517,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def log_in_with_o_auth_v4(
+    @coroutine_method
+    def log_in_with_o_auth_v4(
         self,
         *,
         body: LegacyOAuthLoginRequest | Mapping[str, Any],
@@ -1490,7 +1530,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[LegacyTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[LegacyTokenResponse]]:
         """``POST /v4/auth/login/client/oauth`` — Log in with OAuth (legacy v4).
 
         Logs a Profile in with an OAuth access token.
@@ -1509,18 +1549,19 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def profile_authentication_refresh_using_get(
+    @coroutine_method
+    def profile_authentication_refresh_using_get(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[WorkspaceTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[WorkspaceTokenResponse]]:
         """``GET /v4/auth/refresh/profile`` — Refresh a Workspace token.
 
         Returns a new Workspace JWT for the session of the Workspace token sent in the
@@ -1540,9 +1581,10 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def profile_login(
+    @coroutine_method
+    def profile_login(
         self,
         *,
         body: WorkspaceLoginRequest | Mapping[str, Any],
@@ -1550,7 +1592,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[WorkspaceTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[WorkspaceTokenResponse]]:
         """``POST /uauth/v2/auth/login/profile`` — Log in as a Workspace.
 
         Exchanges a Workspace API key for a Workspace JWT. Workspace API keys give access to all
@@ -1571,11 +1613,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def profile_login_using_post(
+    @coroutine_method
+    def profile_login_using_post(
         self,
         *,
         body: WorkspaceLoginRequest | Mapping[str, Any],
@@ -1583,7 +1626,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[WorkspaceTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[WorkspaceTokenResponse]]:
         """``POST /v4/auth/login/profile`` — Log in as a Workspace (legacy v4).
 
         Older Workspace login that exchanges a Workspace API key for a Workspace JWT. Synerise
@@ -1605,18 +1648,19 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def refresh_a_client_token(
+    @coroutine_method
+    def refresh_a_client_token(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfileTokenResponse]]:
         """``GET /sauth/auth/refresh/client`` — Refresh a Profile token (legacy).
 
         Older form of the Profile token refresh, from before the v3 API. It takes no body and
@@ -1639,16 +1683,17 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def refresh_a_client_token_v2(
+    @coroutine_method
+    def refresh_a_client_token_v2(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileRefreshV2Response]:
+    ) -> Coroutine[Any, Any, Response[ProfileRefreshV2Response]]:
         """``POST /sauth/v2/auth/refresh/client`` — Refresh a Profile token (v2).
 
         Exchanges a valid Profile JWT for a new one.
@@ -1667,9 +1712,10 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def refresh_a_client_token_v3(
+    @coroutine_method
+    def refresh_a_client_token_v3(
         self,
         *,
         body: ProfileRefreshRequest | Mapping[str, Any],
@@ -1677,7 +1723,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfileTokenResponse]]:
         """``POST /sauth/v3/auth/refresh/client`` — Refresh a Profile token.
 
         Returns a new JWT for the Profile (or anonymous Profile) session, extending it. The
@@ -1699,18 +1745,19 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def refresh_profile_token_v4(
+    @coroutine_method
+    def refresh_profile_token_v4(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[LegacyTokenResponse]:
+    ) -> Coroutine[Any, Any, Response[LegacyTokenResponse]]:
         """``GET /v4/auth/refresh/client`` — Refresh a Profile token (legacy v4).
 
         Exchanges a valid Profile JWT for a new one.
@@ -1729,9 +1776,10 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def register_a_client(
+    @coroutine_method
+    def register_a_client(
         self,
         *,
         body: RegisterProfileRequest | Mapping[str, Any],
@@ -1739,7 +1787,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /sauth/clients/registered`` — Register a Profile account.
 
         Creates a Profile account with Synerise authentication (formerly Registration as a
@@ -1763,11 +1811,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def select_workspace(
+    @coroutine_method
+    def select_workspace(
         self,
         business_profile_uuid: UUID,
         *,
@@ -1775,7 +1824,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[UserLoginResponse]:
+    ) -> Coroutine[Any, Any, Response[UserLoginResponse]]:
         """``POST /uauth/auth/login/user/profile/{businessProfileUUID}`` — Select a workspace after a User login.
 
         Exchanges the User's token for one bound to the given workspace, so that the User can
@@ -1796,14 +1845,15 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(business_profile_uuid=business_profile_uuid),
             _op._parse_response,
             options,
         )
 
-    async def select_workspace_legacy(
+    @coroutine_method
+    def select_workspace_legacy(
         self,
         id: int,
         *,
@@ -1811,7 +1861,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[UserLoginResponse]:
+    ) -> Coroutine[Any, Any, Response[UserLoginResponse]]:
         """``POST /v4/auth/login/user/profile/{id}`` — Select a workspace after a User login (legacy v4).
 
         Older v4 way to bind a User's token to a workspace (business profile). Use
@@ -1833,11 +1883,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(id=id), _op._parse_response, options
         )
 
-    async def user_login(
+    @coroutine_method
+    def user_login(
         self,
         *,
         body: UserLoginRequest | Mapping[str, Any],
@@ -1845,7 +1896,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[UserLoginResponse]:
+    ) -> Coroutine[Any, Any, Response[UserLoginResponse]]:
         """``POST /uauth/auth/login/user`` — Log in as a Synerise User.
 
         Logs a Synerise User in with their login (email address) and password. The returned
@@ -1867,11 +1918,12 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def verify_user_mfa(
+    @coroutine_method
+    def verify_user_mfa(
         self,
         *,
         body: UserMfaVerificationRequest | Mapping[str, Any],
@@ -1880,7 +1932,7 @@ class AuthorizationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[UserLoginResponse]:
+    ) -> Coroutine[Any, Any, Response[UserLoginResponse]]:
         """``POST /uauth/auth/login/user/mfa/verification`` — Confirm a User login with multi-factor authentication.
 
         Confirms the User's login with a multi-factor code, using the token returned by
@@ -1902,7 +1954,7 @@ class AuthorizationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(body=body, mfa_type=mfa_type),
             _op._parse_response,

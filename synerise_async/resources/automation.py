@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -99,7 +99,8 @@ class AutomationResource(Resource):
     __slots__ = ()
     _tag = "automation"
 
-    async def disable_workflow_schedule(
+    @coroutine_method
+    def disable_workflow_schedule(
         self,
         diagram_id: str,
         *,
@@ -107,7 +108,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /automation-brain/diagrams/{diagramId}/schedule-off`` — Switch a workflow's schedule off.
 
         Disables the schedule configured for the workflow. Requires the API-key permission
@@ -128,11 +129,12 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )
 
-    async def enable_workflow_schedule(
+    @coroutine_method
+    def enable_workflow_schedule(
         self,
         diagram_id: str,
         *,
@@ -140,7 +142,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /automation-brain/diagrams/{diagramId}/schedule-on`` — Switch a workflow's schedule on.
 
         Enables the schedule configured for the workflow. Requires the API-key permission
@@ -161,11 +163,12 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )
 
-    async def get_paginated_diagrams(
+    @coroutine_method
+    def get_paginated_diagrams(
         self,
         *,
         page: int | Unset = 1,
@@ -183,7 +186,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> WorkflowListResponse:
+    ) -> Coroutine[Any, Any, WorkflowListResponse]:
         """``GET /automation-brain/diagrams`` — List workflows (v1).
 
         Returns one page of the workspace's workflows, optionally filtered by status, directory,
@@ -207,7 +210,7 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -226,7 +229,8 @@ class AutomationResource(Resource):
             options,
         )
 
-    async def get_paginated_diagrams_v2(
+    @coroutine_method
+    def get_paginated_diagrams_v2(
         self,
         *,
         page: int | Unset = 1,
@@ -242,7 +246,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> WorkflowListV2Response:
+    ) -> Coroutine[Any, Any, WorkflowListV2Response]:
         """``GET /automation-brain/v2/diagrams`` — List workflows (v2).
 
         Version 2 of the workflow listing. Takes the same filters and sorting options as v1
@@ -265,7 +269,7 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -282,7 +286,8 @@ class AutomationResource(Resource):
             options,
         )
 
-    async def get_workflow_block_statistics(
+    @coroutine_method
+    def get_workflow_block_statistics(
         self,
         diagram_id: str,
         block_id: str,
@@ -292,7 +297,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> WorkflowBlockStatistics:
+    ) -> Coroutine[Any, Any, WorkflowBlockStatistics]:
         """``GET /automation-brain/diagrams/{diagramId}/blocks/{blockId}/statistics`` — Get execution statistics of one workflow block.
 
         Returns the execution counters of a single block in the chosen time period, together
@@ -313,14 +318,15 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, block_id=block_id, time_period=time_period),
             _op._parse_response,
             options,
         )
 
-    async def get_workflow_last_run_with_stages(
+    @coroutine_method
+    def get_workflow_last_run_with_stages(
         self,
         automation_workflow_id: UUID,
         *,
@@ -329,7 +335,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AutomationLastRunWithStages:
+    ) -> Coroutine[Any, Any, AutomationLastRunWithStages]:
         """``GET /morph/logs/automation/{automationWorkflowId}/last-run/with-stages`` — Get the last run of a workflow with its stages.
 
         Troubleshooting aid for workflows that process data (pulling or pushing data, Data
@@ -353,14 +359,15 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(automation_workflow_id=automation_workflow_id, limit=limit),
             _op._parse_response,
             options,
         )
 
-    async def get_workflow_statistics(
+    @coroutine_method
+    def get_workflow_statistics(
         self,
         diagram_id: str,
         *,
@@ -369,7 +376,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> WorkflowStatistics:
+    ) -> Coroutine[Any, Any, WorkflowStatistics]:
         """``GET /automation-brain/diagrams/{diagramId}/statistics`` — Get workflow execution statistics.
 
         Returns how many workflow runs started, finished and are still in progress in the chosen
@@ -391,14 +398,15 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, time_period=time_period),
             _op._parse_response,
             options,
         )
 
-    async def pause_workflow(
+    @coroutine_method
+    def pause_workflow(
         self,
         diagram_id: str,
         *,
@@ -407,7 +415,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /automation-brain/diagrams/{diagramId}/pause`` — Pause a workflow.
 
         Pauses a running workflow; it can be resumed later with the run/resume action. The
@@ -429,14 +437,15 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def run_workflow(
+    @coroutine_method
+    def run_workflow(
         self,
         diagram_id: str,
         *,
@@ -445,7 +454,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /automation-brain/diagrams/{diagramId}/run`` — Run or resume a workflow.
 
         Starts a workflow, or resumes a paused one. The optional `scheduleAction` says what to
@@ -468,14 +477,15 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def stop_workflow(
+    @coroutine_method
+    def stop_workflow(
         self,
         diagram_id: str,
         *,
@@ -483,7 +493,7 @@ class AutomationResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /automation-brain/diagrams/{diagramId}/stop`` — Stop a workflow.
 
         Stops a workflow for good: a stopped workflow cannot be started again. Requires the API-
@@ -504,7 +514,7 @@ class AutomationResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )
 
@@ -515,7 +525,8 @@ class AutomationResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "automation"
 
-    async def disable_workflow_schedule(
+    @coroutine_method
+    def disable_workflow_schedule(
         self,
         diagram_id: str,
         *,
@@ -523,7 +534,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /automation-brain/diagrams/{diagramId}/schedule-off`` — Switch a workflow's schedule off.
 
         Disables the schedule configured for the workflow. Requires the API-key permission
@@ -544,11 +555,12 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )
 
-    async def enable_workflow_schedule(
+    @coroutine_method
+    def enable_workflow_schedule(
         self,
         diagram_id: str,
         *,
@@ -556,7 +568,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /automation-brain/diagrams/{diagramId}/schedule-on`` — Switch a workflow's schedule on.
 
         Enables the schedule configured for the workflow. Requires the API-key permission
@@ -577,11 +589,12 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )
 
-    async def get_paginated_diagrams(
+    @coroutine_method
+    def get_paginated_diagrams(
         self,
         *,
         page: int | Unset = 1,
@@ -599,7 +612,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[WorkflowListResponse]:
+    ) -> Coroutine[Any, Any, Response[WorkflowListResponse]]:
         """``GET /automation-brain/diagrams`` — List workflows (v1).
 
         Returns one page of the workspace's workflows, optionally filtered by status, directory,
@@ -623,7 +636,7 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -642,7 +655,8 @@ class AutomationResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_paginated_diagrams_v2(
+    @coroutine_method
+    def get_paginated_diagrams_v2(
         self,
         *,
         page: int | Unset = 1,
@@ -658,7 +672,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[WorkflowListV2Response]:
+    ) -> Coroutine[Any, Any, Response[WorkflowListV2Response]]:
         """``GET /automation-brain/v2/diagrams`` — List workflows (v2).
 
         Version 2 of the workflow listing. Takes the same filters and sorting options as v1
@@ -681,7 +695,7 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -698,7 +712,8 @@ class AutomationResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_workflow_block_statistics(
+    @coroutine_method
+    def get_workflow_block_statistics(
         self,
         diagram_id: str,
         block_id: str,
@@ -708,7 +723,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[WorkflowBlockStatistics]:
+    ) -> Coroutine[Any, Any, Response[WorkflowBlockStatistics]]:
         """``GET /automation-brain/diagrams/{diagramId}/blocks/{blockId}/statistics`` — Get execution statistics of one workflow block.
 
         Returns the execution counters of a single block in the chosen time period, together
@@ -729,14 +744,15 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, block_id=block_id, time_period=time_period),
             _op._parse_response,
             options,
         )
 
-    async def get_workflow_last_run_with_stages(
+    @coroutine_method
+    def get_workflow_last_run_with_stages(
         self,
         automation_workflow_id: UUID,
         *,
@@ -745,7 +761,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AutomationLastRunWithStages]:
+    ) -> Coroutine[Any, Any, Response[AutomationLastRunWithStages]]:
         """``GET /morph/logs/automation/{automationWorkflowId}/last-run/with-stages`` — Get the last run of a workflow with its stages.
 
         Troubleshooting aid for workflows that process data (pulling or pushing data, Data
@@ -769,14 +785,15 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(automation_workflow_id=automation_workflow_id, limit=limit),
             _op._parse_response,
             options,
         )
 
-    async def get_workflow_statistics(
+    @coroutine_method
+    def get_workflow_statistics(
         self,
         diagram_id: str,
         *,
@@ -785,7 +802,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[WorkflowStatistics]:
+    ) -> Coroutine[Any, Any, Response[WorkflowStatistics]]:
         """``GET /automation-brain/diagrams/{diagramId}/statistics`` — Get workflow execution statistics.
 
         Returns how many workflow runs started, finished and are still in progress in the chosen
@@ -807,14 +824,15 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, time_period=time_period),
             _op._parse_response,
             options,
         )
 
-    async def pause_workflow(
+    @coroutine_method
+    def pause_workflow(
         self,
         diagram_id: str,
         *,
@@ -823,7 +841,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /automation-brain/diagrams/{diagramId}/pause`` — Pause a workflow.
 
         Pauses a running workflow; it can be resumed later with the run/resume action. The
@@ -845,14 +863,15 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def run_workflow(
+    @coroutine_method
+    def run_workflow(
         self,
         diagram_id: str,
         *,
@@ -861,7 +880,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /automation-brain/diagrams/{diagramId}/run`` — Run or resume a workflow.
 
         Starts a workflow, or resumes a paused one. The optional `scheduleAction` says what to
@@ -884,14 +903,15 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(diagram_id=diagram_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def stop_workflow(
+    @coroutine_method
+    def stop_workflow(
         self,
         diagram_id: str,
         *,
@@ -899,7 +919,7 @@ class AutomationResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /automation-brain/diagrams/{diagramId}/stop`` — Stop a workflow.
 
         Stops a workflow for good: a stopped workflow cannot be started again. Requires the API-
@@ -920,6 +940,6 @@ class AutomationResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(diagram_id=diagram_id), _op._parse_response, options
         )

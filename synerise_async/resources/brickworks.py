@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -66,7 +66,8 @@ class BrickworksResource(Resource):
     __slots__ = ()
     _tag = "brickworks"
 
-    async def generate_object_for_profile(
+    @coroutine_method
+    def generate_object_for_profile(
         self,
         schema_identifier: str,
         record_id: str,
@@ -77,7 +78,7 @@ class BrickworksResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> BrickworksGeneratedObject:
+    ) -> Coroutine[Any, Any, BrickworksGeneratedObject]:
         """``POST /brickworks/v1/schemas/{schemaIdentifier}/records/{recordId}/generate/by/{identifierType}`` — Render a Brickworks record for a profile.
 
         Renders the latest published version of a record for the profile identified in the body;
@@ -97,7 +98,7 @@ class BrickworksResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 schema_identifier=schema_identifier,
@@ -109,7 +110,8 @@ class BrickworksResource(Resource):
             options,
         )
 
-    async def get_brickworks_record(
+    @coroutine_method
+    def get_brickworks_record(
         self,
         schema_identifier: str,
         record_id: str,
@@ -118,7 +120,7 @@ class BrickworksResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> BrickworksRecordEnvelope:
+    ) -> Coroutine[Any, Any, BrickworksRecordEnvelope]:
         """``GET /brickworks/v1/schemas/{schemaIdentifier}/records/{recordId}`` — Get a Brickworks record.
 
         Returns one record of a schema, wrapped in `data`.
@@ -137,14 +139,15 @@ class BrickworksResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(schema_identifier=schema_identifier, record_id=record_id),
             _op._parse_response,
             options,
         )
 
-    async def get_schema_by_app_id(
+    @coroutine_method
+    def get_schema_by_app_id(
         self,
         schema_app_id: str,
         *,
@@ -152,7 +155,7 @@ class BrickworksResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> BrickworksSchema:
+    ) -> Coroutine[Any, Any, BrickworksSchema]:
         """``GET /brickworks/v1/schemas/{SchemaAppId}`` — Get a Brickworks schema by appId.
 
         Returns the full definition of one schema, identified by its appId (API name).
@@ -171,14 +174,15 @@ class BrickworksResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(schema_app_id=schema_app_id),
             _op._parse_response,
             options,
         )
 
-    async def get_schemas(
+    @coroutine_method
+    def get_schemas(
         self,
         *,
         limit: int | Unset = 50,
@@ -190,7 +194,7 @@ class BrickworksResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> BrickworksSchemaListResponse:
+    ) -> Coroutine[Any, Any, BrickworksSchemaListResponse]:
         """``GET /brickworks/v1/schemas`` — List Brickworks schemas.
 
         Returns Brickworks schemas one page at a time. The list can be narrowed to schema types
@@ -211,7 +215,7 @@ class BrickworksResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 limit=limit, page=page, search=search, sort_by=sort_by, schema_types=schema_types
@@ -220,7 +224,8 @@ class BrickworksResource(Resource):
             options,
         )
 
-    async def list_brickworks_records(
+    @coroutine_method
+    def list_brickworks_records(
         self,
         schema_identifier: str,
         *,
@@ -230,7 +235,7 @@ class BrickworksResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> BrickworksRecordPage:
+    ) -> Coroutine[Any, Any, BrickworksRecordPage]:
         """``GET /brickworks/v1/schemas/{schemaIdentifier}/records`` — List the records of a schema (cursor-paginated).
 
         Returns records of a schema one page at a time. The response carries `nextPageToken` and
@@ -252,7 +257,7 @@ class BrickworksResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 schema_identifier=schema_identifier, limit=limit, page_token=page_token
@@ -261,7 +266,8 @@ class BrickworksResource(Resource):
             options,
         )
 
-    async def preview_object(
+    @coroutine_method
+    def preview_object(
         self,
         identifier_type: str,
         *,
@@ -270,7 +276,7 @@ class BrickworksResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> BrickworksPreview:
+    ) -> Coroutine[Any, Any, BrickworksPreview]:
         """``POST /brickworks/v1/schemas/records/preview/by/{identifierType}`` — Preview a Brickworks output for a profile.
 
         Renders an unsaved schema and values for a profile, to preview them.
@@ -289,7 +295,7 @@ class BrickworksResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(identifier_type=identifier_type, body=body),
             _op._parse_response,
@@ -303,7 +309,8 @@ class BrickworksResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "brickworks"
 
-    async def generate_object_for_profile(
+    @coroutine_method
+    def generate_object_for_profile(
         self,
         schema_identifier: str,
         record_id: str,
@@ -314,7 +321,7 @@ class BrickworksResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[BrickworksGeneratedObject]:
+    ) -> Coroutine[Any, Any, Response[BrickworksGeneratedObject]]:
         """``POST /brickworks/v1/schemas/{schemaIdentifier}/records/{recordId}/generate/by/{identifierType}`` — Render a Brickworks record for a profile.
 
         Renders the latest published version of a record for the profile identified in the body;
@@ -334,7 +341,7 @@ class BrickworksResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 schema_identifier=schema_identifier,
@@ -346,7 +353,8 @@ class BrickworksResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_brickworks_record(
+    @coroutine_method
+    def get_brickworks_record(
         self,
         schema_identifier: str,
         record_id: str,
@@ -355,7 +363,7 @@ class BrickworksResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[BrickworksRecordEnvelope]:
+    ) -> Coroutine[Any, Any, Response[BrickworksRecordEnvelope]]:
         """``GET /brickworks/v1/schemas/{schemaIdentifier}/records/{recordId}`` — Get a Brickworks record.
 
         Returns one record of a schema, wrapped in `data`.
@@ -374,14 +382,15 @@ class BrickworksResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_identifier=schema_identifier, record_id=record_id),
             _op._parse_response,
             options,
         )
 
-    async def get_schema_by_app_id(
+    @coroutine_method
+    def get_schema_by_app_id(
         self,
         schema_app_id: str,
         *,
@@ -389,7 +398,7 @@ class BrickworksResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[BrickworksSchema]:
+    ) -> Coroutine[Any, Any, Response[BrickworksSchema]]:
         """``GET /brickworks/v1/schemas/{SchemaAppId}`` — Get a Brickworks schema by appId.
 
         Returns the full definition of one schema, identified by its appId (API name).
@@ -408,14 +417,15 @@ class BrickworksResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(schema_app_id=schema_app_id),
             _op._parse_response,
             options,
         )
 
-    async def get_schemas(
+    @coroutine_method
+    def get_schemas(
         self,
         *,
         limit: int | Unset = 50,
@@ -427,7 +437,7 @@ class BrickworksResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[BrickworksSchemaListResponse]:
+    ) -> Coroutine[Any, Any, Response[BrickworksSchemaListResponse]]:
         """``GET /brickworks/v1/schemas`` — List Brickworks schemas.
 
         Returns Brickworks schemas one page at a time. The list can be narrowed to schema types
@@ -448,7 +458,7 @@ class BrickworksResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 limit=limit, page=page, search=search, sort_by=sort_by, schema_types=schema_types
@@ -457,7 +467,8 @@ class BrickworksResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_brickworks_records(
+    @coroutine_method
+    def list_brickworks_records(
         self,
         schema_identifier: str,
         *,
@@ -467,7 +478,7 @@ class BrickworksResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[BrickworksRecordPage]:
+    ) -> Coroutine[Any, Any, Response[BrickworksRecordPage]]:
         """``GET /brickworks/v1/schemas/{schemaIdentifier}/records`` — List the records of a schema (cursor-paginated).
 
         Returns records of a schema one page at a time. The response carries `nextPageToken` and
@@ -489,7 +500,7 @@ class BrickworksResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 schema_identifier=schema_identifier, limit=limit, page_token=page_token
@@ -498,7 +509,8 @@ class BrickworksResourceWithRawResponse(Resource):
             options,
         )
 
-    async def preview_object(
+    @coroutine_method
+    def preview_object(
         self,
         identifier_type: str,
         *,
@@ -507,7 +519,7 @@ class BrickworksResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[BrickworksPreview]:
+    ) -> Coroutine[Any, Any, Response[BrickworksPreview]]:
         """``POST /brickworks/v1/schemas/records/preview/by/{identifierType}`` — Preview a Brickworks output for a profile.
 
         Renders an unsaved schema and values for a profile, to preview them.
@@ -526,7 +538,7 @@ class BrickworksResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(identifier_type=identifier_type, body=body),
             _op._parse_response,

@@ -7,10 +7,10 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -42,7 +42,8 @@ class CampaignsResource(Resource):
     __slots__ = ()
     _tag = "campaigns"
 
-    async def get_mobile_banners(
+    @coroutine_method
+    def get_mobile_banners(
         self,
         uuid: str,
         *,
@@ -50,7 +51,7 @@ class CampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> MobileCampaignContent:
+    ) -> Coroutine[Any, Any, MobileCampaignContent]:
         """``GET /campaign-backend/campaign/ANDROID/get-banners/{uuid}`` — Get in-app banners for a Profile (legacy).
 
         Returns the banner campaigns to show in the Android app.
@@ -69,11 +70,12 @@ class CampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
-    async def get_mobile_pushes(
+    @coroutine_method
+    def get_mobile_pushes(
         self,
         uuid: str,
         *,
@@ -81,7 +83,7 @@ class CampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> MobileCampaignContent:
+    ) -> Coroutine[Any, Any, MobileCampaignContent]:
         """``GET /campaign-backend/campaign/ANDROID/get-pushes/{uuid}`` — Get pending push campaigns for a Profile (legacy).
 
         Returns the push campaigns waiting for the Android app.
@@ -100,11 +102,12 @@ class CampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
-    async def get_mobile_walkthrough(
+    @coroutine_method
+    def get_mobile_walkthrough(
         self,
         uuid: str,
         *,
@@ -112,7 +115,7 @@ class CampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> MobileCampaignContent:
+    ) -> Coroutine[Any, Any, MobileCampaignContent]:
         """``GET /campaign-backend/campaign/get-walkthrough/{uuid}`` — Get the walkthrough campaign for a Profile (legacy).
 
         Returns the walkthrough (onboarding) campaign for the app.
@@ -131,18 +134,19 @@ class CampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
-    async def get_synalter_data(
+    @coroutine_method
+    def get_synalter_data(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> MobileCampaignContent:
+    ) -> Coroutine[Any, Any, MobileCampaignContent]:
         """``GET /v4/bucket/synalter`` — Get UI alteration (Synalter) data (legacy).
 
         Returns the Synalter bucket that alters the app's UI.
@@ -161,7 +165,7 @@ class CampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
 
 class CampaignsResourceWithRawResponse(Resource):
@@ -170,7 +174,8 @@ class CampaignsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "campaigns"
 
-    async def get_mobile_banners(
+    @coroutine_method
+    def get_mobile_banners(
         self,
         uuid: str,
         *,
@@ -178,7 +183,7 @@ class CampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[MobileCampaignContent]:
+    ) -> Coroutine[Any, Any, Response[MobileCampaignContent]]:
         """``GET /campaign-backend/campaign/ANDROID/get-banners/{uuid}`` — Get in-app banners for a Profile (legacy).
 
         Returns the banner campaigns to show in the Android app.
@@ -197,11 +202,12 @@ class CampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
-    async def get_mobile_pushes(
+    @coroutine_method
+    def get_mobile_pushes(
         self,
         uuid: str,
         *,
@@ -209,7 +215,7 @@ class CampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[MobileCampaignContent]:
+    ) -> Coroutine[Any, Any, Response[MobileCampaignContent]]:
         """``GET /campaign-backend/campaign/ANDROID/get-pushes/{uuid}`` — Get pending push campaigns for a Profile (legacy).
 
         Returns the push campaigns waiting for the Android app.
@@ -228,11 +234,12 @@ class CampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
-    async def get_mobile_walkthrough(
+    @coroutine_method
+    def get_mobile_walkthrough(
         self,
         uuid: str,
         *,
@@ -240,7 +247,7 @@ class CampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[MobileCampaignContent]:
+    ) -> Coroutine[Any, Any, Response[MobileCampaignContent]]:
         """``GET /campaign-backend/campaign/get-walkthrough/{uuid}`` — Get the walkthrough campaign for a Profile (legacy).
 
         Returns the walkthrough (onboarding) campaign for the app.
@@ -259,18 +266,19 @@ class CampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
-    async def get_synalter_data(
+    @coroutine_method
+    def get_synalter_data(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[MobileCampaignContent]:
+    ) -> Coroutine[Any, Any, Response[MobileCampaignContent]]:
         """``GET /v4/bucket/synalter`` — Get UI alteration (Synalter) data (legacy).
 
         Returns the Synalter bucket that alters the app's UI.
@@ -289,4 +297,4 @@ class CampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)

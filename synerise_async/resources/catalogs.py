@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -139,7 +139,8 @@ class CatalogsResource(Resource):
     __slots__ = ()
     _tag = "catalogs"
 
-    async def add_catalog_item(
+    @coroutine_method
+    def add_catalog_item(
         self,
         catalog_id: int,
         *,
@@ -148,7 +149,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> bool:
+    ) -> Coroutine[Any, Any, bool]:
         """``POST /catalogs/bags/{catalogId}/items`` — Add an item to a catalog.
 
         Adds a single item to the catalog. `itemKey` is the unique key of the item and `value`
@@ -168,14 +169,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def add_catalog_items_batch(
+    @coroutine_method
+    def add_catalog_items_batch(
         self,
         catalog_id: int,
         *,
@@ -184,7 +186,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> bool:
+    ) -> Coroutine[Any, Any, bool]:
         """``POST /catalogs/bags/{catalogId}/items/batch`` — Add many items to a catalog.
 
         Adds a list of items to the catalog in one request. The response body is a JSON boolean.
@@ -203,14 +205,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def create_catalog(
+    @coroutine_method
+    def create_catalog(
         self,
         *,
         body: CatalogCreateRequest | Mapping[str, Any],
@@ -218,7 +221,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogResponse:
+    ) -> Coroutine[Any, Any, CatalogResponse]:
         """``POST /catalogs/bags`` — Create a catalog.
 
         Creates a new, empty catalog and returns its metadata.
@@ -237,11 +240,12 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_catalog_mapping(
+    @coroutine_method
+    def create_catalog_mapping(
         self,
         catalog_id: int,
         *,
@@ -250,7 +254,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogMappingResponse:
+    ) -> Coroutine[Any, Any, CatalogMappingResponse]:
         """``POST /catalogs/bags/{catalogId}/mappings`` — Add an event-enrichment mapping.
 
         Adds a mapping that enriches events with catalog data: the event parameter `paramKey` of
@@ -271,14 +275,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def delete_catalog(
+    @coroutine_method
+    def delete_catalog(
         self,
         catalog_id: int,
         *,
@@ -286,7 +291,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogDeleteResponse:
+    ) -> Coroutine[Any, Any, CatalogDeleteResponse]:
         """``DELETE /catalogs/bags/{catalogId}`` — Delete a catalog.
 
         Deletes a catalog with all its items.
@@ -305,11 +310,12 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
-    async def delete_catalog_item(
+    @coroutine_method
+    def delete_catalog_item(
         self,
         catalog_id: int,
         item_id: int,
@@ -318,7 +324,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> bool:
+    ) -> Coroutine[Any, Any, bool]:
         """``DELETE /catalogs/bags/{catalogId}/items/{itemId}`` — Delete a catalog item.
 
         Deletes one entry of the catalog by its database ID. The response body is a JSON
@@ -338,14 +344,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
             _op._parse_response,
             options,
         )
 
-    async def delete_catalogs(
+    @coroutine_method
+    def delete_catalogs(
         self,
         *,
         body: list[str],
@@ -353,7 +360,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogBatchDeleteResponse:
+    ) -> Coroutine[Any, Any, CatalogBatchDeleteResponse]:
         """``DELETE /catalogs/bags`` — Delete catalogs.
 
         Deletes the catalogs whose IDs are sent in the body and reports the status of each.
@@ -372,11 +379,12 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_mapping_bykey(
+    @coroutine_method
+    def delete_mapping_bykey(
         self,
         bp_action_param_key: str,
         *,
@@ -384,7 +392,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogActionResult:
+    ) -> Coroutine[Any, Any, CatalogActionResult]:
         """``DELETE /catalogs/mappings/{bpActionParamKey}`` — Delete a catalog mapping.
 
         Deletes the mapping of an event parameter key to a catalog.
@@ -403,14 +411,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(bp_action_param_key=bp_action_param_key),
             _op._parse_response,
             options,
         )
 
-    async def export_catalog_csv(
+    @coroutine_method
+    def export_catalog_csv(
         self,
         catalog_id: int,
         *,
@@ -418,7 +427,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> str:
+    ) -> Coroutine[Any, Any, str]:
         """``GET /catalogs/bags/{catalogId}/csv`` — Download a catalog as CSV.
 
         Returns all items of the catalog as a CSV file. The item keys are in the `item_key`
@@ -438,11 +447,12 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
-    async def get_catalog(
+    @coroutine_method
+    def get_catalog(
         self,
         catalog_id: int,
         *,
@@ -450,7 +460,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogResponse:
+    ) -> Coroutine[Any, Any, CatalogResponse]:
         """``GET /catalogs/bags/{catalogId}`` — Get a catalog.
 
         Returns the metadata of a catalog.
@@ -469,11 +479,12 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
-    async def get_catalog_item(
+    @coroutine_method
+    def get_catalog_item(
         self,
         catalog_id: int,
         item_id: int,
@@ -482,7 +493,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogItemResponse:
+    ) -> Coroutine[Any, Any, CatalogItemResponse]:
         """``GET /catalogs/bags/{catalogId}/items/{itemId}`` — Get a catalog item by ID.
 
         Returns one entry of the catalog by its ID in the Synerise database. To look an item up
@@ -502,14 +513,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
             _op._parse_response,
             options,
         )
 
-    async def get_catalog_item_by_key(
+    @coroutine_method
+    def get_catalog_item_by_key(
         self,
         catalog_id: int,
         item_key: str,
@@ -518,7 +530,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogItemResponse:
+    ) -> Coroutine[Any, Any, CatalogItemResponse]:
         """``GET /catalogs/bags/{catalogId}/items/itemKey/{itemKey}`` — Get a catalog item by key.
 
         Returns one entry of the catalog by the value of its unique item key.
@@ -537,14 +549,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_key=item_key),
             _op._parse_response,
             options,
         )
 
-    async def get_catalog_item_list(
+    @coroutine_method
+    def get_catalog_item_list(
         self,
         catalog_id: int,
         *,
@@ -553,7 +566,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogItemListResponse:
+    ) -> Coroutine[Any, Any, CatalogItemListResponse]:
         """``POST /catalogs/bags/{catalogId}/items/list`` — Get a list of catalog items by IDs.
 
         Returns a list of items of the catalog selected by the database IDs sent in the body.
@@ -573,14 +586,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def get_catalog_items_by_ids(
+    @coroutine_method
+    def get_catalog_items_by_ids(
         self,
         catalog_id: int,
         *,
@@ -589,7 +603,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogItemListResponse:
+    ) -> Coroutine[Any, Any, CatalogItemListResponse]:
         """``POST /catalogs/bags/{catalogId}/items/byIds`` — Get catalog items by IDs.
 
         Returns the entries of a single catalog whose database IDs are sent in the body. Read-
@@ -609,14 +623,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def get_item_detail_by_key(
+    @coroutine_method
+    def get_item_detail_by_key(
         self,
         *,
         catalog_name: str | Unset = UNSET,
@@ -625,7 +640,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogItemDetail:
+    ) -> Coroutine[Any, Any, CatalogItemDetail]:
         """``GET /catalogs/itemDetail`` — Get a catalog item by catalog name and key.
 
         Returns one item of the named catalog, by its key.
@@ -644,21 +659,22 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_name=catalog_name, key=key),
             _op._parse_response,
             options,
         )
 
-    async def get_mappings_by_bp(
+    @coroutine_method
+    def get_mappings_by_bp(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogMappingList:
+    ) -> Coroutine[Any, Any, CatalogMappingList]:
         """``GET /catalogs/mappings`` — List the workspace's catalog mappings.
 
         Returns the catalog mappings defined in the workspace.
@@ -677,9 +693,10 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def import_catalog_items_from_url(
+    @coroutine_method
+    def import_catalog_items_from_url(
         self,
         catalog_id: int,
         *,
@@ -688,7 +705,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> bool:
+    ) -> Coroutine[Any, Any, bool]:
         """``POST /catalogs/bags/{catalogId}/items/download`` — Import catalog items from a CSV URL.
 
         Makes Synerise download a CSV file from an external URL and add its rows to the catalog,
@@ -709,14 +726,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def list_all_catalog_items(
+    @coroutine_method
+    def list_all_catalog_items(
         self,
         *,
         limit: int | Unset = UNSET,
@@ -725,7 +743,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogItemListResponse:
+    ) -> Coroutine[Any, Any, CatalogItemListResponse]:
         """``GET /catalogs/items`` — List items of all catalogs.
 
         Returns items from all catalogs of the current workspace, paged with `limit`/`offset`;
@@ -745,11 +763,12 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(limit=limit, offset=offset), _op._parse_response, options
         )
 
-    async def list_catalog_items(
+    @coroutine_method
+    def list_catalog_items(
         self,
         catalog_id: int,
         *,
@@ -761,7 +780,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogItemListResponse:
+    ) -> Coroutine[Any, Any, CatalogItemListResponse]:
         """``GET /catalogs/bags/{catalogId}/items`` — List the items of a catalog.
 
         Returns entries of a single catalog, optionally narrowed to one `itemKey` or searched
@@ -781,7 +800,7 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 catalog_id=catalog_id,
@@ -794,7 +813,8 @@ class CatalogsResource(Resource):
             options,
         )
 
-    async def list_catalog_keys(
+    @coroutine_method
+    def list_catalog_keys(
         self,
         catalog_id: int,
         *,
@@ -802,7 +822,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogKeysResponse:
+    ) -> Coroutine[Any, Any, CatalogKeysResponse]:
         """``GET /catalogs/bags/{catalogId}/keys`` — List the keys of a catalog.
 
         Returns the keys (column names) used in the catalog.
@@ -821,11 +841,12 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
-    async def list_catalogs(
+    @coroutine_method
+    def list_catalogs(
         self,
         *,
         limit: int | Unset = UNSET,
@@ -836,7 +857,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogListResponse:
+    ) -> Coroutine[Any, Any, CatalogListResponse]:
         """``GET /catalogs/bags`` — List catalogs.
 
         Returns the catalogs of the current workspace. Results can be searched and sorted and
@@ -857,14 +878,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(limit=limit, offset=offset, order_by=order_by, search_by=search_by),
             _op._parse_response,
             options,
         )
 
-    async def update_item(
+    @coroutine_method
+    def update_item(
         self,
         catalog_id: int,
         item_id: int,
@@ -874,7 +896,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CatalogActionResult:
+    ) -> Coroutine[Any, Any, CatalogActionResult]:
         """``POST /catalogs/bags/{catalogId}/items/{itemId}`` — Update a catalog item.
 
         Replaces the value of one catalog item.
@@ -893,14 +915,15 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def upload_catalog_items(
+    @coroutine_method
+    def upload_catalog_items(
         self,
         catalog_id: int,
         *,
@@ -909,7 +932,7 @@ class CatalogsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> bool:
+    ) -> Coroutine[Any, Any, bool]:
         """``POST /catalogs/bags/{catalogId}/items/upload`` — Upload catalog items from a CSV file.
 
         Uploads a CSV file (multipart/form-data) whose rows are added to the catalog. Returns a
@@ -929,7 +952,7 @@ class CatalogsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
@@ -943,7 +966,8 @@ class CatalogsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "catalogs"
 
-    async def add_catalog_item(
+    @coroutine_method
+    def add_catalog_item(
         self,
         catalog_id: int,
         *,
@@ -952,7 +976,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[bool]:
+    ) -> Coroutine[Any, Any, Response[bool]]:
         """``POST /catalogs/bags/{catalogId}/items`` — Add an item to a catalog.
 
         Adds a single item to the catalog. `itemKey` is the unique key of the item and `value`
@@ -972,14 +996,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def add_catalog_items_batch(
+    @coroutine_method
+    def add_catalog_items_batch(
         self,
         catalog_id: int,
         *,
@@ -988,7 +1013,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[bool]:
+    ) -> Coroutine[Any, Any, Response[bool]]:
         """``POST /catalogs/bags/{catalogId}/items/batch`` — Add many items to a catalog.
 
         Adds a list of items to the catalog in one request. The response body is a JSON boolean.
@@ -1007,14 +1032,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def create_catalog(
+    @coroutine_method
+    def create_catalog(
         self,
         *,
         body: CatalogCreateRequest | Mapping[str, Any],
@@ -1022,7 +1048,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogResponse]]:
         """``POST /catalogs/bags`` — Create a catalog.
 
         Creates a new, empty catalog and returns its metadata.
@@ -1041,11 +1067,12 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_catalog_mapping(
+    @coroutine_method
+    def create_catalog_mapping(
         self,
         catalog_id: int,
         *,
@@ -1054,7 +1081,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogMappingResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogMappingResponse]]:
         """``POST /catalogs/bags/{catalogId}/mappings`` — Add an event-enrichment mapping.
 
         Adds a mapping that enriches events with catalog data: the event parameter `paramKey` of
@@ -1075,14 +1102,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def delete_catalog(
+    @coroutine_method
+    def delete_catalog(
         self,
         catalog_id: int,
         *,
@@ -1090,7 +1118,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogDeleteResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogDeleteResponse]]:
         """``DELETE /catalogs/bags/{catalogId}`` — Delete a catalog.
 
         Deletes a catalog with all its items.
@@ -1109,11 +1137,12 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
-    async def delete_catalog_item(
+    @coroutine_method
+    def delete_catalog_item(
         self,
         catalog_id: int,
         item_id: int,
@@ -1122,7 +1151,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[bool]:
+    ) -> Coroutine[Any, Any, Response[bool]]:
         """``DELETE /catalogs/bags/{catalogId}/items/{itemId}`` — Delete a catalog item.
 
         Deletes one entry of the catalog by its database ID. The response body is a JSON
@@ -1142,14 +1171,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
             _op._parse_response,
             options,
         )
 
-    async def delete_catalogs(
+    @coroutine_method
+    def delete_catalogs(
         self,
         *,
         body: list[str],
@@ -1157,7 +1187,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogBatchDeleteResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogBatchDeleteResponse]]:
         """``DELETE /catalogs/bags`` — Delete catalogs.
 
         Deletes the catalogs whose IDs are sent in the body and reports the status of each.
@@ -1176,11 +1206,12 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_mapping_bykey(
+    @coroutine_method
+    def delete_mapping_bykey(
         self,
         bp_action_param_key: str,
         *,
@@ -1188,7 +1219,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogActionResult]:
+    ) -> Coroutine[Any, Any, Response[CatalogActionResult]]:
         """``DELETE /catalogs/mappings/{bpActionParamKey}`` — Delete a catalog mapping.
 
         Deletes the mapping of an event parameter key to a catalog.
@@ -1207,14 +1238,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(bp_action_param_key=bp_action_param_key),
             _op._parse_response,
             options,
         )
 
-    async def export_catalog_csv(
+    @coroutine_method
+    def export_catalog_csv(
         self,
         catalog_id: int,
         *,
@@ -1222,7 +1254,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[str]:
+    ) -> Coroutine[Any, Any, Response[str]]:
         """``GET /catalogs/bags/{catalogId}/csv`` — Download a catalog as CSV.
 
         Returns all items of the catalog as a CSV file. The item keys are in the `item_key`
@@ -1242,11 +1274,12 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
-    async def get_catalog(
+    @coroutine_method
+    def get_catalog(
         self,
         catalog_id: int,
         *,
@@ -1254,7 +1287,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogResponse]]:
         """``GET /catalogs/bags/{catalogId}`` — Get a catalog.
 
         Returns the metadata of a catalog.
@@ -1273,11 +1306,12 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
-    async def get_catalog_item(
+    @coroutine_method
+    def get_catalog_item(
         self,
         catalog_id: int,
         item_id: int,
@@ -1286,7 +1320,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogItemResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogItemResponse]]:
         """``GET /catalogs/bags/{catalogId}/items/{itemId}`` — Get a catalog item by ID.
 
         Returns one entry of the catalog by its ID in the Synerise database. To look an item up
@@ -1306,14 +1340,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id),
             _op._parse_response,
             options,
         )
 
-    async def get_catalog_item_by_key(
+    @coroutine_method
+    def get_catalog_item_by_key(
         self,
         catalog_id: int,
         item_key: str,
@@ -1322,7 +1357,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogItemResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogItemResponse]]:
         """``GET /catalogs/bags/{catalogId}/items/itemKey/{itemKey}`` — Get a catalog item by key.
 
         Returns one entry of the catalog by the value of its unique item key.
@@ -1341,14 +1376,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_key=item_key),
             _op._parse_response,
             options,
         )
 
-    async def get_catalog_item_list(
+    @coroutine_method
+    def get_catalog_item_list(
         self,
         catalog_id: int,
         *,
@@ -1357,7 +1393,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogItemListResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogItemListResponse]]:
         """``POST /catalogs/bags/{catalogId}/items/list`` — Get a list of catalog items by IDs.
 
         Returns a list of items of the catalog selected by the database IDs sent in the body.
@@ -1377,14 +1413,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def get_catalog_items_by_ids(
+    @coroutine_method
+    def get_catalog_items_by_ids(
         self,
         catalog_id: int,
         *,
@@ -1393,7 +1430,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogItemListResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogItemListResponse]]:
         """``POST /catalogs/bags/{catalogId}/items/byIds`` — Get catalog items by IDs.
 
         Returns the entries of a single catalog whose database IDs are sent in the body. Read-
@@ -1413,14 +1450,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def get_item_detail_by_key(
+    @coroutine_method
+    def get_item_detail_by_key(
         self,
         *,
         catalog_name: str | Unset = UNSET,
@@ -1429,7 +1467,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogItemDetail]:
+    ) -> Coroutine[Any, Any, Response[CatalogItemDetail]]:
         """``GET /catalogs/itemDetail`` — Get a catalog item by catalog name and key.
 
         Returns one item of the named catalog, by its key.
@@ -1448,21 +1486,22 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_name=catalog_name, key=key),
             _op._parse_response,
             options,
         )
 
-    async def get_mappings_by_bp(
+    @coroutine_method
+    def get_mappings_by_bp(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogMappingList]:
+    ) -> Coroutine[Any, Any, Response[CatalogMappingList]]:
         """``GET /catalogs/mappings`` — List the workspace's catalog mappings.
 
         Returns the catalog mappings defined in the workspace.
@@ -1481,9 +1520,10 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def import_catalog_items_from_url(
+    @coroutine_method
+    def import_catalog_items_from_url(
         self,
         catalog_id: int,
         *,
@@ -1492,7 +1532,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[bool]:
+    ) -> Coroutine[Any, Any, Response[bool]]:
         """``POST /catalogs/bags/{catalogId}/items/download`` — Import catalog items from a CSV URL.
 
         Makes Synerise download a CSV file from an external URL and add its rows to the catalog,
@@ -1513,14 +1553,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def list_all_catalog_items(
+    @coroutine_method
+    def list_all_catalog_items(
         self,
         *,
         limit: int | Unset = UNSET,
@@ -1529,7 +1570,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogItemListResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogItemListResponse]]:
         """``GET /catalogs/items`` — List items of all catalogs.
 
         Returns items from all catalogs of the current workspace, paged with `limit`/`offset`;
@@ -1549,11 +1590,12 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(limit=limit, offset=offset), _op._parse_response, options
         )
 
-    async def list_catalog_items(
+    @coroutine_method
+    def list_catalog_items(
         self,
         catalog_id: int,
         *,
@@ -1565,7 +1607,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogItemListResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogItemListResponse]]:
         """``GET /catalogs/bags/{catalogId}/items`` — List the items of a catalog.
 
         Returns entries of a single catalog, optionally narrowed to one `itemKey` or searched
@@ -1585,7 +1627,7 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 catalog_id=catalog_id,
@@ -1598,7 +1640,8 @@ class CatalogsResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_catalog_keys(
+    @coroutine_method
+    def list_catalog_keys(
         self,
         catalog_id: int,
         *,
@@ -1606,7 +1649,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogKeysResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogKeysResponse]]:
         """``GET /catalogs/bags/{catalogId}/keys`` — List the keys of a catalog.
 
         Returns the keys (column names) used in the catalog.
@@ -1625,11 +1668,12 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(catalog_id=catalog_id), _op._parse_response, options
         )
 
-    async def list_catalogs(
+    @coroutine_method
+    def list_catalogs(
         self,
         *,
         limit: int | Unset = UNSET,
@@ -1640,7 +1684,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogListResponse]:
+    ) -> Coroutine[Any, Any, Response[CatalogListResponse]]:
         """``GET /catalogs/bags`` — List catalogs.
 
         Returns the catalogs of the current workspace. Results can be searched and sorted and
@@ -1661,14 +1705,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(limit=limit, offset=offset, order_by=order_by, search_by=search_by),
             _op._parse_response,
             options,
         )
 
-    async def update_item(
+    @coroutine_method
+    def update_item(
         self,
         catalog_id: int,
         item_id: int,
@@ -1678,7 +1723,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CatalogActionResult]:
+    ) -> Coroutine[Any, Any, Response[CatalogActionResult]]:
         """``POST /catalogs/bags/{catalogId}/items/{itemId}`` — Update a catalog item.
 
         Replaces the value of one catalog item.
@@ -1697,14 +1742,15 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, item_id=item_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def upload_catalog_items(
+    @coroutine_method
+    def upload_catalog_items(
         self,
         catalog_id: int,
         *,
@@ -1713,7 +1759,7 @@ class CatalogsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[bool]:
+    ) -> Coroutine[Any, Any, Response[bool]]:
         """``POST /catalogs/bags/{catalogId}/items/upload`` — Upload catalog items from a CSV file.
 
         Uploads a CSV file (multipart/form-data) whose rows are added to the catalog. Returns a
@@ -1733,7 +1779,7 @@ class CatalogsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(catalog_id=catalog_id, body=body),
             _op._parse_response,

@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     import datetime
@@ -220,7 +220,8 @@ class EventsResource(Resource):
     __slots__ = ()
     _tag = "events"
 
-    async def batch_send_events(
+    @coroutine_method
+    def batch_send_events(
         self,
         *,
         body: Sequence[BatchEventItem | Mapping[str, Any]],
@@ -228,7 +229,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/batch`` — Send a batch of events.
 
         Sends up to 1000 events of any types in one request; the whole body may not exceed 1 MB.
@@ -251,11 +252,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def client_completed_transaction(
+    @coroutine_method
+    def client_completed_transaction(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -263,7 +265,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/completed-transaction`` — Send a 'transaction completed' event (legacy).
 
         Legacy single-event endpoint for a completed transaction. Prefer the transactions
@@ -286,11 +288,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def custom_event(
+    @coroutine_method
+    def custom_event(
         self,
         *,
         body: CustomEventRequest | Mapping[str, Any],
@@ -298,7 +301,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/custom`` — Send a custom event.
 
         Records an event of any type for a profile. `action` names the event type (for example
@@ -322,11 +325,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_client_events(
+    @coroutine_method
+    def get_client_events(
         self,
         client_id: int,
         *,
@@ -338,7 +342,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[EventRecord]:
+    ) -> Coroutine[Any, Any, list[EventRecord]]:
         """``GET /v4/events/by-client/{clientID}`` — List the events of one profile.
 
         Returns the events of the profile with the given numeric ID, as seen by the workspace.
@@ -360,7 +364,7 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 client_id=client_id,
@@ -373,7 +377,8 @@ class EventsResource(Resource):
             options,
         )
 
-    async def get_client_own_events(
+    @coroutine_method
+    def get_client_own_events(
         self,
         *,
         time_from: datetime.datetime | Unset = UNSET,
@@ -384,7 +389,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[EventRecord]:
+    ) -> Coroutine[Any, Any, list[EventRecord]]:
         """``GET /v4/events`` — List the calling profile's own events.
 
         Returns the events of the profile whose token authorises the request. Events can be
@@ -406,14 +411,15 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
             _op._parse_response,
             options,
         )
 
-    async def get_events_from_all_clients(
+    @coroutine_method
+    def get_events_from_all_clients(
         self,
         *,
         time_from: datetime.datetime | Unset = UNSET,
@@ -424,7 +430,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[EventRecord]:
+    ) -> Coroutine[Any, Any, list[EventRecord]]:
         """``GET /v4/events/all`` — List the events of all profiles.
 
         Returns events of all profiles of the workspace. Events can be narrowed to a time window
@@ -446,21 +452,22 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
             _op._parse_response,
             options,
         )
 
-    async def get_server_time(
+    @coroutine_method
+    def get_server_time(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ServerTime:
+    ) -> Coroutine[Any, Any, ServerTime]:
         """``GET /v4/server/time`` — Get the server time.
 
         Returns the API server's current time, e.g. to stamp events.
@@ -479,9 +486,10 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def recommendation_clicked(
+    @coroutine_method
+    def recommendation_clicked(
         self,
         *,
         body: RecommendationEventRequest | Mapping[str, Any],
@@ -489,7 +497,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/recommendation-click`` — Send a recommendation click event.
 
         Records that a profile clicked a recommended item.
@@ -508,11 +516,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def recommendation_seen(
+    @coroutine_method
+    def recommendation_seen(
         self,
         *,
         body: RecommendationEventRequest | Mapping[str, Any],
@@ -520,7 +529,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/recommendation-seen`` — Send a recommendation seen event.
 
         Records that a profile saw recommended items.
@@ -539,11 +548,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_added_to_cart_event(
+    @coroutine_method
+    def send_added_to_cart_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -551,7 +561,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/added-to-cart`` — Send an 'item added to cart' event.
 
         Records that the profile added an item to the shopping cart. Details of the item go in
@@ -573,11 +583,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_added_to_favorites_event(
+    @coroutine_method
+    def send_added_to_favorites_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -585,7 +596,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/added-to-favorites`` — Send an 'item added to favourites' event.
 
         Records that the profile added an item to its favourites. Details of the item go in
@@ -607,11 +618,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_ai_compat_event_batch(
+    @coroutine_method
+    def send_ai_compat_event_batch(
         self,
         *,
         body: AiCompatEventBatchRequest | Mapping[str, Any],
@@ -619,7 +631,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/ai-compat/batch`` — Send a batch of events to the AI engine.
 
         Uploads several events of one AI-engine event type at once. `eventType` selects the type
@@ -640,11 +652,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_ai_compat_item_search_click_event(
+    @coroutine_method
+    def send_ai_compat_item_search_click_event(
         self,
         *,
         body: AiCompatItemSearchClickEvent | Mapping[str, Any],
@@ -652,7 +665,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/ai-compat/item.search.click`` — Send an item.search.click event to the AI engine.
 
         Uploads one click on an item in search results (full-text search or autocomplete) in the
@@ -672,11 +685,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_ai_compat_recommendation_click_event(
+    @coroutine_method
+    def send_ai_compat_recommendation_click_event(
         self,
         *,
         body: AiCompatRecommendationClickEvent | Mapping[str, Any],
@@ -684,7 +698,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/ai-compat/recommendation.click`` — Send a recommendation.click event to the AI engine.
 
         Uploads one click on a recommended item in the format the AI engine consumes. Accepted
@@ -704,11 +718,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_ai_compat_recommendation_view_event(
+    @coroutine_method
+    def send_ai_compat_recommendation_view_event(
         self,
         *,
         body: AiCompatRecommendationViewEvent | Mapping[str, Any],
@@ -716,7 +731,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/ai-compat/recommendation.view`` — Send a recommendation.view event to the AI engine.
 
         Uploads one display of a recommendation frame in the format the AI engine consumes.
@@ -736,11 +751,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_appeared_in_location_event(
+    @coroutine_method
+    def send_appeared_in_location_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -748,7 +764,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/appeared-in-location`` — Send a 'profile appeared in a location' event.
 
         Records a location submitted by the profile (for example by a mobile app). The location
@@ -770,11 +786,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_application_started_event(
+    @coroutine_method
+    def send_application_started_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -782,7 +799,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/application-started`` — Send an 'application started' event.
 
         Records that a client application was started. Available from API version 4.1.2. The
@@ -804,11 +821,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_assigned_to_company_event(
+    @coroutine_method
+    def send_assigned_to_company_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -816,7 +834,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/assigned-to-company`` — Send a 'profile assigned to a company' event.
 
         Records that the profile was assigned to a company. The endpoint sets the event's action
@@ -839,11 +857,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_cancelled_transaction_event(
+    @coroutine_method
+    def send_cancelled_transaction_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -851,7 +870,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/cancelled-transaction`` — Send a 'transaction cancelled' event.
 
         Records that a transaction of the profile was cancelled. Transaction details go in
@@ -873,11 +892,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_hit_timer_event(
+    @coroutine_method
+    def send_hit_timer_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -885,7 +905,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/hit-timer`` — Send a 'timer' event.
 
         Records a timer event; timers are used for analytics. The event type is fixed by the
@@ -907,11 +927,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_item_search_click_event(
+    @coroutine_method
+    def send_item_search_click_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -919,7 +940,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/item-search-click`` — Send an 'item in search results clicked' event.
 
         Records that the profile clicked or tapped an item in search results. The event type is
@@ -941,11 +962,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_logged_in_event(
+    @coroutine_method
+    def send_logged_in_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -953,7 +975,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/logged-in`` — Send a 'profile logged in' event.
 
         Records that the profile logged in. The event type is fixed by the endpoint, so the body
@@ -974,11 +996,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_logged_out_event(
+    @coroutine_method
+    def send_logged_out_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -986,7 +1009,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/logged-out`` — Send a 'profile logged out' event.
 
         Records that the profile logged out. The event type is fixed by the endpoint, so the
@@ -1008,11 +1031,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_product_view_event(
+    @coroutine_method
+    def send_product_view_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1020,7 +1044,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/product-view`` — Send an 'item viewed' event.
 
         Records that the profile viewed an item. The endpoint sets the event's action itself;
@@ -1042,11 +1066,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_push_cancelled_event(
+    @coroutine_method
+    def send_push_cancelled_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1054,7 +1079,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/push/cancelled`` — Send a 'push notifications cancelled' event.
 
         Records that push notifications were cancelled for the profile. The event type is fixed
@@ -1076,11 +1101,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_push_clicked_event(
+    @coroutine_method
+    def send_push_clicked_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1088,7 +1114,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/push/clicked`` — Send a 'push notification clicked' event.
 
         Records that the profile clicked a push notification. The event type is fixed by the
@@ -1110,11 +1136,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_push_received_event(
+    @coroutine_method
+    def send_push_received_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1122,7 +1149,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/push/received`` — Send a 'push notification received' event.
 
         Records that a push notification reached the profile's device. The event type is fixed
@@ -1144,11 +1171,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_push_viewed_event(
+    @coroutine_method
+    def send_push_viewed_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1156,7 +1184,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/push/viewed`` — Send a 'push notification viewed' event.
 
         Records that the profile viewed a push notification. The event type is fixed by the
@@ -1178,11 +1206,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_registered_event(
+    @coroutine_method
+    def send_registered_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1190,7 +1219,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/registered`` — Send a 'profile registered' event.
 
         Records that the profile registered an account. The event type is fixed by the endpoint,
@@ -1212,11 +1241,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_removed_from_cart_event(
+    @coroutine_method
+    def send_removed_from_cart_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1224,7 +1254,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/removed-from-cart`` — Send an 'item removed from cart' event.
 
         Records that the profile removed an item from the shopping cart. Details of the item go
@@ -1246,11 +1276,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_searched_event(
+    @coroutine_method
+    def send_searched_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1258,7 +1289,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/searched`` — Send a 'search requested' event.
 
         Records that the profile ran a search. The event type is fixed by the endpoint, so the
@@ -1280,11 +1311,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_shared_event(
+    @coroutine_method
+    def send_shared_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1292,7 +1324,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/shared`` — Send a 'content shared' event.
 
         Records that the profile shared content. The event type is fixed by the endpoint, so the
@@ -1314,11 +1346,12 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_visited_screen_event(
+    @coroutine_method
+    def send_visited_screen_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1326,7 +1359,7 @@ class EventsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/events/visited-screen`` — Send a 'mobile app screen visited' event.
 
         Records that the profile visited a screen of a mobile application. The event type is
@@ -1348,7 +1381,7 @@ class EventsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
@@ -1359,7 +1392,8 @@ class EventsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "events"
 
-    async def batch_send_events(
+    @coroutine_method
+    def batch_send_events(
         self,
         *,
         body: Sequence[BatchEventItem | Mapping[str, Any]],
@@ -1367,7 +1401,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/batch`` — Send a batch of events.
 
         Sends up to 1000 events of any types in one request; the whole body may not exceed 1 MB.
@@ -1390,11 +1424,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def client_completed_transaction(
+    @coroutine_method
+    def client_completed_transaction(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1402,7 +1437,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/completed-transaction`` — Send a 'transaction completed' event (legacy).
 
         Legacy single-event endpoint for a completed transaction. Prefer the transactions
@@ -1425,11 +1460,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def custom_event(
+    @coroutine_method
+    def custom_event(
         self,
         *,
         body: CustomEventRequest | Mapping[str, Any],
@@ -1437,7 +1473,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/custom`` — Send a custom event.
 
         Records an event of any type for a profile. `action` names the event type (for example
@@ -1461,11 +1497,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_client_events(
+    @coroutine_method
+    def get_client_events(
         self,
         client_id: int,
         *,
@@ -1477,7 +1514,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[EventRecord]]:
+    ) -> Coroutine[Any, Any, Response[list[EventRecord]]]:
         """``GET /v4/events/by-client/{clientID}`` — List the events of one profile.
 
         Returns the events of the profile with the given numeric ID, as seen by the workspace.
@@ -1499,7 +1536,7 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 client_id=client_id,
@@ -1512,7 +1549,8 @@ class EventsResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_client_own_events(
+    @coroutine_method
+    def get_client_own_events(
         self,
         *,
         time_from: datetime.datetime | Unset = UNSET,
@@ -1523,7 +1561,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[EventRecord]]:
+    ) -> Coroutine[Any, Any, Response[list[EventRecord]]]:
         """``GET /v4/events`` — List the calling profile's own events.
 
         Returns the events of the profile whose token authorises the request. Events can be
@@ -1545,14 +1583,15 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
             _op._parse_response,
             options,
         )
 
-    async def get_events_from_all_clients(
+    @coroutine_method
+    def get_events_from_all_clients(
         self,
         *,
         time_from: datetime.datetime | Unset = UNSET,
@@ -1563,7 +1602,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[EventRecord]]:
+    ) -> Coroutine[Any, Any, Response[list[EventRecord]]]:
         """``GET /v4/events/all`` — List the events of all profiles.
 
         Returns events of all profiles of the workspace. Events can be narrowed to a time window
@@ -1585,21 +1624,22 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(time_from=time_from, time_to=time_to, action=action, limit=limit),
             _op._parse_response,
             options,
         )
 
-    async def get_server_time(
+    @coroutine_method
+    def get_server_time(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ServerTime]:
+    ) -> Coroutine[Any, Any, Response[ServerTime]]:
         """``GET /v4/server/time`` — Get the server time.
 
         Returns the API server's current time, e.g. to stamp events.
@@ -1618,9 +1658,10 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def recommendation_clicked(
+    @coroutine_method
+    def recommendation_clicked(
         self,
         *,
         body: RecommendationEventRequest | Mapping[str, Any],
@@ -1628,7 +1669,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/recommendation-click`` — Send a recommendation click event.
 
         Records that a profile clicked a recommended item.
@@ -1647,11 +1688,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def recommendation_seen(
+    @coroutine_method
+    def recommendation_seen(
         self,
         *,
         body: RecommendationEventRequest | Mapping[str, Any],
@@ -1659,7 +1701,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/recommendation-seen`` — Send a recommendation seen event.
 
         Records that a profile saw recommended items.
@@ -1678,11 +1720,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_added_to_cart_event(
+    @coroutine_method
+    def send_added_to_cart_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1690,7 +1733,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/added-to-cart`` — Send an 'item added to cart' event.
 
         Records that the profile added an item to the shopping cart. Details of the item go in
@@ -1712,11 +1755,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_added_to_favorites_event(
+    @coroutine_method
+    def send_added_to_favorites_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1724,7 +1768,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/added-to-favorites`` — Send an 'item added to favourites' event.
 
         Records that the profile added an item to its favourites. Details of the item go in
@@ -1746,11 +1790,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_ai_compat_event_batch(
+    @coroutine_method
+    def send_ai_compat_event_batch(
         self,
         *,
         body: AiCompatEventBatchRequest | Mapping[str, Any],
@@ -1758,7 +1803,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/ai-compat/batch`` — Send a batch of events to the AI engine.
 
         Uploads several events of one AI-engine event type at once. `eventType` selects the type
@@ -1779,11 +1824,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_ai_compat_item_search_click_event(
+    @coroutine_method
+    def send_ai_compat_item_search_click_event(
         self,
         *,
         body: AiCompatItemSearchClickEvent | Mapping[str, Any],
@@ -1791,7 +1837,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/ai-compat/item.search.click`` — Send an item.search.click event to the AI engine.
 
         Uploads one click on an item in search results (full-text search or autocomplete) in the
@@ -1811,11 +1857,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_ai_compat_recommendation_click_event(
+    @coroutine_method
+    def send_ai_compat_recommendation_click_event(
         self,
         *,
         body: AiCompatRecommendationClickEvent | Mapping[str, Any],
@@ -1823,7 +1870,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/ai-compat/recommendation.click`` — Send a recommendation.click event to the AI engine.
 
         Uploads one click on a recommended item in the format the AI engine consumes. Accepted
@@ -1843,11 +1890,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_ai_compat_recommendation_view_event(
+    @coroutine_method
+    def send_ai_compat_recommendation_view_event(
         self,
         *,
         body: AiCompatRecommendationViewEvent | Mapping[str, Any],
@@ -1855,7 +1903,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/ai-compat/recommendation.view`` — Send a recommendation.view event to the AI engine.
 
         Uploads one display of a recommendation frame in the format the AI engine consumes.
@@ -1875,11 +1923,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_appeared_in_location_event(
+    @coroutine_method
+    def send_appeared_in_location_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1887,7 +1936,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/appeared-in-location`` — Send a 'profile appeared in a location' event.
 
         Records a location submitted by the profile (for example by a mobile app). The location
@@ -1909,11 +1958,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_application_started_event(
+    @coroutine_method
+    def send_application_started_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1921,7 +1971,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/application-started`` — Send an 'application started' event.
 
         Records that a client application was started. Available from API version 4.1.2. The
@@ -1943,11 +1993,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_assigned_to_company_event(
+    @coroutine_method
+    def send_assigned_to_company_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1955,7 +2006,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/assigned-to-company`` — Send a 'profile assigned to a company' event.
 
         Records that the profile was assigned to a company. The endpoint sets the event's action
@@ -1978,11 +2029,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_cancelled_transaction_event(
+    @coroutine_method
+    def send_cancelled_transaction_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -1990,7 +2042,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/cancelled-transaction`` — Send a 'transaction cancelled' event.
 
         Records that a transaction of the profile was cancelled. Transaction details go in
@@ -2012,11 +2064,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_hit_timer_event(
+    @coroutine_method
+    def send_hit_timer_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2024,7 +2077,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/hit-timer`` — Send a 'timer' event.
 
         Records a timer event; timers are used for analytics. The event type is fixed by the
@@ -2046,11 +2099,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_item_search_click_event(
+    @coroutine_method
+    def send_item_search_click_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2058,7 +2112,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/item-search-click`` — Send an 'item in search results clicked' event.
 
         Records that the profile clicked or tapped an item in search results. The event type is
@@ -2080,11 +2134,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_logged_in_event(
+    @coroutine_method
+    def send_logged_in_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2092,7 +2147,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/logged-in`` — Send a 'profile logged in' event.
 
         Records that the profile logged in. The event type is fixed by the endpoint, so the body
@@ -2113,11 +2168,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_logged_out_event(
+    @coroutine_method
+    def send_logged_out_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2125,7 +2181,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/logged-out`` — Send a 'profile logged out' event.
 
         Records that the profile logged out. The event type is fixed by the endpoint, so the
@@ -2147,11 +2203,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_product_view_event(
+    @coroutine_method
+    def send_product_view_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2159,7 +2216,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/product-view`` — Send an 'item viewed' event.
 
         Records that the profile viewed an item. The endpoint sets the event's action itself;
@@ -2181,11 +2238,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_push_cancelled_event(
+    @coroutine_method
+    def send_push_cancelled_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2193,7 +2251,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/push/cancelled`` — Send a 'push notifications cancelled' event.
 
         Records that push notifications were cancelled for the profile. The event type is fixed
@@ -2215,11 +2273,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_push_clicked_event(
+    @coroutine_method
+    def send_push_clicked_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2227,7 +2286,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/push/clicked`` — Send a 'push notification clicked' event.
 
         Records that the profile clicked a push notification. The event type is fixed by the
@@ -2249,11 +2308,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_push_received_event(
+    @coroutine_method
+    def send_push_received_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2261,7 +2321,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/push/received`` — Send a 'push notification received' event.
 
         Records that a push notification reached the profile's device. The event type is fixed
@@ -2283,11 +2343,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_push_viewed_event(
+    @coroutine_method
+    def send_push_viewed_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2295,7 +2356,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/push/viewed`` — Send a 'push notification viewed' event.
 
         Records that the profile viewed a push notification. The event type is fixed by the
@@ -2317,11 +2378,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_registered_event(
+    @coroutine_method
+    def send_registered_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2329,7 +2391,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/registered`` — Send a 'profile registered' event.
 
         Records that the profile registered an account. The event type is fixed by the endpoint,
@@ -2351,11 +2413,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_removed_from_cart_event(
+    @coroutine_method
+    def send_removed_from_cart_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2363,7 +2426,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/removed-from-cart`` — Send an 'item removed from cart' event.
 
         Records that the profile removed an item from the shopping cart. Details of the item go
@@ -2385,11 +2448,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_searched_event(
+    @coroutine_method
+    def send_searched_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2397,7 +2461,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/searched`` — Send a 'search requested' event.
 
         Records that the profile ran a search. The event type is fixed by the endpoint, so the
@@ -2419,11 +2483,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_shared_event(
+    @coroutine_method
+    def send_shared_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2431,7 +2496,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/shared`` — Send a 'content shared' event.
 
         Records that the profile shared content. The event type is fixed by the endpoint, so the
@@ -2453,11 +2518,12 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def send_visited_screen_event(
+    @coroutine_method
+    def send_visited_screen_event(
         self,
         *,
         body: SingleEventRequest | Mapping[str, Any],
@@ -2465,7 +2531,7 @@ class EventsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/events/visited-screen`` — Send a 'mobile app screen visited' event.
 
         Records that the profile visited a screen of a mobile application. The event type is
@@ -2487,6 +2553,6 @@ class EventsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )

@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -256,7 +256,8 @@ class LoyaltyResource(Resource):
     __slots__ = ()
     _tag = "loyalty"
 
-    async def activate_promotion(
+    @coroutine_method
+    def activate_promotion(
         self,
         *,
         body: PromotionKeyRequest | Mapping[str, Any],
@@ -264,7 +265,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/promotion/activate`` — Activate a promotion (as the Profile).
 
         Activates one of the calling Profile's promotions, by UUID or code; an unknown promotion
@@ -284,11 +285,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def activate_promotion_for_profile(
+    @coroutine_method
+    def activate_promotion_for_profile(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -298,7 +300,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/promotion/activate-for-client/{identifierType}/{identifierValue}`` — Activate a promotion for a profile.
 
         Activates a promotion (by UUID or code) on behalf of a profile, optionally spending
@@ -318,7 +320,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
@@ -327,7 +329,8 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def assign_voucher(
+    @coroutine_method
+    def assign_voucher(
         self,
         *,
         body: VoucherAssignRequest | Mapping[str, Any],
@@ -335,7 +338,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> VoucherAssignResponse:
+    ) -> Coroutine[Any, Any, VoucherAssignResponse]:
         """``POST /v4/vouchers/item/assign`` — Assign a voucher from a pool (as the Profile).
 
         Assigns a free voucher code of the pool to the Profile. An unknown pool is a 404; a pool
@@ -355,11 +358,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def batch_activate_promotions(
+    @coroutine_method
+    def batch_activate_promotions(
         self,
         *,
         body: Sequence[PromotionKeyRequest | Mapping[str, Any]],
@@ -367,7 +371,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/promotion/batch-activate`` — Activate several promotions (as the Profile).
 
         Activates several of the calling Profile's promotions at once; an unknown promotion is a
@@ -387,11 +391,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def batch_deactivate_promotions(
+    @coroutine_method
+    def batch_deactivate_promotions(
         self,
         *,
         body: Sequence[PromotionKeyRequest | Mapping[str, Any]],
@@ -399,7 +404,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/promotion/batch-deactivate`` — Deactivate several promotions (as the Profile).
 
         Deactivates several of the calling Profile's promotions at once; an unknown promotion is
@@ -419,11 +424,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def batch_import_promotions(
+    @coroutine_method
+    def batch_import_promotions(
         self,
         *,
         body: PromotionBatchRequest | Mapping[str, Any],
@@ -431,7 +437,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/v2/promotion/batch`` — Create or update promotions in a batch.
 
         Upserts promotions matched by `code`. Fields not sent keep their values. The body is an
@@ -451,11 +457,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def batch_redeem_vouchers_for_profile(
+    @coroutine_method
+    def batch_redeem_vouchers_for_profile(
         self,
         *,
         body: Sequence[VoucherBatchRedeemItem | Mapping[str, Any]],
@@ -463,7 +470,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/voucher/batch-redeem-for-profile`` — Redeem vouchers for profiles in a batch.
 
         Redeems up to 100 vouchers, each for the profile it names. When some items fail the
@@ -483,11 +490,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_promotion(
+    @coroutine_method
+    def create_a_promotion(
         self,
         *,
         body: PromotionCreateRequest | Mapping[str, Any],
@@ -495,7 +503,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Promotion:
+    ) -> Coroutine[Any, Any, Promotion]:
         """``POST /v4/promotions/promotion`` — Create a promotion.
 
         Creates a promotion in the workspace. The caller picks `code`, which later batch imports
@@ -515,11 +523,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_voucher(
+    @coroutine_method
+    def create_a_voucher(
         self,
         *,
         body: VoucherCreateRequest | Mapping[str, Any],
@@ -527,7 +536,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Voucher:
+    ) -> Coroutine[Any, Any, Voucher]:
         """``POST /v4/vouchers/item`` — Add a voucher to a pool.
 
         Adds a voucher code to a pool, optionally already assigned to a profile. An unknown pool
@@ -547,11 +556,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def deactivate_promotion(
+    @coroutine_method
+    def deactivate_promotion(
         self,
         *,
         body: PromotionKeyRequest | Mapping[str, Any],
@@ -559,7 +569,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/promotion/deactivate`` — Deactivate a promotion (as the Profile).
 
         Deactivates one of the calling Profile's active promotions; an unknown promotion is a
@@ -579,11 +589,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_promotion(
+    @coroutine_method
+    def delete_promotion(
         self,
         *,
         body: PromotionDeleteRequest | Mapping[str, Any],
@@ -591,7 +602,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``DELETE /v4/promotions/promotion`` — Delete a promotion.
 
         Deletes the promotion whose code is sent in the JSON body; an unknown code is a 404.
@@ -610,11 +621,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_a_clients_promotions(
+    @coroutine_method
+    def get_a_clients_promotions(
         self,
         *,
         sort: list[str] | Unset = UNSET,
@@ -628,7 +640,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfilePromotionListResponse:
+    ) -> Coroutine[Any, Any, ProfilePromotionListResponse]:
         """``GET /v4/promotions/promotion/get-for-client`` — Get the Profile's promotions.
 
         Returns the calling Profile's assigned and active promotions, non-expired by default.
@@ -648,7 +660,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 sort=sort,
@@ -663,7 +675,8 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def get_all_client_promotions_v2(
+    @coroutine_method
+    def get_all_client_promotions_v2(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -685,7 +698,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfilePromotionListResponse:
+    ) -> Coroutine[Any, Any, ProfilePromotionListResponse]:
         """``GET /v4/promotions/v2/promotion/get-for-client/{identifierType}/{identifierValue}`` — Get a profile's promotions (as the workspace).
 
         Returns the promotions of one profile, filtered by status, tags, stores and UUIDs;
@@ -705,7 +718,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type,
@@ -728,14 +741,15 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def get_assigned_vouchers(
+    @coroutine_method
+    def get_assigned_vouchers(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AssignedVoucherListResponse:
+    ) -> Coroutine[Any, Any, AssignedVoucherListResponse]:
         """``GET /v4/vouchers/item/get-assigned`` — Get the Profile's vouchers.
 
         Returns the vouchers assigned to the calling Profile.
@@ -754,9 +768,10 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def get_handbill(
+    @coroutine_method
+    def get_handbill(
         self,
         handbill_uuid: str,
         *,
@@ -764,7 +779,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> HandbillConfiguration:
+    ) -> Coroutine[Any, Any, HandbillConfiguration]:
         """``GET /v4/promotions/handbill/{handbillUuid}`` — Get a handbill's configuration.
 
         Returns the full configuration of one handbill.
@@ -783,14 +798,15 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(handbill_uuid=handbill_uuid),
             _op._parse_response,
             options,
         )
 
-    async def get_or_assign_voucher(
+    @coroutine_method
+    def get_or_assign_voucher(
         self,
         *,
         body: VoucherAssignRequest | Mapping[str, Any],
@@ -798,7 +814,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> VoucherAssignResponse:
+    ) -> Coroutine[Any, Any, VoucherAssignResponse]:
         """``POST /v4/vouchers/item/get-or-assign`` — Get or assign the Profile's voucher from a pool.
 
         Returns the Profile's voucher from the pool, assigning a free one first when the Profile
@@ -819,11 +835,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_profile_promotion_by_uuid(
+    @coroutine_method
+    def get_profile_promotion_by_uuid(
         self,
         uuid: str,
         *,
@@ -831,7 +848,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Promotion:
+    ) -> Coroutine[Any, Any, Promotion]:
         """``GET /v4/promotions/promotion/get-item-for-client/uuid/{uuid}`` — Get one of the Profile's promotions.
 
         Returns one promotion of the calling Profile, by the promotion's UUID.
@@ -850,11 +867,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
-    async def get_profile_promotions_on_handbill(
+    @coroutine_method
+    def get_profile_promotions_on_handbill(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -864,7 +882,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``GET /v4/promotions/v2/promotion/get-for-client/{identifierType}/{identifierValue}/handbill/{handbillUuid}`` — Get a profile's promotions on one handbill.
 
         Returns the promotions of one profile that appear on the given handbill.
@@ -883,7 +901,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type,
@@ -894,7 +912,8 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def get_profile_promotions_with_handbills(
+    @coroutine_method
+    def get_profile_promotions_with_handbills(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -904,7 +923,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``GET /v4/promotions/promotion/get-for-client/{identifierType}/{identifierValue}/with-handbills`` — Get a profile's promotions with their handbills.
 
         Returns a profile's promotions together with the handbills they appear on;
@@ -924,7 +943,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type,
@@ -935,7 +954,8 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def get_promotion_details_as_business_profile(
+    @coroutine_method
+    def get_promotion_details_as_business_profile(
         self,
         search_key: GetPromotionDetailsAsBusinessProfileSearchKey,
         search_value: str,
@@ -944,7 +964,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Promotion:
+    ) -> Coroutine[Any, Any, Promotion]:
         """``GET /v4/promotions/promotion/{searchKey}/{searchValue}`` — Get a promotion.
 
         Returns one promotion of the workspace, found by its UUID or its code.
@@ -963,21 +983,22 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value),
             _op._parse_response,
             options,
         )
 
-    async def get_promotion_settings(
+    @coroutine_method
+    def get_promotion_settings(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionSettings:
+    ) -> Coroutine[Any, Any, PromotionSettings]:
         """``GET /v4/promotions/settings`` — Get promotion settings.
 
         Returns the workspace's promotion settings.
@@ -996,9 +1017,10 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def get_vouchers_assigned_to_a_client_by_identifier(
+    @coroutine_method
+    def get_vouchers_assigned_to_a_client_by_identifier(
         self,
         *,
         client_identifier_name: GetVouchersAssignedToAClientByIdentifierClientIdentifierName,
@@ -1007,7 +1029,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AssignedVoucherListResponse:
+    ) -> Coroutine[Any, Any, AssignedVoucherListResponse]:
         """``GET /v4/vouchers/item/get-assigned-for-client/by-identifier`` — Get the vouchers assigned to a profile.
 
         Returns the vouchers assigned to the profile named by the identifier.
@@ -1026,7 +1048,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 client_identifier_name=client_identifier_name,
@@ -1036,7 +1058,8 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def list_handbills(
+    @coroutine_method
+    def list_handbills(
         self,
         *,
         limit: int | Unset = UNSET,
@@ -1044,7 +1067,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> HandbillListResponse:
+    ) -> Coroutine[Any, Any, HandbillListResponse]:
         """``GET /v4/promotions/handbill`` — List handbills.
 
         Returns the workspace's handbills (promotion leaflets).
@@ -1063,11 +1086,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(limit=limit), _op._parse_response, options
         )
 
-    async def list_pools(
+    @coroutine_method
+    def list_pools(
         self,
         *,
         page: int | Unset = UNSET,
@@ -1077,7 +1101,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> VoucherPoolListResponse:
+    ) -> Coroutine[Any, Any, VoucherPoolListResponse]:
         """``GET /v4/vouchers/pool/list`` — List voucher pools.
 
         Returns the workspace's voucher pools one page at a time (limit at most 1000). With
@@ -1097,14 +1121,15 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, include_meta=include_meta),
             _op._parse_response,
             options,
         )
 
-    async def list_promotions(
+    @coroutine_method
+    def list_promotions(
         self,
         *,
         limit: int | Unset = UNSET,
@@ -1112,7 +1137,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionListResponse:
+    ) -> Coroutine[Any, Any, PromotionListResponse]:
         """``GET /v4/promotions/promotion/list`` — List the workspace's promotions.
 
         Returns the workspace's promotions.
@@ -1131,11 +1156,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(limit=limit), _op._parse_response, options
         )
 
-    async def list_promotions_through_schema_service(
+    @coroutine_method
+    def list_promotions_through_schema_service(
         self,
         *,
         page: int | Unset = UNSET,
@@ -1148,7 +1174,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``GET /schema-service/proxy/promotions`` — List the Profile's promotions through the schema service.
 
         A promotions listing served by the schema service, filtered by type, statuses (comma-
@@ -1168,7 +1194,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page, limit=limit, type_=type_, status=status, tag_names=tag_names, sort=sort
@@ -1177,7 +1203,8 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def list_vouchers_from_pool(
+    @coroutine_method
+    def list_vouchers_from_pool(
         self,
         pool_uuid: str,
         *,
@@ -1188,7 +1215,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> VoucherListResponse:
+    ) -> Coroutine[Any, Any, VoucherListResponse]:
         """``GET /v4/vouchers/item/list/{poolUuid}`` — List the vouchers of a pool.
 
         Returns the voucher codes of one pool, one page at a time.
@@ -1207,14 +1234,15 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(pool_uuid=pool_uuid, page=page, limit=limit, include_meta=include_meta),
             _op._parse_response,
             options,
         )
 
-    async def process_checkout(
+    @coroutine_method
+    def process_checkout(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -1224,7 +1252,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/sale/process-checkout/{identifierType}/{identifierValue}`` — Finalise a point-of-sale checkout.
 
         Finalises a checkout for the profile with the payments report, consuming the promotions
@@ -1244,7 +1272,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
@@ -1253,7 +1281,8 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def process_sale(
+    @coroutine_method
+    def process_sale(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -1263,7 +1292,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/v2/sale/process-sale/{identifierType}/{identifierValue}`` — Process a basket against a profile's promotions (point of sale).
 
         Applies the profile's promotions to a point-of-sale basket and returns the outcome.
@@ -1282,7 +1311,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
@@ -1291,7 +1320,8 @@ class LoyaltyResource(Resource):
             options,
         )
 
-    async def redeem_a_voucher(
+    @coroutine_method
+    def redeem_a_voucher(
         self,
         *,
         body: VoucherRedeemRequest | Mapping[str, Any],
@@ -1299,7 +1329,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Voucher:
+    ) -> Coroutine[Any, Any, Voucher]:
         """``POST /v4/vouchers/item/redeem`` — Redeem a voucher.
 
         Marks the voucher with the given code as REDEEMED. An unknown code is a 404; a voucher
@@ -1319,11 +1349,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def redeem_promotion(
+    @coroutine_method
+    def redeem_promotion(
         self,
         *,
         body: PromotionRedeemRequest | Mapping[str, Any],
@@ -1331,7 +1362,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionResult:
+    ) -> Coroutine[Any, Any, PromotionResult]:
         """``POST /v4/promotions/promotion/redeem`` — Redeem a promotion for a profile.
 
         Redeems a promotion, by code, for the profile named by clientKey and clientKeyValue.
@@ -1350,11 +1381,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def update_a_promotion(
+    @coroutine_method
+    def update_a_promotion(
         self,
         search_key: UpdateAPromotionSearchKey,
         search_value: str,
@@ -1364,7 +1396,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Promotion:
+    ) -> Coroutine[Any, Any, Promotion]:
         """``PUT /v4/promotions/promotion/{searchKey}/{searchValue}`` — Update a promotion.
 
         Changes the fields sent on a promotion found by UUID or code; an explicit null clears a
@@ -1384,14 +1416,15 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_handbill_patch(
+    @coroutine_method
+    def update_handbill_patch(
         self,
         handbill_uuid: str,
         *,
@@ -1400,7 +1433,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> HandbillConfiguration:
+    ) -> Coroutine[Any, Any, HandbillConfiguration]:
         """``PATCH /v4/promotions/handbill/{handbillUuid}`` — Update a handbill.
 
         Changes the fields sent on a handbill. Send back the fetched configuration, edited, so
@@ -1420,14 +1453,15 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(handbill_uuid=handbill_uuid, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_promotion_settings(
+    @coroutine_method
+    def update_promotion_settings(
         self,
         *,
         body: PromotionSettings | Mapping[str, Any],
@@ -1435,7 +1469,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> PromotionSettings:
+    ) -> Coroutine[Any, Any, PromotionSettings]:
         """``PUT /v4/promotions/settings`` — Update promotion settings.
 
         Replaces the workspace's promotion settings.
@@ -1454,11 +1488,12 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def view_voucher_details_by_search_key(
+    @coroutine_method
+    def view_voucher_details_by_search_key(
         self,
         search_key: ViewVoucherDetailsBySearchKeySearchKey,
         search_value: str,
@@ -1467,7 +1502,7 @@ class LoyaltyResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Voucher:
+    ) -> Coroutine[Any, Any, Voucher]:
         """``GET /v4/vouchers/item/{searchKey}/{searchValue}`` — Get a voucher.
 
         Returns one voucher, found by its code or UUID.
@@ -1486,7 +1521,7 @@ class LoyaltyResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value),
             _op._parse_response,
@@ -1500,7 +1535,8 @@ class LoyaltyResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "loyalty"
 
-    async def activate_promotion(
+    @coroutine_method
+    def activate_promotion(
         self,
         *,
         body: PromotionKeyRequest | Mapping[str, Any],
@@ -1508,7 +1544,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/promotion/activate`` — Activate a promotion (as the Profile).
 
         Activates one of the calling Profile's promotions, by UUID or code; an unknown promotion
@@ -1528,11 +1564,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def activate_promotion_for_profile(
+    @coroutine_method
+    def activate_promotion_for_profile(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -1542,7 +1579,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/promotion/activate-for-client/{identifierType}/{identifierValue}`` — Activate a promotion for a profile.
 
         Activates a promotion (by UUID or code) on behalf of a profile, optionally spending
@@ -1562,7 +1599,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
@@ -1571,7 +1608,8 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def assign_voucher(
+    @coroutine_method
+    def assign_voucher(
         self,
         *,
         body: VoucherAssignRequest | Mapping[str, Any],
@@ -1579,7 +1617,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[VoucherAssignResponse]:
+    ) -> Coroutine[Any, Any, Response[VoucherAssignResponse]]:
         """``POST /v4/vouchers/item/assign`` — Assign a voucher from a pool (as the Profile).
 
         Assigns a free voucher code of the pool to the Profile. An unknown pool is a 404; a pool
@@ -1599,11 +1637,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def batch_activate_promotions(
+    @coroutine_method
+    def batch_activate_promotions(
         self,
         *,
         body: Sequence[PromotionKeyRequest | Mapping[str, Any]],
@@ -1611,7 +1650,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/promotion/batch-activate`` — Activate several promotions (as the Profile).
 
         Activates several of the calling Profile's promotions at once; an unknown promotion is a
@@ -1631,11 +1670,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def batch_deactivate_promotions(
+    @coroutine_method
+    def batch_deactivate_promotions(
         self,
         *,
         body: Sequence[PromotionKeyRequest | Mapping[str, Any]],
@@ -1643,7 +1683,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/promotion/batch-deactivate`` — Deactivate several promotions (as the Profile).
 
         Deactivates several of the calling Profile's promotions at once; an unknown promotion is
@@ -1663,11 +1703,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def batch_import_promotions(
+    @coroutine_method
+    def batch_import_promotions(
         self,
         *,
         body: PromotionBatchRequest | Mapping[str, Any],
@@ -1675,7 +1716,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/v2/promotion/batch`` — Create or update promotions in a batch.
 
         Upserts promotions matched by `code`. Fields not sent keep their values. The body is an
@@ -1695,11 +1736,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def batch_redeem_vouchers_for_profile(
+    @coroutine_method
+    def batch_redeem_vouchers_for_profile(
         self,
         *,
         body: Sequence[VoucherBatchRedeemItem | Mapping[str, Any]],
@@ -1707,7 +1749,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/voucher/batch-redeem-for-profile`` — Redeem vouchers for profiles in a batch.
 
         Redeems up to 100 vouchers, each for the profile it names. When some items fail the
@@ -1727,11 +1769,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_promotion(
+    @coroutine_method
+    def create_a_promotion(
         self,
         *,
         body: PromotionCreateRequest | Mapping[str, Any],
@@ -1739,7 +1782,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Promotion]:
+    ) -> Coroutine[Any, Any, Response[Promotion]]:
         """``POST /v4/promotions/promotion`` — Create a promotion.
 
         Creates a promotion in the workspace. The caller picks `code`, which later batch imports
@@ -1759,11 +1802,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_voucher(
+    @coroutine_method
+    def create_a_voucher(
         self,
         *,
         body: VoucherCreateRequest | Mapping[str, Any],
@@ -1771,7 +1815,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Voucher]:
+    ) -> Coroutine[Any, Any, Response[Voucher]]:
         """``POST /v4/vouchers/item`` — Add a voucher to a pool.
 
         Adds a voucher code to a pool, optionally already assigned to a profile. An unknown pool
@@ -1791,11 +1835,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def deactivate_promotion(
+    @coroutine_method
+    def deactivate_promotion(
         self,
         *,
         body: PromotionKeyRequest | Mapping[str, Any],
@@ -1803,7 +1848,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/promotion/deactivate`` — Deactivate a promotion (as the Profile).
 
         Deactivates one of the calling Profile's active promotions; an unknown promotion is a
@@ -1823,11 +1868,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_promotion(
+    @coroutine_method
+    def delete_promotion(
         self,
         *,
         body: PromotionDeleteRequest | Mapping[str, Any],
@@ -1835,7 +1881,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``DELETE /v4/promotions/promotion`` — Delete a promotion.
 
         Deletes the promotion whose code is sent in the JSON body; an unknown code is a 404.
@@ -1854,11 +1900,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_a_clients_promotions(
+    @coroutine_method
+    def get_a_clients_promotions(
         self,
         *,
         sort: list[str] | Unset = UNSET,
@@ -1872,7 +1919,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfilePromotionListResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfilePromotionListResponse]]:
         """``GET /v4/promotions/promotion/get-for-client`` — Get the Profile's promotions.
 
         Returns the calling Profile's assigned and active promotions, non-expired by default.
@@ -1892,7 +1939,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 sort=sort,
@@ -1907,7 +1954,8 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_all_client_promotions_v2(
+    @coroutine_method
+    def get_all_client_promotions_v2(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -1929,7 +1977,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfilePromotionListResponse]:
+    ) -> Coroutine[Any, Any, Response[ProfilePromotionListResponse]]:
         """``GET /v4/promotions/v2/promotion/get-for-client/{identifierType}/{identifierValue}`` — Get a profile's promotions (as the workspace).
 
         Returns the promotions of one profile, filtered by status, tags, stores and UUIDs;
@@ -1949,7 +1997,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type,
@@ -1972,14 +2020,15 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_assigned_vouchers(
+    @coroutine_method
+    def get_assigned_vouchers(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AssignedVoucherListResponse]:
+    ) -> Coroutine[Any, Any, Response[AssignedVoucherListResponse]]:
         """``GET /v4/vouchers/item/get-assigned`` — Get the Profile's vouchers.
 
         Returns the vouchers assigned to the calling Profile.
@@ -1998,9 +2047,10 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def get_handbill(
+    @coroutine_method
+    def get_handbill(
         self,
         handbill_uuid: str,
         *,
@@ -2008,7 +2058,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[HandbillConfiguration]:
+    ) -> Coroutine[Any, Any, Response[HandbillConfiguration]]:
         """``GET /v4/promotions/handbill/{handbillUuid}`` — Get a handbill's configuration.
 
         Returns the full configuration of one handbill.
@@ -2027,14 +2077,15 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(handbill_uuid=handbill_uuid),
             _op._parse_response,
             options,
         )
 
-    async def get_or_assign_voucher(
+    @coroutine_method
+    def get_or_assign_voucher(
         self,
         *,
         body: VoucherAssignRequest | Mapping[str, Any],
@@ -2042,7 +2093,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[VoucherAssignResponse]:
+    ) -> Coroutine[Any, Any, Response[VoucherAssignResponse]]:
         """``POST /v4/vouchers/item/get-or-assign`` — Get or assign the Profile's voucher from a pool.
 
         Returns the Profile's voucher from the pool, assigning a free one first when the Profile
@@ -2063,11 +2114,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_profile_promotion_by_uuid(
+    @coroutine_method
+    def get_profile_promotion_by_uuid(
         self,
         uuid: str,
         *,
@@ -2075,7 +2127,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Promotion]:
+    ) -> Coroutine[Any, Any, Response[Promotion]]:
         """``GET /v4/promotions/promotion/get-item-for-client/uuid/{uuid}`` — Get one of the Profile's promotions.
 
         Returns one promotion of the calling Profile, by the promotion's UUID.
@@ -2094,11 +2146,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(uuid=uuid), _op._parse_response, options
         )
 
-    async def get_profile_promotions_on_handbill(
+    @coroutine_method
+    def get_profile_promotions_on_handbill(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -2108,7 +2161,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``GET /v4/promotions/v2/promotion/get-for-client/{identifierType}/{identifierValue}/handbill/{handbillUuid}`` — Get a profile's promotions on one handbill.
 
         Returns the promotions of one profile that appear on the given handbill.
@@ -2127,7 +2180,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type,
@@ -2138,7 +2191,8 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_profile_promotions_with_handbills(
+    @coroutine_method
+    def get_profile_promotions_with_handbills(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -2148,7 +2202,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``GET /v4/promotions/promotion/get-for-client/{identifierType}/{identifierValue}/with-handbills`` — Get a profile's promotions with their handbills.
 
         Returns a profile's promotions together with the handbills they appear on;
@@ -2168,7 +2222,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type,
@@ -2179,7 +2233,8 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_promotion_details_as_business_profile(
+    @coroutine_method
+    def get_promotion_details_as_business_profile(
         self,
         search_key: GetPromotionDetailsAsBusinessProfileSearchKey,
         search_value: str,
@@ -2188,7 +2243,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Promotion]:
+    ) -> Coroutine[Any, Any, Response[Promotion]]:
         """``GET /v4/promotions/promotion/{searchKey}/{searchValue}`` — Get a promotion.
 
         Returns one promotion of the workspace, found by its UUID or its code.
@@ -2207,21 +2262,22 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value),
             _op._parse_response,
             options,
         )
 
-    async def get_promotion_settings(
+    @coroutine_method
+    def get_promotion_settings(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionSettings]:
+    ) -> Coroutine[Any, Any, Response[PromotionSettings]]:
         """``GET /v4/promotions/settings`` — Get promotion settings.
 
         Returns the workspace's promotion settings.
@@ -2240,9 +2296,10 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def get_vouchers_assigned_to_a_client_by_identifier(
+    @coroutine_method
+    def get_vouchers_assigned_to_a_client_by_identifier(
         self,
         *,
         client_identifier_name: GetVouchersAssignedToAClientByIdentifierClientIdentifierName,
@@ -2251,7 +2308,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AssignedVoucherListResponse]:
+    ) -> Coroutine[Any, Any, Response[AssignedVoucherListResponse]]:
         """``GET /v4/vouchers/item/get-assigned-for-client/by-identifier`` — Get the vouchers assigned to a profile.
 
         Returns the vouchers assigned to the profile named by the identifier.
@@ -2270,7 +2327,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 client_identifier_name=client_identifier_name,
@@ -2280,7 +2337,8 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_handbills(
+    @coroutine_method
+    def list_handbills(
         self,
         *,
         limit: int | Unset = UNSET,
@@ -2288,7 +2346,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[HandbillListResponse]:
+    ) -> Coroutine[Any, Any, Response[HandbillListResponse]]:
         """``GET /v4/promotions/handbill`` — List handbills.
 
         Returns the workspace's handbills (promotion leaflets).
@@ -2307,11 +2365,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(limit=limit), _op._parse_response, options
         )
 
-    async def list_pools(
+    @coroutine_method
+    def list_pools(
         self,
         *,
         page: int | Unset = UNSET,
@@ -2321,7 +2380,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[VoucherPoolListResponse]:
+    ) -> Coroutine[Any, Any, Response[VoucherPoolListResponse]]:
         """``GET /v4/vouchers/pool/list`` — List voucher pools.
 
         Returns the workspace's voucher pools one page at a time (limit at most 1000). With
@@ -2341,14 +2400,15 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(page=page, limit=limit, include_meta=include_meta),
             _op._parse_response,
             options,
         )
 
-    async def list_promotions(
+    @coroutine_method
+    def list_promotions(
         self,
         *,
         limit: int | Unset = UNSET,
@@ -2356,7 +2416,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionListResponse]:
+    ) -> Coroutine[Any, Any, Response[PromotionListResponse]]:
         """``GET /v4/promotions/promotion/list`` — List the workspace's promotions.
 
         Returns the workspace's promotions.
@@ -2375,11 +2435,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(limit=limit), _op._parse_response, options
         )
 
-    async def list_promotions_through_schema_service(
+    @coroutine_method
+    def list_promotions_through_schema_service(
         self,
         *,
         page: int | Unset = UNSET,
@@ -2392,7 +2453,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``GET /schema-service/proxy/promotions`` — List the Profile's promotions through the schema service.
 
         A promotions listing served by the schema service, filtered by type, statuses (comma-
@@ -2412,7 +2473,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page, limit=limit, type_=type_, status=status, tag_names=tag_names, sort=sort
@@ -2421,7 +2482,8 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_vouchers_from_pool(
+    @coroutine_method
+    def list_vouchers_from_pool(
         self,
         pool_uuid: str,
         *,
@@ -2432,7 +2494,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[VoucherListResponse]:
+    ) -> Coroutine[Any, Any, Response[VoucherListResponse]]:
         """``GET /v4/vouchers/item/list/{poolUuid}`` — List the vouchers of a pool.
 
         Returns the voucher codes of one pool, one page at a time.
@@ -2451,14 +2513,15 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(pool_uuid=pool_uuid, page=page, limit=limit, include_meta=include_meta),
             _op._parse_response,
             options,
         )
 
-    async def process_checkout(
+    @coroutine_method
+    def process_checkout(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -2468,7 +2531,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/sale/process-checkout/{identifierType}/{identifierValue}`` — Finalise a point-of-sale checkout.
 
         Finalises a checkout for the profile with the payments report, consuming the promotions
@@ -2488,7 +2551,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
@@ -2497,7 +2560,8 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def process_sale(
+    @coroutine_method
+    def process_sale(
         self,
         identifier_type: str,
         identifier_value: str,
@@ -2507,7 +2571,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/v2/sale/process-sale/{identifierType}/{identifierValue}`` — Process a basket against a profile's promotions (point of sale).
 
         Applies the profile's promotions to a point-of-sale basket and returns the outcome.
@@ -2526,7 +2590,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
@@ -2535,7 +2599,8 @@ class LoyaltyResourceWithRawResponse(Resource):
             options,
         )
 
-    async def redeem_a_voucher(
+    @coroutine_method
+    def redeem_a_voucher(
         self,
         *,
         body: VoucherRedeemRequest | Mapping[str, Any],
@@ -2543,7 +2608,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Voucher]:
+    ) -> Coroutine[Any, Any, Response[Voucher]]:
         """``POST /v4/vouchers/item/redeem`` — Redeem a voucher.
 
         Marks the voucher with the given code as REDEEMED. An unknown code is a 404; a voucher
@@ -2563,11 +2628,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def redeem_promotion(
+    @coroutine_method
+    def redeem_promotion(
         self,
         *,
         body: PromotionRedeemRequest | Mapping[str, Any],
@@ -2575,7 +2641,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionResult]:
+    ) -> Coroutine[Any, Any, Response[PromotionResult]]:
         """``POST /v4/promotions/promotion/redeem`` — Redeem a promotion for a profile.
 
         Redeems a promotion, by code, for the profile named by clientKey and clientKeyValue.
@@ -2594,11 +2660,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def update_a_promotion(
+    @coroutine_method
+    def update_a_promotion(
         self,
         search_key: UpdateAPromotionSearchKey,
         search_value: str,
@@ -2608,7 +2675,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Promotion]:
+    ) -> Coroutine[Any, Any, Response[Promotion]]:
         """``PUT /v4/promotions/promotion/{searchKey}/{searchValue}`` — Update a promotion.
 
         Changes the fields sent on a promotion found by UUID or code; an explicit null clears a
@@ -2628,14 +2695,15 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_handbill_patch(
+    @coroutine_method
+    def update_handbill_patch(
         self,
         handbill_uuid: str,
         *,
@@ -2644,7 +2712,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[HandbillConfiguration]:
+    ) -> Coroutine[Any, Any, Response[HandbillConfiguration]]:
         """``PATCH /v4/promotions/handbill/{handbillUuid}`` — Update a handbill.
 
         Changes the fields sent on a handbill. Send back the fetched configuration, edited, so
@@ -2664,14 +2732,15 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(handbill_uuid=handbill_uuid, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_promotion_settings(
+    @coroutine_method
+    def update_promotion_settings(
         self,
         *,
         body: PromotionSettings | Mapping[str, Any],
@@ -2679,7 +2748,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[PromotionSettings]:
+    ) -> Coroutine[Any, Any, Response[PromotionSettings]]:
         """``PUT /v4/promotions/settings`` — Update promotion settings.
 
         Replaces the workspace's promotion settings.
@@ -2698,11 +2767,12 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def view_voucher_details_by_search_key(
+    @coroutine_method
+    def view_voucher_details_by_search_key(
         self,
         search_key: ViewVoucherDetailsBySearchKeySearchKey,
         search_value: str,
@@ -2711,7 +2781,7 @@ class LoyaltyResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Voucher]:
+    ) -> Coroutine[Any, Any, Response[Voucher]]:
         """``GET /v4/vouchers/item/{searchKey}/{searchValue}`` — Get a voucher.
 
         Returns one voucher, found by its code or UUID.
@@ -2730,7 +2800,7 @@ class LoyaltyResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(search_key=search_key, search_value=search_value),
             _op._parse_response,

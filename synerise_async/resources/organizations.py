@@ -7,14 +7,14 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..models.get_api_calls_stats_chart_type import GetApiCallsStatsChartType
 from ..models.get_api_calls_stats_granularity import GetApiCallsStatsGranularity
 from ..models.get_api_calls_stats_group_by import GetApiCallsStatsGroupBy
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -97,7 +97,8 @@ class OrganizationsResource(Resource):
     __slots__ = ()
     _tag = "organizations"
 
-    async def count_api_calls(
+    @coroutine_method
+    def count_api_calls(
         self,
         *,
         from_: str,
@@ -106,7 +107,7 @@ class OrganizationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> OrganizationApiCallsCount:
+    ) -> Coroutine[Any, Any, OrganizationApiCallsCount]:
         """``GET /business-profile-service/organizations/usage/stats/api-calls/count`` — Count API calls in a period.
 
         The total number of the organization's API calls in the period and their transferred
@@ -126,11 +127,12 @@ class OrganizationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(from_=from_, to=to), _op._parse_response, options
         )
 
-    async def generate_daily_new_data_points_stats(
+    @coroutine_method
+    def generate_daily_new_data_points_stats(
         self,
         *,
         body: OrganizationUsageStatsRequest | Mapping[str, Any],
@@ -138,7 +140,7 @@ class OrganizationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[OrganizationNewDataPointsStats]:
+    ) -> Coroutine[Any, Any, list[OrganizationNewDataPointsStats]]:
         """``POST /business-profile-service/organizations/usage/stats/newDataPoints`` — Count new events per day.
 
         Reports, day by day, how many events were added to the database in the given date range,
@@ -162,11 +164,12 @@ class OrganizationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def generate_daily_retention_data_points_stats(
+    @coroutine_method
+    def generate_daily_retention_data_points_stats(
         self,
         *,
         body: OrganizationUsageStatsRequest | Mapping[str, Any],
@@ -174,7 +177,7 @@ class OrganizationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> OrganizationRetentionDataPointsStats:
+    ) -> Coroutine[Any, Any, OrganizationRetentionDataPointsStats]:
         """``POST /business-profile-service/organizations/usage/stats/retentionDataPoints`` — Count stored events per day.
 
         Reports, day by day, how many events are kept in the database, which includes older
@@ -197,11 +200,12 @@ class OrganizationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_api_calls_stats(
+    @coroutine_method
+    def get_api_calls_stats(
         self,
         *,
         from_: str | Unset = UNSET,
@@ -222,7 +226,7 @@ class OrganizationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> OrganizationApiCallsStats:
+    ) -> Coroutine[Any, Any, OrganizationApiCallsStats]:
         """``GET /business-profile-service/organizations/usage/stats/api-calls`` — Get API call statistics.
 
         Statistics of the API calls made to Synerise by the organization: the number of calls
@@ -243,7 +247,7 @@ class OrganizationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 from_=from_,
@@ -265,7 +269,8 @@ class OrganizationsResource(Resource):
             options,
         )
 
-    async def get_api_calls_unique_values(
+    @coroutine_method
+    def get_api_calls_unique_values(
         self,
         *,
         from_: str,
@@ -275,7 +280,7 @@ class OrganizationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> OrganizationApiCallsUniqueValues:
+    ) -> Coroutine[Any, Any, OrganizationApiCallsUniqueValues]:
         """``GET /business-profile-service/organizations/usage/stats/api-calls/unique-values`` — List distinct values seen in API calls.
 
         Lists the distinct permissions or endpoints (uniqueParameter) that occurred in the
@@ -296,21 +301,22 @@ class OrganizationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(from_=from_, to=to, unique_parameter=unique_parameter),
             _op._parse_response,
             options,
         )
 
-    async def get_ban_settings_using_get(
+    @coroutine_method
+    def get_ban_settings_using_get(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileBanSettings:
+    ) -> Coroutine[Any, Any, ProfileBanSettings]:
         """``GET /sauth/settings/ban`` — Get the Profile login ban settings.
 
         Returns the settings that decide when Profiles are banned after repeated failed login
@@ -330,9 +336,10 @@ class OrganizationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def get_business_profiles_for_organization_user_universal_list(
+    @coroutine_method
+    def get_business_profiles_for_organization_user_universal_list(
         self,
         *,
         page: int | Unset = UNSET,
@@ -344,7 +351,7 @@ class OrganizationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> OrganizationWorkspaceList:
+    ) -> Coroutine[Any, Any, OrganizationWorkspaceList]:
         """``GET /business-profile-service/organizations/business-profiles`` — List the organization's workspaces.
 
         Lists the workspaces of the organization as seen by the current user, one page at a
@@ -365,7 +372,7 @@ class OrganizationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -378,7 +385,8 @@ class OrganizationsResource(Resource):
             options,
         )
 
-    async def update_ban_settings(
+    @coroutine_method
+    def update_ban_settings(
         self,
         *,
         body: ProfileBanSettings | Mapping[str, Any],
@@ -386,7 +394,7 @@ class OrganizationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileBanSettings:
+    ) -> Coroutine[Any, Any, ProfileBanSettings]:
         """``POST /sauth/settings/ban`` — Update the Profile login ban settings.
 
         Replaces the settings that decide when Profiles are banned after repeated failed login
@@ -406,7 +414,7 @@ class OrganizationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
@@ -417,7 +425,8 @@ class OrganizationsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "organizations"
 
-    async def count_api_calls(
+    @coroutine_method
+    def count_api_calls(
         self,
         *,
         from_: str,
@@ -426,7 +435,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[OrganizationApiCallsCount]:
+    ) -> Coroutine[Any, Any, Response[OrganizationApiCallsCount]]:
         """``GET /business-profile-service/organizations/usage/stats/api-calls/count`` — Count API calls in a period.
 
         The total number of the organization's API calls in the period and their transferred
@@ -446,11 +455,12 @@ class OrganizationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(from_=from_, to=to), _op._parse_response, options
         )
 
-    async def generate_daily_new_data_points_stats(
+    @coroutine_method
+    def generate_daily_new_data_points_stats(
         self,
         *,
         body: OrganizationUsageStatsRequest | Mapping[str, Any],
@@ -458,7 +468,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[OrganizationNewDataPointsStats]]:
+    ) -> Coroutine[Any, Any, Response[list[OrganizationNewDataPointsStats]]]:
         """``POST /business-profile-service/organizations/usage/stats/newDataPoints`` — Count new events per day.
 
         Reports, day by day, how many events were added to the database in the given date range,
@@ -482,11 +492,12 @@ class OrganizationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def generate_daily_retention_data_points_stats(
+    @coroutine_method
+    def generate_daily_retention_data_points_stats(
         self,
         *,
         body: OrganizationUsageStatsRequest | Mapping[str, Any],
@@ -494,7 +505,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[OrganizationRetentionDataPointsStats]:
+    ) -> Coroutine[Any, Any, Response[OrganizationRetentionDataPointsStats]]:
         """``POST /business-profile-service/organizations/usage/stats/retentionDataPoints`` — Count stored events per day.
 
         Reports, day by day, how many events are kept in the database, which includes older
@@ -517,11 +528,12 @@ class OrganizationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_api_calls_stats(
+    @coroutine_method
+    def get_api_calls_stats(
         self,
         *,
         from_: str | Unset = UNSET,
@@ -542,7 +554,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[OrganizationApiCallsStats]:
+    ) -> Coroutine[Any, Any, Response[OrganizationApiCallsStats]]:
         """``GET /business-profile-service/organizations/usage/stats/api-calls`` — Get API call statistics.
 
         Statistics of the API calls made to Synerise by the organization: the number of calls
@@ -563,7 +575,7 @@ class OrganizationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 from_=from_,
@@ -585,7 +597,8 @@ class OrganizationsResourceWithRawResponse(Resource):
             options,
         )
 
-    async def get_api_calls_unique_values(
+    @coroutine_method
+    def get_api_calls_unique_values(
         self,
         *,
         from_: str,
@@ -595,7 +608,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[OrganizationApiCallsUniqueValues]:
+    ) -> Coroutine[Any, Any, Response[OrganizationApiCallsUniqueValues]]:
         """``GET /business-profile-service/organizations/usage/stats/api-calls/unique-values`` — List distinct values seen in API calls.
 
         Lists the distinct permissions or endpoints (uniqueParameter) that occurred in the
@@ -616,21 +629,22 @@ class OrganizationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(from_=from_, to=to, unique_parameter=unique_parameter),
             _op._parse_response,
             options,
         )
 
-    async def get_ban_settings_using_get(
+    @coroutine_method
+    def get_ban_settings_using_get(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileBanSettings]:
+    ) -> Coroutine[Any, Any, Response[ProfileBanSettings]]:
         """``GET /sauth/settings/ban`` — Get the Profile login ban settings.
 
         Returns the settings that decide when Profiles are banned after repeated failed login
@@ -650,9 +664,10 @@ class OrganizationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def get_business_profiles_for_organization_user_universal_list(
+    @coroutine_method
+    def get_business_profiles_for_organization_user_universal_list(
         self,
         *,
         page: int | Unset = UNSET,
@@ -664,7 +679,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[OrganizationWorkspaceList]:
+    ) -> Coroutine[Any, Any, Response[OrganizationWorkspaceList]]:
         """``GET /business-profile-service/organizations/business-profiles`` — List the organization's workspaces.
 
         Lists the workspaces of the organization as seen by the current user, one page at a
@@ -685,7 +700,7 @@ class OrganizationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -698,7 +713,8 @@ class OrganizationsResourceWithRawResponse(Resource):
             options,
         )
 
-    async def update_ban_settings(
+    @coroutine_method
+    def update_ban_settings(
         self,
         *,
         body: ProfileBanSettings | Mapping[str, Any],
@@ -706,7 +722,7 @@ class OrganizationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileBanSettings]:
+    ) -> Coroutine[Any, Any, Response[ProfileBanSettings]]:
         """``POST /sauth/settings/ban`` — Update the Profile login ban settings.
 
         Replaces the settings that decide when Profiles are banned after repeated failed login
@@ -726,6 +742,6 @@ class OrganizationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )

@@ -7,10 +7,10 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -144,7 +144,8 @@ class ProfileAccountResource(Resource):
     __slots__ = ()
     _tag = "profile_account"
 
-    async def change_my_password(
+    @coroutine_method
+    def change_my_password(
         self,
         *,
         body: ChangePasswordRequest | Mapping[str, Any],
@@ -152,7 +153,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/my-account/change-password`` — Change the Profile's password.
 
         Sets a new password after checking the old one.
@@ -171,11 +172,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_account_activation(
+    @coroutine_method
+    def confirm_account_activation(
         self,
         *,
         body: TokenOnlyRequest | Mapping[str, Any],
@@ -183,7 +185,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/clients/activation/confirmation`` — Activate an account.
 
         Activates an account with the token from the activation message.
@@ -202,11 +204,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_facebook_email_change(
+    @coroutine_method
+    def confirm_facebook_email_change(
         self,
         *,
         body: EmailChangeConfirmation | Mapping[str, Any],
@@ -214,7 +217,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/clients/facebook/email-change/confirmation`` — Confirm an email change (Facebook account).
 
         Completes an email change for an account linked to Facebook.
@@ -233,11 +236,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_my_email_change(
+    @coroutine_method
+    def confirm_my_email_change(
         self,
         *,
         body: EmailChangeConfirmation | Mapping[str, Any],
@@ -245,7 +249,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/my-account/email-change/confirmation`` — Confirm an email change.
 
         Completes an email change with the token from the message.
@@ -264,11 +268,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_my_phone_update(
+    @coroutine_method
+    def confirm_my_phone_update(
         self,
         *,
         body: PhoneUpdateConfirmation | Mapping[str, Any],
@@ -276,7 +281,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/my-account/phone-update/confirmation`` — Confirm a phone number change.
 
         Completes a phone change with the code received.
@@ -295,11 +300,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_password_reset(
+    @coroutine_method
+    def confirm_password_reset(
         self,
         *,
         body: PasswordResetConfirmation | Mapping[str, Any],
@@ -307,7 +313,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/clients/password-reset/confirmation`` — Set a new password with a reset token.
 
         Completes a password reset with the token from the message.
@@ -326,11 +332,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_facebook_account(
+    @coroutine_method
+    def delete_facebook_account(
         self,
         *,
         body: FacebookAccountDeleteRequest | Mapping[str, Any],
@@ -338,7 +345,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/clients/facebook/deleted`` — Delete an account linked to Facebook.
 
         Deletes the account, proven by its Facebook token.
@@ -357,11 +364,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_my_account(
+    @coroutine_method
+    def delete_my_account(
         self,
         *,
         body: AccountDeleteRequest | Mapping[str, Any],
@@ -369,7 +377,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/my-account/delete`` — Delete the Profile's account.
 
         Deletes the calling Profile's account after checking its password.
@@ -388,18 +396,19 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_my_account(
+    @coroutine_method
+    def get_my_account(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileAccountInformation:
+    ) -> Coroutine[Any, Any, ProfileAccountInformation]:
         """``GET /v4/my-account/personal-information`` — Get the Profile's account.
 
         Returns the calling Profile's data.
@@ -418,9 +427,10 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def register_profile_account_v4(
+    @coroutine_method
+    def register_profile_account_v4(
         self,
         *,
         body: ProfileRegistrationRequest | Mapping[str, Any],
@@ -428,7 +438,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/clients/registered`` — Register a Profile account (legacy path).
 
         Registers an account with a password; the current path is /sauth/clients/registered.
@@ -447,11 +457,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_account_activation(
+    @coroutine_method
+    def request_account_activation(
         self,
         *,
         body: EmailOnlyRequest | Mapping[str, Any],
@@ -459,7 +470,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/clients/activation/request`` — Request an account activation email.
 
         Sends the activation message to the email of a registered account.
@@ -478,11 +489,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_facebook_email_change(
+    @coroutine_method
+    def request_facebook_email_change(
         self,
         *,
         body: FacebookEmailChangeRequest | Mapping[str, Any],
@@ -490,7 +502,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/clients/facebook/email-change/request`` — Request an email change (Facebook account).
 
         Starts an email change for an account linked to Facebook.
@@ -509,11 +521,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_my_email_change(
+    @coroutine_method
+    def request_my_email_change(
         self,
         *,
         body: EmailChangeRequest | Mapping[str, Any],
@@ -521,7 +534,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/my-account/email-change/request`` — Request an email change.
 
         Starts changing the Profile's email; a confirmation token is sent to the new address.
@@ -540,11 +553,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_my_phone_update(
+    @coroutine_method
+    def request_my_phone_update(
         self,
         *,
         body: PhoneUpdateRequest | Mapping[str, Any],
@@ -552,7 +566,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/my-account/phone-update/request`` — Request a phone number change.
 
         Starts changing the Profile's phone number; a code is sent by SMS.
@@ -571,11 +585,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_password_reset(
+    @coroutine_method
+    def request_password_reset(
         self,
         *,
         body: EmailOnlyRequest | Mapping[str, Any],
@@ -583,7 +598,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/clients/password-reset/request`` — Request a password reset.
 
         Sends a password-reset message to the account's email.
@@ -602,11 +617,12 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def update_my_account(
+    @coroutine_method
+    def update_my_account(
         self,
         *,
         body: ProfileAccountUpdate | Mapping[str, Any],
@@ -614,7 +630,7 @@ class ProfileAccountResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> AccountActionResult:
+    ) -> Coroutine[Any, Any, AccountActionResult]:
         """``POST /v4/my-account/personal-information`` — Update the Profile's account.
 
         Changes the fields sent on the calling Profile.
@@ -633,7 +649,7 @@ class ProfileAccountResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
@@ -644,7 +660,8 @@ class ProfileAccountResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "profile_account"
 
-    async def change_my_password(
+    @coroutine_method
+    def change_my_password(
         self,
         *,
         body: ChangePasswordRequest | Mapping[str, Any],
@@ -652,7 +669,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/my-account/change-password`` — Change the Profile's password.
 
         Sets a new password after checking the old one.
@@ -671,11 +688,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_account_activation(
+    @coroutine_method
+    def confirm_account_activation(
         self,
         *,
         body: TokenOnlyRequest | Mapping[str, Any],
@@ -683,7 +701,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/clients/activation/confirmation`` — Activate an account.
 
         Activates an account with the token from the activation message.
@@ -702,11 +720,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_facebook_email_change(
+    @coroutine_method
+    def confirm_facebook_email_change(
         self,
         *,
         body: EmailChangeConfirmation | Mapping[str, Any],
@@ -714,7 +733,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/clients/facebook/email-change/confirmation`` — Confirm an email change (Facebook account).
 
         Completes an email change for an account linked to Facebook.
@@ -733,11 +752,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_my_email_change(
+    @coroutine_method
+    def confirm_my_email_change(
         self,
         *,
         body: EmailChangeConfirmation | Mapping[str, Any],
@@ -745,7 +765,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/my-account/email-change/confirmation`` — Confirm an email change.
 
         Completes an email change with the token from the message.
@@ -764,11 +784,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_my_phone_update(
+    @coroutine_method
+    def confirm_my_phone_update(
         self,
         *,
         body: PhoneUpdateConfirmation | Mapping[str, Any],
@@ -776,7 +797,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/my-account/phone-update/confirmation`` — Confirm a phone number change.
 
         Completes a phone change with the code received.
@@ -795,11 +816,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def confirm_password_reset(
+    @coroutine_method
+    def confirm_password_reset(
         self,
         *,
         body: PasswordResetConfirmation | Mapping[str, Any],
@@ -807,7 +829,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/clients/password-reset/confirmation`` — Set a new password with a reset token.
 
         Completes a password reset with the token from the message.
@@ -826,11 +848,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_facebook_account(
+    @coroutine_method
+    def delete_facebook_account(
         self,
         *,
         body: FacebookAccountDeleteRequest | Mapping[str, Any],
@@ -838,7 +861,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/clients/facebook/deleted`` — Delete an account linked to Facebook.
 
         Deletes the account, proven by its Facebook token.
@@ -857,11 +880,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_my_account(
+    @coroutine_method
+    def delete_my_account(
         self,
         *,
         body: AccountDeleteRequest | Mapping[str, Any],
@@ -869,7 +893,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/my-account/delete`` — Delete the Profile's account.
 
         Deletes the calling Profile's account after checking its password.
@@ -888,18 +912,19 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def get_my_account(
+    @coroutine_method
+    def get_my_account(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileAccountInformation]:
+    ) -> Coroutine[Any, Any, Response[ProfileAccountInformation]]:
         """``GET /v4/my-account/personal-information`` — Get the Profile's account.
 
         Returns the calling Profile's data.
@@ -918,9 +943,10 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def register_profile_account_v4(
+    @coroutine_method
+    def register_profile_account_v4(
         self,
         *,
         body: ProfileRegistrationRequest | Mapping[str, Any],
@@ -928,7 +954,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/clients/registered`` — Register a Profile account (legacy path).
 
         Registers an account with a password; the current path is /sauth/clients/registered.
@@ -947,11 +973,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_account_activation(
+    @coroutine_method
+    def request_account_activation(
         self,
         *,
         body: EmailOnlyRequest | Mapping[str, Any],
@@ -959,7 +986,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/clients/activation/request`` — Request an account activation email.
 
         Sends the activation message to the email of a registered account.
@@ -978,11 +1005,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_facebook_email_change(
+    @coroutine_method
+    def request_facebook_email_change(
         self,
         *,
         body: FacebookEmailChangeRequest | Mapping[str, Any],
@@ -990,7 +1018,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/clients/facebook/email-change/request`` — Request an email change (Facebook account).
 
         Starts an email change for an account linked to Facebook.
@@ -1009,11 +1037,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_my_email_change(
+    @coroutine_method
+    def request_my_email_change(
         self,
         *,
         body: EmailChangeRequest | Mapping[str, Any],
@@ -1021,7 +1050,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/my-account/email-change/request`` — Request an email change.
 
         Starts changing the Profile's email; a confirmation token is sent to the new address.
@@ -1040,11 +1069,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_my_phone_update(
+    @coroutine_method
+    def request_my_phone_update(
         self,
         *,
         body: PhoneUpdateRequest | Mapping[str, Any],
@@ -1052,7 +1082,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/my-account/phone-update/request`` — Request a phone number change.
 
         Starts changing the Profile's phone number; a code is sent by SMS.
@@ -1071,11 +1101,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def request_password_reset(
+    @coroutine_method
+    def request_password_reset(
         self,
         *,
         body: EmailOnlyRequest | Mapping[str, Any],
@@ -1083,7 +1114,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/clients/password-reset/request`` — Request a password reset.
 
         Sends a password-reset message to the account's email.
@@ -1102,11 +1133,12 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def update_my_account(
+    @coroutine_method
+    def update_my_account(
         self,
         *,
         body: ProfileAccountUpdate | Mapping[str, Any],
@@ -1114,7 +1146,7 @@ class ProfileAccountResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[AccountActionResult]:
+    ) -> Coroutine[Any, Any, Response[AccountActionResult]]:
         """``POST /v4/my-account/personal-information`` — Update the Profile's account.
 
         Changes the fields sent on the calling Profile.
@@ -1133,6 +1165,6 @@ class ProfileAccountResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )

@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -154,7 +154,8 @@ class ProfilesResource(Resource):
     __slots__ = ()
     _tag = "profiles"
 
-    async def assign_profile_tag(
+    @coroutine_method
+    def assign_profile_tag(
         self,
         client_id: int,
         tag_id: int,
@@ -163,7 +164,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> ProfileTagAssignment:
+    ) -> Coroutine[Any, Any, ProfileTagAssignment]:
         """``POST /v4/clients/{clientID}/tags/{tagID}`` — Assign a tag to a profile.
 
         Assigns an existing tag to the profile and returns the assignment.
@@ -182,14 +183,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, tag_id=tag_id),
             _op._parse_response,
             options,
         )
 
-    async def batch_add_or_update_clients(
+    @coroutine_method
+    def batch_add_or_update_clients(
         self,
         *,
         body: Sequence[ProfileCreateRequest | Mapping[str, Any]],
@@ -197,7 +199,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/clients/batch`` — Batch add or update profiles.
 
         Adds or updates many profiles in one request. Each element has the same fields as the
@@ -218,11 +220,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_client_in_crm(
+    @coroutine_method
+    def create_a_client_in_crm(
         self,
         *,
         body: ProfileCreateRequest | Mapping[str, Any],
@@ -230,7 +233,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/clients`` — Create a profile.
 
         Creates a profile. The body must contain at least one of `email`, `phone`, `customId` or
@@ -252,11 +255,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_company_client_in_crm(
+    @coroutine_method
+    def create_a_company_client_in_crm(
         self,
         *,
         body: CompanyProfileCreateRequest | Mapping[str, Any],
@@ -264,7 +268,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/company-clients`` — Create a company profile.
 
         Creates a profile that stands for a company.
@@ -283,11 +287,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_profile_instantly(
+    @coroutine_method
+    def create_profile_instantly(
         self,
         *,
         body: ProfileCreateRequest | Mapping[str, Any],
@@ -295,7 +300,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> str:
+    ) -> Coroutine[Any, Any, str]:
         """``POST /v4/clients/instant`` — Create a profile synchronously.
 
         Creates a profile and answers once it is stored, instead of accepting the request for
@@ -317,11 +322,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def custom_client_import(
+    @coroutine_method
+    def custom_client_import(
         self,
         *,
         body: Sequence[ProfileCreateRequest | Mapping[str, Any]],
@@ -330,7 +336,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/clients/custom-import`` — Custom import or update of profiles.
 
         Imports or updates a list of profiles (same element shape as the batch endpoint). With
@@ -351,14 +357,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(body=body, phone_filter=phone_filter),
             _op._parse_response,
             options,
         )
 
-    async def delete_a_client_by_custom_id(
+    @coroutine_method
+    def delete_a_client_by_custom_id(
         self,
         client_custom_id: str,
         *,
@@ -366,7 +373,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``DELETE /v4/clients/by-custom-id/{clientCustomID}`` — Delete a profile identified by customId.
 
         Deletes the profile with the given `customId`.
@@ -385,14 +392,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(client_custom_id=client_custom_id),
             _op._parse_response,
             options,
         )
 
-    async def delete_a_company_client(
+    @coroutine_method
+    def delete_a_company_client(
         self,
         client_id: int,
         *,
@@ -400,7 +408,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``DELETE /v4/company-clients/{clientID}`` — Delete a company profile.
 
         Deletes a company profile by its numeric ID.
@@ -419,11 +427,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
-    async def delete_profile(
+    @coroutine_method
+    def delete_profile(
         self,
         client_id: int,
         *,
@@ -431,7 +440,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``DELETE /v4/clients/{clientID}`` — Delete a profile by ID.
 
         Deletes the profile with the given client ID from the database.
@@ -450,11 +459,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
-    async def delete_profile_by_customid(
+    @coroutine_method
+    def delete_profile_by_customid(
         self,
         custom_id: str,
         *,
@@ -462,7 +472,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``DELETE /v4/clients/by-customid/{customId}`` — Delete a profile identified by customId (php-sdk path spelling).
 
         Deletes the profile with the given `customId`, using the `by-customid` spelling of the
@@ -483,11 +493,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(custom_id=custom_id), _op._parse_response, options
         )
 
-    async def find_a_client(
+    @coroutine_method
+    def find_a_client(
         self,
         identifier_type: ProfileIdentifierType,
         identifier_value: str,
@@ -496,7 +507,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Profile:
+    ) -> Coroutine[Any, Any, Profile]:
         """``GET /v4/clients/{identifierType}/{identifierValue}`` — Get a profile by an identifier.
 
         Returns the profile identified by an email, phone, UUID or customId, for example `GET
@@ -516,14 +527,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(identifier_type=identifier_type, identifier_value=identifier_value),
             _op._parse_response,
             options,
         )
 
-    async def get_profile(
+    @coroutine_method
+    def get_profile(
         self,
         client_id: int,
         *,
@@ -531,7 +543,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Profile:
+    ) -> Coroutine[Any, Any, Profile]:
         """``GET /v4/clients/{clientID}`` — Get a profile by ID.
 
         Returns the data of the profile with the given client ID.
@@ -550,11 +562,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
-    async def link_profile_device(
+    @coroutine_method
+    def link_profile_device(
         self,
         client_id: int,
         *,
@@ -563,7 +576,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/clients/{clientID}/linked-devices`` — Link a device to a profile by ID.
 
         Assigns a device to the profile with the given client ID. A profile can have many
@@ -583,14 +596,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def link_profile_device_by_identifier(
+    @coroutine_method
+    def link_profile_device_by_identifier(
         self,
         identifier_type: ProfileDeviceIdentifierType,
         identifier_value: str,
@@ -600,7 +614,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/clients/{identifierType}/{identifierValue}/linked-devices`` — Link a device to a profile by UUID.
 
         Assigns a device to the profile with the given UUID, that is `POST /v4/clients/by-
@@ -620,7 +634,7 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
@@ -629,14 +643,15 @@ class ProfilesResource(Resource):
             options,
         )
 
-    async def list_all_profile_tags(
+    @coroutine_method
+    def list_all_profile_tags(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[ProfileTag]:
+    ) -> Coroutine[Any, Any, list[ProfileTag]]:
         """``GET /v4/clients/tags`` — List all profile tags.
 
         Returns every tag defined in the workspace that can be assigned to profiles (API version
@@ -656,9 +671,10 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_clients(
+    @coroutine_method
+    def list_clients(
         self,
         *,
         sort_by: ListClientsSortBy | Unset = UNSET,
@@ -674,7 +690,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[Profile]:
+    ) -> Coroutine[Any, Any, list[Profile]]:
         """``GET /v4/clients`` — List profiles.
 
         Returns a page of profiles as a bare JSON array. Results can be filtered by a few fields
@@ -695,7 +711,7 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 sort_by=sort_by,
@@ -712,7 +728,8 @@ class ProfilesResource(Resource):
             options,
         )
 
-    async def list_profile_tags(
+    @coroutine_method
+    def list_profile_tags(
         self,
         client_id: int,
         *,
@@ -720,7 +737,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[ProfileTag]:
+    ) -> Coroutine[Any, Any, list[ProfileTag]]:
         """``GET /v4/clients/{clientID}/tags`` — List the tags of a profile.
 
         Returns the tags assigned to the profile with the given client ID.
@@ -739,11 +756,12 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
-    async def merge_profiles_by_custom_ids(
+    @coroutine_method
+    def merge_profiles_by_custom_ids(
         self,
         source_custom_i_ds: str,
         target_custom_id: str,
@@ -752,7 +770,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Profile:
+    ) -> Coroutine[Any, Any, Profile]:
         """``POST /v4/clients/merge/from/custom-ids/{sourceCustomIDs}/to/custom-id/{targetCustomID}`` — Merge profiles by customId.
 
         Moves the UUIDs and event history of the source profiles to the existing target profile
@@ -774,7 +792,7 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 source_custom_i_ds=source_custom_i_ds, target_custom_id=target_custom_id
@@ -783,7 +801,8 @@ class ProfilesResource(Resource):
             options,
         )
 
-    async def merge_profiles_by_ids(
+    @coroutine_method
+    def merge_profiles_by_ids(
         self,
         from_client_ids: str,
         to_client_id: int,
@@ -792,7 +811,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Profile:
+    ) -> Coroutine[Any, Any, Profile]:
         """``POST /v4/clients/merge/from/ids/{fromClientIds}/to/id/{toClientId}`` — Merge profiles by clientId.
 
         Moves the UUIDs and event history of the source profiles to the existing target profile
@@ -814,14 +833,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(from_client_ids=from_client_ids, to_client_id=to_client_id),
             _op._parse_response,
             options,
         )
 
-    async def remove_profile_tag(
+    @coroutine_method
+    def remove_profile_tag(
         self,
         client_id: int,
         tag_id: int,
@@ -830,7 +850,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``DELETE /v4/clients/{clientID}/tags/{tagID}`` — Remove a tag from a profile.
 
         Removes the tag from the profile.
@@ -849,14 +869,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, tag_id=tag_id),
             _op._parse_response,
             options,
         )
 
-    async def update_profile(
+    @coroutine_method
+    def update_profile(
         self,
         client_id: int,
         *,
@@ -865,7 +886,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/clients/{clientID}`` — Update a profile by ID.
 
         Changes the details of the profile with the given client ID. Omitted fields are left
@@ -886,14 +907,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_profile_by_custom_id(
+    @coroutine_method
+    def update_profile_by_custom_id(
         self,
         custom_id: str,
         *,
@@ -902,7 +924,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/clients/by-customid/{customId}`` — Update a profile identified by customId.
 
         Changes the details of the profile with the given `customId`. Omitted fields are left
@@ -922,14 +944,15 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(custom_id=custom_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_profile_by_email(
+    @coroutine_method
+    def update_profile_by_email(
         self,
         client_email: str,
         *,
@@ -938,7 +961,7 @@ class ProfilesResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/clients/by-email/{clientEmail}`` — Update a profile identified by email.
 
         Changes the details of the profile with the given email. Omitted fields are left
@@ -958,7 +981,7 @@ class ProfilesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(client_email=client_email, body=body),
             _op._parse_response,
@@ -972,7 +995,8 @@ class ProfilesResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "profiles"
 
-    async def assign_profile_tag(
+    @coroutine_method
+    def assign_profile_tag(
         self,
         client_id: int,
         tag_id: int,
@@ -981,7 +1005,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[ProfileTagAssignment]:
+    ) -> Coroutine[Any, Any, Response[ProfileTagAssignment]]:
         """``POST /v4/clients/{clientID}/tags/{tagID}`` — Assign a tag to a profile.
 
         Assigns an existing tag to the profile and returns the assignment.
@@ -1000,14 +1024,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, tag_id=tag_id),
             _op._parse_response,
             options,
         )
 
-    async def batch_add_or_update_clients(
+    @coroutine_method
+    def batch_add_or_update_clients(
         self,
         *,
         body: Sequence[ProfileCreateRequest | Mapping[str, Any]],
@@ -1015,7 +1040,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/clients/batch`` — Batch add or update profiles.
 
         Adds or updates many profiles in one request. Each element has the same fields as the
@@ -1036,11 +1061,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_client_in_crm(
+    @coroutine_method
+    def create_a_client_in_crm(
         self,
         *,
         body: ProfileCreateRequest | Mapping[str, Any],
@@ -1048,7 +1074,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/clients`` — Create a profile.
 
         Creates a profile. The body must contain at least one of `email`, `phone`, `customId` or
@@ -1070,11 +1096,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_company_client_in_crm(
+    @coroutine_method
+    def create_a_company_client_in_crm(
         self,
         *,
         body: CompanyProfileCreateRequest | Mapping[str, Any],
@@ -1082,7 +1109,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/company-clients`` — Create a company profile.
 
         Creates a profile that stands for a company.
@@ -1101,11 +1128,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_profile_instantly(
+    @coroutine_method
+    def create_profile_instantly(
         self,
         *,
         body: ProfileCreateRequest | Mapping[str, Any],
@@ -1113,7 +1141,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[str]:
+    ) -> Coroutine[Any, Any, Response[str]]:
         """``POST /v4/clients/instant`` — Create a profile synchronously.
 
         Creates a profile and answers once it is stored, instead of accepting the request for
@@ -1135,11 +1163,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def custom_client_import(
+    @coroutine_method
+    def custom_client_import(
         self,
         *,
         body: Sequence[ProfileCreateRequest | Mapping[str, Any]],
@@ -1148,7 +1177,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/clients/custom-import`` — Custom import or update of profiles.
 
         Imports or updates a list of profiles (same element shape as the batch endpoint). With
@@ -1169,14 +1198,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(body=body, phone_filter=phone_filter),
             _op._parse_response,
             options,
         )
 
-    async def delete_a_client_by_custom_id(
+    @coroutine_method
+    def delete_a_client_by_custom_id(
         self,
         client_custom_id: str,
         *,
@@ -1184,7 +1214,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``DELETE /v4/clients/by-custom-id/{clientCustomID}`` — Delete a profile identified by customId.
 
         Deletes the profile with the given `customId`.
@@ -1203,14 +1233,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_custom_id=client_custom_id),
             _op._parse_response,
             options,
         )
 
-    async def delete_a_company_client(
+    @coroutine_method
+    def delete_a_company_client(
         self,
         client_id: int,
         *,
@@ -1218,7 +1249,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``DELETE /v4/company-clients/{clientID}`` — Delete a company profile.
 
         Deletes a company profile by its numeric ID.
@@ -1237,11 +1268,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
-    async def delete_profile(
+    @coroutine_method
+    def delete_profile(
         self,
         client_id: int,
         *,
@@ -1249,7 +1281,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``DELETE /v4/clients/{clientID}`` — Delete a profile by ID.
 
         Deletes the profile with the given client ID from the database.
@@ -1268,11 +1300,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
-    async def delete_profile_by_customid(
+    @coroutine_method
+    def delete_profile_by_customid(
         self,
         custom_id: str,
         *,
@@ -1280,7 +1313,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``DELETE /v4/clients/by-customid/{customId}`` — Delete a profile identified by customId (php-sdk path spelling).
 
         Deletes the profile with the given `customId`, using the `by-customid` spelling of the
@@ -1301,11 +1334,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(custom_id=custom_id), _op._parse_response, options
         )
 
-    async def find_a_client(
+    @coroutine_method
+    def find_a_client(
         self,
         identifier_type: ProfileIdentifierType,
         identifier_value: str,
@@ -1314,7 +1348,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Profile]:
+    ) -> Coroutine[Any, Any, Response[Profile]]:
         """``GET /v4/clients/{identifierType}/{identifierValue}`` — Get a profile by an identifier.
 
         Returns the profile identified by an email, phone, UUID or customId, for example `GET
@@ -1334,14 +1368,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(identifier_type=identifier_type, identifier_value=identifier_value),
             _op._parse_response,
             options,
         )
 
-    async def get_profile(
+    @coroutine_method
+    def get_profile(
         self,
         client_id: int,
         *,
@@ -1349,7 +1384,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Profile]:
+    ) -> Coroutine[Any, Any, Response[Profile]]:
         """``GET /v4/clients/{clientID}`` — Get a profile by ID.
 
         Returns the data of the profile with the given client ID.
@@ -1368,11 +1403,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
-    async def link_profile_device(
+    @coroutine_method
+    def link_profile_device(
         self,
         client_id: int,
         *,
@@ -1381,7 +1417,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/clients/{clientID}/linked-devices`` — Link a device to a profile by ID.
 
         Assigns a device to the profile with the given client ID. A profile can have many
@@ -1401,14 +1437,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def link_profile_device_by_identifier(
+    @coroutine_method
+    def link_profile_device_by_identifier(
         self,
         identifier_type: ProfileDeviceIdentifierType,
         identifier_value: str,
@@ -1418,7 +1455,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/clients/{identifierType}/{identifierValue}/linked-devices`` — Link a device to a profile by UUID.
 
         Assigns a device to the profile with the given UUID, that is `POST /v4/clients/by-
@@ -1438,7 +1475,7 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 identifier_type=identifier_type, identifier_value=identifier_value, body=body
@@ -1447,14 +1484,15 @@ class ProfilesResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_all_profile_tags(
+    @coroutine_method
+    def list_all_profile_tags(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[ProfileTag]]:
+    ) -> Coroutine[Any, Any, Response[list[ProfileTag]]]:
         """``GET /v4/clients/tags`` — List all profile tags.
 
         Returns every tag defined in the workspace that can be assigned to profiles (API version
@@ -1474,9 +1512,10 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_clients(
+    @coroutine_method
+    def list_clients(
         self,
         *,
         sort_by: ListClientsSortBy | Unset = UNSET,
@@ -1492,7 +1531,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[Profile]]:
+    ) -> Coroutine[Any, Any, Response[list[Profile]]]:
         """``GET /v4/clients`` — List profiles.
 
         Returns a page of profiles as a bare JSON array. Results can be filtered by a few fields
@@ -1513,7 +1552,7 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 sort_by=sort_by,
@@ -1530,7 +1569,8 @@ class ProfilesResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_profile_tags(
+    @coroutine_method
+    def list_profile_tags(
         self,
         client_id: int,
         *,
@@ -1538,7 +1578,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[ProfileTag]]:
+    ) -> Coroutine[Any, Any, Response[list[ProfileTag]]]:
         """``GET /v4/clients/{clientID}/tags`` — List the tags of a profile.
 
         Returns the tags assigned to the profile with the given client ID.
@@ -1557,11 +1597,12 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(client_id=client_id), _op._parse_response, options
         )
 
-    async def merge_profiles_by_custom_ids(
+    @coroutine_method
+    def merge_profiles_by_custom_ids(
         self,
         source_custom_i_ds: str,
         target_custom_id: str,
@@ -1570,7 +1611,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Profile]:
+    ) -> Coroutine[Any, Any, Response[Profile]]:
         """``POST /v4/clients/merge/from/custom-ids/{sourceCustomIDs}/to/custom-id/{targetCustomID}`` — Merge profiles by customId.
 
         Moves the UUIDs and event history of the source profiles to the existing target profile
@@ -1592,7 +1633,7 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 source_custom_i_ds=source_custom_i_ds, target_custom_id=target_custom_id
@@ -1601,7 +1642,8 @@ class ProfilesResourceWithRawResponse(Resource):
             options,
         )
 
-    async def merge_profiles_by_ids(
+    @coroutine_method
+    def merge_profiles_by_ids(
         self,
         from_client_ids: str,
         to_client_id: int,
@@ -1610,7 +1652,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[Profile]:
+    ) -> Coroutine[Any, Any, Response[Profile]]:
         """``POST /v4/clients/merge/from/ids/{fromClientIds}/to/id/{toClientId}`` — Merge profiles by clientId.
 
         Moves the UUIDs and event history of the source profiles to the existing target profile
@@ -1632,14 +1674,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(from_client_ids=from_client_ids, to_client_id=to_client_id),
             _op._parse_response,
             options,
         )
 
-    async def remove_profile_tag(
+    @coroutine_method
+    def remove_profile_tag(
         self,
         client_id: int,
         tag_id: int,
@@ -1648,7 +1691,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``DELETE /v4/clients/{clientID}/tags/{tagID}`` — Remove a tag from a profile.
 
         Removes the tag from the profile.
@@ -1667,14 +1710,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, tag_id=tag_id),
             _op._parse_response,
             options,
         )
 
-    async def update_profile(
+    @coroutine_method
+    def update_profile(
         self,
         client_id: int,
         *,
@@ -1683,7 +1727,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/clients/{clientID}`` — Update a profile by ID.
 
         Changes the details of the profile with the given client ID. Omitted fields are left
@@ -1704,14 +1748,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_id=client_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_profile_by_custom_id(
+    @coroutine_method
+    def update_profile_by_custom_id(
         self,
         custom_id: str,
         *,
@@ -1720,7 +1765,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/clients/by-customid/{customId}`` — Update a profile identified by customId.
 
         Changes the details of the profile with the given `customId`. Omitted fields are left
@@ -1740,14 +1785,15 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(custom_id=custom_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_profile_by_email(
+    @coroutine_method
+    def update_profile_by_email(
         self,
         client_email: str,
         *,
@@ -1756,7 +1802,7 @@ class ProfilesResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/clients/by-email/{clientEmail}`` — Update a profile identified by email.
 
         Changes the details of the profile with the given email. Omitted fields are left
@@ -1776,7 +1822,7 @@ class ProfilesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(client_email=client_email, body=body),
             _op._parse_response,

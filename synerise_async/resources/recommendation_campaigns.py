@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -196,7 +196,8 @@ class RecommendationCampaignsResource(Resource):
     __slots__ = ()
     _tag = "recommendation_campaigns"
 
-    async def attach_campaigns_to_recommendation_directory(
+    @coroutine_method
+    def attach_campaigns_to_recommendation_directory(
         self,
         directory_id: str,
         *,
@@ -205,7 +206,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationDirectoryAttachResponse:
+    ) -> Coroutine[Any, Any, RecommendationDirectoryAttachResponse]:
         """``PATCH /recommendations/v2/campaigns/directories/{directoryId}/attach`` — Move campaigns into a directory.
 
         Attaches the listed campaigns to a directory; returns how many changed.
@@ -224,14 +225,15 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(directory_id=directory_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def change_recommendation_campaign_state(
+    @coroutine_method
+    def change_recommendation_campaign_state(
         self,
         campaign_id: str,
         state: ChangeRecommendationCampaignStateState,
@@ -240,7 +242,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignDefinition:
+    ) -> Coroutine[Any, Any, RecommendationCampaignDefinition]:
         """``POST /recommendations/v2/campaigns/{campaignId}/{state}`` — Change the state of a recommendation campaign.
 
         Moves one campaign to the state named in the path.
@@ -259,14 +261,15 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(campaign_id=campaign_id, state=state),
             _op._parse_response,
             options,
         )
 
-    async def change_recommendation_campaigns_state(
+    @coroutine_method
+    def change_recommendation_campaigns_state(
         self,
         *,
         body: RecommendationStateChangeRequest | Mapping[str, Any],
@@ -274,7 +277,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[str]:
+    ) -> Coroutine[Any, Any, list[str]]:
         """``POST /recommendations/v2/campaigns/state`` — Change the state of several recommendation campaigns.
 
         Moves the listed campaigns to one state; returns the IDs changed.
@@ -293,11 +296,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def copy_recommendation_campaign(
+    @coroutine_method
+    def copy_recommendation_campaign(
         self,
         campaign_id: str,
         *,
@@ -305,7 +309,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignDefinition:
+    ) -> Coroutine[Any, Any, RecommendationCampaignDefinition]:
         """``POST /recommendations/v2/campaigns/{campaignId}/copy`` — Copy a recommendation campaign.
 
         Copies a campaign; the copy is a draft without a slug.
@@ -324,11 +328,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
-    async def create_recommendation_campaign(
+    @coroutine_method
+    def create_recommendation_campaign(
         self,
         *,
         body: RecommendationCampaignInput | Mapping[str, Any],
@@ -336,7 +341,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignDefinition:
+    ) -> Coroutine[Any, Any, RecommendationCampaignDefinition]:
         """``POST /recommendations/v2/campaigns`` — Create a recommendation campaign.
 
         Creates a recommendation campaign from a type-specific definition.
@@ -355,11 +360,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_recommendation_directory(
+    @coroutine_method
+    def create_recommendation_directory(
         self,
         *,
         body: RecommendationDirectoryName | Mapping[str, Any],
@@ -367,7 +373,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationDirectoryRef:
+    ) -> Coroutine[Any, Any, RecommendationDirectoryRef]:
         """``POST /recommendations/v2/campaigns/directories`` — Create a recommendation directory.
 
         Creates a directory and returns its ID.
@@ -386,11 +392,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_recommendation_campaign(
+    @coroutine_method
+    def delete_recommendation_campaign(
         self,
         campaign_id: str,
         *,
@@ -398,7 +405,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignDefinition:
+    ) -> Coroutine[Any, Any, RecommendationCampaignDefinition]:
         """``DELETE /recommendations/v2/campaigns/{campaignId}`` — Delete a recommendation campaign.
 
         Deletes a campaign for good and returns its last definition.
@@ -417,11 +424,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
-    async def delete_recommendation_campaigns_batch(
+    @coroutine_method
+    def delete_recommendation_campaigns_batch(
         self,
         *,
         body: RecommendationCampaignBatchDelete | Mapping[str, Any],
@@ -429,7 +437,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignBatchDeleteResponse:
+    ) -> Coroutine[Any, Any, RecommendationCampaignBatchDeleteResponse]:
         """``DELETE /recommendations/v2/campaigns/batch`` — Delete several recommendation campaigns.
 
         Deletes a batch of campaigns for good; returns how many were deleted.
@@ -448,11 +456,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_recommendation_directory(
+    @coroutine_method
+    def delete_recommendation_directory(
         self,
         directory_id: str,
         *,
@@ -460,7 +469,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationDirectoryRef:
+    ) -> Coroutine[Any, Any, RecommendationDirectoryRef]:
         """``DELETE /recommendations/v2/campaigns/directories/{directoryId}`` — Delete a recommendation directory.
 
         Deletes a directory and returns its ID.
@@ -479,11 +488,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(directory_id=directory_id), _op._parse_response, options
         )
 
-    async def get_recommendation_campaign(
+    @coroutine_method
+    def get_recommendation_campaign(
         self,
         campaign_id: str,
         *,
@@ -491,7 +501,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignDefinition:
+    ) -> Coroutine[Any, Any, RecommendationCampaignDefinition]:
         """``GET /recommendations/v2/campaigns/{campaignId}`` — Get a recommendation campaign.
 
         Returns one recommendation campaign.
@@ -510,11 +520,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
-    async def get_recommendation_campaign_by_slug(
+    @coroutine_method
+    def get_recommendation_campaign_by_slug(
         self,
         slug: str,
         *,
@@ -522,7 +533,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignDefinition:
+    ) -> Coroutine[Any, Any, RecommendationCampaignDefinition]:
         """``GET /recommendations/v2/campaigns/slugs/{slug}`` — Get a recommendation campaign by slug.
 
         Returns the campaign with the given slug.
@@ -541,11 +552,12 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(slug=slug), _op._parse_response, options
         )
 
-    async def get_recommendation_campaigns_v2(
+    @coroutine_method
+    def get_recommendation_campaigns_v2(
         self,
         *,
         page: int | Unset = UNSET,
@@ -560,7 +572,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignListResponse:
+    ) -> Coroutine[Any, Any, RecommendationCampaignListResponse]:
         """``GET /recommendations/v2/campaigns`` — List recommendation campaigns.
 
         Returns recommendation campaigns one page at a time, filtered by type, state and a
@@ -580,7 +592,7 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -596,7 +608,8 @@ class RecommendationCampaignsResource(Resource):
             options,
         )
 
-    async def list_recommendation_campaigns_simplified(
+    @coroutine_method
+    def list_recommendation_campaigns_simplified(
         self,
         *,
         state: str | Unset = UNSET,
@@ -605,7 +618,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[SimpleRecommendationCampaign]:
+    ) -> Coroutine[Any, Any, list[SimpleRecommendationCampaign]]:
         """``GET /recommendations/v2/campaigns/simplified`` — List recommendation campaigns (ID, title and type).
 
         Returns every campaign as ID, title and type, filtered by state and type.
@@ -624,18 +637,19 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(state=state, type_=type_), _op._parse_response, options
         )
 
-    async def list_recommendation_directories(
+    @coroutine_method
+    def list_recommendation_directories(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[RecommendationDirectory]:
+    ) -> Coroutine[Any, Any, list[RecommendationDirectory]]:
         """``GET /recommendations/v2/campaigns/directories`` — List recommendation directories.
 
         Returns the directories campaigns are organised in.
@@ -654,9 +668,10 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def rename_recommendation_directory(
+    @coroutine_method
+    def rename_recommendation_directory(
         self,
         directory_id: str,
         *,
@@ -665,7 +680,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationDirectory:
+    ) -> Coroutine[Any, Any, RecommendationDirectory]:
         """``PATCH /recommendations/v2/campaigns/directories/{directoryId}`` — Rename a recommendation directory.
 
         Renames a directory and returns it.
@@ -684,14 +699,15 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(directory_id=directory_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_recommendation_campaign(
+    @coroutine_method
+    def update_recommendation_campaign(
         self,
         campaign_id: str,
         *,
@@ -700,7 +716,7 @@ class RecommendationCampaignsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignDefinition:
+    ) -> Coroutine[Any, Any, RecommendationCampaignDefinition]:
         """``POST /recommendations/v2/campaigns/{campaignId}`` — Update a recommendation campaign.
 
         Updates a campaign, or copies the definition of another campaign into it (title, state,
@@ -720,7 +736,7 @@ class RecommendationCampaignsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(campaign_id=campaign_id, body=body),
             _op._parse_response,
@@ -734,7 +750,8 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "recommendation_campaigns"
 
-    async def attach_campaigns_to_recommendation_directory(
+    @coroutine_method
+    def attach_campaigns_to_recommendation_directory(
         self,
         directory_id: str,
         *,
@@ -743,7 +760,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationDirectoryAttachResponse]:
+    ) -> Coroutine[Any, Any, Response[RecommendationDirectoryAttachResponse]]:
         """``PATCH /recommendations/v2/campaigns/directories/{directoryId}/attach`` — Move campaigns into a directory.
 
         Attaches the listed campaigns to a directory; returns how many changed.
@@ -762,14 +779,15 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(directory_id=directory_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def change_recommendation_campaign_state(
+    @coroutine_method
+    def change_recommendation_campaign_state(
         self,
         campaign_id: str,
         state: ChangeRecommendationCampaignStateState,
@@ -778,7 +796,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignDefinition]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignDefinition]]:
         """``POST /recommendations/v2/campaigns/{campaignId}/{state}`` — Change the state of a recommendation campaign.
 
         Moves one campaign to the state named in the path.
@@ -797,14 +815,15 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(campaign_id=campaign_id, state=state),
             _op._parse_response,
             options,
         )
 
-    async def change_recommendation_campaigns_state(
+    @coroutine_method
+    def change_recommendation_campaigns_state(
         self,
         *,
         body: RecommendationStateChangeRequest | Mapping[str, Any],
@@ -812,7 +831,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[str]]:
+    ) -> Coroutine[Any, Any, Response[list[str]]]:
         """``POST /recommendations/v2/campaigns/state`` — Change the state of several recommendation campaigns.
 
         Moves the listed campaigns to one state; returns the IDs changed.
@@ -831,11 +850,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def copy_recommendation_campaign(
+    @coroutine_method
+    def copy_recommendation_campaign(
         self,
         campaign_id: str,
         *,
@@ -843,7 +863,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignDefinition]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignDefinition]]:
         """``POST /recommendations/v2/campaigns/{campaignId}/copy`` — Copy a recommendation campaign.
 
         Copies a campaign; the copy is a draft without a slug.
@@ -862,11 +882,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
-    async def create_recommendation_campaign(
+    @coroutine_method
+    def create_recommendation_campaign(
         self,
         *,
         body: RecommendationCampaignInput | Mapping[str, Any],
@@ -874,7 +895,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignDefinition]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignDefinition]]:
         """``POST /recommendations/v2/campaigns`` — Create a recommendation campaign.
 
         Creates a recommendation campaign from a type-specific definition.
@@ -893,11 +914,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_recommendation_directory(
+    @coroutine_method
+    def create_recommendation_directory(
         self,
         *,
         body: RecommendationDirectoryName | Mapping[str, Any],
@@ -905,7 +927,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationDirectoryRef]:
+    ) -> Coroutine[Any, Any, Response[RecommendationDirectoryRef]]:
         """``POST /recommendations/v2/campaigns/directories`` — Create a recommendation directory.
 
         Creates a directory and returns its ID.
@@ -924,11 +946,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_recommendation_campaign(
+    @coroutine_method
+    def delete_recommendation_campaign(
         self,
         campaign_id: str,
         *,
@@ -936,7 +959,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignDefinition]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignDefinition]]:
         """``DELETE /recommendations/v2/campaigns/{campaignId}`` — Delete a recommendation campaign.
 
         Deletes a campaign for good and returns its last definition.
@@ -955,11 +978,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
-    async def delete_recommendation_campaigns_batch(
+    @coroutine_method
+    def delete_recommendation_campaigns_batch(
         self,
         *,
         body: RecommendationCampaignBatchDelete | Mapping[str, Any],
@@ -967,7 +991,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignBatchDeleteResponse]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignBatchDeleteResponse]]:
         """``DELETE /recommendations/v2/campaigns/batch`` — Delete several recommendation campaigns.
 
         Deletes a batch of campaigns for good; returns how many were deleted.
@@ -986,11 +1010,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_recommendation_directory(
+    @coroutine_method
+    def delete_recommendation_directory(
         self,
         directory_id: str,
         *,
@@ -998,7 +1023,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationDirectoryRef]:
+    ) -> Coroutine[Any, Any, Response[RecommendationDirectoryRef]]:
         """``DELETE /recommendations/v2/campaigns/directories/{directoryId}`` — Delete a recommendation directory.
 
         Deletes a directory and returns its ID.
@@ -1017,11 +1042,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(directory_id=directory_id), _op._parse_response, options
         )
 
-    async def get_recommendation_campaign(
+    @coroutine_method
+    def get_recommendation_campaign(
         self,
         campaign_id: str,
         *,
@@ -1029,7 +1055,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignDefinition]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignDefinition]]:
         """``GET /recommendations/v2/campaigns/{campaignId}`` — Get a recommendation campaign.
 
         Returns one recommendation campaign.
@@ -1048,11 +1074,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(campaign_id=campaign_id), _op._parse_response, options
         )
 
-    async def get_recommendation_campaign_by_slug(
+    @coroutine_method
+    def get_recommendation_campaign_by_slug(
         self,
         slug: str,
         *,
@@ -1060,7 +1087,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignDefinition]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignDefinition]]:
         """``GET /recommendations/v2/campaigns/slugs/{slug}`` — Get a recommendation campaign by slug.
 
         Returns the campaign with the given slug.
@@ -1079,11 +1106,12 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(slug=slug), _op._parse_response, options
         )
 
-    async def get_recommendation_campaigns_v2(
+    @coroutine_method
+    def get_recommendation_campaigns_v2(
         self,
         *,
         page: int | Unset = UNSET,
@@ -1098,7 +1126,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignListResponse]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignListResponse]]:
         """``GET /recommendations/v2/campaigns`` — List recommendation campaigns.
 
         Returns recommendation campaigns one page at a time, filtered by type, state and a
@@ -1118,7 +1146,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -1134,7 +1162,8 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_recommendation_campaigns_simplified(
+    @coroutine_method
+    def list_recommendation_campaigns_simplified(
         self,
         *,
         state: str | Unset = UNSET,
@@ -1143,7 +1172,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[SimpleRecommendationCampaign]]:
+    ) -> Coroutine[Any, Any, Response[list[SimpleRecommendationCampaign]]]:
         """``GET /recommendations/v2/campaigns/simplified`` — List recommendation campaigns (ID, title and type).
 
         Returns every campaign as ID, title and type, filtered by state and type.
@@ -1162,18 +1191,19 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(state=state, type_=type_), _op._parse_response, options
         )
 
-    async def list_recommendation_directories(
+    @coroutine_method
+    def list_recommendation_directories(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[RecommendationDirectory]]:
+    ) -> Coroutine[Any, Any, Response[list[RecommendationDirectory]]]:
         """``GET /recommendations/v2/campaigns/directories`` — List recommendation directories.
 
         Returns the directories campaigns are organised in.
@@ -1192,9 +1222,10 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def rename_recommendation_directory(
+    @coroutine_method
+    def rename_recommendation_directory(
         self,
         directory_id: str,
         *,
@@ -1203,7 +1234,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationDirectory]:
+    ) -> Coroutine[Any, Any, Response[RecommendationDirectory]]:
         """``PATCH /recommendations/v2/campaigns/directories/{directoryId}`` — Rename a recommendation directory.
 
         Renames a directory and returns it.
@@ -1222,14 +1253,15 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(directory_id=directory_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def update_recommendation_campaign(
+    @coroutine_method
+    def update_recommendation_campaign(
         self,
         campaign_id: str,
         *,
@@ -1238,7 +1270,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignDefinition]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignDefinition]]:
         """``POST /recommendations/v2/campaigns/{campaignId}`` — Update a recommendation campaign.
 
         Updates a campaign, or copies the definition of another campaign into it (title, state,
@@ -1258,7 +1290,7 @@ class RecommendationCampaignsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(campaign_id=campaign_id, body=body),
             _op._parse_response,

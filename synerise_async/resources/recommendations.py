@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -57,7 +57,8 @@ class RecommendationsResource(Resource):
     __slots__ = ()
     _tag = "recommendations"
 
-    async def get_campaign_recommendations(
+    @coroutine_method
+    def get_campaign_recommendations(
         self,
         campaign_id: str,
         *,
@@ -76,7 +77,7 @@ class RecommendationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignResponse:
+    ) -> Coroutine[Any, Any, RecommendationCampaignResponse]:
         """``GET /recommendations/v2/recommend/campaigns/{campaignId}`` — Get recommendations for a campaign.
 
         Generates recommendations from a campaign configured in Synerise. The campaign supplies
@@ -116,7 +117,7 @@ class RecommendationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 campaign_id=campaign_id,
@@ -136,7 +137,8 @@ class RecommendationsResource(Resource):
             options,
         )
 
-    async def post_campaign_recommendations(
+    @coroutine_method
+    def post_campaign_recommendations(
         self,
         *,
         body: RecommendationsByCampaignRequest | Mapping[str, Any],
@@ -144,7 +146,7 @@ class RecommendationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignResponse:
+    ) -> Coroutine[Any, Any, RecommendationCampaignResponse]:
         """``POST /recommendations/v2/recommend/campaigns`` — Get recommendations for a campaign (POST).
 
         Like the GET form, with the campaign (ID or slug) and the context in the body. Use the
@@ -164,11 +166,12 @@ class RecommendationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def post_campaign_recommendations_by_identifier(
+    @coroutine_method
+    def post_campaign_recommendations_by_identifier(
         self,
         campaign_identifier: str,
         identifier_name: str,
@@ -178,7 +181,7 @@ class RecommendationsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> RecommendationCampaignResponse:
+    ) -> Coroutine[Any, Any, RecommendationCampaignResponse]:
         """``POST /recommendations/v2/recommend/campaigns/{campaignIdentifier}/by/{identifierName}`` — Get recommendations for a profile named by any identifier.
 
         Returns a campaign's recommendations for the profile whose identifier (named in the
@@ -198,7 +201,7 @@ class RecommendationsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 campaign_identifier=campaign_identifier, identifier_name=identifier_name, body=body
@@ -214,7 +217,8 @@ class RecommendationsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "recommendations"
 
-    async def get_campaign_recommendations(
+    @coroutine_method
+    def get_campaign_recommendations(
         self,
         campaign_id: str,
         *,
@@ -233,7 +237,7 @@ class RecommendationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignResponse]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignResponse]]:
         """``GET /recommendations/v2/recommend/campaigns/{campaignId}`` — Get recommendations for a campaign.
 
         Generates recommendations from a campaign configured in Synerise. The campaign supplies
@@ -273,7 +277,7 @@ class RecommendationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 campaign_id=campaign_id,
@@ -293,7 +297,8 @@ class RecommendationsResourceWithRawResponse(Resource):
             options,
         )
 
-    async def post_campaign_recommendations(
+    @coroutine_method
+    def post_campaign_recommendations(
         self,
         *,
         body: RecommendationsByCampaignRequest | Mapping[str, Any],
@@ -301,7 +306,7 @@ class RecommendationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignResponse]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignResponse]]:
         """``POST /recommendations/v2/recommend/campaigns`` — Get recommendations for a campaign (POST).
 
         Like the GET form, with the campaign (ID or slug) and the context in the body. Use the
@@ -321,11 +326,12 @@ class RecommendationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def post_campaign_recommendations_by_identifier(
+    @coroutine_method
+    def post_campaign_recommendations_by_identifier(
         self,
         campaign_identifier: str,
         identifier_name: str,
@@ -335,7 +341,7 @@ class RecommendationsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[RecommendationCampaignResponse]:
+    ) -> Coroutine[Any, Any, Response[RecommendationCampaignResponse]]:
         """``POST /recommendations/v2/recommend/campaigns/{campaignIdentifier}/by/{identifierName}`` — Get recommendations for a profile named by any identifier.
 
         Returns a campaign's recommendations for the profile whose identifier (named in the
@@ -355,7 +361,7 @@ class RecommendationsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 campaign_identifier=campaign_identifier, identifier_name=identifier_name, body=body

@@ -7,11 +7,11 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..types import UNSET
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -248,7 +248,8 @@ class SearchResource(Resource):
     __slots__ = ()
     _tag = "search"
 
-    async def autocomplete_search(
+    @coroutine_method
+    def autocomplete_search(
         self,
         index_id: str,
         *,
@@ -279,7 +280,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchResponse:
+    ) -> Coroutine[Any, Any, SearchResponse]:
         """``GET /search/v2/indices/{indexId}/autocomplete`` — Autocomplete a query.
 
         Returns items (or suggestions, for a suggestion index) matching a partially typed query,
@@ -302,7 +303,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -334,7 +335,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def autocomplete_search_post(
+    @coroutine_method
+    def autocomplete_search_post(
         self,
         index_id: str,
         *,
@@ -344,7 +346,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchResponse:
+    ) -> Coroutine[Any, Any, SearchResponse]:
         """``POST /search/v2/indices/{indexId}/autocomplete`` — Autocomplete a query (settings in the body).
 
         Returns items (or suggestions, for a suggestion index) matching a partially typed query,
@@ -368,14 +370,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
             options,
         )
 
-    async def change_catalog_search_state(
+    @coroutine_method
+    def change_catalog_search_state(
         self,
         items_catalog_id: str,
         state_operation: str,
@@ -384,7 +387,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchCatalogState:
+    ) -> Coroutine[Any, Any, SearchCatalogState]:
         """``POST /search/v2/catalogs/{itemsCatalogId}/search/{stateOperation}`` — Change the search state of a catalog.
 
         Changes whether search is enabled for an item catalog and returns the resulting state.
@@ -403,14 +406,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(items_catalog_id=items_catalog_id, state_operation=state_operation),
             _op._parse_response,
             options,
         )
 
-    async def copy_search_index(
+    @coroutine_method
+    def copy_search_index(
         self,
         index_id: str,
         *,
@@ -419,7 +423,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexConfig:
+    ) -> Coroutine[Any, Any, SearchIndexConfig]:
         """``POST /search/v2/indices/{indexId}/copy`` — Copy an index configuration to another index.
 
         Copies the configuration of this index onto the target index, optionally with its query
@@ -439,14 +443,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def create_search_index(
+    @coroutine_method
+    def create_search_index(
         self,
         *,
         body: SearchIndexConfigInput | Mapping[str, Any],
@@ -454,7 +459,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexConfig:
+    ) -> Coroutine[Any, Any, SearchIndexConfig]:
         """``POST /search/v2/indices`` — Create a search index.
 
         Creates a search index over an item catalog with the given configuration and returns it
@@ -474,11 +479,12 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_suggestion_index(
+    @coroutine_method
+    def create_suggestion_index(
         self,
         *,
         body: SuggestionIndexConfigInput | Mapping[str, Any],
@@ -486,7 +492,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SuggestionIndexConfig:
+    ) -> Coroutine[Any, Any, SuggestionIndexConfig]:
         """``POST /search/v2/suggestion-indices`` — Create a suggestion index.
 
         Creates a suggestion index whose suggestions come from search statistics of source
@@ -506,11 +512,12 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_search_index_config(
+    @coroutine_method
+    def delete_search_index_config(
         self,
         index_id: str,
         *,
@@ -518,7 +525,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``DELETE /search/v2/indices/{indexId}/config`` — Delete a search index.
 
         Deletes the configuration of a single search index.
@@ -537,11 +544,12 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def delete_suggestion_index_config(
+    @coroutine_method
+    def delete_suggestion_index_config(
         self,
         index_id: str,
         *,
@@ -549,7 +557,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``DELETE /search/v2/suggestion-indices/{indexId}/config`` — Delete a suggestion index.
 
         Deletes the configuration of a suggestion index.
@@ -568,11 +576,12 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def duplicate_search_index(
+    @coroutine_method
+    def duplicate_search_index(
         self,
         index_id: str,
         *,
@@ -581,7 +590,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexConfig:
+    ) -> Coroutine[Any, Any, SearchIndexConfig]:
         """``POST /search/v2/indices/{indexId}/duplicate`` — Duplicate an index.
 
         Creates a new index with the configuration of this one, optionally with its query rules
@@ -601,14 +610,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def duplicate_search_index_get(
+    @coroutine_method
+    def duplicate_search_index_get(
         self,
         index_id: str,
         *,
@@ -616,7 +626,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexConfig:
+    ) -> Coroutine[Any, Any, SearchIndexConfig]:
         """``GET /search/v2/indices/{indexId}/duplicate`` — Duplicate an index (GET variant).
 
         GET form of the duplicate operation published in the SDK, without options; it returns an
@@ -636,11 +646,12 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def explain_autocomplete_search(
+    @coroutine_method
+    def explain_autocomplete_search(
         self,
         index_id: str,
         *,
@@ -671,7 +682,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchExplainResponse:
+    ) -> Coroutine[Any, Any, SearchExplainResponse]:
         """``GET /search/v2/indices/{indexId}/autocomplete/explain`` — Autocomplete a query (with explanation).
 
         Returns items (or suggestions, for a suggestion index) matching a partially typed query,
@@ -695,7 +706,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -727,7 +738,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def explain_autocomplete_search_post(
+    @coroutine_method
+    def explain_autocomplete_search_post(
         self,
         index_id: str,
         *,
@@ -737,7 +749,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchExplainResponse:
+    ) -> Coroutine[Any, Any, SearchExplainResponse]:
         """``POST /search/v2/indices/{indexId}/autocomplete/explain`` — Autocomplete a query (with explanation) (settings in the body).
 
         Returns items (or suggestions, for a suggestion index) matching a partially typed query,
@@ -763,14 +775,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
             options,
         )
 
-    async def explain_full_text_search(
+    @coroutine_method
+    def explain_full_text_search(
         self,
         index_id: str,
         *,
@@ -803,7 +816,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchExplainResponse:
+    ) -> Coroutine[Any, Any, SearchExplainResponse]:
         """``GET /search/v2/indices/{indexId}/query/explain`` — Full-text search in an index (with explanation).
 
         Finds items matching a full-text query in a search index or a suggestion index. Results
@@ -830,7 +843,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -864,7 +877,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def explain_full_text_search_post(
+    @coroutine_method
+    def explain_full_text_search_post(
         self,
         index_id: str,
         *,
@@ -874,7 +888,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchExplainResponse:
+    ) -> Coroutine[Any, Any, SearchExplainResponse]:
         """``POST /search/v2/indices/{indexId}/query/explain`` — Full-text search in an index (with explanation) (settings in the body).
 
         Finds items matching a full-text query in a search index or a suggestion index. Results
@@ -902,14 +916,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
             options,
         )
 
-    async def explain_list_index_items(
+    @coroutine_method
+    def explain_list_index_items(
         self,
         index_id: str,
         *,
@@ -941,7 +956,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchExplainResponse:
+    ) -> Coroutine[Any, Any, SearchExplainResponse]:
         """``GET /search/v2/indices/{indexId}/list/explain`` — List items of an index (search without a query) (with explanation).
 
         Returns items of a search index without a text query, e.g. for category pages. Results
@@ -966,7 +981,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -999,7 +1014,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def explain_list_index_items_post(
+    @coroutine_method
+    def explain_list_index_items_post(
         self,
         index_id: str,
         *,
@@ -1008,7 +1024,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchExplainResponse:
+    ) -> Coroutine[Any, Any, SearchExplainResponse]:
         """``POST /search/v2/indices/{indexId}/list/explain`` — List items of an index (search without a query) (with explanation) (settings in the body).
 
         Returns items of a search index without a text query, e.g. for category pages. Results
@@ -1034,14 +1050,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def explain_visual_search(
+    @coroutine_method
+    def explain_visual_search(
         self,
         index_id: str,
         *,
@@ -1074,7 +1091,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchExplainResponse:
+    ) -> Coroutine[Any, Any, SearchExplainResponse]:
         """``GET /search/v2/indices/{indexId}/visual/explain`` — Visual search by image (with explanation).
 
         Finds items that look similar to the image at the given URL. Results can be filtered,
@@ -1098,7 +1115,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -1132,7 +1149,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def explain_visual_search_post(
+    @coroutine_method
+    def explain_visual_search_post(
         self,
         index_id: str,
         *,
@@ -1142,7 +1160,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchExplainResponse:
+    ) -> Coroutine[Any, Any, SearchExplainResponse]:
         """``POST /search/v2/indices/{indexId}/visual/explain`` — Visual search by image (with explanation) (settings in the body).
 
         Finds items that look similar to the image at the given URL. Results can be filtered,
@@ -1168,14 +1186,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
             _op._parse_response,
             options,
         )
 
-    async def get_catalog_search_state(
+    @coroutine_method
+    def get_catalog_search_state(
         self,
         items_catalog_id: str,
         *,
@@ -1183,7 +1202,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchCatalogState:
+    ) -> Coroutine[Any, Any, SearchCatalogState]:
         """``GET /search/v2/catalogs/{itemsCatalogId}/search/state`` — Get the search state of a catalog.
 
         Returns whether search is enabled for an item catalog.
@@ -1202,14 +1221,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(items_catalog_id=items_catalog_id),
             _op._parse_response,
             options,
         )
 
-    async def get_filterable_attribute_values(
+    @coroutine_method
+    def get_filterable_attribute_values(
         self,
         index_id: str,
         *,
@@ -1218,7 +1238,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchFilterableAttributeValues:
+    ) -> Coroutine[Any, Any, SearchFilterableAttributeValues]:
         """``GET /search/v2/indices/{indexId}/attributes/filterable/values`` — Get values of filterable attributes.
 
         Returns the values present in the index for the requested filterable attributes, e.g. to
@@ -1238,14 +1258,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, attribute=attribute),
             _op._parse_response,
             options,
         )
 
-    async def get_search_index_config(
+    @coroutine_method
+    def get_search_index_config(
         self,
         index_id: str,
         *,
@@ -1253,7 +1274,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexConfig:
+    ) -> Coroutine[Any, Any, SearchIndexConfig]:
         """``GET /search/v2/indices/{indexId}/config`` — Get a search index configuration.
 
         Returns the configuration of a single search index.
@@ -1272,11 +1293,12 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def get_search_index_dependencies(
+    @coroutine_method
+    def get_search_index_dependencies(
         self,
         index_id: str,
         *,
@@ -1284,7 +1306,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexDependencies:
+    ) -> Coroutine[Any, Any, SearchIndexDependencies]:
         """``GET /search/v2/indices/{indexId}/dependencies`` — Get suggestion indices that depend on an index.
 
         Lists the suggestion indices that use this search index as a source, separating those
@@ -1304,11 +1326,12 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def get_search_index_state(
+    @coroutine_method
+    def get_search_index_state(
         self,
         index_id: str,
         *,
@@ -1316,7 +1339,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexState:
+    ) -> Coroutine[Any, Any, SearchIndexState]:
         """``GET /search/v2/indices/{indexId}/state`` — Get the state of a search index.
 
         Returns whether the index is built and up to date with its configuration, with error
@@ -1336,18 +1359,19 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def get_search_supported_languages(
+    @coroutine_method
+    def get_search_supported_languages(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchSupportedLanguages:
+    ) -> Coroutine[Any, Any, SearchSupportedLanguages]:
         """``GET /search/v2/supported-languages`` — Get languages supported by AI Search.
 
         Returns the languages (ISO 639-1 codes) that can be set as the `language` of a search
@@ -1367,9 +1391,10 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def get_suggestion_index_config(
+    @coroutine_method
+    def get_suggestion_index_config(
         self,
         index_id: str,
         *,
@@ -1377,7 +1402,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SuggestionIndexConfig:
+    ) -> Coroutine[Any, Any, SuggestionIndexConfig]:
         """``GET /search/v2/suggestion-indices/{indexId}/config`` — Get a suggestion index configuration.
 
         Returns the configuration of a single suggestion index.
@@ -1396,11 +1421,12 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def get_suggestion_index_state(
+    @coroutine_method
+    def get_suggestion_index_state(
         self,
         index_id: str,
         *,
@@ -1408,7 +1434,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexState:
+    ) -> Coroutine[Any, Any, SearchIndexState]:
         """``GET /search/v2/suggestion-indices/{indexId}/state`` — Get the state of a suggestion index.
 
         Returns whether the suggestion index is built and up to date, with error details when a
@@ -1428,18 +1454,19 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def list_catalog_search_states(
+    @coroutine_method
+    def list_catalog_search_states(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[SearchCatalogState]:
+    ) -> Coroutine[Any, Any, list[SearchCatalogState]]:
         """``GET /search/v2/catalogs/search/states`` — List the search state of all catalogs.
 
         Returns, for every item catalog, whether search is enabled for it.
@@ -1458,9 +1485,10 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_index_items(
+    @coroutine_method
+    def list_index_items(
         self,
         index_id: str,
         *,
@@ -1492,7 +1520,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchResponse:
+    ) -> Coroutine[Any, Any, SearchResponse]:
         """``GET /search/v2/indices/{indexId}/list`` — List items of an index (search without a query).
 
         Returns items of a search index without a text query, e.g. for category pages. Results
@@ -1515,7 +1543,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -1548,7 +1576,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def list_index_items_post(
+    @coroutine_method
+    def list_index_items_post(
         self,
         index_id: str,
         *,
@@ -1557,7 +1586,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchResponse:
+    ) -> Coroutine[Any, Any, SearchResponse]:
         """``POST /search/v2/indices/{indexId}/list`` — List items of an index (search without a query) (settings in the body).
 
         Returns items of a search index without a text query, e.g. for category pages. Results
@@ -1581,14 +1610,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def list_search_indices(
+    @coroutine_method
+    def list_search_indices(
         self,
         *,
         page: int | Unset = UNSET,
@@ -1603,7 +1633,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexConfigList:
+    ) -> Coroutine[Any, Any, SearchIndexConfigList]:
         """``GET /search/v2/indices`` — List search index configurations.
 
         Returns the configurations of all search indices in the workspace, one page at a time.
@@ -1624,7 +1654,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -1640,7 +1670,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def list_suggestion_indices(
+    @coroutine_method
+    def list_suggestion_indices(
         self,
         *,
         page: int | Unset = UNSET,
@@ -1654,7 +1685,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SuggestionIndexConfigList:
+    ) -> Coroutine[Any, Any, SuggestionIndexConfigList]:
         """``GET /search/v2/suggestion-indices`` — List suggestion index configurations.
 
         Returns the configurations of all suggestion indices in the workspace, one page at a
@@ -1674,7 +1705,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -1689,7 +1720,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def replace_suggestion_index_config(
+    @coroutine_method
+    def replace_suggestion_index_config(
         self,
         index_id: str,
         *,
@@ -1698,7 +1730,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SuggestionIndexConfig:
+    ) -> Coroutine[Any, Any, SuggestionIndexConfig]:
         """``PUT /search/v2/suggestion-indices/{indexId}/config`` — Create or replace a suggestion index configuration.
 
         Creates the suggestion index with the given ID, or replaces its configuration if it
@@ -1718,14 +1750,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def search_full_text(
+    @coroutine_method
+    def search_full_text(
         self,
         index_id: str,
         *,
@@ -1758,7 +1791,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchResponse:
+    ) -> Coroutine[Any, Any, SearchResponse]:
         """``GET /search/v2/indices/{indexId}/query`` — Full-text search in an index.
 
         Finds items matching a full-text query in a search index or a suggestion index. Results
@@ -1784,7 +1817,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -1818,7 +1851,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def search_full_text_post(
+    @coroutine_method
+    def search_full_text_post(
         self,
         index_id: str,
         *,
@@ -1828,7 +1862,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchResponse:
+    ) -> Coroutine[Any, Any, SearchResponse]:
         """``POST /search/v2/indices/{indexId}/query`` — Full-text search in an index (settings in the body).
 
         Finds items matching a full-text query in a search index or a suggestion index. Results
@@ -1855,14 +1889,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
             options,
         )
 
-    async def search_visual(
+    @coroutine_method
+    def search_visual(
         self,
         index_id: str,
         *,
@@ -1895,7 +1930,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchResponse:
+    ) -> Coroutine[Any, Any, SearchResponse]:
         """``GET /search/v2/indices/{indexId}/visual`` — Visual search by image.
 
         Finds items that look similar to the image at the given URL. Results can be filtered,
@@ -1918,7 +1953,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -1952,7 +1987,8 @@ class SearchResource(Resource):
             options,
         )
 
-    async def search_visual_post(
+    @coroutine_method
+    def search_visual_post(
         self,
         index_id: str,
         *,
@@ -1962,7 +1998,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchResponse:
+    ) -> Coroutine[Any, Any, SearchResponse]:
         """``POST /search/v2/indices/{indexId}/visual`` — Visual search by image (settings in the body).
 
         Finds items that look similar to the image at the given URL. Results can be filtered,
@@ -1986,14 +2022,15 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
             _op._parse_response,
             options,
         )
 
-    async def update_search_index_config(
+    @coroutine_method
+    def update_search_index_config(
         self,
         index_id: str,
         *,
@@ -2002,7 +2039,7 @@ class SearchResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> SearchIndexConfig:
+    ) -> Coroutine[Any, Any, SearchIndexConfig]:
         """``PUT /search/v2/indices/{indexId}/config`` — Update a search index configuration.
 
         Replaces the configuration of a single search index; the index is rebuilt afterwards
@@ -2022,7 +2059,7 @@ class SearchResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
@@ -2036,7 +2073,8 @@ class SearchResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "search"
 
-    async def autocomplete_search(
+    @coroutine_method
+    def autocomplete_search(
         self,
         index_id: str,
         *,
@@ -2067,7 +2105,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchResponse]]:
         """``GET /search/v2/indices/{indexId}/autocomplete`` — Autocomplete a query.
 
         Returns items (or suggestions, for a suggestion index) matching a partially typed query,
@@ -2090,7 +2128,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -2122,7 +2160,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def autocomplete_search_post(
+    @coroutine_method
+    def autocomplete_search_post(
         self,
         index_id: str,
         *,
@@ -2132,7 +2171,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchResponse]]:
         """``POST /search/v2/indices/{indexId}/autocomplete`` — Autocomplete a query (settings in the body).
 
         Returns items (or suggestions, for a suggestion index) matching a partially typed query,
@@ -2156,14 +2195,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
             options,
         )
 
-    async def change_catalog_search_state(
+    @coroutine_method
+    def change_catalog_search_state(
         self,
         items_catalog_id: str,
         state_operation: str,
@@ -2172,7 +2212,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchCatalogState]:
+    ) -> Coroutine[Any, Any, Response[SearchCatalogState]]:
         """``POST /search/v2/catalogs/{itemsCatalogId}/search/{stateOperation}`` — Change the search state of a catalog.
 
         Changes whether search is enabled for an item catalog and returns the resulting state.
@@ -2191,14 +2231,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(items_catalog_id=items_catalog_id, state_operation=state_operation),
             _op._parse_response,
             options,
         )
 
-    async def copy_search_index(
+    @coroutine_method
+    def copy_search_index(
         self,
         index_id: str,
         *,
@@ -2207,7 +2248,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexConfig]]:
         """``POST /search/v2/indices/{indexId}/copy`` — Copy an index configuration to another index.
 
         Copies the configuration of this index onto the target index, optionally with its query
@@ -2227,14 +2268,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def create_search_index(
+    @coroutine_method
+    def create_search_index(
         self,
         *,
         body: SearchIndexConfigInput | Mapping[str, Any],
@@ -2242,7 +2284,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexConfig]]:
         """``POST /search/v2/indices`` — Create a search index.
 
         Creates a search index over an item catalog with the given configuration and returns it
@@ -2262,11 +2304,12 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_suggestion_index(
+    @coroutine_method
+    def create_suggestion_index(
         self,
         *,
         body: SuggestionIndexConfigInput | Mapping[str, Any],
@@ -2274,7 +2317,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SuggestionIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SuggestionIndexConfig]]:
         """``POST /search/v2/suggestion-indices`` — Create a suggestion index.
 
         Creates a suggestion index whose suggestions come from search statistics of source
@@ -2294,11 +2337,12 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def delete_search_index_config(
+    @coroutine_method
+    def delete_search_index_config(
         self,
         index_id: str,
         *,
@@ -2306,7 +2350,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``DELETE /search/v2/indices/{indexId}/config`` — Delete a search index.
 
         Deletes the configuration of a single search index.
@@ -2325,11 +2369,12 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def delete_suggestion_index_config(
+    @coroutine_method
+    def delete_suggestion_index_config(
         self,
         index_id: str,
         *,
@@ -2337,7 +2382,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``DELETE /search/v2/suggestion-indices/{indexId}/config`` — Delete a suggestion index.
 
         Deletes the configuration of a suggestion index.
@@ -2356,11 +2401,12 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def duplicate_search_index(
+    @coroutine_method
+    def duplicate_search_index(
         self,
         index_id: str,
         *,
@@ -2369,7 +2415,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexConfig]]:
         """``POST /search/v2/indices/{indexId}/duplicate`` — Duplicate an index.
 
         Creates a new index with the configuration of this one, optionally with its query rules
@@ -2389,14 +2435,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def duplicate_search_index_get(
+    @coroutine_method
+    def duplicate_search_index_get(
         self,
         index_id: str,
         *,
@@ -2404,7 +2451,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexConfig]]:
         """``GET /search/v2/indices/{indexId}/duplicate`` — Duplicate an index (GET variant).
 
         GET form of the duplicate operation published in the SDK, without options; it returns an
@@ -2424,11 +2471,12 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def explain_autocomplete_search(
+    @coroutine_method
+    def explain_autocomplete_search(
         self,
         index_id: str,
         *,
@@ -2459,7 +2507,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchExplainResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchExplainResponse]]:
         """``GET /search/v2/indices/{indexId}/autocomplete/explain`` — Autocomplete a query (with explanation).
 
         Returns items (or suggestions, for a suggestion index) matching a partially typed query,
@@ -2483,7 +2531,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -2515,7 +2563,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def explain_autocomplete_search_post(
+    @coroutine_method
+    def explain_autocomplete_search_post(
         self,
         index_id: str,
         *,
@@ -2525,7 +2574,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchExplainResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchExplainResponse]]:
         """``POST /search/v2/indices/{indexId}/autocomplete/explain`` — Autocomplete a query (with explanation) (settings in the body).
 
         Returns items (or suggestions, for a suggestion index) matching a partially typed query,
@@ -2551,14 +2600,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
             options,
         )
 
-    async def explain_full_text_search(
+    @coroutine_method
+    def explain_full_text_search(
         self,
         index_id: str,
         *,
@@ -2591,7 +2641,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchExplainResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchExplainResponse]]:
         """``GET /search/v2/indices/{indexId}/query/explain`` — Full-text search in an index (with explanation).
 
         Finds items matching a full-text query in a search index or a suggestion index. Results
@@ -2618,7 +2668,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -2652,7 +2702,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def explain_full_text_search_post(
+    @coroutine_method
+    def explain_full_text_search_post(
         self,
         index_id: str,
         *,
@@ -2662,7 +2713,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchExplainResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchExplainResponse]]:
         """``POST /search/v2/indices/{indexId}/query/explain`` — Full-text search in an index (with explanation) (settings in the body).
 
         Finds items matching a full-text query in a search index or a suggestion index. Results
@@ -2690,14 +2741,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
             options,
         )
 
-    async def explain_list_index_items(
+    @coroutine_method
+    def explain_list_index_items(
         self,
         index_id: str,
         *,
@@ -2729,7 +2781,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchExplainResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchExplainResponse]]:
         """``GET /search/v2/indices/{indexId}/list/explain`` — List items of an index (search without a query) (with explanation).
 
         Returns items of a search index without a text query, e.g. for category pages. Results
@@ -2754,7 +2806,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -2787,7 +2839,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def explain_list_index_items_post(
+    @coroutine_method
+    def explain_list_index_items_post(
         self,
         index_id: str,
         *,
@@ -2796,7 +2849,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchExplainResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchExplainResponse]]:
         """``POST /search/v2/indices/{indexId}/list/explain`` — List items of an index (search without a query) (with explanation) (settings in the body).
 
         Returns items of a search index without a text query, e.g. for category pages. Results
@@ -2822,14 +2875,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def explain_visual_search(
+    @coroutine_method
+    def explain_visual_search(
         self,
         index_id: str,
         *,
@@ -2862,7 +2916,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchExplainResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchExplainResponse]]:
         """``GET /search/v2/indices/{indexId}/visual/explain`` — Visual search by image (with explanation).
 
         Finds items that look similar to the image at the given URL. Results can be filtered,
@@ -2886,7 +2940,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -2920,7 +2974,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def explain_visual_search_post(
+    @coroutine_method
+    def explain_visual_search_post(
         self,
         index_id: str,
         *,
@@ -2930,7 +2985,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchExplainResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchExplainResponse]]:
         """``POST /search/v2/indices/{indexId}/visual/explain`` — Visual search by image (with explanation) (settings in the body).
 
         Finds items that look similar to the image at the given URL. Results can be filtered,
@@ -2956,14 +3011,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
             _op._parse_response,
             options,
         )
 
-    async def get_catalog_search_state(
+    @coroutine_method
+    def get_catalog_search_state(
         self,
         items_catalog_id: str,
         *,
@@ -2971,7 +3027,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchCatalogState]:
+    ) -> Coroutine[Any, Any, Response[SearchCatalogState]]:
         """``GET /search/v2/catalogs/{itemsCatalogId}/search/state`` — Get the search state of a catalog.
 
         Returns whether search is enabled for an item catalog.
@@ -2990,14 +3046,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(items_catalog_id=items_catalog_id),
             _op._parse_response,
             options,
         )
 
-    async def get_filterable_attribute_values(
+    @coroutine_method
+    def get_filterable_attribute_values(
         self,
         index_id: str,
         *,
@@ -3006,7 +3063,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchFilterableAttributeValues]:
+    ) -> Coroutine[Any, Any, Response[SearchFilterableAttributeValues]]:
         """``GET /search/v2/indices/{indexId}/attributes/filterable/values`` — Get values of filterable attributes.
 
         Returns the values present in the index for the requested filterable attributes, e.g. to
@@ -3026,14 +3083,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, attribute=attribute),
             _op._parse_response,
             options,
         )
 
-    async def get_search_index_config(
+    @coroutine_method
+    def get_search_index_config(
         self,
         index_id: str,
         *,
@@ -3041,7 +3099,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexConfig]]:
         """``GET /search/v2/indices/{indexId}/config`` — Get a search index configuration.
 
         Returns the configuration of a single search index.
@@ -3060,11 +3118,12 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def get_search_index_dependencies(
+    @coroutine_method
+    def get_search_index_dependencies(
         self,
         index_id: str,
         *,
@@ -3072,7 +3131,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexDependencies]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexDependencies]]:
         """``GET /search/v2/indices/{indexId}/dependencies`` — Get suggestion indices that depend on an index.
 
         Lists the suggestion indices that use this search index as a source, separating those
@@ -3092,11 +3151,12 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def get_search_index_state(
+    @coroutine_method
+    def get_search_index_state(
         self,
         index_id: str,
         *,
@@ -3104,7 +3164,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexState]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexState]]:
         """``GET /search/v2/indices/{indexId}/state`` — Get the state of a search index.
 
         Returns whether the index is built and up to date with its configuration, with error
@@ -3124,18 +3184,19 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def get_search_supported_languages(
+    @coroutine_method
+    def get_search_supported_languages(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchSupportedLanguages]:
+    ) -> Coroutine[Any, Any, Response[SearchSupportedLanguages]]:
         """``GET /search/v2/supported-languages`` — Get languages supported by AI Search.
 
         Returns the languages (ISO 639-1 codes) that can be set as the `language` of a search
@@ -3155,9 +3216,10 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def get_suggestion_index_config(
+    @coroutine_method
+    def get_suggestion_index_config(
         self,
         index_id: str,
         *,
@@ -3165,7 +3227,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SuggestionIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SuggestionIndexConfig]]:
         """``GET /search/v2/suggestion-indices/{indexId}/config`` — Get a suggestion index configuration.
 
         Returns the configuration of a single suggestion index.
@@ -3184,11 +3246,12 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def get_suggestion_index_state(
+    @coroutine_method
+    def get_suggestion_index_state(
         self,
         index_id: str,
         *,
@@ -3196,7 +3259,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexState]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexState]]:
         """``GET /search/v2/suggestion-indices/{indexId}/state`` — Get the state of a suggestion index.
 
         Returns whether the suggestion index is built and up to date, with error details when a
@@ -3216,18 +3279,19 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(index_id=index_id), _op._parse_response, options
         )
 
-    async def list_catalog_search_states(
+    @coroutine_method
+    def list_catalog_search_states(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[SearchCatalogState]]:
+    ) -> Coroutine[Any, Any, Response[list[SearchCatalogState]]]:
         """``GET /search/v2/catalogs/search/states`` — List the search state of all catalogs.
 
         Returns, for every item catalog, whether search is enabled for it.
@@ -3246,9 +3310,10 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_index_items(
+    @coroutine_method
+    def list_index_items(
         self,
         index_id: str,
         *,
@@ -3280,7 +3345,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchResponse]]:
         """``GET /search/v2/indices/{indexId}/list`` — List items of an index (search without a query).
 
         Returns items of a search index without a text query, e.g. for category pages. Results
@@ -3303,7 +3368,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -3336,7 +3401,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_index_items_post(
+    @coroutine_method
+    def list_index_items_post(
         self,
         index_id: str,
         *,
@@ -3345,7 +3411,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchResponse]]:
         """``POST /search/v2/indices/{indexId}/list`` — List items of an index (search without a query) (settings in the body).
 
         Returns items of a search index without a text query, e.g. for category pages. Results
@@ -3369,14 +3435,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def list_search_indices(
+    @coroutine_method
+    def list_search_indices(
         self,
         *,
         page: int | Unset = UNSET,
@@ -3391,7 +3458,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexConfigList]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexConfigList]]:
         """``GET /search/v2/indices`` — List search index configurations.
 
         Returns the configurations of all search indices in the workspace, one page at a time.
@@ -3412,7 +3479,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -3428,7 +3495,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def list_suggestion_indices(
+    @coroutine_method
+    def list_suggestion_indices(
         self,
         *,
         page: int | Unset = UNSET,
@@ -3442,7 +3510,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SuggestionIndexConfigList]:
+    ) -> Coroutine[Any, Any, Response[SuggestionIndexConfigList]]:
         """``GET /search/v2/suggestion-indices`` — List suggestion index configurations.
 
         Returns the configurations of all suggestion indices in the workspace, one page at a
@@ -3462,7 +3530,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 page=page,
@@ -3477,7 +3545,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def replace_suggestion_index_config(
+    @coroutine_method
+    def replace_suggestion_index_config(
         self,
         index_id: str,
         *,
@@ -3486,7 +3555,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SuggestionIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SuggestionIndexConfig]]:
         """``PUT /search/v2/suggestion-indices/{indexId}/config`` — Create or replace a suggestion index configuration.
 
         Creates the suggestion index with the given ID, or replaces its configuration if it
@@ -3506,14 +3575,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,
             options,
         )
 
-    async def search_full_text(
+    @coroutine_method
+    def search_full_text(
         self,
         index_id: str,
         *,
@@ -3546,7 +3616,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchResponse]]:
         """``GET /search/v2/indices/{indexId}/query`` — Full-text search in an index.
 
         Finds items matching a full-text query in a search index or a suggestion index. Results
@@ -3572,7 +3642,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -3606,7 +3676,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def search_full_text_post(
+    @coroutine_method
+    def search_full_text_post(
         self,
         index_id: str,
         *,
@@ -3616,7 +3687,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchResponse]]:
         """``POST /search/v2/indices/{indexId}/query`` — Full-text search in an index (settings in the body).
 
         Finds items matching a full-text query in a search index or a suggestion index. Results
@@ -3643,14 +3714,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, query=query),
             _op._parse_response,
             options,
         )
 
-    async def search_visual(
+    @coroutine_method
+    def search_visual(
         self,
         index_id: str,
         *,
@@ -3683,7 +3755,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchResponse]]:
         """``GET /search/v2/indices/{indexId}/visual`` — Visual search by image.
 
         Finds items that look similar to the image at the given URL. Results can be filtered,
@@ -3706,7 +3778,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(
                 index_id=index_id,
@@ -3740,7 +3812,8 @@ class SearchResourceWithRawResponse(Resource):
             options,
         )
 
-    async def search_visual_post(
+    @coroutine_method
+    def search_visual_post(
         self,
         index_id: str,
         *,
@@ -3750,7 +3823,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchResponse]:
+    ) -> Coroutine[Any, Any, Response[SearchResponse]]:
         """``POST /search/v2/indices/{indexId}/visual`` — Visual search by image (settings in the body).
 
         Finds items that look similar to the image at the given URL. Results can be filtered,
@@ -3774,14 +3847,15 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body, url_query=url_query),
             _op._parse_response,
             options,
         )
 
-    async def update_search_index_config(
+    @coroutine_method
+    def update_search_index_config(
         self,
         index_id: str,
         *,
@@ -3790,7 +3864,7 @@ class SearchResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[SearchIndexConfig]:
+    ) -> Coroutine[Any, Any, Response[SearchIndexConfig]]:
         """``PUT /search/v2/indices/{indexId}/config`` — Update a search index configuration.
 
         Replaces the configuration of a single search index; the index is rebuilt afterwards
@@ -3810,7 +3884,7 @@ class SearchResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION,
             _op._get_kwargs(index_id=index_id, body=body),
             _op._parse_response,

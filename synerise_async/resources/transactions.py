@@ -7,10 +7,10 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -39,7 +39,8 @@ class TransactionsResource(Resource):
     __slots__ = ()
     _tag = "transactions"
 
-    async def batch_add_or_update_transactions(
+    @coroutine_method
+    def batch_add_or_update_transactions(
         self,
         *,
         body: Sequence[TransactionCreateRequest | Mapping[str, Any]],
@@ -47,7 +48,7 @@ class TransactionsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/transactions/batch`` — Add or update a batch of transactions.
 
         Records several transactions in one request; each item has the same shape as the body of
@@ -69,11 +70,12 @@ class TransactionsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_transaction(
+    @coroutine_method
+    def create_a_transaction(
         self,
         *,
         body: TransactionCreateRequest | Mapping[str, Any],
@@ -81,7 +83,7 @@ class TransactionsResource(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> None:
+    ) -> Coroutine[Any, Any, None]:
         """``POST /v4/transactions`` — Create a transaction.
 
         Records a purchase made by a profile. Synerise stores it as a transaction.charge event
@@ -106,7 +108,7 @@ class TransactionsResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(
+        return self._client.call(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
@@ -117,7 +119,8 @@ class TransactionsResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "transactions"
 
-    async def batch_add_or_update_transactions(
+    @coroutine_method
+    def batch_add_or_update_transactions(
         self,
         *,
         body: Sequence[TransactionCreateRequest | Mapping[str, Any]],
@@ -125,7 +128,7 @@ class TransactionsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/transactions/batch`` — Add or update a batch of transactions.
 
         Records several transactions in one request; each item has the same shape as the body of
@@ -147,11 +150,12 @@ class TransactionsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )
 
-    async def create_a_transaction(
+    @coroutine_method
+    def create_a_transaction(
         self,
         *,
         body: TransactionCreateRequest | Mapping[str, Any],
@@ -159,7 +163,7 @@ class TransactionsResourceWithRawResponse(Resource):
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[None]:
+    ) -> Coroutine[Any, Any, Response[None]]:
         """``POST /v4/transactions`` — Create a transaction.
 
         Records a purchase made by a profile. Synerise stores it as a transaction.charge event
@@ -184,6 +188,6 @@ class TransactionsResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(
+        return self._client.request(
             _op.OPERATION, _op._get_kwargs(body=body), _op._parse_response, options
         )

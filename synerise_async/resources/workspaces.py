@@ -7,10 +7,10 @@ Each method imports its operation module on first call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._base import LazyModule, Resource, request_options
+from ._base import LazyModule, Resource, coroutine_method, request_options
 
 if TYPE_CHECKING:
     from .._transport import Response
@@ -45,14 +45,15 @@ class WorkspacesResource(Resource):
     __slots__ = ()
     _tag = "workspaces"
 
-    async def get_current_business_profile_using_get(
+    @coroutine_method
+    def get_current_business_profile_using_get(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> CurrentWorkspaceResponse:
+    ) -> Coroutine[Any, Any, CurrentWorkspaceResponse]:
         """``GET /uauth/business-profile/current`` — Get the currently selected workspace.
 
         Describes the workspace the token is bound to: selected tells whether a workspace is
@@ -72,16 +73,17 @@ class WorkspacesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_workspace_ids(
+    @coroutine_method
+    def list_workspace_ids(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[WorkspaceIdEntry]:
+    ) -> Coroutine[Any, Any, list[WorkspaceIdEntry]]:
         """``GET /uauth/business-profile/ids`` — List the User's workspace ids with user-specific flags.
 
         Lists the ids of the workspaces available to the User, each with the workspace's IP and
@@ -102,16 +104,17 @@ class WorkspacesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_workspaces(
+    @coroutine_method
+    def list_workspaces(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> list[WorkspaceSummary]:
+    ) -> Coroutine[Any, Any, list[WorkspaceSummary]]:
         """``GET /uauth/business-profile/`` — List the User's workspaces.
 
         Lists the workspaces the logged-in User has access to. Requires a fully authenticated
@@ -131,7 +134,7 @@ class WorkspacesResource(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.call(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.call(_op.OPERATION, None, _op._parse_response, options)
 
 
 class WorkspacesResourceWithRawResponse(Resource):
@@ -140,14 +143,15 @@ class WorkspacesResourceWithRawResponse(Resource):
     __slots__ = ()
     _tag = "workspaces"
 
-    async def get_current_business_profile_using_get(
+    @coroutine_method
+    def get_current_business_profile_using_get(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[CurrentWorkspaceResponse]:
+    ) -> Coroutine[Any, Any, Response[CurrentWorkspaceResponse]]:
         """``GET /uauth/business-profile/current`` — Get the currently selected workspace.
 
         Describes the workspace the token is bound to: selected tells whether a workspace is
@@ -167,16 +171,17 @@ class WorkspacesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_workspace_ids(
+    @coroutine_method
+    def list_workspace_ids(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[WorkspaceIdEntry]]:
+    ) -> Coroutine[Any, Any, Response[list[WorkspaceIdEntry]]]:
         """``GET /uauth/business-profile/ids`` — List the User's workspace ids with user-specific flags.
 
         Lists the ids of the workspaces available to the User, each with the workspace's IP and
@@ -197,16 +202,17 @@ class WorkspacesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)
 
-    async def list_workspaces(
+    @coroutine_method
+    def list_workspaces(
         self,
         *,
         timeout: float | None = None,
         extra_headers: Mapping[str, str] | None = None,
         extra_query: Mapping[str, Any] | None = None,
         max_retries: int | None = None,
-    ) -> Response[list[WorkspaceSummary]]:
+    ) -> Coroutine[Any, Any, Response[list[WorkspaceSummary]]]:
         """``GET /uauth/business-profile/`` — List the User's workspaces.
 
         Lists the workspaces the logged-in User has access to. Requires a fully authenticated
@@ -226,4 +232,4 @@ class WorkspacesResourceWithRawResponse(Resource):
             and max_retries is None
             else request_options(timeout, extra_headers, extra_query, max_retries)
         )
-        return await self._client.request(_op.OPERATION, None, _op._parse_response, options)
+        return self._client.request(_op.OPERATION, None, _op._parse_response, options)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from synerise_async import Response, SyneriseClient
 from synerise_async.api.automation import get_paginated_diagrams
 from synerise_async.api.profiles import get_profile, list_clients
 from synerise_async.testing import FakeSynerise
+
+from .conftest import client_for
 
 
 async def test_resource_method_returns_what_the_module_function_returns(
@@ -39,3 +44,23 @@ async def test_paginate_takes_bound_methods(fake: FakeSynerise, client: Synerise
     ]
     via_module = [p.client_id async for p in client.paginate(list_clients, page_size=7)]
     assert via_method == via_module and len(via_method) > 7
+
+
+async def test_a_resource_call_sends_nothing_and_reads_no_token_until_awaited(
+    fake: FakeSynerise,
+) -> None:
+    """A call made while the token is fresh and awaited after it expired logs in first, then sends."""
+    offset = 0.0
+
+    def clock() -> float:
+        return time.time() + offset
+
+    async with client_for(fake, clock=clock) as client:
+        await client.automation.get_paginated_diagrams_v2(page=1, limit=1)
+        pending = client.automation.get_paginated_diagrams_v2(page=1, limit=1)
+        offset += fake.faults.token_lifetime + 1  # the client now sees its token as expired
+        await asyncio.sleep(0)
+        assert fake.stats.requests_by_operation["getPaginatedDiagramsV2"] == 1
+        await pending
+    assert fake.stats.logins == 2
+    assert fake.stats.requests_by_operation["getPaginatedDiagramsV2"] == 2
