@@ -61,6 +61,23 @@ async def test_an_operation_without_parameters_is_prepared_once_per_client(
     assert all(h["Authorization"].startswith("Basic ") for h in headers)
 
 
+async def test_client_state_lives_in_slots_and_views_copy_it(mocked: CompatMock) -> None:
+    """The call path's attributes are slots, so a cached tag property leaves them in place."""
+    mocked.get(f"{BASE}/time", payload={"t": 1}, repeat=True)
+    async with SyneriseClient(sa.BasicAuth(workspace_guid="ws", api_key="key")) as client:
+        assert client.workspaces is client.workspaces  # cached in the instance __dict__
+        assert not any(name.startswith("_") for name in vars(client))
+        view = client.with_options(headers={"X-Team": "etl"})
+        assert view._retry is client._retry and view._shared is client._shared
+        assert view._root() is client and view._headers["X-Team"] == "etl"
+        assert "X-Team" not in client._headers
+        assert view.workspaces is not client.workspaces
+        assert (await view.request(STATIC_OP, None, json_parse)).parsed == {"t": 1}
+        assert (await client.request(STATIC_OP, None, json_parse)).parsed == {"t": 1}
+    headers = sent_headers(mocked, "GET", f"{BASE}/time")
+    assert [h.get("X-Team") for h in headers] == ["etl", None]
+
+
 async def test_a_same_named_operation_object_is_prepared_afresh(mocked: CompatMock) -> None:
     """The cache checks the operation object, not only its id."""
     other = Operation(
@@ -107,8 +124,9 @@ async def test_credential_headers_are_built_once_per_token(mocked: CompatMock) -
             await client.request(STATIC_OP, None, json_parse)
             built.append(client._last_authorized)
     # The first call after each login waited for it (and built its headers on that path).
-    assert built[1] is built[2] and built[1][0] is token
-    assert built[4] is built[5] and built[4][0] is not token
+    # _last_authorized holds the token manager's (token, refresh time) pair.
+    assert built[1] is built[2] and built[1][0][0] is token
+    assert built[4] is built[5] and built[4][0][0] is not token
     sent = [h["Authorization"] for h in sent_headers(mocked, "GET", f"{BASE}/time")]
     assert sent[0] == sent[1] == sent[2] == "Bearer " + token.value
     assert sent[3] == sent[4] == sent[5] != sent[0]
