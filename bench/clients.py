@@ -653,7 +653,7 @@ class SyneriseAsyncFloor(SyneriseAsync):
                 self, operation: Any, kwargs: Any, parse: Any, options: Any = None
             ) -> Any:
                 prepared = self._static_requests.get(id(operation))
-                found = None if prepared is None else self._authorize_now(prepared)
+                found = None if prepared is None else self._authorize_now(prepared, self._clock())
                 if prepared is None or found is None or kwargs is not None:
                     return await super().call(operation, kwargs, parse, options)  # warm-up
                 session = self._shared.session
