@@ -14,6 +14,7 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -24,7 +25,7 @@ from typing import Any
 import attrs
 import orjson
 
-from . import stock, w6, w7, workloads
+from . import instructions, stock, w6, w7, workloads
 from .clients import COMPETITORS
 from .harness import ROOT, ServerProcess, cpu_count
 from .report import evaluate_targets, render
@@ -166,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-uvloop", action="store_true", help="skip the optional uvloop run")
     parser.add_argument("--reps", type=int, help="override the number of repetitions")
+    parser.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="skip the valgrind instruction counts of W1 and W3 (full mode only)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument(
         "--from-json",
@@ -180,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.tiny() if args.tiny else Settings.quick() if args.quick else Settings.full()
     if args.reps:
         settings = attrs.evolve(settings, reps=args.reps)
+    if args.no_instructions:
+        settings = attrs.evolve(settings, instructions=False)
     only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
     wanted = [c.strip() for c in args.competitors.split(",") if c.strip()]
     unknown = set(wanted) - set(COMPETITORS)
@@ -277,6 +285,14 @@ def main(argv: list[str] | None = None) -> int:
             w6_results["generate"] = w6_results["scale"]["generations"][-1]
             results["w6"] = w6_results
 
+    if settings.instructions and only & {"W1", "W3"}:
+        if shutil.which("valgrind") is None:
+            notes.append("valgrind is not installed: no instruction counts in this run.")
+        else:
+            log("instructions (valgrind) ...")
+            results["instructions"] = _instruction_counts(competitors, only, log)
+            commands.append("python -m bench.instructions  # per workload, see its section")
+
     results.update(
         {
             "machine": {**machine("asyncio (default)"), "pinning": pinning, "code": code},
@@ -303,6 +319,43 @@ def main(argv: list[str] | None = None) -> int:
         json_path.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     log(f"wrote {args.output} in {results['elapsed']:.0f} s")
     return 0
+
+
+INSTRUCTION_RUNS = (
+    # workload, concurrency, batch, competitors (the first is the baseline)
+    ("W1", 16, 100, ("aiohttp-orjson", "synerise-async", "aiohttp-orjson-models")),
+    ("W1", 128, 100, ("aiohttp-orjson", "synerise-async")),
+    ("W3", 16, 100, ("aiohttp-orjson-salted", "synerise-async")),
+)
+"""What ``make bench`` counts: the W1 and W3 targets that timing on a shared VM cannot
+settle within their margin (about 3 minutes under valgrind)."""
+
+
+def _instruction_counts(
+    competitors: list[str], only: set[str], log: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    out = []
+    for workload, concurrency, batch, names in INSTRUCTION_RUNS:
+        if workload not in only or "synerise-async" not in competitors:
+            continue
+        short, long = (300, 1300) if workload == "W1" else (2000, 12000)
+        per_unit = instructions.count(
+            list(names), workload, concurrency, batch, short, long, log=lambda s: log("  " + s)
+        )
+        out.append(
+            {
+                "workload": workload,
+                "params": {
+                    "concurrency": concurrency,
+                    "batch": batch,
+                    "short": short,
+                    "long": long,
+                },
+                "unit": instructions.UNITS[workload],
+                "per_unit": per_unit,
+            }
+        )
+    return out
 
 
 def _render_only(source: Path, output: Path) -> int:

@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 
 from . import payloads
 from .clients import COMPETITORS, run_workers
@@ -102,6 +103,38 @@ def _instructions(spec: str, units: int, concurrency: int, base_url: str) -> int
     return int(found.group(1).replace(",", ""))
 
 
+UNITS = {"W1": "request", "W2": "item", "W3": "event"}
+
+
+def count(
+    names: list[str],
+    workload: str,
+    concurrency: int,
+    batch: int,
+    short: int,
+    long: int,
+    *,
+    fail_every: int = 0,
+    log: Callable[[str], None] = lambda line: None,
+) -> dict[str, float]:
+    """Instructions per unit of ``workload`` for each competitor, against a bench server of
+    its own: the long run's count minus the short run's, over the extra units."""
+    per_unit: dict[str, float] = {}
+    with ServerProcess() as server:
+        if fail_every:
+            server.configure(fail_every=fail_every, retry_after="0")
+        for name in names:
+            spec = f"{name}:{workload}:{batch}:{long}"
+            counts = []
+            for units in (short, long):
+                if workload == "W2":
+                    server.configure(workflows_total=units)
+                counts.append(_instructions(spec, units, concurrency, server.base_url))
+            per_unit[name] = (counts[1] - counts[0]) / (long - short)
+            log(f"{name:32s} {per_unit[name] / 1000:7.2f}k instructions/{UNITS[workload]}")
+    return per_unit
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__)
     parser.add_argument("--workload", choices=sorted(DEFAULTS), default="W1")
@@ -140,20 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(names) - set(COMPETITORS)
     if unknown:
         parser.error(f"unknown competitors: {', '.join(sorted(unknown))}")
-    unit = {"W1": "request", "W2": "item", "W3": "event"}[args.workload]
-    per_unit: dict[str, float] = {}
-    with ServerProcess() as server:
-        if args.fail_every:
-            server.configure(fail_every=args.fail_every, retry_after="0")
-        for name in names:
-            spec = f"{name}:{args.workload}:{args.batch}:{long}"
-            counts = []
-            for units in (short, long):
-                if args.workload == "W2":
-                    server.configure(workflows_total=units)
-                counts.append(_instructions(spec, units, args.concurrency, server.base_url))
-            per_unit[name] = (counts[1] - counts[0]) / (long - short)
-            print(f"{name:32s} {per_unit[name] / 1000:7.2f}k instructions/{unit}", flush=True)
+    per_unit = count(names, args.workload, args.concurrency, args.batch, short, long,
+                     fail_every=args.fail_every, log=lambda line: print(line, flush=True))  # fmt: skip
     base = per_unit[names[0]]
     for name in names[1:]:
         print(f"{name:32s} {per_unit[name] / base:.3f}x {names[0]}")

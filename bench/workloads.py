@@ -53,6 +53,8 @@ class Settings:
     """Synthetic spec sizes of the scale table; each is regenerated once (the target's
     regeneration is the timed one), then imported and called in fresh processes."""
     w6_scale_runs: int
+    instructions: bool = False
+    """Also count CPU instructions of W1 and W3 under valgrind (``bench/instructions.py``)."""
 
     @classmethod
     def full(cls) -> Settings:
@@ -78,6 +80,7 @@ class Settings:
             w6_schemas=1000,
             w6_scale_sizes=(100, 300, 730),
             w6_scale_runs=5,
+            instructions=True,
         )
 
     @classmethod
@@ -96,6 +99,7 @@ class Settings:
             w6_import_runs=3,
             w6_scale_sizes=(100, 730),
             w6_scale_runs=5,
+            instructions=False,
         )
 
     @classmethod
@@ -123,6 +127,7 @@ class Settings:
             w6_schemas=40,
             w6_scale_sizes=(12, 30),
             w6_scale_runs=1,
+            instructions=False,
         )
 
 

@@ -170,3 +170,33 @@ def test_render_groups_targets_and_context() -> None:
     assert "| W3 events: send_many >= 0.9x aiohttp+orjson salted by hand | 0.95x | **PASS** |" in (
         markdown
     )
+
+
+def test_instruction_counts_become_context_rows_and_a_table() -> None:
+    """Valgrind counts give a ratio to the first competitor, shown as context, never a verdict."""
+    run = {
+        "workload": "W1",
+        "params": {"concurrency": 16, "batch": 100, "short": 300, "long": 1300},
+        "unit": "request",
+        "per_unit": {"aiohttp-orjson": 340_000.0, "synerise-async": 351_900.0},
+    }
+    results: dict[str, Any] = {
+        "cases": [],
+        "instructions": [run],
+        "machine": {},
+        "settings": {"mode": "full", "reps": 5, "w3_concurrency": 16},
+        "command": "python -m bench",
+        "date": "today",
+        "elapsed": 1.0,
+        "commands": [],
+        "method": [],
+    }
+    row = _by_target(results)[
+        "W1 concurrency 16: CPU instructions per request (valgrind): synerise-async vs "
+        "aiohttp + orjson (by hand)"
+    ]
+    assert (row["measured"], row["verdict"], row["group"]) == ("1.035x", "-", "context")
+    results["targets"] = evaluate_targets(results)
+    markdown = render(results)
+    assert "## CPU instructions (valgrind)" in markdown
+    assert "| synerise-async | 351.90k per request | 1.035x |" in markdown
