@@ -338,7 +338,7 @@ def _instruction_counts(
     for workload, concurrency, batch, names in INSTRUCTION_RUNS:
         if workload not in only or "synerise-async" not in competitors:
             continue
-        short, long = (300, 1300) if workload == "W1" else (2000, 12000)
+        short, long = instructions.SIZES[workload]
         per_unit = instructions.count(
             list(names), workload, concurrency, batch, short, long, log=lambda s: log("  " + s)
         )

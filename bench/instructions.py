@@ -104,6 +104,8 @@ def _instructions(spec: str, units: int, concurrency: int, base_url: str) -> int
 
 
 UNITS = {"W1": "request", "W2": "item", "W3": "event"}
+SIZES = {"W1": (300, 1300), "W2": (2000, 12000), "W3": (2000, 12000)}
+"""Units in the short and the long run, by workload."""
 
 
 def count(
@@ -161,9 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         spec, units, concurrency, url = args.child
         _child(spec, int(units), int(concurrency), url)
         return 0
-    w1 = args.workload == "W1"
-    short = args.short or (300 if w1 else 2000)
-    long = args.long or (1300 if w1 else 12000)
+    short = args.short or SIZES[args.workload][0]
+    long = args.long or SIZES[args.workload][1]
     if shutil.which("valgrind") is None:
         print("valgrind is not installed; nothing measured", file=sys.stderr)
         return 2

@@ -147,14 +147,15 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return targets
 
 
-def _instruction_label(run: dict[str, Any]) -> str:
+def _instruction_workload(run: dict[str, Any]) -> str:
+    """``W1, concurrency 16`` or ``W3, concurrency 16, batches of 100, clean``."""
     p = run["params"]
-    what = (
-        f"W1 concurrency {p['concurrency']}"
-        if run["workload"] == "W1"
-        else f"W3 batches of {p['batch']}, concurrency {p['concurrency']}, clean"
-    )
-    return f"{what}: CPU instructions per {run['unit']} (valgrind)"
+    batches = f", batches of {p['batch']}, clean" if run["workload"] == "W3" else ""
+    return f"{run['workload']}, concurrency {p['concurrency']}{batches}"
+
+
+def _instruction_label(run: dict[str, Any]) -> str:
+    return f"{_instruction_workload(run)}: CPU instructions per {run['unit']} (valgrind)"
 
 
 def _instructions_section(runs: list[dict[str, Any]]) -> list[str]:
@@ -175,11 +176,7 @@ def _instructions_section(runs: list[dict[str, Any]]) -> list[str]:
         names = list(run["per_unit"])
         base = run["per_unit"][names[0]]
         p = run["params"]
-        what = (
-            f"{run['workload']}, concurrency {p['concurrency']}"
-            + (f", batches of {p['batch']}" if run["workload"] == "W3" else "")
-            + f" ({p['short']:,} vs {p['long']:,} {run['unit']}s)"
-        )
+        what = f"{_instruction_workload(run)} ({p['short']:,} vs {p['long']:,} {run['unit']}s)"
         for name in names:
             value = run["per_unit"][name]
             lines.append(

@@ -192,7 +192,7 @@ def test_instruction_counts_become_context_rows_and_a_table() -> None:
         "method": [],
     }
     row = _by_target(results)[
-        "W1 concurrency 16: CPU instructions per request (valgrind): synerise-async vs "
+        "W1, concurrency 16: CPU instructions per request (valgrind): synerise-async vs "
         "aiohttp + orjson (by hand)"
     ]
     assert (row["measured"], row["verdict"], row["group"]) == ("1.035x", "-", "context")
