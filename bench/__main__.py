@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 import orjson
 
-from . import instructions, stock, w6, w7, workloads
+from . import instructions, paired, stock, w6, w7, workloads
 from .clients import COMPETITORS
 from .harness import ROOT, ServerProcess, cpu_count
 from .report import evaluate_targets, render
@@ -129,12 +129,55 @@ async def _network_workloads(
         if name in only:
             log(f"{name} ...")
             out["cases"].extend(await runner(server, settings, competitors, log))
+    if "synerise-async" in competitors:
+        out["paired"] = await _paired_slices(server, settings, competitors, only, log)
     if "W4" in only and "synerise-async" in competitors:
         log("W4 ...")
         out["w4"] = await workloads.run_w4(server, settings, log)
     if "W7" in only and "synerise-async" in competitors:
         log("W7 ...")
         out["w7"] = await w7.run_w7(server, settings.w1_requests, settings.reps, log)
+    return out
+
+
+PAIRED_W1_CONCURRENCY = (16, 128)
+"""The concurrencies issue 13 judges W1 at."""
+PAIRED_W3_BATCH = 100
+"""The W3 case timed closest to its bound (batches of 100, clean)."""
+
+
+async def _paired_slices(
+    server: ServerProcess,
+    settings: Settings,
+    competitors: list[str],
+    only: set[str],
+    log: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    """The W1 and W3 targets measured as paired slices (``bench/paired.py``)."""
+    out: list[dict[str, Any]] = []
+    if settings.paired_rounds and "W1" in only and "aiohttp-orjson" in competitors:
+        for concurrency in PAIRED_W1_CONCURRENCY:
+            if concurrency in settings.w1_concurrency:
+                case = await paired.paired_w1(
+                    server,
+                    ("aiohttp-orjson", "synerise-async"),
+                    concurrency=concurrency,
+                    slice_requests=settings.paired_slice,
+                    rounds=settings.paired_rounds,
+                    log=log,
+                )
+                out.append(case.to_dict())
+    if settings.paired_w3_rounds and "W3" in only and PAIRED_W3_BATCH in settings.w3_batches:
+        case = await paired.paired_w3(
+            server,
+            ("aiohttp-orjson-salted", "synerise-async"),
+            concurrency=settings.w3_concurrency,
+            batch=PAIRED_W3_BATCH,
+            slice_events=settings.paired_w3_slice,
+            rounds=settings.paired_w3_rounds,
+            log=log,
+        )
+        out.append(case.to_dict())
     return out
 
 
@@ -172,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the valgrind instruction counts of W1 and W3 (full mode only)",
     )
+    parser.add_argument(
+        "--no-paired",
+        action="store_true",
+        help="skip the paired W1 / W3 slices that judge the W1 and W3 b100 targets",
+    )
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.add_argument(
         "--from-json",
@@ -188,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = attrs.evolve(settings, reps=args.reps)
     if args.no_instructions:
         settings = attrs.evolve(settings, instructions=False)
+    if args.no_paired:
+        settings = attrs.evolve(settings, paired_rounds=0, paired_w3_rounds=0)
     only = {w.strip().upper() for w in args.only.split(",") if w.strip()}
     wanted = [c.strip() for c in args.competitors.split(",") if c.strip()]
     unknown = set(wanted) - set(COMPETITORS)
@@ -241,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             if only & {"W1", "W2", "W3", "W4", "W7"}:
                 net = asyncio.run(_network_workloads(server, settings, competitors, only, log))
                 results["cases"] = [_case_dict(c) for c in net["cases"]]
-                for extra in ("w4", "w7"):
+                for extra in ("w4", "w7", "paired"):
                     if extra in net:
                         results[extra] = net[extra]
             if "W5" in only:
@@ -380,6 +430,12 @@ def _method(settings: Settings) -> list[str]:
         "Each run opens a fresh client (pool sized to the workload's concurrency for every "
         "competitor), makes one untimed warm-up call (login included), then is timed: wall "
         "clock (`perf_counter`) and client CPU (`process_time`); requests counted by the server.",
+        f"Paired slices (`bench/paired.py`) judge W1 at concurrency 16 / 128 and W3 in batches "
+        f"of 100: each competitor opens one client, then they take turns on slices of "
+        f"{settings.paired_slice:,} requests ({settings.paired_rounds} rounds) or "
+        f"{settings.paired_w3_slice:,} events ({settings.paired_w3_rounds} rounds); the median of "
+        "the per-round ratios with its 95% interval decides, a second baseline instance is the "
+        "control.",
         "Hand-written baselines retry a 429 after its `Retry-After` (the server sends 0); "
         "synerise-async uses its own retry policy and `client.events.send_many`, which also "
         "stamps every event with `time` and a deterministic `eventSalt` (exactly-once).",

@@ -6,6 +6,7 @@ import statistics
 from typing import Any
 
 from .clients import COMPETITORS
+from .paired import CONTROL_SUFFIX
 
 __all__ = ["evaluate_targets", "render"]
 
@@ -60,6 +61,10 @@ def _cpu_ratio(rows: dict[str, dict[str, float]], key: str, base: str) -> float 
 
 
 NOT_MEASURED = "not measured"
+AT_BOUND = "AT BOUND"
+"""A paired measurement whose 95% interval contains the bound: neither met nor missed."""
+REPEATED = "whole repetitions, ratio of medians"
+"""How the W1 / W3 rows that paired slices replace as verdicts were measured."""
 TARGETS = "issue 13"
 CONTEXT = "context"
 KEPT = "kept"
@@ -81,23 +86,57 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             verdict = "-" if ok is None else ("n/a" if not judged else "PASS" if ok else "MISS")
         targets.append({"group": group, "target": name, "measured": measured, "verdict": verdict})
 
+    def paired_row(name: str, case: dict[str, Any], measure: str, bound: float,
+                   *, at_least: bool) -> None:  # fmt: skip
+        summary = case["summary"].get(OURS)
+        if summary is None:
+            add(name, None, None)
+            return
+        interval = summary[measure]
+        rounds = case["params"]["rounds"]
+        judged = rounds >= results["settings"].get("paired_min_rounds", 30)
+        targets.append({
+            "group": TARGETS,
+            "target": name,
+            "measured": f"{interval['median']:.3f}x (95% interval {interval['low']:.3f}"
+                        f"{DASH}{interval['high']:.3f}; {rounds} rounds)",
+            "verdict": _interval_verdict(interval, bound, at_least=at_least) if judged else "n/a",
+        })  # fmt: skip
+
+    paired = {
+        (p["workload"], p["params"]["concurrency"] if p["workload"] == "W1" else p["params"]["batch"]): p
+        for p in results.get("paired") or []
+    }  # fmt: skip
+
     def ratio_row(name: str, value: float | None, bound: float, *, at_least: bool = True,
                   group: str = TARGETS) -> None:  # fmt: skip
         ok = None if value is None else (value >= bound if at_least else value <= bound)
-        add(name, value, ok, group=group)
+        # Demoted to context (paired slices judge): the value and its bound, no verdict.
+        add(name, value, ok if group == TARGETS else None, group=group)
 
     cases = results.get("cases", [])
     for case in cases:
         rows = _case_rows(case)
         wl, params, label = case["workload"], case["params"], f"{case['workload']} {case['name']}"
         if wl == "W1" and params.get("concurrency") in (16, 128):
+            pair = paired.get(("W1", params["concurrency"]))
+            group = TARGETS
+            if pair is not None:
+                what = f"W1 {pair['name']}"
+                paired_row(f"{what}: client CPU µs/request <= 1.05x aiohttp+orjson", pair, "cpu",
+                           1.05, at_least=False)  # fmt: skip
+                paired_row(f"{what}: req/s >= 0.95x aiohttp+orjson", pair, "rate", 0.95,
+                           at_least=True)  # fmt: skip
+                group, label = CONTEXT, f"{label} ({REPEATED})"
             ratio_row(
                 f"{label}: client CPU µs/request <= 1.05x aiohttp+orjson",
                 _cpu_ratio(rows, OURS, BASELINE),
                 1.05,
                 at_least=False,
+                group=group,
             )
-            ratio_row(f"{label}: req/s >= 0.95x aiohttp+orjson", _ratio(rows, OURS, BASELINE), 0.95)
+            ratio_row(f"{label}: req/s >= 0.95x aiohttp+orjson", _ratio(rows, OURS, BASELINE),
+                      0.95, group=group)  # fmt: skip
         elif wl == "W2":
             ratio_row(
                 f"{label}: models >= 1.0x aiohttp+json (dicts)", _ratio(rows, OURS, STDLIB), 1.0
@@ -108,10 +147,17 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 0.9,
             )
         elif wl == "W3":
+            pair = paired.get(("W3", params.get("batch"))) if not params.get("fail_every") else None
+            group = TARGETS
+            if pair is not None:
+                paired_row(f"W3 {pair['name']}: send_many >= 0.9x aiohttp+orjson salted by hand",
+                           pair, "rate", 0.9, at_least=True)  # fmt: skip
+                group, label = CONTEXT, f"{label} ({REPEATED})"
             ratio_row(
                 f"{label}: send_many >= 0.9x aiohttp+orjson salted by hand",
                 _ratio(rows, OURS, SALTED),
                 0.9,
+                group=group,
             )
     _scale_targets(results, add)
     w5 = results.get("w5")
@@ -145,6 +191,47 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 run["per_unit"][OURS] / base, None, fmt="{:.3f}x", group=CONTEXT)  # fmt: skip
     _kept_checks(results, add)
     return targets
+
+
+def _interval_verdict(interval: dict[str, float], bound: float, *, at_least: bool) -> str:
+    """PASS when the whole 95% interval is on the right side of ``bound``, MISS when it is
+    all on the wrong side, AT BOUND when it contains the bound."""
+    low, high = interval["low"], interval["high"]
+    met, missed = (low >= bound, high < bound) if at_least else (high <= bound, low > bound)
+    return "PASS" if met else "MISS" if missed else AT_BOUND
+
+
+def _paired_section(cases: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Paired slices (the W1 and W3 verdicts)",
+        "",
+        "Measured by `bench/paired.py`: each competitor keeps one client open; they take turns "
+        "on short slices (forward, then reversed order), and each round gives the ratio of "
+        "client CPU per unit and of throughput to the baseline in the same round. Shown: the "
+        "median of those ratios with its distribution-free 95% interval. The baseline's second "
+        'instance ("again") is the control: it should sit at 1.00, and its interval is what '
+        "the host let the method resolve during the run.",
+        "",
+        "| case | competitor | client CPU µs per unit (median) | CPU vs baseline (95% interval) "
+        "| throughput vs baseline (95% interval) |",
+        "|---|---|---|---|---|",
+    ]
+    for case in cases:
+        what = f"{case['workload']} {case['name']}, {case['params']['rounds']} rounds"
+        base = next(iter(case["cpu_us"]))
+        for key, values in case["cpu_us"].items():
+            cpu = f"{statistics.median(values):.2f} per {case['unit']}"
+            summary = case["summary"].get(key)
+            if key == base or summary is None:
+                lines.append(f"| {what} | {_label(key)} | {cpu} | 1 | 1 |")
+                continue
+            c, r = summary["cpu"], summary["rate"]
+            lines.append(
+                f"| {what} | {_label(key)} | {cpu} | {c['median']:.3f}x ({c['low']:.3f}{DASH}"
+                f"{c['high']:.3f}) | {r['median']:.3f}x ({r['low']:.3f}{DASH}{r['high']:.3f}) |"
+            )
+    lines.append("")
+    return lines
 
 
 def _instruction_workload(run: dict[str, Any]) -> str:
@@ -255,6 +342,8 @@ def _kept_checks(results: dict[str, Any], add: Any) -> None:
 
 
 def _label(key: str) -> str:
+    if key.endswith(CONTROL_SUFFIX):
+        return _label(key.removesuffix(CONTROL_SUFFIX)) + ", again (control)"
     cls = COMPETITORS.get(key)
     return cls.label if cls is not None else key
 
@@ -402,9 +491,11 @@ def _targets_section(targets: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Targets (issue 13)",
         "",
-        "Ratios of medians (synerise-async over the named baseline) from this run; "
-        f"**n/a**: this mode's sizes are too small to judge; **{NOT_MEASURED}**: a "
-        "competitor the target needs did not run.",
+        "Ratios of medians (synerise-async over the named baseline) from this run; W1 and "
+        "W3 in batches of 100: the median ratio of paired slices with its 95% interval "
+        f"(section below), **{AT_BOUND}** when that interval contains the bound; **n/a**: "
+        f"this mode's sizes are too small to judge; **{NOT_MEASURED}**: a competitor the "
+        "target needs did not run.",
         "",
         "| target | measured | verdict |",
         "|---|---|---|",
@@ -494,6 +585,8 @@ def render(results: dict[str, Any]) -> str:
             add(f"- {note}")
         if case.get("notes"):
             add("")
+    if results.get("paired"):
+        out.extend(_paired_section(results["paired"]))
     if results.get("instructions"):
         out.extend(_instructions_section(results["instructions"]))
     w4 = results.get("w4")

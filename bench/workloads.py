@@ -55,6 +55,16 @@ class Settings:
     w6_scale_runs: int
     instructions: bool = False
     """Also count CPU instructions of W1 and W3 under valgrind (``bench/instructions.py``)."""
+    paired_rounds: int = 200
+    """Rounds of the paired W1 slices (``bench/paired.py``); 0 skips them."""
+    paired_slice: int = 1000
+    """Requests per paired W1 slice."""
+    paired_w3_rounds: int = 150
+    """Rounds of the paired W3 slices (batches of 100, clean)."""
+    paired_w3_slice: int = 10_000
+    """Events per paired W3 slice."""
+    paired_min_rounds: int = 30
+    """Fewer rounds than this give an interval too wide to judge: the verdict says n/a."""
 
     @classmethod
     def full(cls) -> Settings:
@@ -100,6 +110,10 @@ class Settings:
             w6_scale_sizes=(100, 730),
             w6_scale_runs=5,
             instructions=False,
+            paired_rounds=40,
+            paired_slice=500,
+            paired_w3_rounds=40,
+            paired_w3_slice=5_000,
         )
 
     @classmethod
@@ -128,6 +142,10 @@ class Settings:
             w6_scale_sizes=(12, 30),
             w6_scale_runs=1,
             instructions=False,
+            paired_rounds=2,
+            paired_slice=30,
+            paired_w3_rounds=2,
+            paired_w3_slice=200,
         )
 
 

@@ -111,7 +111,7 @@ def test_report_has_machine_targets_and_tables(tiny_run: tuple[dict[str, Any], s
         assert heading in markdown
     assert "Targets (issue 5)" not in markdown and ">= 120,000 items/s" not in markdown
     verdicts = {t["verdict"] for t in results["targets"]}
-    assert verdicts <= {"PASS", "MISS", "n/a", "not measured", "-"}
+    assert verdicts <= {"PASS", "MISS", "AT BOUND", "n/a", "not measured", "-"}
     issue13 = [t["target"] for t in results["targets"] if t["group"] == "issue 13"]
     assert any("concurrency 16: client CPU µs/request <= 1.05x" in t for t in issue13)
     assert any("models >= 1.0x aiohttp+json" in t for t in issue13)
@@ -172,3 +172,21 @@ def test_from_json_re_renders_the_same_targets(
     again = output.read_text()
     section = markdown[markdown.index("## Targets") : markdown.index("## How it was measured")]
     assert section in again
+
+
+def test_paired_slices_ran_with_their_control(tiny_run: tuple[dict[str, Any], str]) -> None:
+    """W1 at concurrency 16 and W3 in batches of 100 ran as paired slices, control included."""
+    results, markdown = tiny_run
+    cases = {(c["workload"], c["name"]): c for c in results["paired"]}
+    assert set(cases) == {
+        ("W1", "small GETs, concurrency 16"),
+        ("W3", "send_many, batches of 100, clean"),
+    }
+    for case in cases.values():
+        rounds = case["params"]["rounds"]
+        baseline, control, *_ = case["cpu_us"]
+        assert control == baseline + " (again)"
+        for per_unit in (*case["cpu_us"].values(), *case["wall_us"].values()):
+            assert len(per_unit) == rounds and all(v > 0 for v in per_unit)
+        assert set(case["summary"]) == set(list(case["cpu_us"])[1:])
+    assert "## Paired slices (the W1 and W3 verdicts)" in markdown

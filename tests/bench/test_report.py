@@ -200,3 +200,88 @@ def test_instruction_counts_become_context_rows_and_a_table() -> None:
     markdown = render(results)
     assert "## CPU instructions (valgrind)" in markdown
     assert "| synerise-async | 351.90k per request | 1.035x |" in markdown
+
+
+def _paired(workload: str, params: dict[str, Any], cpu: dict[str, float], rate: dict[str, float]
+            ) -> dict[str, Any]:  # fmt: skip
+    return {
+        "workload": workload,
+        "name": f"small GETs, concurrency {params.get('concurrency')}"
+        if workload == "W1"
+        else f"send_many, batches of {params['batch']}, clean",
+        "unit": "request" if workload == "W1" else "event",
+        "params": {"rounds": 200, **params},
+        "cpu_us": {"aiohttp-orjson": [100.0], "synerise-async": [104.0]},
+        "wall_us": {"aiohttp-orjson": [100.0], "synerise-async": [104.0]},
+        "summary": {"synerise-async": {"cpu": cpu, "rate": rate}},
+    }
+
+
+def test_paired_slices_judge_w1_by_their_interval() -> None:
+    """A CPU interval below 1.05x passes, one holding 1.05x is AT BOUND, one above it misses."""
+    case = _case(
+        "W1",
+        "5,000 small GETs, concurrency 16",
+        {"concurrency": 16},
+        **{"aiohttp-orjson": _samples(1000, 100), "synerise-async": _samples(800, 120)},
+    )
+    verdicts = []
+    for low, high in ((1.01, 1.049), (1.03, 1.07), (1.051, 1.09)):
+        pair = _paired(
+            "W1",
+            {"concurrency": 16},
+            {"median": (low + high) / 2, "low": low, "high": high},
+            {"median": 1.0, "low": 0.97, "high": 1.02},
+        )
+        targets = _by_target({"cases": [case], "paired": [pair], "settings": {}})
+        cpu = targets[
+            "W1 small GETs, concurrency 16: client CPU µs/request <= 1.05x aiohttp+orjson"
+        ]
+        verdicts.append(cpu["verdict"])
+        assert cpu["group"] == "issue 13" and "95% interval" in cpu["measured"]
+        rate = targets["W1 small GETs, concurrency 16: req/s >= 0.95x aiohttp+orjson"]
+        assert rate["verdict"] == "PASS"
+    assert verdicts == ["PASS", "AT BOUND", "MISS"]
+    repeated = targets[
+        "W1 5,000 small GETs, concurrency 16 (whole repetitions, ratio of medians): "
+        "client CPU µs/request <= 1.05x aiohttp+orjson"
+    ]
+    assert (repeated["measured"], repeated["verdict"], repeated["group"]) == (
+        "1.20x",
+        "-",
+        "context",
+    )
+
+
+def test_paired_w3_replaces_only_the_clean_batches_of_100() -> None:
+    """The paired W3 row judges batches of 100 without 429s; the 429 case keeps its own verdict."""
+    params = {"batch": 100, "concurrency": 16}
+    rows = {"aiohttp-orjson-salted": _samples(1000, 5), "synerise-async": _samples(880, 5)}
+    clean = _case(
+        "W3", "100,000 events, batches of 100, clean", {**params, "fail_every": 0}, **rows
+    )
+    throttled = _case("W3", "100,000 events, batches of 100, 10% 429s", {**params, "fail_every": 10},
+                      **rows)  # fmt: skip
+    pair = _paired("W3", params, {"median": 1.0, "low": 0.95, "high": 1.05},
+                   {"median": 0.97, "low": 0.93, "high": 1.01})  # fmt: skip
+    targets = evaluate_targets({"cases": [clean, throttled], "paired": [pair], "settings": {}})
+    judged = [(t["target"], t["verdict"]) for t in targets if t["group"] == "issue 13"]
+    assert judged == [
+        ("W3 send_many, batches of 100, clean: send_many >= 0.9x aiohttp+orjson salted by hand",
+         "PASS"),
+        ("W3 100,000 events, batches of 100, 10% 429s: send_many >= 0.9x aiohttp+orjson salted "
+         "by hand", "MISS"),
+    ]  # fmt: skip
+
+
+def test_paired_rounds_too_few_to_judge_say_n_a() -> None:
+    """Fewer rounds than the settings' minimum give n/a, however narrow the interval."""
+    case = _case("W1", "c16", {"concurrency": 16}, **{"aiohttp-orjson": _samples(1000, 100),
+                                                      "synerise-async": _samples(1000, 100)})  # fmt: skip
+    pair = _paired("W1", {"concurrency": 16}, {"median": 1.0, "low": 1.0, "high": 1.0},
+                   {"median": 1.0, "low": 1.0, "high": 1.0})  # fmt: skip
+    pair["params"]["rounds"] = 2
+    targets = evaluate_targets(
+        {"cases": [case], "paired": [pair], "settings": {"paired_min_rounds": 30}}
+    )
+    assert {t["verdict"] for t in targets if t["group"] == "issue 13"} == {"n/a"}
