@@ -137,15 +137,18 @@ async def _slice(competitor: Competitor, body: Body, units: int) -> tuple[float,
 async def run_paired(
     server: ServerProcess,
     keys: Sequence[str],
+    what: tuple[str, str, str],
+    params: dict[str, Any],
     *,
     body: Body,
     units: int,
-    concurrency: int,
     rounds: int,
     log: Log = lambda line: None,
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+) -> PairedCase:
     """Open ``keys`` (the first is the baseline; its control twin is added after it) once
-    each, warm each up with one slice, then alternate measured slices for ``rounds``."""
+    each, warm each up with one slice, then alternate measured slices for ``rounds``.
+    ``what`` is the case's (workload, name, unit); ``params`` has its ``concurrency``."""
+    concurrency = params["concurrency"]
     if rounds < 1:
         raise ValueError("rounds must be >= 1")
     baseline, *others = keys
@@ -170,7 +173,8 @@ async def run_paired(
     finally:
         for competitor in opened.values():
             await competitor.close()
-    return cpu_us, wall_us
+    workload, name, unit = what
+    return PairedCase(workload, name, unit, {**params, "rounds": rounds}, cpu_us, wall_us)
 
 
 async def paired_w1(
@@ -188,17 +192,15 @@ async def paired_w1(
         return await run_workers(slice_requests, concurrency, competitor.get_small)
 
     log(f"  W1 paired, concurrency {concurrency}: {rounds} rounds of {slice_requests} requests")
-    cpu_us, wall_us = await run_paired(
-        server, keys, body=body, units=slice_requests, concurrency=concurrency,
-        rounds=rounds, log=log,
-    )  # fmt: skip
-    return PairedCase(
-        "W1",
-        f"small GETs, concurrency {concurrency}",
-        "request",
-        {"concurrency": concurrency, "slice": slice_requests, "rounds": rounds},
-        cpu_us,
-        wall_us,
+    return await run_paired(
+        server,
+        keys,
+        ("W1", f"small GETs, concurrency {concurrency}", "request"),
+        {"concurrency": concurrency, "slice": slice_requests},
+        body=body,
+        units=slice_requests,
+        rounds=rounds,
+        log=log,
     )
 
 
@@ -220,23 +222,20 @@ async def paired_w3(
 
     server.configure(fail_every=0)
     log(f"  W3 paired, batches of {batch}: {rounds} rounds of {slice_events} events")
-    cpu_us, wall_us = await run_paired(
-        server, keys, body=body, units=slice_events, concurrency=concurrency,
-        rounds=rounds, log=log,
-    )  # fmt: skip
-    return PairedCase(
-        "W3",
-        f"send_many, batches of {batch}, clean",
-        "event",
+    return await run_paired(
+        server,
+        keys,
+        ("W3", f"send_many, batches of {batch}, clean", "event"),
         {
             "concurrency": concurrency,
             "batch": batch,
             "slice": slice_events,
-            "rounds": rounds,
             "default_time": JOB_TIME,
         },
-        cpu_us,
-        wall_us,
+        body=body,
+        units=slice_events,
+        rounds=rounds,
+        log=log,
     )
 
 
